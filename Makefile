@@ -1,0 +1,66 @@
+# Madoguchi: `make run` (demo on http://127.0.0.1:8000) and `make test` are the two set-up commands.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PYTEST_WORKERS ?= 2
+
+.PHONY: install bootstrap-test run serve demo test test-fast lint format bench bench-nursery bench-faq bench-platform clean docs
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	@bash scripts/bootstrap.sh run
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -q --upgrade pip uv
+	@$(BIN)/uv pip install -q --python $(BIN)/python -r requirements.lock
+	@$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	@touch $@
+
+bootstrap-test:
+	@bash scripts/bootstrap.sh test
+
+run: install
+	@$(BIN)/madoguchi migrate --noinput -v 0
+	@$(BIN)/madoguchi demo
+	@$(BIN)/madoguchi serve
+
+serve: install
+	@$(BIN)/madoguchi serve
+
+demo: install
+	@$(BIN)/madoguchi migrate --noinput -v 0
+	@$(BIN)/madoguchi demo
+
+test: install bootstrap-test
+	@$(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
+
+test-fast: install
+	@$(BIN)/pytest -n $(PYTEST_WORKERS) -m "not e2e"
+
+lint: install
+	@$(BIN)/ruff check src tests bench
+	@$(BIN)/ruff format --check src tests bench
+	@$(BIN)/lint-imports
+	@$(BIN)/madoguchi makemigrations --check --dry-run -v 1
+	@$(BIN)/madoguchi settings_reference --check
+
+format: install
+	@$(BIN)/ruff check --fix src tests bench
+	@$(BIN)/ruff format src tests bench
+
+docs: install
+	@$(BIN)/madoguchi settings_reference > docs/settings.md
+
+bench: bench-platform bench-nursery bench-faq
+
+bench-platform: install
+	@$(BIN)/python -m bench.platform.run
+
+bench-nursery: install
+	@$(BIN)/python -m bench.nursery.run
+
+bench-faq: install
+	@$(BIN)/python -m bench.faq.run
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

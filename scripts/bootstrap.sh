@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Madoguchi needs, when they are missing.
+#   scripts/bootstrap.sh run    python3-venv (to create .venv)
+#   scripts/bootstrap.sh test   the above, plus Chromium and Japanese fonts for the browser tests
+# As root it installs them with apt-get; otherwise it prints the exact apt-get line and stops.
+set -euo pipefail
+
+purpose="${1:-run}"
+missing=()
+
+if ! python3 -c "import ensurepip, venv" >/dev/null 2>&1; then
+  missing+=("python3-venv")
+fi
+if [ "$purpose" = "test" ]; then
+  [ -x /usr/bin/chromium ] || missing+=("chromium")
+  [ -d /usr/share/fonts/opentype/noto ] || missing+=("fonts-noto-cjk")
+fi
+
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "Madoguchi needs these Debian packages: ${missing[*]}" >&2
+  echo "Install them as root, then run the command again:" >&2
+  echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+
+echo "Installing Debian packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

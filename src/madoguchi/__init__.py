@@ -1,0 +1,1 @@
+"""Madoguchi (窓口): one-stop service platform for Japanese municipalities."""

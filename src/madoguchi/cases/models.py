@@ -1,0 +1,134 @@
+"""One case table for every channel, with an append-only history (Signalen-style)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from madoguchi.accounts.models import Department
+from madoguchi.core.models import AppendOnlyModel
+from madoguchi.procedures.models import Procedure, ProcedureVersion
+from madoguchi.residents.models import Person
+
+
+class Channel(models.TextChoices):
+    ONLINE = "online", _("オンライン")
+    COUNTER = "counter", _("窓口")
+    PAPER = "paper", _("紙")
+    NATIONAL_PORTAL = "national_portal", _("マイナポータル")
+    API = "api", _("API連携")
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("下書き")
+    SUBMITTED = "submitted", _("受付")
+    IN_REVIEW = "in_review", _("審査中")
+    WAITING_FOR_APPLICANT = "waiting_for_applicant", _("追加情報の依頼中")
+    APPROVED = "approved", _("承認")
+    REJECTED = "rejected", _("却下")
+    COMPLETED = "completed", _("完了")
+    WITHDRAWN = "withdrawn", _("取下げ")
+
+
+class Case(models.Model):
+    reference = models.CharField(max_length=20, unique=True)  # 受付番号, shown to the resident
+    channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.ONLINE)
+    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="cases")
+    procedure_version = models.ForeignKey(ProcedureVersion, on_delete=models.PROTECT, related_name="cases")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="cases")
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+    )
+    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT, related_name="cases")
+    applicant_name = models.CharField(max_length=100, blank=True)  # for the queue, from the validated data
+    data = models.JSONField(default=dict)  # validated, normalised values keyed by field id (set on submit)
+    draft_data = models.JSONField(default=dict, blank=True)  # what the applicant typed, while a draft
+    current_step = models.CharField(max_length=60, blank=True)  # where a draft was left
+    status = models.CharField(max_length=30, choices=Status.choices, default=Status.DRAFT)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="assigned_cases"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    due_date = models.DateField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["department", "status", "due_date", "id"], name="case_queue_idx"),
+            models.Index(fields=["applicant", "-created_at"], name="case_applicant_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class CaseHistory(AppendOnlyModel):
+    """A status change or other event on a case: a new row every time, never an update."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="history")
+    action = models.CharField(max_length=40)
+    from_status = models.CharField(max_length=30, blank=True)
+    to_status = models.CharField(max_length=30)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    note = models.TextField(blank=True)
+    visible_to_applicant = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["case", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.from_status} → {self.to_status}"
+
+
+class Direction(models.TextChoices):
+    TO_APPLICANT = "to_applicant", _("職員から")
+    FROM_APPLICANT = "from_applicant", _("申請者から")
+
+
+class CaseMessage(AppendOnlyModel):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="messages")
+    direction = models.CharField(max_length=20, choices=Direction.choices)
+    sender = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.direction}"
+
+
+class CaseNote(AppendOnlyModel):
+    """Internal note of staff; never shown to the applicant."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"note on {self.case_id}"
+
+
+class CaseAttachment(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="attachments")
+    field_id = models.CharField(max_length=60, blank=True)  # the form field, or blank for a later document
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT)
+    file = models.FileField(upload_to="cases/%Y/%m/")
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.original_name

@@ -1,0 +1,114 @@
+"""Every read of cases that a view or API needs: scoped by owner or department, audited for staff."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from madoguchi.cases.models import Case, Status
+from madoguchi.core import audit
+
+QUEUE_PAGE_SIZE = 50
+
+
+def cases_of_applicant(*, user) -> QuerySet[Case]:
+    """A resident's own cases, newest first (drafts included)."""
+    return (
+        Case.objects.filter(applicant=user)
+        .select_related("procedure", "department")
+        .order_by("-created_at", "-id")
+    )
+
+
+def case_of_applicant(*, user, reference: str) -> Case:
+    """The resident's own case by reference; anyone else's is indistinguishable from a missing one (404)."""
+    case = (
+        Case.objects.filter(applicant=user, reference=reference)
+        .select_related("procedure", "procedure_version", "department")
+        .first()
+    )
+    if case is None:
+        raise Http404("no such case")
+    return case
+
+
+def case_by_id_of_applicant(*, user, case_id: int) -> Case:
+    case = Case.objects.filter(applicant=user, pk=case_id).select_related("procedure", "procedure_version").first()
+    if case is None:
+        raise Http404("no such case")
+    return case
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    status: str = ""
+    procedure: str = ""
+    channel: str = ""
+    overdue: bool = False
+    assigned_to_me: bool = False
+
+
+def office_queue(*, staff, filters: QueueFilter, today: dt.date | None = None) -> QuerySet[Case]:
+    """The department's queue (never drafts), sorted by due date, then age."""
+    today = today or timezone.localdate()
+    qs = Case.objects.filter(department_id=staff.department_id).exclude(status=Status.DRAFT)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    else:
+        qs = qs.filter(status__in=[Status.SUBMITTED, Status.IN_REVIEW, Status.WAITING_FOR_APPLICANT, Status.APPROVED])
+    if filters.procedure:
+        qs = qs.filter(procedure__slug=filters.procedure)
+    if filters.channel:
+        qs = qs.filter(channel=filters.channel)
+    if filters.overdue:
+        qs = qs.filter(due_date__lt=today)
+    if filters.assigned_to_me:
+        qs = qs.filter(assignee=staff)
+    return qs.select_related("procedure", "assignee").order_by("due_date", "id")
+
+
+def queue_counts(*, staff, today: dt.date | None = None) -> dict[str, int]:
+    """Counts per status and of overdue open cases, for the queue's filter bar (two indexed queries)."""
+    today = today or timezone.localdate()
+    base = Case.objects.filter(department_id=staff.department_id).exclude(status=Status.DRAFT)
+    counts = {row["status"]: row["n"] for row in base.values("status").annotate(n=Count("id")).order_by()}
+    counts["overdue"] = base.filter(
+        Q(status__in=[Status.SUBMITTED, Status.IN_REVIEW, Status.WAITING_FOR_APPLICANT]), due_date__lt=today
+    ).count()
+    return counts
+
+
+def case_for_staff(*, staff, reference: str, purpose: str = "case_review", channel: str = "screen", client_ip=None) -> Case:
+    """A case of the staff member's own department, with the read written to the audit log."""
+    case = (
+        Case.objects.filter(reference=reference, department_id=staff.department_id)
+        .exclude(status=Status.DRAFT)
+        .select_related("procedure", "procedure_version", "department", "applicant", "assignee", "person")
+        .first()
+    )
+    if case is None:
+        raise Http404("no such case in this department")
+    audit.record_access(
+        actor=staff,
+        action="read",
+        object_type="case",
+        object_id=case.reference,
+        person_id=case.person_id,
+        fields=sorted(case.data.keys()),
+        purpose=purpose,
+        channel=channel,
+        client_ip=client_ip,
+    )
+    return case
+
+
+def timeline_for_applicant(case: Case):
+    return case.history.filter(visible_to_applicant=True).select_related("actor")
+
+
+def timeline_for_staff(case: Case):
+    return case.history.select_related("actor")

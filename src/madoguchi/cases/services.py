@@ -1,0 +1,343 @@
+"""Every write to cases: keyword-only, typed, one transaction, emits domain events."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from madoguchi.cases import workflow
+from madoguchi.cases.models import (
+    Case,
+    CaseAttachment,
+    CaseHistory,
+    CaseMessage,
+    CaseNote,
+    Channel,
+    Direction,
+    Status,
+)
+from madoguchi.core import events
+from madoguchi.core.clock import add_business_days
+from madoguchi.procedures import schema
+from madoguchi.procedures.models import Procedure
+from madoguchi.procedures.selectors import spec_of
+
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out over the phone
+
+
+class CaseValidationError(Exception):
+    """The submitted data does not satisfy the procedure's form; `errors` maps field id → messages."""
+
+    def __init__(self, errors: Mapping[str, list[Any]]) -> None:
+        super().__init__("invalid case data")
+        self.errors = dict(errors)
+
+
+class UploadRejected(Exception):
+    def __init__(self, message_ja: str, message_en: str) -> None:
+        super().__init__(message_en)
+        self.message_ja = message_ja
+        self.message_en = message_en
+
+    def message(self, lang: str) -> str:
+        return self.message_en if lang == "en" else self.message_ja
+
+
+def new_reference() -> str:
+    raw = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+def _create_with_reference(**fields: Any) -> Case:
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                return Case.objects.create(reference=new_reference(), **fields)
+        except IntegrityError:
+            continue
+    raise RuntimeError("could not allocate a unique case reference")
+
+
+def _applicant_name(cleaned: Mapping[str, Any], applicant) -> str:
+    for key in ("applicant_name", "name", "reporter_name"):
+        value = cleaned.get(key)
+        if isinstance(value, str) and value:
+            return value[:100]
+    return (getattr(applicant, "display_name", "") or "")[:100]
+
+
+def _emit_status_change(case: Case, history: CaseHistory) -> None:
+    events.emit(
+        "case.status_changed",
+        {
+            "case_id": case.pk,
+            "reference": case.reference,
+            "action": history.action,
+            "from": history.from_status,
+            "to": history.to_status,
+            "visible_to_applicant": history.visible_to_applicant,
+            "note": history.note if history.visible_to_applicant else "",
+            "applicant_id": case.applicant_id,
+        },
+    )
+
+
+def start_draft(*, applicant, procedure: Procedure) -> Case:
+    """Open a draft application for the procedure's current version."""
+    version = procedure.current_version
+    return _create_with_reference(
+        channel=Channel.ONLINE,
+        procedure=procedure,
+        procedure_version=version,
+        department_id=procedure.department_id,
+        applicant=applicant,
+        status=Status.DRAFT,
+    )
+
+
+def save_draft_step(*, case: Case, step_id: str, raw: Mapping[str, Any]) -> schema.Result:
+    """Validate one step; store what the applicant typed either way, so nothing they wrote is lost."""
+    spec = spec_of(case.procedure_version)
+    result = schema.validate(spec, {**case.draft_data, **raw}, step_id=step_id, files=attachment_files(case))
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        if locked.status != Status.DRAFT:
+            raise workflow.TransitionNotAllowed(
+                "not_a_draft",
+                "この申請はすでに提出されています。マイページで状態を確認してください。",
+                "This application has already been submitted. See its status on My Page.",
+            )
+        locked.draft_data = {**locked.draft_data, **raw}
+        locked.current_step = step_id
+        locked.save(update_fields=["draft_data", "current_step"])
+    case.draft_data, case.current_step = locked.draft_data, locked.current_step
+    return result
+
+
+def attachment_files(case: Case) -> dict[str, list[dict]]:
+    files: dict[str, list[dict]] = {}
+    for attachment in case.attachments.filter(field_id__gt=""):
+        files.setdefault(attachment.field_id, []).append(
+            {
+                "id": attachment.pk,
+                "name": attachment.original_name,
+                "size": attachment.size,
+                "content_type": attachment.content_type,
+            }
+        )
+    return files
+
+
+def submit_case(*, case: Case, actor, raw: Mapping[str, Any] | None = None) -> Case:
+    """Validate the whole form and submit: case + first history row + `case.submitted` event, atomically."""
+    spec = spec_of(case.procedure_version)
+    data = {**case.draft_data, **(raw or {})}
+    result = schema.validate(spec, data, files=attachment_files(case))
+    if result.errors:
+        raise CaseValidationError(result.errors)
+    transition = workflow.check("submit", case.status, workflow.actor_kind(actor))
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        workflow.check("submit", locked.status, workflow.actor_kind(actor))
+        sla = int(spec.sla_business_days or 0)
+        locked.data = result.cleaned
+        locked.draft_data = {}
+        locked.applicant_name = _applicant_name(result.cleaned, actor)
+        locked.status = transition.target
+        locked.submitted_at = now
+        locked.status_changed_at = now
+        locked.due_date = add_business_days(timezone.localdate(now), sla) if sla else None
+        locked.save(
+            update_fields=[
+                "data",
+                "draft_data",
+                "applicant_name",
+                "status",
+                "submitted_at",
+                "status_changed_at",
+                "due_date",
+            ]
+        )
+        history = CaseHistory.objects.create(
+            case=locked, action="submit", from_status=Status.DRAFT, to_status=locked.status, actor=actor
+        )
+        events.emit(
+            "case.submitted",
+            {
+                "case_id": locked.pk,
+                "reference": locked.reference,
+                "procedure": locked.procedure.slug,
+                "department": locked.department_id,
+                "channel": locked.channel,
+                "applicant_id": locked.applicant_id,
+            },
+        )
+        _emit_status_change(locked, history)
+    return locked
+
+
+def create_and_submit_case(
+    *, applicant, procedure: Procedure, raw: Mapping[str, Any], channel: str = Channel.ONLINE
+) -> Case:
+    """One call for API clients and other channels: validate first, then create and submit atomically."""
+    spec = spec_of(procedure.current_version)
+    result = schema.validate(spec, raw, files={})
+    if result.errors:
+        raise CaseValidationError(result.errors)
+    with transaction.atomic():
+        case = start_draft(applicant=applicant, procedure=procedure)
+        if channel != Channel.ONLINE:
+            case.channel = channel
+            case.save(update_fields=["channel"])
+        return submit_case(case=case, actor=applicant, raw=raw)
+
+
+@dataclass(frozen=True)
+class TransitionResult:
+    case: Case
+    history: CaseHistory
+
+
+def transition(*, case: Case, action: str, actor, note: str = "", assignee=None) -> TransitionResult:
+    """Apply one workflow action. Illegal actions raise TransitionNotAllowed; nothing is written then."""
+    note = note.strip()
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        if locked.status == Status.DRAFT and action != "submit":
+            raise workflow.TransitionNotAllowed(
+                "invalid_transition", "下書きの申請は操作できません。", "A draft cannot be acted on."
+            )
+        rule = workflow.check(action, locked.status, workflow.actor_kind(actor))
+        if actor.is_office_staff and locked.department_id != actor.department_id:
+            raise workflow.TransitionNotAllowed(
+                "forbidden_action",
+                "他の課の申請は操作できません。",
+                "You cannot act on another department's case.",
+            )
+        if rule.note_required and not note:
+            raise workflow.TransitionNotAllowed(
+                "note_required",
+                "理由またはメッセージを入力してください。",
+                "Please enter a reason or message.",
+            )
+        from_status = locked.status
+        now = timezone.now()
+        fields = ["status", "status_changed_at"]
+        locked.status = rule.target or locked.status
+        locked.status_changed_at = now
+        if action == "assign":
+            locked.assignee = assignee or actor
+            fields.append("assignee")
+        if locked.status in workflow.CLOSED:
+            locked.closed_at = now
+            fields.append("closed_at")
+        locked.save(update_fields=fields)
+        history_note = note
+        if action == "assign":
+            history_note = note or f"担当: {locked.assignee}"
+        history = CaseHistory.objects.create(
+            case=locked,
+            action=action,
+            from_status=from_status,
+            to_status=locked.status,
+            actor=actor,
+            note=history_note,
+            visible_to_applicant=rule.visible_to_applicant,
+        )
+        if action in {"request_information", "provide_information"} and note:
+            CaseMessage.objects.create(
+                case=locked,
+                direction=Direction.TO_APPLICANT if actor.is_office_staff else Direction.FROM_APPLICANT,
+                sender=actor,
+                body=note,
+            )
+        _emit_status_change(locked, history)
+    return TransitionResult(case=locked, history=history)
+
+
+def bulk_transition(*, case_ids: Iterable[int], action: str, actor, note: str = "") -> tuple[list[Case], dict]:
+    """Apply an action to many cases; each case is its own transaction. Returns (done, {reference: error})."""
+    done: list[Case] = []
+    failed: dict[str, workflow.TransitionNotAllowed] = {}
+    for case in Case.objects.filter(pk__in=list(case_ids), department_id=actor.department_id).order_by("id"):
+        try:
+            done.append(transition(case=case, action=action, actor=actor, note=note).case)
+        except workflow.TransitionNotAllowed as exc:
+            failed[case.reference] = exc
+    return done, failed
+
+
+def add_internal_note(*, case: Case, author, body: str) -> CaseNote:
+    return CaseNote.objects.create(case=case, author=author, body=body.strip())
+
+
+def post_message_from_applicant(*, case: Case, sender, body: str) -> CaseMessage:
+    with transaction.atomic():
+        message = CaseMessage.objects.create(
+            case=case, direction=Direction.FROM_APPLICANT, sender=sender, body=body.strip()
+        )
+        events.emit("case.message_from_applicant", {"case_id": case.pk, "message_id": message.pk})
+    return message
+
+
+ALLOWED_UPLOAD_TYPES = {
+    "application/pdf": (b"%PDF",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+}
+
+
+def sniff_content_type(head: bytes) -> str | None:
+    for content_type, magics in ALLOWED_UPLOAD_TYPES.items():
+        if any(head.startswith(magic) for magic in magics):
+            return content_type
+    return None
+
+
+def attach_file(*, case: Case, uploaded: UploadedFile, by, field_id: str = "", max_bytes: int | None = None) -> CaseAttachment:
+    """Store an upload outside the web root after checking its real type (magic bytes) and size."""
+    limit = max_bytes or settings.UPLOAD_MAX_BYTES
+    if uploaded.size is None or uploaded.size == 0:
+        raise UploadRejected("ファイルが空です。もう一度選んでください。", "The file is empty. Please choose it again.")
+    if uploaded.size > limit:
+        mb = limit // (1024 * 1024)
+        raise UploadRejected(
+            f"ファイルが大きすぎます（上限 {mb} MB）。小さくしてからもう一度お送りください。",
+            f"The file is too large (limit {mb} MB). Please make it smaller and try again.",
+        )
+    uploaded.seek(0)
+    head = uploaded.read(16)
+    uploaded.seek(0)
+    content_type = sniff_content_type(head)
+    if content_type is None:
+        raise UploadRejected(
+            "この種類のファイルは受け付けられません。PDF、JPEG、PNGのいずれかでお送りください。",
+            "This type of file is not accepted. Please send a PDF, JPEG or PNG file.",
+        )
+    digest = hashlib.sha256()
+    for chunk in uploaded.chunks():
+        digest.update(chunk)
+    uploaded.seek(0)
+    name = (uploaded.name or "file").rsplit("/", 1)[-1][:200]
+    attachment = CaseAttachment(
+        case=case,
+        field_id=field_id,
+        uploaded_by=by,
+        original_name=name,
+        content_type=content_type,
+        size=uploaded.size,
+        sha256=digest.hexdigest(),
+    )
+    extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}[content_type]
+    attachment.file.save(f"{secrets.token_hex(16)}.{extension}", uploaded, save=False)
+    attachment.save()
+    return attachment

@@ -1,0 +1,9 @@
+"""The Celery application. With no broker configured, tasks run eagerly in-process (zero-setup default)."""
+
+from celery import Celery
+
+app = Celery("madoguchi")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks(["madoguchi.core", "madoguchi.notify"])
+
+QUEUES = ("default", "events", "notifications", "bulk")

@@ -1,0 +1,84 @@
+"""Cross-cutting tables: the hash-chained audit log and the transactional outbox."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class AppendOnlyError(Exception):
+    """Raised when code tries to change or delete a row of an append-only table."""
+
+
+class AppendOnlyModel(models.Model):
+    """A table whose rows are written once. Updates and deletes through the ORM are refused."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):  # type: ignore[override]
+        if self.pk is not None and not self._state.adding:
+            raise AppendOnlyError(f"{type(self).__name__} rows are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # type: ignore[override]
+        raise AppendOnlyError(f"{type(self).__name__} rows are append-only")
+
+
+class AuditEvent(AppendOnlyModel):
+    """One read or change of personal data (who, when, whose, which fields, why, where from).
+
+    Rows are chained: `hash` = HMAC-SHA256(key, prev_hash + canonical row). `madoguchi audit verify`
+    recomputes the chain and names the first edited, deleted or reordered row.
+    """
+
+    seq = models.PositiveBigIntegerField(unique=True)
+    created_at = models.DateTimeField()
+    actor_id = models.BigIntegerField(null=True)
+    actor_label = models.CharField(max_length=200)
+    action = models.CharField(max_length=50)  # read, reveal, refused, export, ...
+    object_type = models.CharField(max_length=50)
+    object_id = models.CharField(max_length=64)
+    person_id = models.BigIntegerField(null=True, db_index=True)
+    fields = models.JSONField(default=list)
+    purpose = models.CharField(max_length=200)
+    channel = models.CharField(max_length=20)  # screen, api, cli
+    client_ip = models.GenericIPAddressField(null=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["actor_id", "created_at"]),
+            models.Index(fields=["created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.actor_label} {self.action} {self.object_type}:{self.object_id}"
+
+
+class AuditChainHead(models.Model):
+    """Single row holding the last sequence number and hash; locked to serialise audit appends."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    seq = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self) -> str:
+        return f"audit head #{self.seq}"
+
+
+class OutboxEvent(models.Model):
+    """A domain event written in the same transaction as the change it describes (transactional outbox)."""
+
+    topic = models.CharField(max_length=100, db_index=True)
+    payload = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    dispatched_at = models.DateTimeField(null=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["dispatched_at", "id"], name="outbox_pending_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.topic} #{self.pk}"

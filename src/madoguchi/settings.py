@@ -1,0 +1,181 @@
+"""Django settings for Madoguchi. Every value comes from a documented environment variable (core.conf)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+
+from madoguchi.core.conf import env, env_bool, env_int, env_list
+
+BASE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = BASE_DIR.parent.parent
+VAR_DIR = Path(env("MADOGUCHI_VAR_DIR", str(PROJECT_DIR / "var"), help="Directory for the SQLite database, uploads and other runtime files (outside the web root)."))
+
+DEBUG = env_bool("MADOGUCHI_DEBUG", False, help="Django debug mode. Never on in production.")
+SECRET_KEY = env(
+    "MADOGUCHI_SECRET_KEY",
+    "insecure-development-key-change-me",
+    help="Django secret key. Must be set to a long random value in production.",
+)
+ALLOWED_HOSTS = env_list("MADOGUCHI_ALLOWED_HOSTS", "127.0.0.1,localhost", help="Comma-separated host names this server answers to.")
+CSRF_TRUSTED_ORIGINS = env_list("MADOGUCHI_CSRF_TRUSTED_ORIGINS", "", help="Comma-separated origins (scheme://host) trusted for CSRF behind a proxy.")
+PRODUCTION = env_bool("MADOGUCHI_PRODUCTION", False, help="Turn on production hardening: secure cookies, HSTS, SSL redirect.")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "madoguchi.core",
+    "madoguchi.accounts",
+    "madoguchi.residents",
+    "madoguchi.procedures",
+    "madoguchi.cases",
+    "madoguchi.notify",
+    "madoguchi.portal",
+    "madoguchi.office",
+    "madoguchi.api",
+    "madoguchi.faq",
+    "madoguchi.nursery",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "madoguchi.core.middleware.SecurityHeadersMiddleware",
+]
+
+ROOT_URLCONF = "madoguchi.urls"
+WSGI_APPLICATION = "madoguchi.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    }
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env(
+            "DATABASE_URL",
+            f"sqlite:///{VAR_DIR / 'madoguchi.sqlite3'}",
+            help="Database URL. SQLite by default; postgres://user@host:5432/name for production.",
+        ),
+        conn_max_age=env_int("MADOGUCHI_DB_CONN_MAX_AGE", 60, help="Seconds a database connection is kept open."),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "portal:login"
+
+LANGUAGE_CODE = "ja"
+LANGUAGES = [("ja", "日本語"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Tokyo"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+MEDIA_ROOT = VAR_DIR / "uploads"  # private: never served directly, only through permission-checked views
+UPLOAD_MAX_BYTES = env_int("MADOGUCHI_UPLOAD_MAX_BYTES", 10 * 1024 * 1024, help="Largest accepted upload in bytes.")
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env_int("MADOGUCHI_SESSION_AGE", 8 * 3600, help="Session lifetime in seconds.")
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env_bool("MADOGUCHI_SSL_REDIRECT", True, help="Redirect plain HTTP to HTTPS in production.")
+    SECURE_HSTS_SECONDS = 31536000
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+EMAIL_BACKEND = env(
+    "MADOGUCHI_EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend",
+    help="Django email backend; django.core.mail.backends.smtp.EmailBackend for SMTP.",
+)
+EMAIL_HOST = env("MADOGUCHI_EMAIL_HOST", "localhost", help="SMTP host.")
+EMAIL_PORT = env_int("MADOGUCHI_EMAIL_PORT", 25, help="SMTP port.")
+EMAIL_HOST_USER = env("MADOGUCHI_EMAIL_USER", "", help="SMTP user name.")
+EMAIL_HOST_PASSWORD = env("MADOGUCHI_EMAIL_PASSWORD", "", help="SMTP password.")
+EMAIL_USE_TLS = env_bool("MADOGUCHI_EMAIL_TLS", False, help="Use STARTTLS for SMTP.")
+DEFAULT_FROM_EMAIL = env("MADOGUCHI_FROM_EMAIL", "noreply@city.midori.example.jp", help="Sender address of emails.")
+SITE_URL = env("MADOGUCHI_SITE_URL", "http://127.0.0.1:8000", help="Public base URL, used in emails.")
+MUNICIPALITY_NAME = env("MADOGUCHI_MUNICIPALITY_NAME", "みどり市", help="Name of the municipality shown in the UI.")
+
+CELERY_BROKER_URL = env("MADOGUCHI_CELERY_BROKER_URL", "", help="Celery broker (redis://127.0.0.1:6379/0). Empty: tasks run in-process.")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ROUTES = {
+    "madoguchi.notify.*": {"queue": "notifications"},
+    "madoguchi.core.tasks.*": {"queue": "events"},
+    "madoguchi.nursery.*": {"queue": "bulk"},
+}
+CELERY_TASK_DEFAULT_QUEUE = "default"
+
+REDIS_URL = env("MADOGUCHI_REDIS_URL", "", help="Redis URL for the cache and login rate limits. Empty: local memory.")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+LOGIN_RATE_LIMIT = env_int("MADOGUCHI_LOGIN_RATE_LIMIT", 10, help="Failed logins allowed per account and per IP in 15 minutes.")
+AUDIT_HMAC_KEY = env("MADOGUCHI_AUDIT_KEY", SECRET_KEY, help="Key that chains the audit log (HMAC-SHA256). Defaults to the secret key.")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env("MADOGUCHI_LOG_LEVEL", "INFO", help="Log level.")},
+}
+
+PROCEDURES_DIR = Path(env("MADOGUCHI_PROCEDURES_DIR", str(PROJECT_DIR / "procedures"), help="Directory of procedure YAML files read by `madoguchi procedures sync`."))

@@ -1,0 +1,15 @@
+from django.conf.urls.i18n import i18n_patterns
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from madoguchi.api.api import api
+
+urlpatterns = [
+    path("api/", api.urls),
+    path("i18n/setlang/", set_language, name="set_language"),
+]
+urlpatterns += i18n_patterns(
+    path("office/", include("madoguchi.office.urls")),
+    path("", include("madoguchi.portal.urls")),
+    prefix_default_language=False,
+)
