@@ -1,0 +1,54 @@
+import pytest
+
+from madoguchi.core import events
+from madoguchi.core.models import OutboxEvent
+
+pytestmark = pytest.mark.django_db
+
+RECEIVED: list[dict] = []
+
+
+@events.subscribe("test.happened")
+def _remember(payload: dict) -> None:
+    if payload.get("fail"):
+        raise RuntimeError("subscriber failed")
+    RECEIVED.append(payload)
+
+
+@pytest.fixture(autouse=True)
+def _clear():
+    RECEIVED.clear()
+
+
+def test_event_is_delivered_once_after_commit(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        event = events.emit("test.happened", {"n": 1})
+        assert RECEIVED == []  # nothing before the transaction commits
+    assert RECEIVED == [{"n": 1}]
+    event.refresh_from_db()
+    assert event.dispatched_at is not None
+    assert events.dispatch(event.pk) is False  # a second delivery is refused
+    assert RECEIVED == [{"n": 1}]
+
+
+def test_failed_subscriber_leaves_the_event_pending_for_retry(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        event = events.emit("test.happened", {"fail": True})
+    event.refresh_from_db()
+    assert event.dispatched_at is None
+    assert event.attempts == 1
+    assert "subscriber failed" in event.last_error
+    OutboxEvent.objects.filter(pk=event.pk).update(payload={"n": 2})
+    assert events.dispatch_pending() == 1
+    assert RECEIVED == [{"n": 2}]
+
+
+def test_event_of_a_rolled_back_transaction_is_never_written(django_capture_on_commit_callbacks):
+    from django.db import transaction
+
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(ValueError):
+        with transaction.atomic():
+            events.emit("test.happened", {"n": 3})
+            raise ValueError("rollback")
+    assert not OutboxEvent.objects.filter(topic="test.happened", payload__n=3).exists()
+    assert RECEIVED == []
