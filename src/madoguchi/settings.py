@@ -10,7 +10,13 @@ from madoguchi.core.conf import env, env_bool, env_int, env_list
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent.parent
-VAR_DIR = Path(env("MADOGUCHI_VAR_DIR", str(PROJECT_DIR / "var"), help="Directory for the SQLite database, uploads and other runtime files (outside the web root)."))
+VAR_DIR = Path(
+    env(
+        "MADOGUCHI_VAR_DIR",
+        str(PROJECT_DIR / "var"),
+        help="Directory for the SQLite database, uploads and other runtime files (outside the web root).",
+    )
+)
 
 DEBUG = env_bool("MADOGUCHI_DEBUG", False, help="Django debug mode. Never on in production.")
 SECRET_KEY = env(
@@ -18,9 +24,19 @@ SECRET_KEY = env(
     "insecure-development-key-change-me",
     help="Django secret key. Must be set to a long random value in production.",
 )
-ALLOWED_HOSTS = env_list("MADOGUCHI_ALLOWED_HOSTS", "127.0.0.1,localhost", help="Comma-separated host names this server answers to.")
-CSRF_TRUSTED_ORIGINS = env_list("MADOGUCHI_CSRF_TRUSTED_ORIGINS", "", help="Comma-separated origins (scheme://host) trusted for CSRF behind a proxy.")
-PRODUCTION = env_bool("MADOGUCHI_PRODUCTION", False, help="Turn on production hardening: secure cookies, HSTS, SSL redirect.")
+ALLOWED_HOSTS = env_list(
+    "MADOGUCHI_ALLOWED_HOSTS",
+    "127.0.0.1,localhost",
+    help="Comma-separated host names this server answers to.",
+)
+CSRF_TRUSTED_ORIGINS = env_list(
+    "MADOGUCHI_CSRF_TRUSTED_ORIGINS",
+    "",
+    help="Comma-separated origins (scheme://host) trusted for CSRF behind a proxy.",
+)
+PRODUCTION = env_bool(
+    "MADOGUCHI_PRODUCTION", False, help="Turn on production hardening: secure cookies, HSTS, SSL redirect."
+)
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -81,7 +97,9 @@ DATABASES = {
             f"sqlite:///{VAR_DIR / 'madoguchi.sqlite3'}",
             help="Database URL. SQLite by default; postgres://user@host:5432/name for production.",
         ),
-        conn_max_age=env_int("MADOGUCHI_DB_CONN_MAX_AGE", 60, help="Seconds a database connection is kept open."),
+        conn_max_age=env_int(
+            "MADOGUCHI_DB_CONN_MAX_AGE", 60, help="Seconds a database connection is kept open."
+        ),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -118,7 +136,9 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = VAR_DIR / "uploads"  # private: never served directly, only through permission-checked views
-UPLOAD_MAX_BYTES = env_int("MADOGUCHI_UPLOAD_MAX_BYTES", 10 * 1024 * 1024, help="Largest accepted upload in bytes.")
+UPLOAD_MAX_BYTES = env_int(
+    "MADOGUCHI_UPLOAD_MAX_BYTES", 10 * 1024 * 1024, help="Largest accepted upload in bytes."
+)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
@@ -132,7 +152,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_SSL_REDIRECT = env_bool("MADOGUCHI_SSL_REDIRECT", True, help="Redirect plain HTTP to HTTPS in production.")
+    SECURE_SSL_REDIRECT = env_bool(
+        "MADOGUCHI_SSL_REDIRECT", True, help="Redirect plain HTTP to HTTPS in production."
+    )
     SECURE_HSTS_SECONDS = 31536000
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
@@ -146,11 +168,19 @@ EMAIL_PORT = env_int("MADOGUCHI_EMAIL_PORT", 25, help="SMTP port.")
 EMAIL_HOST_USER = env("MADOGUCHI_EMAIL_USER", "", help="SMTP user name.")
 EMAIL_HOST_PASSWORD = env("MADOGUCHI_EMAIL_PASSWORD", "", help="SMTP password.")
 EMAIL_USE_TLS = env_bool("MADOGUCHI_EMAIL_TLS", False, help="Use STARTTLS for SMTP.")
-DEFAULT_FROM_EMAIL = env("MADOGUCHI_FROM_EMAIL", "noreply@city.midori.example.jp", help="Sender address of emails.")
+DEFAULT_FROM_EMAIL = env(
+    "MADOGUCHI_FROM_EMAIL", "noreply@city.midori.example.jp", help="Sender address of emails."
+)
 SITE_URL = env("MADOGUCHI_SITE_URL", "http://127.0.0.1:8000", help="Public base URL, used in emails.")
-MUNICIPALITY_NAME = env("MADOGUCHI_MUNICIPALITY_NAME", "みどり市", help="Name of the municipality shown in the UI.")
+MUNICIPALITY_NAME = env(
+    "MADOGUCHI_MUNICIPALITY_NAME", "みどり市", help="Name of the municipality shown in the UI."
+)
 
-CELERY_BROKER_URL = env("MADOGUCHI_CELERY_BROKER_URL", "", help="Celery broker (redis://127.0.0.1:6379/0). Empty: tasks run in-process.")
+CELERY_BROKER_URL = env(
+    "MADOGUCHI_CELERY_BROKER_URL",
+    "",
+    help="Celery broker (redis://127.0.0.1:6379/0). Empty: tasks run in-process.",
+)
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ROUTES = {
@@ -160,7 +190,9 @@ CELERY_TASK_ROUTES = {
 }
 CELERY_TASK_DEFAULT_QUEUE = "default"
 
-REDIS_URL = env("MADOGUCHI_REDIS_URL", "", help="Redis URL for the cache and login rate limits. Empty: local memory.")
+REDIS_URL = env(
+    "MADOGUCHI_REDIS_URL", "", help="Redis URL for the cache and login rate limits. Empty: local memory."
+)
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
@@ -168,8 +200,14 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
-LOGIN_RATE_LIMIT = env_int("MADOGUCHI_LOGIN_RATE_LIMIT", 10, help="Failed logins allowed per account and per IP in 15 minutes.")
-AUDIT_HMAC_KEY = env("MADOGUCHI_AUDIT_KEY", SECRET_KEY, help="Key that chains the audit log (HMAC-SHA256). Defaults to the secret key.")
+LOGIN_RATE_LIMIT = env_int(
+    "MADOGUCHI_LOGIN_RATE_LIMIT", 10, help="Failed logins allowed per account and per IP in 15 minutes."
+)
+AUDIT_HMAC_KEY = env(
+    "MADOGUCHI_AUDIT_KEY",
+    SECRET_KEY,
+    help="Key that chains the audit log (HMAC-SHA256). Defaults to the secret key.",
+)
 
 LOGGING = {
     "version": 1,
@@ -178,4 +216,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("MADOGUCHI_LOG_LEVEL", "INFO", help="Log level.")},
 }
 
-PROCEDURES_DIR = Path(env("MADOGUCHI_PROCEDURES_DIR", str(PROJECT_DIR / "procedures"), help="Directory of procedure YAML files read by `madoguchi procedures sync`."))
+PROCEDURES_DIR = Path(
+    env(
+        "MADOGUCHI_PROCEDURES_DIR",
+        str(PROJECT_DIR / "procedures"),
+        help="Directory of procedure YAML files read by `madoguchi procedures sync`.",
+    )
+)

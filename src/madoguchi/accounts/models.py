@@ -56,7 +56,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(unique=True)
     display_name = models.CharField(max_length=100, blank=True)
     kind = models.CharField(max_length=10, choices=UserKind.choices, default=UserKind.RESIDENT)
-    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT, related_name="staff")
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
+    )
     role = models.CharField(max_length=20, choices=Role.choices, blank=True)
     preferred_language = models.CharField(max_length=5, default="ja")
     email_verified_at = models.DateTimeField(null=True, blank=True)

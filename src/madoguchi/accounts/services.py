@@ -136,13 +136,17 @@ class IssuedToken:
 
 def issue_api_token(*, user: User, name: str) -> IssuedToken:
     token = "mdg_" + secrets.token_urlsafe(32)
-    record = ApiToken.objects.create(user=user, name=name, token_hash=hashlib.sha256(token.encode()).hexdigest())
+    record = ApiToken.objects.create(
+        user=user, name=name, token_hash=hashlib.sha256(token.encode()).hexdigest()
+    )
     return IssuedToken(token=token, record=record)
 
 
 def user_for_api_token(token: str) -> User | None:
     digest = hashlib.sha256(token.encode()).hexdigest()
-    record = ApiToken.objects.select_related("user").filter(token_hash=digest, revoked_at__isnull=True).first()
+    record = (
+        ApiToken.objects.select_related("user").filter(token_hash=digest, revoked_at__isnull=True).first()
+    )
     if record is None or not record.user.is_active or not record.user.is_office_staff:
         return None
     ApiToken.objects.filter(pk=record.pk).update(last_used_at=timezone.now())

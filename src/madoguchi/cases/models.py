@@ -47,7 +47,11 @@ class Case(models.Model):
     current_step = models.CharField(max_length=60, blank=True)  # where a draft was left
     status = models.CharField(max_length=30, choices=Status.choices, default=Status.DRAFT)
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="assigned_cases"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_cases",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     submitted_at = models.DateTimeField(null=True, blank=True)

@@ -37,7 +37,11 @@ def case_of_applicant(*, user, reference: str) -> Case:
 
 
 def case_by_id_of_applicant(*, user, case_id: int) -> Case:
-    case = Case.objects.filter(applicant=user, pk=case_id).select_related("procedure", "procedure_version").first()
+    case = (
+        Case.objects.filter(applicant=user, pk=case_id)
+        .select_related("procedure", "procedure_version")
+        .first()
+    )
     if case is None:
         raise Http404("no such case")
     return case
@@ -59,7 +63,9 @@ def office_queue(*, staff, filters: QueueFilter, today: dt.date | None = None) -
     if filters.status:
         qs = qs.filter(status=filters.status)
     else:
-        qs = qs.filter(status__in=[Status.SUBMITTED, Status.IN_REVIEW, Status.WAITING_FOR_APPLICANT, Status.APPROVED])
+        qs = qs.filter(
+            status__in=[Status.SUBMITTED, Status.IN_REVIEW, Status.WAITING_FOR_APPLICANT, Status.APPROVED]
+        )
     if filters.procedure:
         qs = qs.filter(procedure__slug=filters.procedure)
     if filters.channel:
@@ -82,7 +88,9 @@ def queue_counts(*, staff, today: dt.date | None = None) -> dict[str, int]:
     return counts
 
 
-def case_for_staff(*, staff, reference: str, purpose: str = "case_review", channel: str = "screen", client_ip=None) -> Case:
+def case_for_staff(
+    *, staff, reference: str, purpose: str = "case_review", channel: str = "screen", client_ip=None
+) -> Case:
     """A case of the staff member's own department, with the read written to the audit log."""
     case = (
         Case.objects.filter(reference=reference, department_id=staff.department_id)

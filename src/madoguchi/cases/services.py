@@ -264,7 +264,9 @@ def transition(*, case: Case, action: str, actor, note: str = "", assignee=None)
     return TransitionResult(case=locked, history=history)
 
 
-def bulk_transition(*, case_ids: Iterable[int], action: str, actor, note: str = "") -> tuple[list[Case], dict]:
+def bulk_transition(
+    *, case_ids: Iterable[int], action: str, actor, note: str = ""
+) -> tuple[list[Case], dict]:
     """Apply an action to many cases; each case is its own transaction. Returns (done, {reference: error})."""
     done: list[Case] = []
     failed: dict[str, workflow.TransitionNotAllowed] = {}
@@ -303,11 +305,15 @@ def sniff_content_type(head: bytes) -> str | None:
     return None
 
 
-def attach_file(*, case: Case, uploaded: UploadedFile, by, field_id: str = "", max_bytes: int | None = None) -> CaseAttachment:
+def attach_file(
+    *, case: Case, uploaded: UploadedFile, by, field_id: str = "", max_bytes: int | None = None
+) -> CaseAttachment:
     """Store an upload outside the web root after checking its real type (magic bytes) and size."""
     limit = max_bytes or settings.UPLOAD_MAX_BYTES
     if uploaded.size is None or uploaded.size == 0:
-        raise UploadRejected("ファイルが空です。もう一度選んでください。", "The file is empty. Please choose it again.")
+        raise UploadRejected(
+            "ファイルが空です。もう一度選んでください。", "The file is empty. Please choose it again."
+        )
     if uploaded.size > limit:
         mb = limit // (1024 * 1024)
         raise UploadRejected(

@@ -30,7 +30,9 @@ OPEN = frozenset({Status.SUBMITTED, Status.IN_REVIEW, Status.WAITING_FOR_APPLICA
 TRANSITIONS: dict[str, Transition] = {
     t.action: t
     for t in (
-        Transition("submit", frozenset({Status.DRAFT}), Status.SUBMITTED, frozenset({RESIDENT}), _("申請する")),
+        Transition(
+            "submit", frozenset({Status.DRAFT}), Status.SUBMITTED, frozenset({RESIDENT}), _("申請する")
+        ),
         Transition(
             "assign",
             frozenset({Status.SUBMITTED, Status.IN_REVIEW}),
@@ -54,7 +56,9 @@ TRANSITIONS: dict[str, Transition] = {
             frozenset({RESIDENT}),
             _("追加情報を提出"),
         ),
-        Transition("approve", frozenset({Status.SUBMITTED, Status.IN_REVIEW}), Status.APPROVED, APPROVERS, _("承認")),
+        Transition(
+            "approve", frozenset({Status.SUBMITTED, Status.IN_REVIEW}), Status.APPROVED, APPROVERS, _("承認")
+        ),
         Transition("reject", OPEN, Status.REJECTED, APPROVERS, _("却下"), note_required=True),
         Transition("complete", frozenset({Status.APPROVED}), Status.COMPLETED, REVIEWERS, _("完了")),
         Transition("withdraw", OPEN, Status.WITHDRAWN, frozenset({RESIDENT}), _("取り下げる")),
@@ -87,7 +91,9 @@ def check(action: str, status: str, actor: str) -> Transition:
     """Return the transition, or raise TransitionNotAllowed saying why."""
     transition = TRANSITIONS.get(action)
     if transition is None:
-        raise TransitionNotAllowed("unknown_action", f"「{action}」という操作はありません。", f"Unknown action '{action}'.")
+        raise TransitionNotAllowed(
+            "unknown_action", f"「{action}」という操作はありません。", f"Unknown action '{action}'."
+        )
     if status not in transition.sources:
         label = Status(status).label if status in Status.values else status
         raise TransitionNotAllowed(

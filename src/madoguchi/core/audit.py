@@ -95,13 +95,17 @@ def verify_chain(batch_size: int = 5000) -> Iterator[ChainProblem]:
     for event in AuditEvent.objects.order_by("id").iterator(chunk_size=batch_size):
         if event.seq != expected_seq:
             if event.seq > expected_seq:
-                yield ChainProblem(expected_seq, f"rows #{expected_seq}–#{event.seq - 1} are missing (deleted)")
+                yield ChainProblem(
+                    expected_seq, f"rows #{expected_seq}–#{event.seq - 1} are missing (deleted)"
+                )
             else:
                 yield ChainProblem(event.seq, f"row #{event.seq} is out of order (after #{expected_seq - 1})")
         if event.prev_hash != prev_hash:
             yield ChainProblem(event.seq, f"row #{event.seq} does not follow the previous row (chain broken)")
         if _row_digest(event.prev_hash, _row_content(event)) != event.hash:
-            yield ChainProblem(event.seq, f"row #{event.seq} was edited (its content does not match its hash)")
+            yield ChainProblem(
+                event.seq, f"row #{event.seq} was edited (its content does not match its hash)"
+            )
         prev_hash = event.hash
         expected_seq = event.seq + 1
         last_seq = event.seq

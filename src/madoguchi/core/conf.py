@@ -20,22 +20,22 @@ class EnvVar:
 DECLARED: dict[str, EnvVar] = {}
 
 
-def env(name: str, default: str = "", *, help: str) -> str:  # noqa: A002 - mirrors argparse wording
+def env(name: str, default: str = "", *, help: str) -> str:
     """Read environment variable `name`, remembering its declaration for the settings reference."""
     DECLARED[name] = EnvVar(name=name, default=default, help=help)
     return os.environ.get(name, default)
 
 
-def env_bool(name: str, default: bool, *, help: str) -> bool:  # noqa: A002
+def env_bool(name: str, default: bool, *, help: str) -> bool:
     raw = env(name, "true" if default else "false", help=help)
     return raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def env_int(name: str, default: int, *, help: str) -> int:  # noqa: A002
+def env_int(name: str, default: int, *, help: str) -> int:
     return int(env(name, str(default), help=help))
 
 
-def env_list(name: str, default: str, *, help: str) -> list[str]:  # noqa: A002
+def env_list(name: str, default: str, *, help: str) -> list[str]:
     return [item.strip() for item in env(name, default, help=help).split(",") if item.strip()]
 
 

@@ -48,7 +48,9 @@ def _schedule(event_id: int) -> None:
 def dispatch(event_id: int) -> bool:
     """Deliver one event to its subscribers exactly once; returns True when it was delivered now."""
     with transaction.atomic():
-        event = OutboxEvent.objects.select_for_update().filter(pk=event_id, dispatched_at__isnull=True).first()
+        event = (
+            OutboxEvent.objects.select_for_update().filter(pk=event_id, dispatched_at__isnull=True).first()
+        )
         if event is None:
             return False
         try:
@@ -68,5 +70,9 @@ def dispatch(event_id: int) -> bool:
 
 
 def dispatch_pending(limit: int = 1000) -> int:
-    ids = list(OutboxEvent.objects.filter(dispatched_at__isnull=True).order_by("id").values_list("id", flat=True)[:limit])
+    ids = list(
+        OutboxEvent.objects.filter(dispatched_at__isnull=True)
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
     return sum(1 for event_id in ids if dispatch(event_id))

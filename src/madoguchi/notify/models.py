@@ -8,7 +8,9 @@ from django.db import models
 
 class Notice(models.Model):
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices")
-    case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.CASCADE, related_name="notices")
+    case = models.ForeignKey(
+        "cases.Case", null=True, blank=True, on_delete=models.CASCADE, related_name="notices"
+    )
     kind = models.CharField(max_length=40)
     title_ja = models.CharField(max_length=200)
     title_en = models.CharField(max_length=200)

@@ -13,7 +13,9 @@ from madoguchi.notify.models import Notice
 logger = logging.getLogger(__name__)
 
 
-def send_notice(*, recipient, kind: str, title_ja: str, title_en: str, body_ja: str, body_en: str, case=None) -> Notice:
+def send_notice(
+    *, recipient, kind: str, title_ja: str, title_en: str, body_ja: str, body_en: str, case=None
+) -> Notice:
     notice = Notice.objects.create(
         recipient=recipient,
         case=case,
@@ -50,4 +52,6 @@ def email_notice_now(notice_id: int) -> bool:
 
 
 def mark_read(*, recipient, notice_id: int) -> None:
-    Notice.objects.filter(recipient=recipient, pk=notice_id, read_at__isnull=True).update(read_at=timezone.now())
+    Notice.objects.filter(recipient=recipient, pk=notice_id, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )

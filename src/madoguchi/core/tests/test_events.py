@@ -46,9 +46,8 @@ def test_failed_subscriber_leaves_the_event_pending_for_retry(django_capture_on_
 def test_event_of_a_rolled_back_transaction_is_never_written(django_capture_on_commit_callbacks):
     from django.db import transaction
 
-    with django_capture_on_commit_callbacks(execute=True), pytest.raises(ValueError):
-        with transaction.atomic():
-            events.emit("test.happened", {"n": 3})
-            raise ValueError("rollback")
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(ValueError), transaction.atomic():
+        events.emit("test.happened", {"n": 3})
+        raise ValueError("rollback")
     assert not OutboxEvent.objects.filter(topic="test.happened", payload__n=3).exists()
     assert RECEIVED == []
