@@ -1,0 +1,159 @@
+"""Template tags of the resident portal (also loaded by base.html for the header)."""
+
+from __future__ import annotations
+
+from django import template
+from django.conf import settings
+from django.urls import translate_url
+from django.utils.formats import date_format, time_format
+from django.utils.html import format_html
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+register = template.Library()
+
+# Shape shown before the status text, so a badge never relies on colour alone.
+STATUS_SYMBOLS = {
+    "draft": "✎",
+    "submitted": "●",
+    "in_review": "●",
+    "waiting_for_applicant": "!",
+    "approved": "✓",
+    "rejected": "×",
+    "completed": "✓",
+    "withdrawn": "−",
+}
+
+# What a history row means for the resident, in their words.
+TIMELINE_LABELS = {
+    "submit": _("申請を受け付けました"),
+    "request_information": _("担当課から追加の情報・書類の依頼がありました"),
+    "provide_information": _("追加の情報を提出しました"),
+    "approve": _("承認されました"),
+    "reject": _("却下されました"),
+    "complete": _("手続きが完了しました"),
+    "withdraw": _("申請を取り下げました"),
+}
+
+
+@register.simple_tag
+def timeline_label(action: str) -> str:
+    return TIMELINE_LABELS.get(action, action)
+
+
+@register.simple_tag
+def municipality_name() -> str:
+    """The municipality's name; MUNICIPALITY_NAME_EN (when configured) on English pages."""
+    if get_language() == "en":
+        return getattr(settings, "MUNICIPALITY_NAME_EN", "") or settings.MUNICIPALITY_NAME
+    return settings.MUNICIPALITY_NAME
+
+
+@register.simple_tag
+def municipality_name_html() -> str:
+    """The name for page text: marked lang="ja" when an English page has only the Japanese name."""
+    name = municipality_name()
+    if get_language() == "en" and name == settings.MUNICIPALITY_NAME:
+        return format_html('<span lang="ja">{}</span>', name)
+    return name
+
+
+@register.filter(expects_localtime=True)
+def when(value) -> str:
+    """A date and time as people in the page's language write it (2024年4月1日 9:30 / April 1, 2024 9:30 a.m.)."""
+    if not value:
+        return ""
+    return f"{date_format(value, 'DATE_FORMAT')} {time_format(value, 'TIME_FORMAT')}"
+
+
+@register.filter(expects_localtime=True)
+def day(value) -> str:
+    return date_format(value, "DATE_FORMAT") if value else ""
+
+
+@register.inclusion_tag("portal/_language_switch.html", takes_context=True)
+def language_switch(context) -> dict:
+    """Links to the same page in the other language (/… is Japanese, /en/… is English)."""
+    request = context.get("request")
+    current = get_language()
+    path = request.get_full_path() if request is not None else "/"
+    links = []
+    for code, label in settings.LANGUAGES:
+        target = translate_url(path, code)
+        if target == path and code != current:
+            # Not resolvable (e.g. a 404 page): fall back to the home page of that language.
+            target = "/en/" if code == "en" else "/"
+        links.append({"code": code, "label": label, "url": target, "current": code == current})
+    return {"links": links}
+
+
+@register.simple_tag(takes_context=True)
+def unread_notice_count(context) -> int:
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not getattr(user, "is_resident", False):
+        return 0
+    from madoguchi.notify.models import Notice
+
+    return Notice.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+# The same words as cases.models.Status, so that the portal's catalog translates them too.
+STATUS_LABELS = {
+    "draft": _("下書き"),
+    "submitted": _("受付"),
+    "in_review": _("審査中"),
+    "waiting_for_applicant": _("追加情報の依頼中"),
+    "approved": _("承認"),
+    "rejected": _("却下"),
+    "completed": _("完了"),
+    "withdrawn": _("取下げ"),
+}
+
+
+@register.simple_tag
+def status_badge(status: str) -> str:
+    """A status badge: symbol + text + colour (JIS X 8341-3: never colour alone)."""
+    return format_html(
+        '<span class="badge badge--{}"><span class="badge__symbol" aria-hidden="true">{}</span>{}</span>',
+        status.replace("_", "-"),
+        STATUS_SYMBOLS.get(status, "●"),
+        STATUS_LABELS.get(status, status),
+    )
+
+
+@register.inclusion_tag("portal/_form_field.html")
+def form_field(bound_field, css_class: str = "") -> dict:
+    """One Django form field with its label, help and errors tied to the input (aria-describedby)."""
+    auto_id = bound_field.auto_id
+    help_id = f"{auto_id}-help" if bound_field.help_text else ""
+    error_id = f"{auto_id}-error" if bound_field.errors else ""
+    attrs = {}
+    described_by = " ".join(part for part in (error_id, help_id) if part)
+    if described_by:
+        attrs["aria-describedby"] = described_by
+    if bound_field.errors:
+        attrs["aria-invalid"] = "true"
+    if bound_field.field.required:
+        attrs["aria-required"] = "true"
+    if css_class:
+        attrs["class"] = css_class
+    return {
+        "field": bound_field,
+        "widget": bound_field.as_widget(attrs=attrs),
+        "help_id": help_id,
+        "error_id": error_id,
+    }
+
+
+@register.simple_tag
+def form_error_items(form) -> list[dict]:
+    """Error-summary entries of a Django form: each message links to its field."""
+    if form is None or not form.is_bound or not form.errors:
+        return []
+    fields = list(form)
+    first_id = fields[0].auto_id if fields else ""
+    items = [{"target": first_id, "message": message} for message in form.non_field_errors()]
+    for bound_field in fields:
+        items.extend({"target": bound_field.auto_id, "message": message} for message in bound_field.errors)
+    return items

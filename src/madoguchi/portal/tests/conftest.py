@@ -1,0 +1,37 @@
+import pytest
+from django.core.cache import cache
+from django.utils import translation
+
+from madoguchi.portal.tests import factories
+
+
+@pytest.fixture(autouse=True)
+def _japanese():
+    """A request to /en/… leaves English active in the test thread; reverse() would then build /en/ URLs."""
+    translation.activate("ja")
+    yield
+    translation.activate("ja")
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    """Login rate limits and resend throttles live in the cache; every test starts without them."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def procedure(db):
+    return factories.juminhyo()
+
+
+@pytest.fixture
+def resident(db):
+    return factories.ResidentFactory()
+
+
+@pytest.fixture
+def resident_client(client, resident):
+    client.force_login(resident)
+    return client

@@ -1,0 +1,151 @@
+import re
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from madoguchi.accounts.models import User
+from madoguchi.portal.tests import factories
+
+pytestmark = pytest.mark.django_db
+
+SIGNUP = {
+    "display_name": "緑 花子",
+    "email": "Hanako@Example.jp",
+    "password": "kawa-no-nagare-2024",
+    "password_confirm": "kawa-no-nagare-2024",
+}
+
+
+def _verification_path(message) -> str:
+    url = re.search(r"https?://\S+", message.body).group(0)
+    return re.sub(r"^https?://[^/]+", "", url)
+
+
+def test_sign_up_verify_then_sign_in(client):
+    response = client.post(reverse("portal:signup"), SIGNUP)
+    assert response.status_code == 302
+    assert response.url == reverse("portal:signup_done")
+    assert "hanako@example.jp" in client.get(response.url).content.decode()
+    assert len(mail.outbox) == 1
+
+    # Before the link is opened, signing in says what to do.
+    response = client.post(
+        reverse("portal:login"), {"email": SIGNUP["email"], "password": SIGNUP["password"]}
+    )
+    assert response.status_code == 200
+    assert "メールアドレスの確認が済んでいません" in response.content.decode()
+    assert reverse("portal:resend_verification") in response.content.decode()
+
+    response = client.get(_verification_path(mail.outbox[0]))
+    assert response.status_code == 200
+    assert "メールアドレスを確認しました" in response.content.decode()
+    assert User.objects.get(email="hanako@example.jp").email_verified_at is not None
+
+    response = client.post(
+        reverse("portal:login"), {"email": SIGNUP["email"], "password": SIGNUP["password"]}
+    )
+    assert response.status_code == 302
+    assert response.url == reverse("portal:mypage")
+    page = client.get(response.url).content.decode()
+    assert "緑 花子 さん" in page
+
+
+def test_sign_up_errors_are_shown_next_to_the_fields_and_in_a_summary(client):
+    response = client.post(
+        reverse("portal:signup"),
+        {"email": "not-an-address", "password": "short", "password_confirm": "other"},
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'role="alert"' in page
+    assert 'href="#id_email"' in page
+    assert "メールアドレスの形式が正しくありません" in page
+    assert "確認のためのパスワードが一致しません" in page
+    assert 'aria-invalid="true"' in page
+    assert 'aria-describedby="id_email-error id_email-help"' in page
+    assert 'value="not-an-address"' in page  # nothing typed is lost
+    assert not User.objects.exists()
+
+
+def test_sign_up_weak_password_and_taken_email(client):
+    factories.ResidentFactory(email="taken@example.jp")
+    weak = client.post(
+        reverse("portal:signup"),
+        {"email": "new@example.jp", "password": "1234567890", "password_confirm": "1234567890"},
+    )
+    assert "パスワードが弱すぎます" in weak.content.decode()
+    taken = client.post(reverse("portal:signup"), {**SIGNUP, "email": "taken@example.jp"})
+    assert "このメールアドレスはすでに登録されています" in taken.content.decode()
+
+
+def test_a_bad_verification_link_says_what_to_do(client):
+    response = client.get(reverse("portal:verify_email", args=["not-a-token"]))
+    assert response.status_code == 400
+    assert "確認リンクが無効か、有効期限が切れています" in response.content.decode()
+
+
+def test_resend_verification_answers_the_same_for_unknown_addresses(client):
+    factories.ResidentFactory(email="waiting@example.jp", email_verified_at=None)
+    known = client.post(reverse("portal:resend_verification"), {"email": "waiting@example.jp"}, follow=True)
+    unknown = client.post(reverse("portal:resend_verification"), {"email": "nobody@example.jp"}, follow=True)
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["waiting@example.jp"]
+    message = "確認メールを送りました"
+    assert message in known.content.decode()
+    assert message in unknown.content.decode()
+    # A second request within a minute does not send another email.
+    client.post(reverse("portal:resend_verification"), {"email": "waiting@example.jp"})
+    assert len(mail.outbox) == 1
+
+
+def test_wrong_password_then_rate_limit_message(client, settings):
+    settings.LOGIN_RATE_LIMIT = 3
+    user = factories.ResidentFactory()
+    for _ in range(3):
+        response = client.post(reverse("portal:login"), {"email": user.email, "password": "wrong-password"})
+        assert "メールアドレスかパスワードが正しくありません" in response.content.decode()
+    response = client.post(reverse("portal:login"), {"email": user.email, "password": factories.PASSWORD})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "ログインの失敗が続いたため" in page
+    assert "15分ほど待ってから" in page
+    assert "_auth_user_id" not in client.session
+
+
+def test_staff_cannot_sign_in_to_the_portal(client):
+    staff = factories.StaffFactory()
+    response = client.post(reverse("portal:login"), {"email": staff.email, "password": factories.PASSWORD})
+    assert response.status_code == 200
+    assert "メールアドレスかパスワードが正しくありません" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_signed_in_staff_account_gets_a_clear_refusal(client):
+    client.force_login(factories.StaffFactory())
+    response = client.get(reverse("portal:mypage"))
+    assert response.status_code == 403
+    assert "職員アカウントでは利用できません" in response.content.decode()
+
+
+def test_login_returns_to_the_page_asked_for_but_never_off_site(client):
+    user = factories.ResidentFactory()
+    credentials = {"email": user.email, "password": factories.PASSWORD}
+    response = client.post(reverse("portal:login"), {**credentials, "next": "/mypage/notices/"})
+    assert response.url == "/mypage/notices/"
+    client.logout()
+    response = client.post(reverse("portal:login"), {**credentials, "next": "https://evil.example/"})
+    assert response.url == reverse("portal:mypage")
+
+
+def test_pages_behind_login_redirect_to_the_login_page(client):
+    response = client.get(reverse("portal:mypage"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("portal:login") + "?next=")
+
+
+def test_logout_is_a_post(resident_client):
+    assert resident_client.get(reverse("portal:logout")).status_code == 405
+    response = resident_client.post(reverse("portal:logout"))
+    assert response.status_code == 302
+    assert "_auth_user_id" not in resident_client.session

@@ -1,0 +1,27 @@
+from django.urls import path
+
+from madoguchi.portal import views
+
+app_name = "portal"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("procedures/", views.catalog, name="catalog"),
+    path("procedures/<slug:slug>/", views.procedure_detail, name="procedure"),
+    path("procedures/<slug:slug>/apply/", views.apply, name="apply"),
+    path("applications/<str:reference>/", views.resume, name="resume"),
+    path("applications/<str:reference>/step/<str:step_id>/", views.apply_step, name="apply_step"),
+    path("applications/<str:reference>/review/", views.review, name="review"),
+    path("applications/<str:reference>/receipt/", views.receipt, name="receipt"),
+    path("mypage/", views.mypage, name="mypage"),
+    path("mypage/cases/<str:reference>/", views.case_detail, name="case"),
+    path("mypage/cases/<str:reference>/reply/", views.case_reply, name="case_reply"),
+    path("mypage/cases/<str:reference>/withdraw/", views.case_withdraw, name="case_withdraw"),
+    path("mypage/notices/", views.inbox, name="inbox"),
+    path("mypage/notices/<int:notice_id>/read/", views.notice_read, name="notice_read"),
+    path("signup/", views.signup, name="signup"),
+    path("signup/sent/", views.signup_done, name="signup_done"),
+    path("verify/resend/", views.resend_verification, name="resend_verification"),
+    path("verify/<str:token>/", views.verify_email, name="verify_email"),
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+]

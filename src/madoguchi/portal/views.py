@@ -1,0 +1,659 @@
+"""Resident portal pages. Thin: parse the request, call a selector or service, render.
+
+Every case lookup goes through cases.selectors.case_of_applicant, so another resident's reference is a 404.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from madoguchi.accounts import services as accounts
+from madoguchi.accounts.models import User, UserKind
+from madoguchi.cases import selectors as case_selectors
+from madoguchi.cases import services as case_services
+from madoguchi.cases import workflow
+from madoguchi.cases.models import Status
+from madoguchi.core.audit import client_ip_of
+from madoguchi.notify import services as notify_services
+from madoguchi.notify.models import Notice
+from madoguchi.portal import forms
+from madoguchi.procedures import schema
+from madoguchi.procedures import selectors as procedure_selectors
+from madoguchi.procedures.spec import LIFE_EVENTS
+
+OPEN_STATUSES = (Status.SUBMITTED, Status.IN_REVIEW, Status.WAITING_FOR_APPLICANT, Status.APPROVED)
+RESEND_INTERVAL_SECONDS = 60
+NOTICES_PER_PAGE = 20
+
+
+def _lang(request) -> str:
+    return "en" if getattr(request, "LANGUAGE_CODE", "ja") == "en" else "ja"
+
+
+def resident_required(view):
+    """Signed in as a resident; a staff account gets a page saying to use the office instead."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_resident:
+            return render(request, "portal/staff_account.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _safe_next(request, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+# ---- home and catalog --------------------------------------------------------------------------------------
+
+# Life events (ライフイベント) residents can browse by, in the order of procedures.spec.LIFE_EVENTS.
+LIFE_EVENT_LABELS = {
+    "moving": gettext_lazy("引っ越し"),
+    "birth": gettext_lazy("出産"),
+    "childcare": gettext_lazy("子育て"),
+    "marriage": gettext_lazy("結婚・離婚"),
+    "death": gettext_lazy("おくやみ（ご家族が亡くなったとき）"),
+    "elderly": gettext_lazy("高齢者・介護"),
+    "disaster": gettext_lazy("災害にあったとき"),
+    "waste": gettext_lazy("ごみ・リサイクル"),
+    "tax": gettext_lazy("税金"),
+    "health": gettext_lazy("健康・医療・保険"),
+    "certificates": gettext_lazy("証明書がほしい"),
+}
+IDENTITY_LEVEL_LABELS = {
+    "none": gettext_lazy("不要"),
+    "email": gettext_lazy("メールアドレスの確認（この窓口への登録）"),
+    "verified": gettext_lazy("マイナンバーカードなどによる本人確認"),
+}
+
+
+def _get_procedure_or_404(slug: str):
+    procedure = procedure_selectors.get_procedure(slug)
+    if procedure is None:
+        raise Http404("no such procedure")
+    return procedure
+
+
+def _filter_choices(lang: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Departments and life events that have at least one active procedure, for the catalog filters."""
+    procedures = procedure_selectors.catalog(lang=lang)
+    departments = {p.department.code: p.department.name_for(lang) for p in procedures}
+    used_events = {event for p in procedures for event in (p.life_events or [])}
+    life_events = [
+        (code, str(LIFE_EVENT_LABELS.get(code, code))) for code in LIFE_EVENTS if code in used_events
+    ]
+    return sorted(departments.items()), life_events
+
+
+def _can_apply_online(procedure, spec) -> bool:
+    return bool(procedure.online and spec.online and spec.identity_level != "verified")
+
+
+def home(request):
+    _departments, life_events = _filter_choices(_lang(request))
+    return render(request, "portal/home.html", {"life_events": life_events})
+
+
+def catalog(request):
+    lang = _lang(request)
+    query = request.GET.get("q", "").strip()[:100]
+    department = request.GET.get("department", "").strip()
+    life_event = request.GET.get("life_event", "").strip()
+    departments, life_events = _filter_choices(lang)
+    if department not in dict(departments):
+        department = ""
+    if life_event not in dict(life_events):
+        life_event = ""
+    procedures = procedure_selectors.catalog(
+        query=query, department=department, life_event=life_event, lang=lang
+    )
+    return render(
+        request,
+        "portal/catalog.html",
+        {
+            "query": query,
+            "department": department,
+            "life_event": life_event,
+            "departments": departments,
+            "life_events": life_events,
+            "life_event_labels": dict(life_events),
+            "results": [
+                {
+                    "procedure": p,
+                    "name": p.name_for(lang),
+                    "department": p.department.name_for(lang),
+                    "summary": p.current_version.spec.get("description", {}).get(lang, ""),
+                }
+                for p in procedures
+            ],
+            "filtered": bool(query or department or life_event),
+        },
+    )
+
+
+def procedure_detail(request, slug: str):
+    lang = _lang(request)
+    procedure = _get_procedure_or_404(slug)
+    spec = procedure_selectors.spec_of(procedure.current_version)
+    return render(
+        request,
+        "portal/procedure_detail.html",
+        {
+            "procedure": procedure,
+            "name": spec.name.get(lang),
+            "department": procedure.department.name_for(lang),
+            "description": spec.description.get(lang),
+            "eligibility": spec.eligibility.get(lang),
+            "bring": [item.get(lang) for item in spec.bring],
+            "fee": spec.fee.get(lang),
+            "deadline": spec.deadline.get(lang) if spec.deadline else "",
+            "sla_business_days": spec.sla_business_days,
+            "online": spec.online and procedure.online,
+            "identity_level": spec.identity_level,
+            "identity_label": IDENTITY_LEVEL_LABELS.get(spec.identity_level, spec.identity_level),
+            "can_apply_online": _can_apply_online(procedure, spec),
+            "steps": [step.title.get(lang) for step in spec.steps],
+            "life_events": [LIFE_EVENT_LABELS[e] for e in spec.life_events if e in LIFE_EVENT_LABELS],
+        },
+    )
+
+
+# ---- applying ----------------------------------------------------------------------------------------------
+
+
+@resident_required
+@require_http_methods(["GET", "POST"])
+def apply(request, slug: str):
+    """Resume the resident's draft of this procedure, or start one, and go to where it was left."""
+    procedure = _get_procedure_or_404(slug)
+    if not _can_apply_online(procedure, procedure_selectors.spec_of(procedure.current_version)):
+        messages.warning(request, _("この手続きはオンラインでは申請できません。窓口でお手続きください。"))
+        return redirect("portal:procedure", slug=slug)
+    case = (
+        case_selectors.cases_of_applicant(user=request.user)
+        .filter(procedure=procedure, status=Status.DRAFT)
+        .first()
+    )
+    if case is None:
+        case = case_services.start_draft(applicant=request.user, procedure=procedure)
+    else:
+        messages.info(request, _("保存してある下書きの続きから入力できます。"))
+    return _redirect_to_current_step(case)
+
+
+def _redirect_to_current_step(case):
+    spec = procedure_selectors.spec_of(case.procedure_version)
+    step_ids = [step.id for step in spec.steps]
+    step_id = case.current_step if case.current_step in step_ids else step_ids[0]
+    return redirect("portal:apply_step", reference=case.reference, step_id=step_id)
+
+
+@resident_required
+def resume(request, reference: str):
+    """Continue a draft where it was left (links from My Page)."""
+    case, elsewhere = _draft_of(request, reference)
+    return elsewhere or _redirect_to_current_step(case)
+
+
+def _draft_of(request, reference: str):
+    case = case_selectors.case_of_applicant(user=request.user, reference=reference)
+    if case.status != Status.DRAFT:
+        messages.info(request, _("この申請はすでに提出されています。状況は次のとおりです。"))
+        return case, redirect("portal:case", reference=reference)
+    return case, None
+
+
+def _step_position(spec, step_id: str) -> int:
+    for index, step in enumerate(spec.steps):
+        if step.id == step_id:
+            return index
+    raise Http404("no such step")
+
+
+def _anchor_of(field_context: dict) -> str:
+    """The element an error-summary link jumps to: the input, or the first choice of a group."""
+    options = field_context.get("options") or field_context.get("members") or field_context.get("parts")
+    if field_context.get("is_group") and options:
+        return options[0]["id"]
+    return field_context["input_id"]
+
+
+def _step_context(request, case, spec, index: int, values: dict, errors: dict, lang: str) -> dict:
+    step = spec.steps[index]
+    files = case_services.attachment_files(case)
+    rendered_fields = []
+    error_items = []
+    for field in step.fields:
+        field_errors = errors.get(field.id, [])
+        value = files.get(field.id) if field.type == "file" else values.get(field.id)
+        context = schema.field_context(field, value, field_errors, lang, spec=spec)
+        rendered_fields.append(context)
+        for message in field_errors:
+            target = _anchor_of(context)
+            if message.part:
+                target = f"{context['input_id']}-{message.part.replace('_', '-')}"
+            error_items.append({"target": target, "label": context["label"], "message": message.text(lang)})
+    previous_url = (
+        reverse("portal:apply_step", args=[case.reference, spec.steps[index - 1].id])
+        if index > 0
+        else reverse("portal:procedure", args=[case.procedure.slug])
+    )
+    return {
+        "case": case,
+        "spec": spec,
+        "step": step,
+        "step_title": step.title.get(lang),
+        "step_description": step.description.get(lang) if step.description else "",
+        "step_number": index + 1,
+        "step_count": len(spec.steps),
+        "steps_range": [
+            {"number": n + 1, "state": "done" if n < index else ("current" if n == index else "todo")}
+            for n in range(len(spec.steps))
+        ],
+        "fields": rendered_fields,
+        "has_files": any(field.type == "file" for field in step.fields),
+        "error_items": error_items,
+        "previous_url": previous_url,
+        "procedure_name": case.procedure.name_for(lang),
+        "lang": lang,
+    }
+
+
+@resident_required
+@require_http_methods(["GET", "POST"])
+def apply_step(request, reference: str, step_id: str):
+    lang = _lang(request)
+    case, elsewhere = _draft_of(request, reference)
+    if elsewhere:
+        return elsewhere
+    spec = procedure_selectors.spec_of(case.procedure_version)
+    index = _step_position(spec, step_id)
+    step = spec.steps[index]
+
+    if request.method == "GET":
+        errors = {}
+        if request.GET.get("check"):
+            result = schema.validate(
+                spec, case.draft_data, step_id=step.id, files=case_services.attachment_files(case)
+            )
+            errors = result.errors
+        context = _step_context(request, case, spec, index, case.draft_data, errors, lang)
+        return render(request, "portal/apply_step.html", context)
+
+    upload_errors: dict[str, list[schema.Message]] = {}
+    attached = case_services.attachment_files(case)
+    for field in step.fields:
+        if field.type != "file":
+            continue
+        uploads = request.FILES.getlist(field.id)
+        limit = (field.max_files if field.multiple else 1) or None
+        if uploads and limit is not None and len(attached.get(field.id, [])) + len(uploads) > limit:
+            # No service removes a draft's attachment yet, so refuse rather than exceed the field's limit.
+            upload_errors[field.id] = [_attachment_limit_message(limit)]
+            continue
+        for uploaded in uploads:
+            try:
+                case_services.attach_file(
+                    case=case,
+                    uploaded=uploaded,
+                    by=request.user,
+                    field_id=field.id,
+                    max_bytes=field.max_bytes,
+                )
+            except case_services.UploadRejected as exc:
+                upload_errors.setdefault(field.id, []).append(
+                    schema.Message("upload_rejected", exc.message_ja, exc.message_en)
+                )
+    raw = schema.raw_from_post(step.fields, request.POST.getlist)
+    result = case_services.save_draft_step(case=case, step_id=step.id, raw=raw)
+    # An upload's own message says what was wrong with the file; it replaces "please attach a file".
+    errors = {**result.errors, **upload_errors}
+
+    if request.POST.get("action") == "save":
+        messages.success(
+            request,
+            _("下書きを保存しました。マイページからいつでも続きを入力できます。"),
+        )
+        return redirect("portal:mypage")
+    if errors:
+        context = _step_context(request, case, spec, index, case.draft_data, errors, lang)
+        return render(request, "portal/apply_step.html", context, status=200)
+    if index + 1 < len(spec.steps):
+        return redirect("portal:apply_step", reference=case.reference, step_id=spec.steps[index + 1].id)
+    return redirect("portal:review", reference=case.reference)
+
+
+def _attachment_limit_message(limit: int) -> schema.Message:
+    return schema.Message(
+        "attachment_limit",
+        f"このファイル欄にはすでに添付済みです（{limit}個まで）。差し替えが必要な場合は、このまま申請して、"
+        "受付後に担当課へご連絡ください。",
+        f"A file is already attached here (at most {limit}). If you need to replace it, send the application "
+        "and contact the department afterwards.",
+    )
+
+
+def _first_step_with_errors(spec, errors) -> str:
+    for step in spec.steps:
+        if any(field.id in errors for field in step.fields):
+            return step.id
+    return spec.steps[0].id
+
+
+@resident_required
+@require_http_methods(["GET", "POST"])
+def review(request, reference: str):
+    lang = _lang(request)
+    case, elsewhere = _draft_of(request, reference)
+    if elsewhere:
+        return elsewhere
+    spec = procedure_selectors.spec_of(case.procedure_version)
+
+    if request.method == "POST":
+        try:
+            case_services.submit_case(case=case, actor=request.user)
+        except case_services.CaseValidationError as exc:
+            messages.error(request, _("入力内容に問題があります。表示されている項目を直してください。"))
+            step_id = _first_step_with_errors(spec, exc.errors)
+            return HttpResponseRedirect(
+                reverse("portal:apply_step", args=[case.reference, step_id]) + "?check=1"
+            )
+        except workflow.TransitionNotAllowed as exc:
+            messages.error(request, exc.message(lang))
+            return redirect("portal:case", reference=case.reference)
+        return redirect("portal:receipt", reference=case.reference)
+
+    result = schema.validate(spec, case.draft_data, files=case_services.attachment_files(case))
+    if result.errors:
+        messages.error(request, _("まだ入力されていない項目や、直す必要のある項目があります。"))
+        step_id = _first_step_with_errors(spec, result.errors)
+        return HttpResponseRedirect(reverse("portal:apply_step", args=[case.reference, step_id]) + "?check=1")
+    return render(
+        request,
+        "portal/review.html",
+        {
+            "case": case,
+            "spec": spec,
+            "sections": _review_sections(spec, result.cleaned, case, lang),
+            "procedure_name": case.procedure.name_for(lang),
+            "last_step_url": reverse("portal:apply_step", args=[case.reference, spec.steps[-1].id]),
+        },
+    )
+
+
+def _review_sections(spec, cleaned, case, lang: str) -> list[dict]:
+    """display_rows per step, each with a link back to the step to change it."""
+    return [
+        {
+            "title": section.title,
+            "rows": section.rows,
+            "change_url": reverse("portal:apply_step", args=[case.reference, section.step_id]),
+        }
+        for section in schema.display_rows(spec, cleaned, lang)
+    ]
+
+
+@resident_required
+def receipt(request, reference: str):
+    lang = _lang(request)
+    case = case_selectors.case_of_applicant(user=request.user, reference=reference)
+    if case.status == Status.DRAFT:
+        return redirect("portal:review", reference=reference)
+    spec = procedure_selectors.spec_of(case.procedure_version)
+    return render(
+        request,
+        "portal/receipt.html",
+        {"case": case, "spec": spec, "procedure_name": case.procedure.name_for(lang)},
+    )
+
+
+# ---- My Page -----------------------------------------------------------------------------------------------
+
+
+@resident_required
+def mypage(request):
+    lang = _lang(request)
+    cases = list(case_selectors.cases_of_applicant(user=request.user))
+    for case in cases:
+        case.procedure_name = case.procedure.name_for(lang)
+    return render(
+        request,
+        "portal/mypage.html",
+        {
+            "drafts": [c for c in cases if c.status == Status.DRAFT],
+            "open_cases": [c for c in cases if c.status in OPEN_STATUSES],
+            "closed_cases": [c for c in cases if c.status in workflow.CLOSED],
+            "unread_count": Notice.objects.filter(recipient=request.user, read_at__isnull=True).count(),
+        },
+    )
+
+
+def _case_page(request, case, *, reply_form=None, status=200):
+    lang = _lang(request)
+    spec = procedure_selectors.spec_of(case.procedure_version)
+    sections = schema.display_rows(spec, case.data, lang) if case.data else []
+    actions = {t.action for t in workflow.allowed_actions(case.status, workflow.RESIDENT)}
+    can_reply = "provide_information" in actions
+    if can_reply and reply_form is None:
+        reply_form = forms.ReplyForm()
+    return render(
+        request,
+        "portal/case_detail.html",
+        {
+            "case": case,
+            "spec": spec,
+            "procedure_name": case.procedure.name_for(lang),
+            "timeline": case_selectors.timeline_for_applicant(case),
+            "case_messages": case.messages.select_related("sender").order_by("created_at", "id"),
+            "attachments": case.attachments.order_by("created_at", "id"),
+            "sections": sections,
+            "can_reply": can_reply,
+            "can_withdraw": "withdraw" in actions,
+            "reply_form": reply_form if can_reply else None,
+            "error_items": [],
+        },
+        status=status,
+    )
+
+
+@resident_required
+def case_detail(request, reference: str):
+    case = case_selectors.case_of_applicant(user=request.user, reference=reference)
+    return _case_page(request, case)
+
+
+@resident_required
+@require_POST
+def case_reply(request, reference: str):
+    lang = _lang(request)
+    case = case_selectors.case_of_applicant(user=request.user, reference=reference)
+    form = forms.ReplyForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _case_page(request, case, reply_form=form)
+    try:
+        with transaction.atomic():
+            document = form.cleaned_data.get("document")
+            if document:
+                case_services.attach_file(case=case, uploaded=document, by=request.user)
+            case_services.transition(
+                case=case, action="provide_information", actor=request.user, note=form.cleaned_data["body"]
+            )
+    except case_services.UploadRejected as exc:
+        form.add_error("document", exc.message(lang))
+        return _case_page(request, case, reply_form=form)
+    except workflow.TransitionNotAllowed as exc:
+        messages.error(request, exc.message(lang))
+        return redirect("portal:case", reference=case.reference)
+    messages.success(request, _("返信を送りました。担当課が確認して審査を再開します。"))
+    return redirect("portal:case", reference=case.reference)
+
+
+@resident_required
+@require_http_methods(["GET", "POST"])
+def case_withdraw(request, reference: str):
+    lang = _lang(request)
+    case = case_selectors.case_of_applicant(user=request.user, reference=reference)
+    can_withdraw = any(
+        t.action == "withdraw" for t in workflow.allowed_actions(case.status, workflow.RESIDENT)
+    )
+    if not can_withdraw:
+        messages.error(request, _("この申請は現在の状態では取り下げできません。"))
+        return redirect("portal:case", reference=case.reference)
+    form = forms.WithdrawForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            case_services.transition(
+                case=case, action="withdraw", actor=request.user, note=form.cleaned_data["reason"]
+            )
+        except workflow.TransitionNotAllowed as exc:
+            messages.error(request, exc.message(lang))
+            return redirect("portal:case", reference=case.reference)
+        messages.success(request, _("申請を取り下げました。"))
+        return redirect("portal:case", reference=case.reference)
+    return render(
+        request,
+        "portal/case_withdraw.html",
+        {"case": case, "form": form, "procedure_name": case.procedure.name_for(lang)},
+    )
+
+
+@resident_required
+def inbox(request):
+    notices = (
+        Notice.objects.filter(recipient=request.user).select_related("case").order_by("-created_at", "-id")
+    )
+    page = Paginator(notices, NOTICES_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "portal/inbox.html", {"page": page, "lang": _lang(request)})
+
+
+@resident_required
+@require_POST
+def notice_read(request, notice_id: int):
+    notify_services.mark_read(recipient=request.user, notice_id=notice_id)
+    return redirect(_safe_next(request, reverse("portal:inbox")))
+
+
+# ---- accounts ----------------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request):
+    if request.user.is_authenticated and request.user.is_resident:
+        return redirect("portal:mypage")
+    form = forms.SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = accounts.sign_up(
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password"],
+                display_name=form.cleaned_data["display_name"],
+                language=_lang(request),
+            )
+        except accounts.AccountError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message(_lang(request)))
+        else:
+            request.session["portal_signup_email"] = user.email
+            return redirect("portal:signup_done")
+    return render(request, "portal/signup.html", {"form": form})
+
+
+def signup_done(request):
+    return render(
+        request, "portal/signup_done.html", {"email": request.session.get("portal_signup_email", "")}
+    )
+
+
+def verify_email(request, token: str):
+    try:
+        accounts.verify_email(token=token)
+    except accounts.AccountError as exc:
+        return render(
+            request,
+            "portal/verify_email.html",
+            {"ok": False, "error": exc.message(_lang(request))},
+            status=400,
+        )
+    return render(request, "portal/verify_email.html", {"ok": True})
+
+
+@require_http_methods(["GET", "POST"])
+def resend_verification(request):
+    """Send the confirmation email again. The answer is the same whether or not the address is known."""
+    form = forms.ResendVerificationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"].strip().lower()
+        user = User.objects.filter(
+            email=email, kind=UserKind.RESIDENT, email_verified_at__isnull=True
+        ).first()
+        if user is not None and cache.add(f"portal:resend:{user.pk}", 1, RESEND_INTERVAL_SECONDS):
+            accounts.send_verification_email(user=user)
+        messages.success(
+            request,
+            _(
+                "登録されているメールアドレスで、確認が済んでいない場合は、確認メールを送りました。メールが届かないときは、迷惑メールのフォルダもご確認ください。"
+            ),
+        )
+        return redirect("portal:login")
+    return render(request, "portal/resend_verification.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def login_view(request):
+    lang = _lang(request)
+    default_next = reverse("portal:mypage")
+    if request.user.is_authenticated and request.user.is_resident:
+        return redirect(_safe_next(request, default_next))
+    form = forms.SignInForm(request.POST or None)
+    not_verified = False
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = accounts.sign_in(
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password"],
+                ip=client_ip_of(request),
+                staff=False,
+            )
+        except accounts.AccountError as exc:
+            form.add_error(None, exc.message(lang))
+            not_verified = exc.code == "email_not_verified"
+        else:
+            login(request, user)
+            return redirect(_safe_next(request, default_next))
+    return render(
+        request,
+        "portal/login.html",
+        {
+            "form": form,
+            "next": _safe_next(request, ""),
+            "not_verified": not_verified,
+        },
+    )
+
+
+@require_POST
+def logout_view(request):
+    logout(request)
+    messages.success(request, _("ログアウトしました。"))
+    return redirect("portal:home")
