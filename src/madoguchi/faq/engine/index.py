@@ -1,0 +1,509 @@
+"""FaqIndex: BM25 over several fields of the FAQ, bilingual, with an explicit abstention."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import bm25s
+import numpy as np
+
+from .abstention import AbstentionRule, Features
+from .analysis import Concept, EnglishAnalyser, JapaneseAnalyser, QueryAnalysis
+from .entries import FaqEntry
+from .lexicon import Glossary, SynonymTable
+from .normalise import (
+    MY_NUMBER_MASK,
+    contains_japanese,
+    looks_like_easy_japanese,
+    normalise_question,
+    resolve_language,
+)
+
+MAX_LIMIT = 50
+_EMPTY = "\x00"  # placeholder so that bm25s never sees an empty document
+
+# Field weights: where a word is found says how much it tells about the entry.
+JA_FIELD_WEIGHTS = {"question": 1.0, "keywords": 0.9, "procedure": 0.6, "answer": 0.35}
+EN_FIELD_WEIGHTS = {"question": 1.0, "keywords": 0.9, "procedure": 0.6, "answer": 0.35}
+READING_WEIGHT = 0.15  # per reading bigram, relative to a term
+LONG_MESSAGE_SENTENCES = 3
+PREDICATE_RANK_WEIGHT = 0.5  # verbs, adjectives and 〜方 nouns in ranking
+MINOR_WEIGHT = 0.5  # verbs, adjectives, time nouns, numbers: half weight in coverage and unknown share
+KEYWORD_BONUS = 0.5
+CHAR_WEIGHT = 0.1  # × IDF sum of a keyword phrase of the entry found whole in the question
+WEAK_FIELDS = ("answer",)  # a word found only here counts half for coverage
+WEAK_MATCH = 0.5
+BM25_K1 = 1.2
+BM25_B = 0.75
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    """Ranked entry ids, and whether the engine prefers not to answer (`abstain`)."""
+
+    results: list[Hit]
+    abstain: bool
+    reason: str
+    lang: str
+    prefer_easy_japanese: bool = False
+    features: Mapping[str, float] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def best(self) -> Hit | None:
+        return None if self.abstain or not self.results else self.results[0]
+
+    def to_dict(self, *, details: bool = False) -> dict:
+        data: dict = {
+            "results": [{"id": h.id, "score": round(h.score, 4)} for h in self.results],
+            "abstain": self.abstain,
+        }
+        if details:
+            data.update(
+                reason=self.reason,
+                lang=self.lang,
+                prefer_easy_japanese=self.prefer_easy_japanese,
+                features={k: round(v, 4) for k, v in self.features.items()},
+            )
+        return data
+
+    def to_json(self, *, details: bool = False) -> str:
+        return json.dumps(self.to_dict(details=details), ensure_ascii=False)
+
+
+_NOT_CHARS = re.compile(r"[\s\W_]+")
+
+
+def char_bigrams(text: str) -> list[str]:
+    text = _NOT_CHARS.sub("", unicodedata.normalize("NFKC", text).lower())
+    return [text[i : i + 2] for i in range(len(text) - 1)]
+
+
+class _Field:
+    """One bm25s index over one field of every document."""
+
+    def __init__(self, docs: list[list[str]]):
+        self.size = len(docs)
+        self.bm25 = bm25s.BM25(k1=BM25_K1, b=BM25_B, method="lucene")
+        self.bm25.index([d or [_EMPTY] for d in docs], show_progress=False)
+        self.vocab: dict[str, int] = self.bm25.vocab_dict
+
+    def scores(self, term: str) -> np.ndarray | None:
+        token_id = self.vocab.get(term)
+        if token_id is None:
+            return None
+        return self.bm25.get_scores_from_ids([token_id])
+
+
+class _Collection:
+    """The documents of one language: weighted fields, term sets and document frequencies."""
+
+    def __init__(self, ids: list[str], fields: Mapping[str, list[list[str]]], weights: Mapping[str, float]):
+        self.ids = ids
+        self.position = {entry_id: i for i, entry_id in enumerate(ids)}
+        self.global_positions = np.arange(len(ids), dtype=np.int64)
+        self.weights = dict(weights)
+        self.fields = {name: _Field(docs) for name, docs in fields.items()}
+        n = len(ids)
+        self.strong_terms: list[set[str]] = [set() for _ in range(n)]
+        self.weak_terms: list[set[str]] = [set() for _ in range(n)]
+        for name, docs in fields.items():
+            target = self.weak_terms if name in WEAK_FIELDS else self.strong_terms
+            for i, terms in enumerate(docs):
+                target[i].update(terms)
+        df: dict[str, int] = {}
+        for i in range(n):
+            for term in self.strong_terms[i] | self.weak_terms[i]:
+                df[term] = df.get(term, 0) + 1
+        self.df = df
+        self.idf_max = self._idf(0)
+
+    def _idf(self, df: int) -> float:
+        n = len(self.ids)
+        return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+
+    def idf(self, term: str) -> float:
+        return self._idf(self.df.get(term, 0))
+
+    def knows(self, term: str) -> bool:
+        return term in self.df
+
+    def term_scores(self, term: str, cache: dict[str, np.ndarray | None]) -> np.ndarray | None:
+        if term in cache:
+            return cache[term]
+        total: np.ndarray | None = None
+        for name, index in self.fields.items():
+            scores = index.scores(term)
+            if scores is None:
+                continue
+            weighted = scores * self.weights[name]
+            total = weighted if total is None else total + weighted
+        cache[term] = total
+        return total
+
+    def concept_scores(self, concept: Concept, cache: dict[str, np.ndarray | None]) -> np.ndarray | None:
+        """Best form per document; a phrase found only in part is discounted by the share found."""
+        best: np.ndarray | None = None
+        for phrase, factor in concept.forms():
+            parts = [s for s in (self.term_scores(t, cache) for t in phrase) if s is not None]
+            if not parts:
+                continue
+            if len(phrase) == 1:
+                scores = parts[0]
+            else:
+                scores = np.sum(parts, axis=0)
+                if factor == 1.0:  # a synonym or glossary phrase, not the parts of a compound
+                    found = np.sum([p > 0 for p in parts], axis=0) / len(phrase)
+                    scores = scores * found * found
+            if factor != 1.0:
+                scores = scores * factor
+            best = scores if best is None else np.maximum(best, scores)
+        return best
+
+    def concept_idf(self, concept: Concept) -> float | None:
+        """IDF of the best-known form of a concept; None when no form is in the vocabulary."""
+        best = None
+        for phrase, factor in concept.forms():
+            known = [self.idf(t) for t in phrase if self.knows(t)]
+            if len(known) == len(phrase) and known:
+                value = max(known) * (1.0 if factor == 1.0 else 0.8)
+                best = value if best is None else max(best, value)
+        return best
+
+    def match_degree(self, concept: Concept, doc: int) -> float:
+        """1 when a form of the concept is in the document's question/keywords/procedure, less elsewhere."""
+        best = 0.0
+        strong, weak = self.strong_terms[doc], self.weak_terms[doc]
+        for phrase, factor in concept.forms():
+            total = sum(self.idf(t) for t in phrase) or 1.0
+            found = sum(
+                self.idf(t) * (1.0 if t in strong else WEAK_MATCH if t in weak else 0.0) for t in phrase
+            )
+            best = max(best, factor * found / total if factor == 1.0 else min(1.0, 0.8 * found / total))
+        return best
+
+
+class FaqIndex:
+    """Search FAQ entries in Japanese and English; build once, then `ask` many times."""
+
+    def __init__(
+        self,
+        entries: list[FaqEntry],
+        *,
+        synonyms: SynonymTable,
+        glossary: Glossary,
+        rule: AbstentionRule,
+    ):
+        self.rule = rule
+        self.japanese = JapaneseAnalyser(synonyms)
+        self.english = EnglishAnalyser(glossary, self.japanese)
+        self._entries: dict[str, dict[str, FaqEntry]] = {}
+        for entry in entries:
+            self._entries.setdefault(entry.id, {})[entry.lang] = entry
+        self.ids = list(self._entries)
+        self._position = {entry_id: i for i, entry_id in enumerate(self.ids)}
+        ja_entries = [e for e in entries if e.lang == "ja"]
+        en_entries = [e for e in entries if e.lang == "en"]
+        self.ja = self._build_japanese(ja_entries) if ja_entries else None
+        self.en = self._build_english(en_entries) if en_entries else None
+        for collection in (self.ja, self.en):
+            if collection is not None:
+                collection.global_positions = np.array(
+                    [self._position[i] for i in collection.ids], dtype=np.int64
+                )
+
+    # --- building ---------------------------------------------------------------------------
+
+    @classmethod
+    def build(
+        cls,
+        entries: Iterable[FaqEntry],
+        *,
+        synonyms: SynonymTable | Mapping[str, Iterable[str]] | None = None,
+        glossary: Glossary | Mapping[str, Iterable[str]] | None = None,
+        rule: AbstentionRule | None = None,
+    ) -> FaqIndex:
+        """Index entries (all languages together); synonyms and glossary default to the shipped data."""
+        if synonyms is None:
+            synonyms = SynonymTable.from_yaml()
+        elif not isinstance(synonyms, SynonymTable):
+            synonyms = SynonymTable(synonyms)
+        if glossary is None:
+            glossary = Glossary.from_yaml()
+        elif not isinstance(glossary, Glossary):
+            glossary = Glossary(glossary)
+        return cls(list(entries), synonyms=synonyms, glossary=glossary, rule=rule or AbstentionRule())
+
+    def _build_japanese(self, entries: list[FaqEntry]) -> _Collection:
+        analyse = self.japanese.analyse_document
+        fields: dict[str, list[list[str]]] = {name: [] for name in JA_FIELD_WEIGHTS}
+        readings: list[list[str]] = []
+        spellings: dict[str, set[tuple[str, ...]]] = {}
+        for e in entries:
+            question = analyse(e.question)
+            keywords = [analyse(k) for k in e.keywords]
+            procedure = analyse(e.procedure)
+            category = analyse(e.category)
+            answer = analyse(e.answer)
+            fields["question"].append(question.terms)
+            fields["keywords"].append([t for k in keywords for t in k.terms])
+            fields["procedure"].append(procedure.terms + category.terms)
+            fields["answer"].append(answer.terms)
+            readings.append(
+                question.readings + [g for k in keywords for g in k.readings] + procedure.readings
+            )
+            for part in (question, *keywords, procedure, answer):
+                for reading, terms in part.spellings:
+                    spellings.setdefault(reading, set()).add(terms)
+        collection = _Collection([e.id for e in entries], fields, JA_FIELD_WEIGHTS)
+        self._ja_chars = _Field([char_bigrams(" ".join((e.question, *e.keywords))) for e in entries])
+        self._ja_readings = _Field(readings)
+        self._ja_spellings = spellings
+        self._keywords: list[tuple[int, int, float]] = []
+        self._keyword_postings: dict[str, list[int]] = {}
+        for doc, e in enumerate(entries):
+            for keyword in e.keywords:
+                terms = set(self.japanese.phrase_terms(keyword))
+                if not terms:
+                    continue
+                self._keywords.append((doc, len(terms), sum(collection.idf(t) for t in terms)))
+                for term in terms:
+                    self._keyword_postings.setdefault(term, []).append(len(self._keywords) - 1)
+        return collection
+
+    def _build_english(self, entries: list[FaqEntry]) -> _Collection:
+        analyse = self.english.document_terms
+        fields = {
+            "question": [analyse(e.question) for e in entries],
+            "keywords": [[t for k in e.keywords for t in analyse(k)] for e in entries],
+            "procedure": [analyse(f"{e.procedure} {e.category}") for e in entries],
+            "answer": [analyse(e.answer) for e in entries],
+        }
+        return _Collection([e.id for e in entries], fields, EN_FIELD_WEIGHTS)
+
+    # --- reading entries ----------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __contains__(self, entry_id: object) -> bool:
+        return entry_id in self._entries
+
+    def versions(self, entry_id: str) -> dict[str, FaqEntry]:
+        """All language versions of one logical entry, by language code."""
+        return dict(self._entries.get(entry_id, {}))
+
+    def entry(self, entry_id: str, lang: str = "ja") -> FaqEntry | None:
+        """The entry in the wanted language, falling back to Japanese, then to any version."""
+        versions = self._entries.get(entry_id)
+        if not versions:
+            return None
+        return versions.get(lang) or versions.get("ja") or next(iter(versions.values()))
+
+    # --- asking -----------------------------------------------------------------------------
+
+    def ask(self, question: str, *, lang: str = "ja", limit: int = 5) -> Answer:
+        """Rank entries for a resident's question and decide whether to abstain."""
+        text = normalise_question(question if isinstance(question, str) else str(question or ""))
+        text = text.replace(MY_NUMBER_MASK, " ")  # the mask is for storage, not a word to search
+        answer_lang = resolve_language(lang if isinstance(lang, str) else None, text)
+        try:
+            limit = max(1, min(int(limit), MAX_LIMIT))
+        except (TypeError, ValueError):
+            limit = 5
+        easy = looks_like_easy_japanese(text)
+        if not text.strip():
+            return Answer([], True, "empty_question", answer_lang, easy)
+        if contains_japanese(text):
+            ranked, features = self._ask_japanese(text)
+        else:
+            ranked, features = self._ask_english(text)
+        if not ranked:
+            return Answer([], True, "no_matching_terms", answer_lang, easy, features.as_dict())
+        decision = self.rule.decide(features)
+        hits = [Hit(entry_id, score) for entry_id, score in ranked[:limit]]
+        return Answer(hits, decision.abstain, decision.reason, answer_lang, easy, features.as_dict())
+
+    def _rank(self, scores: np.ndarray, ids: list[str]) -> list[tuple[str, float]]:
+        order = np.argsort(-scores, kind="stable")[:MAX_LIMIT]
+        return [(ids[i], float(scores[i])) for i in order if scores[i] > 0]
+
+    def _ask_japanese(self, text: str) -> tuple[list[tuple[str, float]], Features]:
+        collection = self.ja
+        if collection is None:
+            return [], Features.empty()
+        analysis: QueryAnalysis = self.japanese.analyse_question(
+            text, respell=lambda reading: self._ja_spellings.get(reading, ()), is_known=collection.knows
+        )
+        concepts = [c for c in analysis.concepts if not self._is_noise(c, collection)]
+        cache: dict[str, np.ndarray | None] = {}
+        n = len(collection.ids)
+        total = np.zeros(n, dtype=np.float32)
+        ideal_total = 0.0
+        weights: list[float] = []
+        for concept in concepts:
+            scores = collection.concept_scores(concept, cache)
+            idf = collection.concept_idf(concept)
+            weights.append(
+                concept.weight
+                * (MINOR_WEIGHT if concept.predicate or concept.minor else 1.0)
+                * (idf if idf is not None else collection.idf_max)
+            )
+            if scores is not None:
+                rank_weight = concept.weight * (PREDICATE_RANK_WEIGHT if concept.predicate else 1.0)
+                total += rank_weight * scores
+                ideal_total += rank_weight * float(scores.max())
+        for gram, weight in analysis.readings.items():
+            scores = self._ja_readings.scores(gram)
+            if scores is not None:
+                total += (READING_WEIGHT * weight) * scores
+                ideal_total += READING_WEIGHT * weight * float(scores.max())
+        if CHAR_WEIGHT:
+            for gram in set(char_bigrams(text)):
+                scores = self._ja_chars.scores(gram)
+                if scores is not None:
+                    total += CHAR_WEIGHT * scores
+                    ideal_total += CHAR_WEIGHT * float(scores.max())
+        bonus = self._keyword_bonus(concepts)
+        if bonus is not None:
+            total += bonus
+            ideal_total += float(bonus.max())
+        ranked = self._rank(total, collection.ids)
+        if not ranked or ideal_total <= 0:
+            return [], Features.empty(n_concepts=len(concepts))
+        top = int(np.argmax(total))
+        second = float(np.partition(total, -2)[-2]) if n > 1 else 0.0
+        coverage = self._coverage(collection, concepts, weights, top)
+        unknown_share = self._unknown_share(collection, concepts, weights)
+        # In a long story, judge by the sentence that asks the question when that is kinder.
+        for sentence in analysis.question_sentences if analysis.n_sentences >= LONG_MESSAGE_SENTENCES else ():
+            in_sentence = [(c, w) for c, w in zip(concepts, weights, strict=True) if sentence in c.sentences]
+            if in_sentence:
+                concepts_s, weights_s = (list(x) for x in zip(*in_sentence, strict=True))
+                coverage = max(coverage, self._coverage(collection, concepts_s, weights_s, top))
+                unknown_share = min(unknown_share, self._unknown_share(collection, concepts_s, weights_s))
+        normalised = [(entry_id, score / ideal_total) for entry_id, score in ranked]
+        features = Features(
+            score=float(total[top]) / ideal_total,
+            margin=(float(total[top]) - second) / float(total[top]),
+            coverage=coverage,
+            unknown_share=unknown_share,
+            n_concepts=len(concepts),
+            lang="ja",
+        )
+        return normalised, features
+
+    @staticmethod
+    def _is_noise(concept: Concept, collection: _Collection) -> bool:
+        """A one- or two-letter hiragana word nobody indexed: mostly a mis-split of kana text."""
+        return concept.kana_fragment and collection.concept_idf(concept) is None
+
+    def _keyword_bonus(self, concepts: list[Concept]) -> np.ndarray | None:
+        """Reward entries with a whole keyword phrase in the question (keywords are curated)."""
+        terms = {t for c in concepts for phrase, factor in c.forms() if factor == 1.0 for t in phrase}
+        counts: dict[int, int] = {}
+        for term in terms:
+            for keyword in self._keyword_postings.get(term, ()):
+                counts[keyword] = counts.get(keyword, 0) + 1
+        if not counts:
+            return None
+        bonus = np.zeros(len(self.ja.ids) if self.ja else 0, dtype=np.float32)
+        for keyword, count in counts.items():
+            doc, size, weight = self._keywords[keyword]
+            if count == size:
+                bonus[doc] = max(bonus[doc], KEYWORD_BONUS * weight)
+        return bonus if bonus.any() else None
+
+    @staticmethod
+    def _unknown_share(collection: _Collection, concepts: list[Concept], weights: list[float]) -> float:
+        total = sum(weights)
+        unknown = sum(w for c, w in zip(concepts, weights, strict=True) if collection.concept_idf(c) is None)
+        return unknown / total if total else 0.0
+
+    @staticmethod
+    def _coverage(collection: _Collection, concepts: list[Concept], weights: list[float], doc: int) -> float:
+        total = sum(weights)
+        if total <= 0:
+            return 0.0
+        found = sum(w * collection.match_degree(c, doc) for c, w in zip(concepts, weights, strict=True))
+        return found / total
+
+    def _ask_english(self, text: str) -> tuple[list[tuple[str, float]], Features]:
+        """English entries and, through the glossary, Japanese ones; each word counts once.
+
+        For every question word the English and the bridged Japanese BM25 scores are divided by
+        the largest IDF of their own collection, which puts both on a comparable 0–1-ish scale;
+        the better of the two counts.
+        """
+        english_concepts, bridge_concepts = self.english.analyse_question(text)
+        if not english_concepts:
+            return [], Features.empty()
+        n = len(self.ids)
+        combined = np.zeros(n, dtype=np.float32)
+        ideal = 0.0
+        weights: list[float] = []
+        unknown = 0.0
+        en_cache: dict[str, np.ndarray | None] = {}
+        ja_cache: dict[str, np.ndarray | None] = {}
+        for en_concept, ja_concept in zip(english_concepts, bridge_concepts, strict=True):
+            value = np.zeros(n, dtype=np.float32)
+            idf_candidates = []
+            for collection, concept, cache in (
+                (self.en, en_concept, en_cache),
+                (self.ja, ja_concept, ja_cache),
+            ):
+                if collection is None or not concept.forms():
+                    continue
+                scores = collection.concept_scores(concept, cache)
+                if scores is not None:
+                    value = np.maximum(value, self._to_global(scores / collection.idf_max, collection))
+                idf = collection.concept_idf(concept)
+                if idf is not None:
+                    idf_candidates.append(idf / collection.idf_max)
+            weight = max(idf_candidates) if idf_candidates else 1.0
+            if not idf_candidates:
+                unknown += weight
+            weights.append(weight)
+            combined += weight * value
+            ideal += weight * float(value.max())
+        ranked = self._rank(combined, self.ids)
+        if not ranked or ideal <= 0:
+            return [], Features.empty(n_concepts=len(english_concepts))
+        top = int(np.argmax(combined))
+        second = float(np.partition(combined, -2)[-2]) if n > 1 else 0.0
+        top_id = self.ids[top]
+        total_weight = sum(weights)
+        found = 0.0
+        for en_concept, ja_concept, weight in zip(english_concepts, bridge_concepts, weights, strict=True):
+            degree = 0.0
+            for collection, concept in ((self.en, en_concept), (self.ja, ja_concept)):
+                if collection is not None and concept.forms() and top_id in collection.position:
+                    degree = max(degree, collection.match_degree(concept, collection.position[top_id]))
+            found += weight * degree
+        features = Features(
+            score=float(combined[top]) / ideal,
+            margin=(float(combined[top]) - second) / float(combined[top]),
+            coverage=found / total_weight if total_weight else 0.0,
+            unknown_share=unknown / total_weight if total_weight else 0.0,
+            n_concepts=len(english_concepts),
+            lang="en",
+        )
+        return [(entry_id, score / ideal) for entry_id, score in ranked], features
+
+    def _to_global(self, scores: np.ndarray, collection: _Collection) -> np.ndarray:
+        """Scores over one language's documents → scores over all logical entries."""
+        if collection.ids == self.ids:
+            return scores
+        mapped = np.zeros(len(self.ids), dtype=np.float32)
+        mapped[collection.global_positions] = scores
+        return mapped
