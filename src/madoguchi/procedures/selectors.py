@@ -1,0 +1,80 @@
+"""Reading the procedure catalog: search and filters for the portal, one procedure, its parsed spec."""
+
+from __future__ import annotations
+
+import unicodedata
+from threading import Lock
+
+import jaconv
+
+from .models import Procedure, ProcedureVersion
+from .spec import ProcedureSpec
+
+
+def _fold(text: str) -> str:
+    """Search form of a text: NFKC (width), case-folded, katakana as hiragana (ジュウミン = じゅうみん)."""
+    return jaconv.kata2hira(unicodedata.normalize("NFKC", text).casefold())
+
+
+def catalog(
+    *, query: str = "", department: str | None = None, life_event: str | None = None, lang: str = "ja"
+) -> list[Procedure]:
+    """Active procedures matching every word of `query` in their name or description (ja or en).
+
+    Filters by department code and life-event tag. Procedures whose name in `lang` matches come first,
+    then those whose name in the other language matches, then those matched by their description only;
+    within each group, in catalog order (department, then slug).
+    """
+    procedures = (
+        Procedure.objects.filter(is_active=True, current_version__isnull=False)
+        .select_related("department", "current_version")
+        .order_by("department__code", "slug")
+    )
+    if department:
+        procedures = procedures.filter(department__code=department)
+    candidates = list(procedures)
+    if life_event:
+        candidates = [p for p in candidates if life_event in (p.life_events or [])]
+    terms = _fold(query).split()
+    if not terms:
+        return candidates
+
+    other_lang = "ja" if lang == "en" else "en"
+    groups: tuple[list[Procedure], list[Procedure], list[Procedure]] = ([], [], [])
+    for procedure in candidates:
+        description = procedure.current_version.spec.get("description", {})
+        texts = (
+            _fold(procedure.name_for(lang)),
+            _fold(procedure.name_for(other_lang)),
+            _fold(" ".join([procedure.name_ja, procedure.name_en, *description.values()])),
+        )
+        for group, text in zip(groups, texts, strict=True):
+            if all(term in text for term in terms):
+                group.append(procedure)
+                break
+    return [procedure for group in groups for procedure in group]
+
+
+def get_procedure(slug: str) -> Procedure | None:
+    """The active procedure `slug` with its department and current version, or None."""
+    return (
+        Procedure.objects.filter(slug=slug, is_active=True, current_version__isnull=False)
+        .select_related("department", "current_version")
+        .first()
+    )
+
+
+_spec_cache: dict[tuple[int, str], ProcedureSpec] = {}
+_spec_cache_lock = Lock()
+
+
+def spec_of(version: ProcedureVersion) -> ProcedureSpec:
+    """The parsed spec of a version, cached per version id (versions never change)."""
+    key = (version.pk, version.sha256)
+    cached = _spec_cache.get(key)
+    if cached is not None:
+        return cached
+    spec = ProcedureSpec.from_json(version.spec)
+    with _spec_cache_lock:
+        _spec_cache[key] = spec
+    return spec

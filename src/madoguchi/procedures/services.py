@@ -1,0 +1,165 @@
+"""Publishing procedures: `sync_procedures` turns the YAML files in `procedures/` into immutable versions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import transaction
+
+from madoguchi.accounts.models import Department
+
+from .models import Procedure, ProcedureVersion
+from .spec import Problem, ProcedureFileError, ProcedureSpec, canonical_sha256, load_procedure_file
+
+
+class ProcedureSyncError(Exception):
+    """The procedure files cannot be published; `problems` says where and why. Nothing was written."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass
+class SyncReport:
+    """Slugs by outcome. `changed` includes a file that went back to the content of an earlier version."""
+
+    created: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    reactivated: list[str] = field(default_factory=list)
+    deactivated: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.created)} new, {len(self.changed)} changed, {len(self.unchanged)} unchanged, "
+            f"{len(self.reactivated)} reactivated, {len(self.deactivated)} deactivated"
+        )
+
+
+def load_procedure_directory(directory: Path) -> list[tuple[Path, ProcedureSpec]]:
+    """Every procedure file of `directory`, validated; raises ProcedureSyncError listing all problems."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ProcedureSyncError([Problem(str(directory), 0, "no such directory; pass --directory DIR")])
+    paths = sorted(directory.glob("*.yaml"))
+    if not paths:
+        raise ProcedureSyncError(
+            [
+                Problem(
+                    str(directory),
+                    0,
+                    "no *.yaml procedure files here; refusing to deactivate every procedure",
+                )
+            ]
+        )
+    problems: list[Problem] = []
+    loaded: list[tuple[Path, ProcedureSpec]] = []
+    for path in paths:
+        try:
+            loaded.append((path, load_procedure_file(path)))
+        except ProcedureFileError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ProcedureSyncError(problems)
+    return loaded
+
+
+def sync_procedures(*, directory: Path) -> SyncReport:
+    """Publish the procedure files of `directory`: all of them or, on any problem, none.
+
+    A new file creates a Procedure; a file whose canonical content differs from the current version adds
+    a version (number + 1), or points back to an earlier version with the same content. Existing versions
+    are never modified. Procedures whose file is gone are deactivated; their versions stay for their cases.
+    """
+    loaded = load_procedure_directory(directory)
+    departments = {
+        d.code: d for d in Department.objects.filter(code__in={spec.department for _, spec in loaded})
+    }
+    missing = [
+        Problem(
+            str(path),
+            spec.source_lines.get("department", 0),
+            f"department '{spec.department}' does not exist in this installation; create it first "
+            "(accounts.Department with this code)",
+        )
+        for path, spec in loaded
+        if spec.department not in departments
+    ]
+    if missing:
+        raise ProcedureSyncError(missing)
+
+    report = SyncReport()
+    with transaction.atomic():
+        for path, spec in loaded:
+            _publish(spec, path=path, department=departments[spec.department], report=report)
+        slugs = [spec.id for _, spec in loaded]
+        gone = Procedure.objects.select_for_update().filter(is_active=True).exclude(slug__in=slugs)
+        report.deactivated = sorted(gone.values_list("slug", flat=True))
+        gone.update(is_active=False)
+    return report
+
+
+def _publish(spec: ProcedureSpec, *, path: Path, department: Department, report: SyncReport) -> None:
+    sha256 = canonical_sha256(spec)
+    procedure = Procedure.objects.select_for_update().filter(slug=spec.id).first()
+    if procedure is None:
+        procedure = Procedure(slug=spec.id, department=department)
+        _copy_denormalised(procedure, spec, department)
+        procedure.save()
+        procedure.current_version = _create_version(procedure, spec, sha256=sha256, number=1, path=path)
+        procedure.save(update_fields=["current_version"])
+        report.created.append(spec.id)
+        return
+
+    was_active = procedure.is_active
+    current = procedure.current_version
+    if current is not None and current.sha256 == sha256:
+        if not was_active:
+            procedure.is_active = True
+            procedure.save(update_fields=["is_active"])
+            report.reactivated.append(spec.id)
+        else:
+            report.unchanged.append(spec.id)
+        return
+
+    version = procedure.versions.filter(sha256=sha256).first()
+    if version is None:
+        latest = procedure.versions.order_by("-number").values_list("number", flat=True).first() or 0
+        version = _create_version(procedure, spec, sha256=sha256, number=latest + 1, path=path)
+    procedure.current_version = version
+    _copy_denormalised(procedure, spec, department)
+    procedure.save(
+        update_fields=[
+            "current_version",
+            "department",
+            "name_ja",
+            "name_en",
+            "life_events",
+            "online",
+            "is_active",
+        ]
+    )
+    (report.changed if was_active else report.reactivated).append(spec.id)
+
+
+def _copy_denormalised(procedure: Procedure, spec: ProcedureSpec, department: Department) -> None:
+    procedure.department = department
+    procedure.name_ja = spec.name.ja
+    procedure.name_en = spec.name.en
+    procedure.life_events = list(spec.life_events)
+    procedure.online = spec.online
+    procedure.is_active = True
+
+
+def _create_version(
+    procedure: Procedure, spec: ProcedureSpec, *, sha256: str, number: int, path: Path
+) -> ProcedureVersion:
+    return ProcedureVersion.objects.create(
+        procedure=procedure,
+        number=number,
+        sha256=sha256,
+        spec=spec.to_json(),
+        source_path=f"procedures/{path.name}",
+    )

@@ -1,0 +1,1198 @@
+"""Procedure files (手続き定義): parse and strictly validate one YAML file per procedure.
+
+Pure Python, no Django. `load_procedure_file` reads `procedures/<id>.yaml`, checks every key and value and
+reports *all* problems of the file with their line numbers, so that `madoguchi procedures sync` can refuse a
+bad file before anything is published. `ProcedureSpec.to_json()` is what a `ProcedureVersion` stores;
+`ProcedureSpec.from_json()` turns it back into objects. The format is documented in docs/procedures.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+import json
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEPARTMENTS = ("shimin", "kosodate", "hoken-nenkin", "kaigo", "fukushi", "zeimu", "kankyo")
+LIFE_EVENTS = (
+    "moving",
+    "birth",
+    "childcare",
+    "marriage",
+    "death",
+    "elderly",
+    "disaster",
+    "waste",
+    "tax",
+    "health",
+    "certificates",
+)
+IDENTITY_LEVELS = ("none", "email", "verified")
+FIELD_TYPES = (
+    "text",
+    "textarea",
+    "kana",
+    "date",
+    "postal_code",
+    "address",
+    "phone",
+    "email",
+    "number",
+    "money",
+    "select",
+    "radio",
+    "checkbox",
+    "household_member",
+    "bank_account",
+    "file",
+)
+# Registry pre-fill keys and the field types each may fill.
+PREFILL_KEYS: Mapping[str, tuple[str, ...]] = {
+    "person.name": ("text",),
+    "person.name_kana": ("kana",),
+    "person.birth_date": ("date",),
+    "person.postal_code": ("postal_code",),
+    "person.address": ("address", "text", "textarea"),
+    "person.phone": ("phone",),
+    "household.members": ("household_member",),
+}
+# Upload types recognised by their magic bytes in schema.py.
+FILE_TYPES = ("application/pdf", "image/jpeg", "image/png")
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+AUTOCOMPLETE_TOKENS = (
+    "off",
+    "name",
+    "family-name",
+    "given-name",
+    "bday",
+    "postal-code",
+    "street-address",
+    "address-level1",
+    "address-level2",
+    "tel",
+    "email",
+    "organization",
+)
+
+TEXT_TYPES = ("text", "textarea", "kana", "address")
+OPTION_TYPES = ("select", "radio", "checkbox")
+
+_SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_IDENT_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+_OPTION_VALUE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+
+# Keys allowed at each level. Field keys beyond the common ones depend on the field type.
+_TOP_KEYS_REQUIRED = (
+    "id",
+    "name",
+    "department",
+    "description",
+    "eligibility",
+    "bring",
+    "fee",
+    "online",
+    "identity_level",
+    "sla_business_days",
+    "form",
+)
+_TOP_KEYS_OPTIONAL = ("fee_yen", "deadline", "life_events")
+_STEP_KEYS = ("id", "title", "description", "fields")
+_FIELD_COMMON_KEYS = ("id", "type", "label", "help", "required", "required_if", "autocomplete")
+_FIELD_TYPE_KEYS: Mapping[str, tuple[str, ...]] = {
+    "text": ("max_length", "pattern", "pattern_message", "prefill", "default"),
+    "textarea": ("max_length", "prefill", "default"),
+    "kana": ("max_length", "prefill"),
+    "date": ("min_date", "max_date", "prefill"),
+    "postal_code": ("prefill",),
+    "address": ("max_length", "autofill_from", "prefill"),
+    "phone": ("prefill",),
+    "email": ("prefill",),
+    "number": ("min", "max", "unit", "default"),
+    "money": ("min", "max", "default"),
+    "select": ("options", "default"),
+    "radio": ("options", "default"),
+    "checkbox": ("options", "multiple", "default"),
+    "household_member": ("multiple", "prefill"),
+    "bank_account": (),
+    "file": ("accept", "max_bytes", "multiple", "max_files"),
+}
+_CONDITION_OPERATORS = ("equals", "in", "filled")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The objects
+
+
+@dataclass(frozen=True)
+class Localized:
+    """A text in Japanese and English."""
+
+    ja: str
+    en: str
+
+    def get(self, lang: str) -> str:
+        return self.en if lang == "en" else self.ja
+
+    def to_json(self) -> dict[str, str]:
+        return {"ja": self.ja, "en": self.en}
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label: Localized
+
+
+@dataclass(frozen=True)
+class Condition:
+    """`required_if`: the field is required when `field` equals / is in / is filled. Data only, never code."""
+
+    field: str
+    operator: str  # "equals" | "in" | "filled"
+    value: Any  # str | bool | int, a tuple of those for "in", a bool for "filled"
+
+    def to_json(self) -> dict[str, Any]:
+        value = list(self.value) if self.operator == "in" else self.value
+        return {"field": self.field, self.operator: value}
+
+
+@dataclass(frozen=True)
+class Field:
+    id: str
+    type: str
+    label: Localized
+    help: Localized | None = None
+    required: bool = False
+    required_if: Condition | None = None
+    autocomplete: str | None = None
+    max_length: int | None = None
+    min: int | None = None
+    max: int | None = None
+    unit: Localized | None = None
+    pattern: str | None = None
+    pattern_message: Localized | None = None
+    options: tuple[Option, ...] = ()
+    multiple: bool = False
+    prefill: str | None = None
+    default: Any = None
+    accept: tuple[str, ...] = ()
+    max_bytes: int | None = None
+    max_files: int | None = None
+    autofill_from: str | None = None
+    min_date: str | None = None  # "today" or an ISO date
+    max_date: str | None = None
+
+    def option(self, value: str) -> Option | None:
+        return next((option for option in self.options if option.value == value), None)
+
+    @property
+    def is_group(self) -> bool:
+        """Rendered as a fieldset with a legend rather than one labelled input."""
+        return self.type in ("radio", "bank_account", "household_member") or (
+            self.type == "checkbox" and self.multiple
+        )
+
+    @property
+    def is_list(self) -> bool:
+        """Its value is a list (several checkboxes, household members, or files)."""
+        return self.multiple and self.type in ("checkbox", "household_member", "file")
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": self.id, "type": self.type, "label": self.label.to_json()}
+        if self.help is not None:
+            data["help"] = self.help.to_json()
+        if self.required:
+            data["required"] = True
+        if self.required_if is not None:
+            data["required_if"] = self.required_if.to_json()
+        for key in (
+            "autocomplete",
+            "max_length",
+            "min",
+            "max",
+            "pattern",
+            "prefill",
+            "default",
+            "max_bytes",
+            "max_files",
+            "autofill_from",
+            "min_date",
+            "max_date",
+        ):
+            value = getattr(self, key)
+            if value is not None:
+                data[key] = list(value) if isinstance(value, tuple) else value
+        if self.unit is not None:
+            data["unit"] = self.unit.to_json()
+        if self.pattern_message is not None:
+            data["pattern_message"] = self.pattern_message.to_json()
+        if self.options:
+            data["options"] = [{"value": o.value, "label": o.label.to_json()} for o in self.options]
+        if self.multiple:
+            data["multiple"] = True
+        if self.accept:
+            data["accept"] = list(self.accept)
+        return data
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    title: Localized
+    fields: tuple[Field, ...]
+    description: Localized | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": self.id, "title": self.title.to_json()}
+        if self.description is not None:
+            data["description"] = self.description.to_json()
+        data["fields"] = [f.to_json() for f in self.fields]
+        return data
+
+
+@dataclass(frozen=True)
+class ProcedureSpec:
+    id: str
+    name: Localized
+    department: str
+    description: Localized
+    eligibility: Localized
+    bring: tuple[Localized, ...]
+    fee: Localized
+    online: bool
+    identity_level: str
+    sla_business_days: int
+    steps: tuple[Step, ...]
+    fee_yen: int | None = None
+    deadline: Localized | None = None
+    life_events: tuple[str, ...] = ()
+    # Line of each top-level key in the source file (for error messages); not part of the content.
+    source_lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False, hash=False)
+
+    @property
+    def fields(self) -> tuple[Field, ...]:
+        return tuple(f for step in self.steps for f in step.fields)
+
+    def field(self, field_id: str) -> Field:
+        for f in self.fields:
+            if f.id == field_id:
+                return f
+        raise KeyError(field_id)
+
+    def step(self, step_id: str) -> Step:
+        for step in self.steps:
+            if step.id == step_id:
+                return step
+        raise KeyError(step_id)
+
+    def step_of(self, field_id: str) -> Step:
+        for step in self.steps:
+            if any(f.id == field_id for f in step.fields):
+                return step
+        raise KeyError(field_id)
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": self.id,
+            "name": self.name.to_json(),
+            "department": self.department,
+            "description": self.description.to_json(),
+            "eligibility": self.eligibility.to_json(),
+            "bring": {"ja": [b.ja for b in self.bring], "en": [b.en for b in self.bring]},
+            "fee": self.fee.to_json(),
+        }
+        if self.fee_yen is not None:
+            data["fee_yen"] = self.fee_yen
+        if self.deadline is not None:
+            data["deadline"] = self.deadline.to_json()
+        data["life_events"] = list(self.life_events)
+        data["online"] = self.online
+        data["identity_level"] = self.identity_level
+        data["sla_business_days"] = self.sla_business_days
+        data["form"] = {"steps": [s.to_json() for s in self.steps]}
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ProcedureSpec:
+        """Rebuild a stored spec. Lenient about vocabularies that may have changed since it was published."""
+        builder = _Builder(path="<stored>", expected_id=None, strict=False)
+        spec = builder.build(data)
+        if builder.problems or spec is None:
+            raise ValueError(
+                "stored procedure spec is invalid: " + "; ".join(p.reason for p in builder.problems)
+            )
+        return spec
+
+
+def canonical_sha256(spec: ProcedureSpec) -> str:
+    """SHA-256 of the canonical JSON of a spec: comments and layout of the YAML file do not count."""
+    text = json.dumps(spec.to_json(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Errors
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.reason}"
+
+
+class ProcedureFileError(Exception):
+    """A procedure file is malformed. `problems` lists every problem found, each with its line."""
+
+    def __init__(self, path: str | Path, line: int, reason: str, problems: Sequence[Problem] = ()) -> None:
+        self.path = str(path)
+        self.line = line
+        self.reason = reason
+        self.problems: tuple[Problem, ...] = tuple(problems) or (Problem(self.path, line, reason),)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    @classmethod
+    def from_problems(cls, problems: Sequence[Problem]) -> ProcedureFileError:
+        first = problems[0]
+        return cls(first.path, first.line, first.reason, problems)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# YAML with line numbers
+
+
+class _LinedDict(dict):
+    """A mapping from the YAML file that remembers the line of itself and of each key."""
+
+    line: int = 0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.key_lines: dict[Any, int] = {}
+
+
+class _LinedList(list):
+    line: int = 0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.item_lines: list[int] = []
+
+
+class _LinedLoader(yaml.SafeLoader):
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.duplicate_keys: list[tuple[int, str]] = []
+
+
+def _construct_mapping(loader: _LinedLoader, node: yaml.MappingNode) -> Iterator[_LinedDict]:
+    data = _LinedDict()
+    data.line = node.start_mark.line + 1
+    yield data
+    loader.flatten_mapping(node)
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        try:
+            hash(key)
+        except TypeError:
+            loader.duplicate_keys.append((line, "a key must be a plain word, not a list or a mapping"))
+            continue
+        if key in data:
+            loader.duplicate_keys.append(
+                (line, f"duplicate key '{key}' (first on line {data.key_lines[key]}); keep only one")
+            )
+            continue
+        data[key] = loader.construct_object(value_node, deep=True)
+        data.key_lines[key] = line
+
+
+def _construct_sequence(loader: _LinedLoader, node: yaml.SequenceNode) -> Iterator[_LinedList]:
+    data = _LinedList()
+    data.line = node.start_mark.line + 1
+    yield data
+    for item_node in node.value:
+        data.append(loader.construct_object(item_node, deep=True))
+        data.item_lines.append(item_node.start_mark.line + 1)
+
+
+_LinedLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+_LinedLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
+
+
+def _key_line(container: Any, key: Any, default: int) -> int:
+    lines = getattr(container, "key_lines", None)
+    if lines and key in lines:
+        return lines[key]
+    return getattr(container, "line", 0) or default
+
+
+def _item_line(container: Any, index: int, default: int) -> int:
+    lines = getattr(container, "item_lines", None)
+    if lines and index < len(lines):
+        return lines[index]
+    return getattr(container, "line", 0) or default
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Loading and validation
+
+
+def load_procedure_file(path: str | Path) -> ProcedureSpec:
+    """Read and validate one procedure file; raise ProcedureFileError listing every problem with its line."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ProcedureFileError(
+            path, 1, f"the file is not UTF-8 text ({exc.reason}); save it as UTF-8"
+        ) from exc
+    except OSError as exc:
+        raise ProcedureFileError(path, 0, f"cannot read the file: {exc.strerror or exc}") from exc
+    return parse_procedure_text(text, path=path)
+
+
+def parse_procedure_text(text: str, *, path: str | Path) -> ProcedureSpec:
+    """Validate procedure YAML given as text; `path` names the file in messages and gives the expected id."""
+    path = Path(path)
+    loader = _LinedLoader(text)
+    try:
+        data = loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        reason = " ".join(part for part in (exc.context, exc.problem) if part)
+        raise ProcedureFileError(path, line, f"YAML syntax error: {reason}") from exc
+    except yaml.YAMLError as exc:
+        raise ProcedureFileError(path, 1, f"YAML error: {exc}") from exc
+    finally:
+        loader.dispose()
+
+    builder = _Builder(path=str(path), expected_id=path.stem, strict=True)
+    for line, reason in loader.duplicate_keys:
+        builder.problem(line, reason)
+    spec = builder.build(data)
+    if builder.problems:
+        raise ProcedureFileError.from_problems(sorted(builder.problems, key=lambda p: p.line))
+    assert spec is not None
+    return spec
+
+
+def _filtered(data: Mapping, allowed: Sequence[str]) -> _LinedDict:
+    kept = _LinedDict({k: v for k, v in data.items() if k in allowed})
+    kept.line = getattr(data, "line", 0)
+    kept.key_lines = {k: v for k, v in getattr(data, "key_lines", {}).items() if k in allowed}
+    return kept
+
+
+def _unknown_key_reason(key: str, allowed: Sequence[str], field_type: str | None) -> str:
+    users = [t for t, keys in _FIELD_TYPE_KEYS.items() if key in keys]
+    if field_type is not None and users:
+        return f"'{key}' is not used by type {field_type} (only by {', '.join(users)}); remove it"
+    hint = difflib.get_close_matches(key, allowed, n=1)
+    suggestion = f"did you mean '{hint[0]}'?" if hint else f"allowed keys: {', '.join(allowed)}"
+    return f"unknown key '{key}'; {suggestion}"
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "empty"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, dt.date):
+        return "a date"
+    return "text"
+
+
+class _Builder:
+    """Turns loaded YAML (or stored JSON) into a ProcedureSpec, collecting every problem on the way."""
+
+    def __init__(self, *, path: str, expected_id: str | None, strict: bool) -> None:
+        self.path = path
+        self.expected_id = expected_id
+        self.strict = strict
+        self.problems: list[Problem] = []
+        # References between fields, checked once the whole form is read.
+        self.conditions: list[tuple[str, int, str, Condition]] = []
+        self.autofills: list[tuple[str, int, str]] = []
+
+    def problem(self, line: int, reason: str) -> None:
+        self.problems.append(Problem(self.path, line, reason))
+
+    # -- generic checks ------------------------------------------------------------------------------------
+
+    def check_keys(
+        self,
+        data: Mapping,
+        *,
+        where: str,
+        allowed: Sequence[str],
+        required: Sequence[str] = (),
+        field_type: str | None = None,
+    ) -> None:
+        line = getattr(data, "line", 0)
+        for key in data:
+            if not isinstance(key, str):
+                self.problem(_key_line(data, key, line), f"{where}: key {key!r} must be text")
+            elif key not in allowed and self.strict:
+                self.problem(
+                    _key_line(data, key, line), f"{where}: {_unknown_key_reason(key, allowed, field_type)}"
+                )
+        for key in required:
+            if key not in data:
+                self.problem(line, f"{where}: missing required key '{key}'")
+
+    def mapping(self, value: Any, line: int, where: str) -> Mapping | None:
+        if isinstance(value, dict):
+            return value
+        self.problem(line, f"{where} must be a mapping (key: value lines), not {_describe(value)}")
+        return None
+
+    def text(self, value: Any, line: int, where: str) -> str | None:
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+        self.problem(line, f"{where} must be non-empty text, not {_describe(value)}")
+        return None
+
+    def boolean(self, value: Any, line: int, where: str) -> bool | None:
+        if isinstance(value, bool):
+            return value
+        self.problem(line, f"{where} must be true or false, not {_describe(value)}")
+        return None
+
+    def integer(self, value: Any, line: int, where: str, *, minimum: int | None = None) -> int | None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.problem(line, f"{where} must be a whole number, not {_describe(value)}")
+            return None
+        if minimum is not None and value < minimum:
+            self.problem(line, f"{where} must be at least {minimum}, not {value}")
+            return None
+        return value
+
+    def localized(self, value: Any, line: int, where: str) -> Localized | None:
+        data = self.mapping(value, line, f"{where} ({{ja: ..., en: ...}})")
+        if data is None:
+            return None
+        line = getattr(data, "line", line)
+        self.check_keys(data, where=where, allowed=("ja", "en"), required=("ja", "en"))
+        ja = self.text(data.get("ja"), _key_line(data, "ja", line), f"{where}.ja") if "ja" in data else None
+        en = self.text(data.get("en"), _key_line(data, "en", line), f"{where}.en") if "en" in data else None
+        if ja is None or en is None:
+            return None
+        return Localized(ja=ja, en=en)
+
+    def optional_localized(self, data: Mapping, key: str, where: str) -> Localized | None:
+        if key not in data or (data[key] is None and not self.strict):
+            return None
+        return self.localized(data[key], _key_line(data, key, 0), f"{where}.{key}")
+
+    def choice(self, value: Any, line: int, where: str, choices: Sequence[str]) -> str | None:
+        if not isinstance(value, str):
+            self.problem(line, f"{where} must be one of {', '.join(choices)}, not {_describe(value)}")
+            return None
+        if self.strict and value not in choices:
+            hint = difflib.get_close_matches(value, choices, n=1)
+            suggestion = f"did you mean '{hint[0]}'? " if hint else ""
+            self.problem(
+                line, f"{where}: unknown value '{value}'; {suggestion}use one of {', '.join(choices)}"
+            )
+            return None
+        return value
+
+    # -- the procedure ----------------------------------------------------------------------------------------
+
+    def build(self, data: Any) -> ProcedureSpec | None:
+        if not isinstance(data, dict):
+            self.problem(getattr(data, "line", 1), "the file must be a YAML mapping starting with 'id: ...'")
+            return None
+        self.check_keys(
+            data,
+            where="procedure",
+            allowed=_TOP_KEYS_REQUIRED + _TOP_KEYS_OPTIONAL,
+            required=_TOP_KEYS_REQUIRED,
+        )
+
+        def line(key: str) -> int:
+            return _key_line(data, key, 1)
+
+        proc_id = self.procedure_id(data)
+        name = self.localized(data["name"], line("name"), "name") if "name" in data else None
+        department = (
+            self.choice(data["department"], line("department"), "department", DEPARTMENTS)
+            if "department" in data
+            else None
+        )
+        description = (
+            self.localized(data["description"], line("description"), "description")
+            if "description" in data
+            else None
+        )
+        eligibility = (
+            self.localized(data["eligibility"], line("eligibility"), "eligibility")
+            if "eligibility" in data
+            else None
+        )
+        bring = self.bring(data["bring"], line("bring")) if "bring" in data else None
+        fee = self.localized(data["fee"], line("fee"), "fee") if "fee" in data else None
+        fee_yen = (
+            self.integer(data["fee_yen"], line("fee_yen"), "fee_yen", minimum=0)
+            if "fee_yen" in data
+            else None
+        )
+        deadline = self.optional_localized(data, "deadline", "procedure")
+        life_events = self.life_events(data.get("life_events", []), line("life_events"))
+        online = self.boolean(data["online"], line("online"), "online") if "online" in data else None
+        identity_level = (
+            self.choice(data["identity_level"], line("identity_level"), "identity_level", IDENTITY_LEVELS)
+            if "identity_level" in data
+            else None
+        )
+        sla = (
+            self.integer(data["sla_business_days"], line("sla_business_days"), "sla_business_days", minimum=1)
+            if "sla_business_days" in data
+            else None
+        )
+        steps = self.form(data["form"], line("form")) if "form" in data else None
+
+        parts = (
+            proc_id,
+            name,
+            department,
+            description,
+            eligibility,
+            bring,
+            fee,
+            online,
+            identity_level,
+            sla,
+            steps,
+        )
+        if self.problems or any(part is None for part in parts):
+            return None
+        return ProcedureSpec(
+            id=proc_id,
+            name=name,
+            department=department,
+            description=description,
+            eligibility=eligibility,
+            bring=bring,
+            fee=fee,
+            fee_yen=fee_yen,
+            deadline=deadline,
+            life_events=life_events,
+            online=online,
+            identity_level=identity_level,
+            sla_business_days=sla,
+            steps=steps,
+            source_lines=dict(getattr(data, "key_lines", {})),
+        )
+
+    def procedure_id(self, data: Mapping) -> str | None:
+        if "id" not in data:
+            return None
+        line = _key_line(data, "id", 1)
+        value = self.text(data["id"], line, "id")
+        if value is None:
+            return None
+        if not _SLUG_RE.match(value):
+            self.problem(line, f"id '{value}' must be a slug: lower-case letters, digits and single hyphens")
+            return None
+        if self.expected_id is not None and value != self.expected_id:
+            self.problem(
+                line,
+                f"id '{value}' must equal the file name without .yaml ('{self.expected_id}'); rename one",
+            )
+            return None
+        return value
+
+    def bring(self, value: Any, line: int) -> tuple[Localized, ...] | None:
+        data = self.mapping(value, line, "bring ({ja: [...], en: [...]})")
+        if data is None:
+            return None
+        self.check_keys(data, where="bring", allowed=("ja", "en"), required=("ja", "en"))
+        lists: dict[str, list[str]] = {}
+        for lang in ("ja", "en"):
+            if lang not in data:
+                continue
+            items = data[lang]
+            item_line = _key_line(data, lang, line)
+            if not isinstance(items, list):
+                self.problem(item_line, f"bring.{lang} must be a list of texts, not {_describe(items)}")
+                continue
+            texts = []
+            for index, item in enumerate(items):
+                text = self.text(item, _item_line(items, index, item_line), f"bring.{lang}[{index + 1}]")
+                if text is not None:
+                    texts.append(text)
+            lists[lang] = texts
+        if len(lists) != 2:
+            return None
+        if len(lists["ja"]) != len(lists["en"]):
+            self.problem(
+                line,
+                f"bring.ja has {len(lists['ja'])} items but bring.en has {len(lists['en'])}; "
+                "give every item in both languages, in the same order",
+            )
+            return None
+        return tuple(Localized(ja=ja, en=en) for ja, en in zip(lists["ja"], lists["en"], strict=True))
+
+    def life_events(self, value: Any, line: int) -> tuple[str, ...]:
+        if not isinstance(value, list):
+            self.problem(line, f"life_events must be a list such as [moving, birth], not {_describe(value)}")
+            return ()
+        events: list[str] = []
+        for index, item in enumerate(value):
+            item_line = _item_line(value, index, line)
+            event = self.choice(item, item_line, "life_events", LIFE_EVENTS)
+            if event is None:
+                continue
+            if event in events:
+                self.problem(item_line, f"life_events: '{event}' is listed twice")
+                continue
+            events.append(event)
+        return tuple(events)
+
+    # -- the form ---------------------------------------------------------------------------------------------
+
+    def form(self, value: Any, line: int) -> tuple[Step, ...] | None:
+        data = self.mapping(value, line, "form")
+        if data is None:
+            return None
+        self.check_keys(data, where="form", allowed=("steps",), required=("steps",))
+        raw_steps = data.get("steps")
+        steps_line = _key_line(data, "steps", line)
+        if "steps" not in data:
+            return None
+        if not isinstance(raw_steps, list) or not raw_steps:
+            self.problem(steps_line, "form.steps must be a non-empty list of steps")
+            return None
+
+        steps: list[Step] = []
+        step_lines: dict[str, int] = {}
+        field_lines: dict[str, int] = {}
+        raw_fields: list[tuple[Mapping, int, Field]] = []
+        for index, raw_step in enumerate(raw_steps):
+            step_line = _item_line(raw_steps, index, steps_line)
+            step = self.step(raw_step, step_line, index, step_lines, field_lines, raw_fields)
+            if step is not None:
+                steps.append(step)
+        self.cross_check({f.id: f for _, _, f in raw_fields}, known_ids=set(field_lines))
+        if len(steps) != len(raw_steps):
+            return None
+        return tuple(steps)
+
+    def step(
+        self,
+        value: Any,
+        line: int,
+        index: int,
+        step_lines: dict[str, int],
+        field_lines: dict[str, int],
+        raw_fields: list[tuple[Mapping, int, Field]],
+    ) -> Step | None:
+        where = f"step {index + 1}"
+        data = self.mapping(value, line, where)
+        if data is None:
+            return None
+        line = getattr(data, "line", line)
+        self.check_keys(data, where=where, allowed=_STEP_KEYS, required=("id", "title", "fields"))
+        step_id = None
+        if "id" in data:
+            id_line = _key_line(data, "id", line)
+            step_id = self.identifier(data["id"], id_line, f"{where} id")
+            if step_id is not None:
+                where = f"step '{step_id}'"
+                if step_id in step_lines:
+                    self.problem(id_line, f"{where}: duplicate step id (first on line {step_lines[step_id]})")
+                    step_id = None
+                else:
+                    step_lines[step_id] = id_line
+        title = (
+            self.localized(data["title"], _key_line(data, "title", line), f"{where} title")
+            if "title" in data
+            else None
+        )
+        description = self.optional_localized(data, "description", where)
+        raw = data.get("fields")
+        fields_line = _key_line(data, "fields", line)
+        if "fields" in data and (not isinstance(raw, list) or not raw):
+            self.problem(fields_line, f"{where}: fields must be a non-empty list of fields")
+            return None
+        fields: list[Field] = []
+        ok = True
+        for field_index, raw_field in enumerate(raw or []):
+            item_line = _item_line(raw, field_index, fields_line)
+            built = self.field(raw_field, item_line, field_lines)
+            if built is None:
+                ok = False
+            else:
+                fields.append(built)
+                raw_fields.append((raw_field, getattr(raw_field, "line", item_line), built))
+        if step_id is None or title is None or not ok or "fields" not in data:
+            return None
+        return Step(id=step_id, title=title, description=description, fields=tuple(fields))
+
+    def identifier(self, value: Any, line: int, where: str) -> str | None:
+        if not isinstance(value, str) or not _IDENT_RE.match(value):
+            self.problem(
+                line,
+                f"{where} {value!r} must start with a lower-case letter and contain only a-z, 0-9 and _",
+            )
+            return None
+        return value
+
+    def field(self, value: Any, line: int, field_lines: dict[str, int]) -> Field | None:
+        data = self.mapping(value, line, "field")
+        if data is None:
+            return None
+        line = getattr(data, "line", line)
+        problems_before = len(self.problems)
+
+        def kline(key: str) -> int:
+            return _key_line(data, key, line)
+
+        field_id = None
+        where = "field"
+        if "id" in data:
+            field_id = self.identifier(data["id"], kline("id"), "field id")
+            if field_id is not None:
+                where = f"field '{field_id}'"
+                if field_id in field_lines:
+                    self.problem(
+                        kline("id"),
+                        f"{where}: duplicate field id (first on line {field_lines[field_id]}); "
+                        "field ids must be unique across the whole form",
+                    )
+                else:
+                    field_lines[field_id] = kline("id")
+        field_type = None
+        if "type" in data:
+            field_type = self.choice(data["type"], kline("type"), f"{where} type", FIELD_TYPES)
+        if field_type in _FIELD_TYPE_KEYS:
+            allowed = _FIELD_COMMON_KEYS + _FIELD_TYPE_KEYS[field_type]
+        else:  # unknown type: already reported; do not add noise about its other keys
+            allowed = _FIELD_COMMON_KEYS + tuple(
+                sorted({k for keys in _FIELD_TYPE_KEYS.values() for k in keys})
+            )
+        self.check_keys(
+            data, where=where, allowed=allowed, required=("id", "type", "label"), field_type=field_type
+        )
+
+        if self.strict:  # keys not used by this type were reported above; do not look at them again
+            data = _filtered(data, allowed)
+        label = self.localized(data["label"], kline("label"), f"{where} label") if "label" in data else None
+        help_text = self.optional_localized(data, "help", where)
+        required = (
+            self.boolean(data["required"], kline("required"), f"{where} required")
+            if "required" in data
+            else False
+        )
+        required_if = None
+        if "required_if" in data:
+            required_if = self.condition(data["required_if"], kline("required_if"), where)
+            if required_if is not None and field_id is not None:
+                self.conditions.append((where, kline("required_if"), field_id, required_if))
+            if required:
+                self.problem(
+                    kline("required_if"), f"{where}: use either required: true or required_if, not both"
+                )
+
+        kwargs: dict[str, Any] = {}
+        if "autocomplete" in data:
+            kwargs["autocomplete"] = self.choice(
+                data["autocomplete"], kline("autocomplete"), f"{where} autocomplete", AUTOCOMPLETE_TOKENS
+            )
+        if "max_length" in data:
+            kwargs["max_length"] = self.integer(
+                data["max_length"], kline("max_length"), f"{where} max_length", minimum=1
+            )
+        for key in ("min", "max"):
+            if key in data:
+                kwargs[key] = self.integer(data[key], kline(key), f"{where} {key}", minimum=0)
+        if kwargs.get("min") is not None and kwargs.get("max") is not None and kwargs["min"] > kwargs["max"]:
+            self.problem(
+                kline("max"), f"{where}: max ({kwargs['max']}) is smaller than min ({kwargs['min']})"
+            )
+        if "unit" in data:
+            kwargs["unit"] = self.localized(data["unit"], kline("unit"), f"{where} unit")
+        if "pattern" in data:
+            kwargs["pattern"] = self.pattern(data["pattern"], kline("pattern"), where)
+            if "pattern_message" not in data:
+                self.problem(
+                    kline("pattern"),
+                    f"{where}: a pattern needs pattern_message: {{ja, en}} telling the resident what to enter",
+                )
+        if "pattern_message" in data:
+            kwargs["pattern_message"] = self.localized(
+                data["pattern_message"], kline("pattern_message"), f"{where} pattern_message"
+            )
+            if "pattern" not in data:
+                self.problem(
+                    kline("pattern_message"), f"{where}: pattern_message without a pattern; remove it"
+                )
+        if "multiple" in data:
+            kwargs["multiple"] = bool(self.boolean(data["multiple"], kline("multiple"), f"{where} multiple"))
+        if "options" in data:
+            kwargs["options"] = self.options(data["options"], kline("options"), where)
+        elif field_type in ("select", "radio") or (field_type == "checkbox" and kwargs.get("multiple")):
+            self.problem(line, f"{where}: type {field_type} needs options: [{{value, label}}, ...]")
+        if field_type == "checkbox" and not kwargs.get("multiple") and kwargs.get("options"):
+            self.problem(
+                kline("options"),
+                f"{where}: a single checkbox (yes/no) has no options; add multiple: true for a list of choices",
+            )
+        if "prefill" in data:
+            kwargs["prefill"] = self.prefill(data["prefill"], kline("prefill"), where, field_type)
+        if "accept" in data:
+            kwargs["accept"] = self.accept(data["accept"], kline("accept"), where)
+        elif field_type == "file":
+            kwargs["accept"] = FILE_TYPES
+        if "max_bytes" in data:
+            kwargs["max_bytes"] = self.integer(
+                data["max_bytes"], kline("max_bytes"), f"{where} max_bytes", minimum=1
+            )
+        elif field_type == "file":
+            kwargs["max_bytes"] = DEFAULT_MAX_BYTES
+        if "max_files" in data:
+            kwargs["max_files"] = self.integer(
+                data["max_files"], kline("max_files"), f"{where} max_files", minimum=1
+            )
+            if not kwargs.get("multiple"):
+                self.problem(kline("max_files"), f"{where}: max_files needs multiple: true")
+        if "autofill_from" in data:
+            kwargs["autofill_from"] = self.identifier(
+                data["autofill_from"], kline("autofill_from"), f"{where} autofill_from"
+            )
+            if kwargs["autofill_from"] is not None:
+                self.autofills.append((where, kline("autofill_from"), kwargs["autofill_from"]))
+        for key in ("min_date", "max_date"):
+            if key in data:
+                kwargs[key] = self.date_bound(data[key], kline(key), f"{where} {key}")
+        if (
+            kwargs.get("min_date") not in (None, "today")
+            and kwargs.get("max_date") not in (None, "today")
+            and kwargs["min_date"] > kwargs["max_date"]
+        ):
+            self.problem(kline("max_date"), f"{where}: max_date is before min_date")
+        if "default" in data and field_type is not None:
+            kwargs["default"] = self.default(data["default"], kline("default"), where, field_type, kwargs)
+
+        if len(self.problems) > problems_before or field_id is None or field_type is None or label is None:
+            return None
+        return Field(
+            id=field_id,
+            type=field_type,
+            label=label,
+            help=help_text,
+            required=bool(required),
+            required_if=required_if,
+            **kwargs,
+        )
+
+    def condition(self, value: Any, line: int, where: str) -> Condition | None:
+        data = self.mapping(value, line, f"{where} required_if ({{field: ..., equals: ...}})")
+        if data is None:
+            return None
+        line = getattr(data, "line", line)
+        self.check_keys(
+            data, where=f"{where} required_if", allowed=("field", *_CONDITION_OPERATORS), required=("field",)
+        )
+        operators = [op for op in _CONDITION_OPERATORS if op in data]
+        if len(operators) != 1:
+            self.problem(line, f"{where} required_if needs exactly one of equals, in, filled")
+            return None
+        target = self.identifier(
+            data.get("field"), _key_line(data, "field", line), f"{where} required_if field"
+        )
+        operator = operators[0]
+        raw = data[operator]
+        op_line = _key_line(data, operator, line)
+        if operator == "filled":
+            value_ok = self.boolean(raw, op_line, f"{where} required_if filled")
+            cond_value: Any = value_ok
+        elif operator == "in":
+            if not isinstance(raw, list) or not raw or not all(self.condition_scalar(v) for v in raw):
+                self.problem(op_line, f"{where} required_if in: must be a non-empty list of values")
+                return None
+            cond_value = tuple(raw)
+        else:
+            if not self.condition_scalar(raw):
+                self.problem(op_line, f"{where} required_if equals: must be a text, number or true/false")
+                return None
+            cond_value = raw
+        if target is None or cond_value is None:
+            return None
+        return Condition(field=target, operator=operator, value=cond_value)
+
+    @staticmethod
+    def condition_scalar(value: Any) -> bool:
+        return isinstance(value, str | int | bool)
+
+    def pattern(self, value: Any, line: int, where: str) -> str | None:
+        if not isinstance(value, str) or not value:
+            self.problem(line, f"{where} pattern must be a regular expression in quotes")
+            return None
+        try:
+            re.compile(value)
+        except re.error as exc:
+            self.problem(line, f"{where}: pattern is not a valid regular expression ({exc})")
+            return None
+        return value
+
+    def options(self, value: Any, line: int, where: str) -> tuple[Option, ...]:
+        if not isinstance(value, list) or not value:
+            self.problem(line, f"{where}: options must be a non-empty list of {{value, label}}")
+            return ()
+        options: list[Option] = []
+        seen: dict[str, int] = {}
+        for index, raw in enumerate(value):
+            item_line = _item_line(value, index, line)
+            data = self.mapping(raw, item_line, f"{where} option {index + 1}")
+            if data is None:
+                continue
+            item_line = getattr(data, "line", item_line)
+            self.check_keys(
+                data,
+                where=f"{where} option {index + 1}",
+                allowed=("value", "label"),
+                required=("value", "label"),
+            )
+            option_value = data.get("value")
+            if "value" in data and (
+                not isinstance(option_value, str) or not _OPTION_VALUE_RE.match(option_value)
+            ):
+                self.problem(
+                    _key_line(data, "value", item_line),
+                    f"{where} option {index + 1}: value must be a short code of letters, digits, _ . - "
+                    f"(quote words such as 'yes' and 'no'), not {option_value!r}",
+                )
+                continue
+            label = (
+                self.localized(
+                    data["label"], _key_line(data, "label", item_line), f"{where} option {index + 1} label"
+                )
+                if "label" in data
+                else None
+            )
+            if option_value is None or label is None:
+                continue
+            if option_value in seen:
+                self.problem(
+                    item_line, f"{where}: option value '{option_value}' repeats line {seen[option_value]}"
+                )
+                continue
+            seen[option_value] = item_line
+            options.append(Option(value=option_value, label=label))
+        return tuple(options)
+
+    def prefill(self, value: Any, line: int, where: str, field_type: str | None) -> str | None:
+        key = self.choice(value, line, f"{where} prefill", tuple(PREFILL_KEYS))
+        if key is None or field_type is None or not self.strict:
+            return key
+        if key in PREFILL_KEYS and field_type not in PREFILL_KEYS[key]:
+            self.problem(
+                line,
+                f"{where}: prefill {key} cannot fill a {field_type} field (only {', '.join(PREFILL_KEYS[key])})",
+            )
+        return key
+
+    def accept(self, value: Any, line: int, where: str) -> tuple[str, ...]:
+        if not isinstance(value, list) or not value:
+            self.problem(line, f"{where}: accept must be a list such as [application/pdf, image/jpeg]")
+            return ()
+        types: list[str] = []
+        for index, item in enumerate(value):
+            item_type = self.choice(item, _item_line(value, index, line), f"{where} accept", FILE_TYPES)
+            if item_type is not None and item_type not in types:
+                types.append(item_type)
+        return tuple(types)
+
+    def date_bound(self, value: Any, line: int, where: str) -> str | None:
+        if isinstance(value, dt.datetime):
+            value = value.date()
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        if value == "today":
+            return "today"
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value).isoformat()
+            except ValueError:
+                pass
+        self.problem(line, f"{where} must be 'today' or a date such as 2020-04-01, not {value!r}")
+        return None
+
+    def default(self, value: Any, line: int, where: str, field_type: str, kwargs: Mapping[str, Any]) -> Any:
+        if field_type in ("number", "money"):
+            number = self.integer(value, line, f"{where} default")
+            if number is None:
+                return None
+            low, high = kwargs.get("min"), kwargs.get("max")
+            if (low is not None and number < low) or (high is not None and number > high):
+                self.problem(line, f"{where}: default {number} is outside min/max")
+            return number
+        if field_type in ("select", "radio") or (field_type == "checkbox" and kwargs.get("multiple")):
+            values = [o.value for o in kwargs.get("options", ())]
+            wanted = value if isinstance(value, list) and kwargs.get("multiple") else [value]
+            for item in wanted:
+                if item not in values:
+                    self.problem(line, f"{where}: default {item!r} is not one of the option values")
+                    return None
+            return tuple(wanted) if kwargs.get("multiple") else value
+        if field_type == "checkbox":
+            return self.boolean(value, line, f"{where} default")
+        return self.text(value, line, f"{where} default")
+
+    def cross_check(self, fields: Mapping[str, Field], *, known_ids: set[str]) -> None:
+        """Checks that need the whole form: required_if and autofill_from name real fields."""
+        for where, line, field_id, cond in self.conditions:
+            target = fields.get(cond.field)
+            if cond.field == field_id:
+                self.problem(line, f"{where}: required_if cannot refer to the field itself")
+            elif cond.field not in known_ids:
+                hint = difflib.get_close_matches(cond.field, sorted(known_ids), n=1)
+                suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
+                self.problem(line, f"{where}: required_if names unknown field '{cond.field}'{suggestion}")
+            elif target is None:
+                pass  # the target field has problems of its own, already reported
+            elif target.options and cond.operator in ("equals", "in"):
+                wanted = cond.value if cond.operator == "in" else (cond.value,)
+                values = {o.value for o in target.options}
+                for item in wanted:
+                    if item not in values:
+                        self.problem(
+                            line,
+                            f"{where}: required_if value {item!r} is not an option of '{target.id}' "
+                            f"({', '.join(sorted(values))})",
+                        )
+            elif (
+                target.type == "checkbox"
+                and not target.multiple
+                and cond.operator == "equals"
+                and not isinstance(cond.value, bool)
+            ):
+                self.problem(line, f"{where}: '{target.id}' is a yes/no box; use equals: true or false")
+        for where, line, source_id in self.autofills:
+            source = fields.get(source_id)
+            if source_id not in known_ids:
+                self.problem(line, f"{where}: autofill_from names unknown field '{source_id}'")
+            elif source is not None and source.type != "postal_code":
+                self.problem(
+                    line, f"{where}: autofill_from must name a postal_code field, not a {source.type}"
+                )
