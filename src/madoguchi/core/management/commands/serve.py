@@ -49,7 +49,9 @@ class Command(BaseCommand):
         bind = f"{host}:{port}"
         url_host = f"[{host}]" if ":" in host else host
         if os.environ.get("RUN_MAIN") != "true":  # not again in runserver's auto-reloading child
-            self.stdout.write(f"Madoguchi: http://{url_host}:{port}/  (職員: /office/)  Ctrl+C で停止します。")
+            self.stdout.write(
+                f"Madoguchi: http://{url_host}:{port}/  (職員: /office/)  Ctrl+C で停止します。"
+            )
         if settings.DEBUG:
             call_command("runserver", bind)
             return

@@ -1,0 +1,189 @@
+"""Case detail: rendered from the schema, audited, department-scoped; attachments served as downloads."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from madoguchi.accounts.models import Role
+from madoguchi.cases import services
+from madoguchi.cases.models import Status
+from madoguchi.core.models import AuditEvent
+from madoguchi.office.tests.factories import CaseFactory, StaffFactory, make_procedure
+
+pytestmark = pytest.mark.django_db
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def _detail(reference: str) -> str:
+    return reverse("office:case_detail", kwargs={"reference": reference})
+
+
+def test_detail_renders_the_data_from_the_schema(approver_client, procedure):
+    case = CaseFactory(procedure=procedure, applicant_name="緑 花子")
+
+    response = approver_client.get(_detail(case.reference))
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "申請者" in body  # the step title
+    assert "<dt>氏名</dt><dd>緑 花子</dd>" in body
+    assert "<dt>申請の理由</dt><dd>出生</dd>" in body  # option label, not the stored value
+    assert "<dt>連絡事項</dt><dd>よろしくお願いします。</dd>" in body
+
+
+def test_detail_in_english_uses_the_english_labels(approver_client, procedure):
+    case = CaseFactory(procedure=procedure)
+
+    body = approver_client.get("/en" + _detail(case.reference)).content.decode()
+
+    assert "<dt>Reason</dt><dd>Birth</dd>" in body
+    assert "Application details" in body
+
+
+def test_detail_writes_exactly_one_audit_row(approver_client, approver, procedure):
+    case = CaseFactory(procedure=procedure)
+
+    approver_client.get(_detail(case.reference), REMOTE_ADDR="192.0.2.44")
+
+    event = AuditEvent.objects.get()
+    assert event.actor_id == approver.pk
+    assert event.actor_label == approver.email
+    assert event.action == "read"
+    assert event.object_type == "case"
+    assert event.object_id == case.reference
+    assert event.fields == sorted(case.data)
+    assert event.purpose == "case_review"
+    assert event.channel == "screen"
+    assert event.client_ip == "192.0.2.44"
+
+
+def test_staff_of_another_department_gets_404_and_leaves_no_audit_row(client, procedure, kankyo):
+    case = CaseFactory(procedure=procedure)
+    kankyo_staff = StaffFactory(department=kankyo, role=Role.DEPARTMENT_ADMIN)
+    client.force_login(kankyo_staff)
+
+    response = client.get(_detail(case.reference))
+
+    assert response.status_code == 404
+    assert "緑 花子" not in response.content.decode()
+    assert AuditEvent.objects.count() == 0
+
+
+def test_drafts_are_not_visible_to_staff(approver_client, procedure):
+    draft = CaseFactory(procedure=procedure, status=Status.DRAFT)
+
+    assert approver_client.get(_detail(draft.reference)).status_code == 404
+
+
+def test_unknown_reference_is_404(approver_client, procedure):
+    assert approver_client.get(_detail("NOPE-NOPE")).status_code == 404
+
+
+def test_detail_shows_timeline_messages_and_notes(approver_client, approver, procedure):
+    case = CaseFactory(procedure=procedure)
+    services.transition(case=case, action="assign", actor=approver)
+    services.transition(
+        case=case, action="request_information", actor=approver, note="源泉徴収票を添付してください。"
+    )
+    services.add_internal_note(case=case, author=approver, body="電話で確認済み。")
+
+    body = approver_client.get(_detail(case.reference)).content.decode()
+
+    assert "担当者の設定" in body
+    assert "追加情報の依頼" in body
+    assert "源泉徴収票を添付してください。" in body
+    assert "電話で確認済み。" in body
+    assert "職員のみ" in body  # the assignment is not shown to the applicant
+
+
+def test_action_buttons_follow_the_state_machine(client, procedure, approver, reviewer):
+    submitted = CaseFactory(procedure=procedure, status=Status.SUBMITTED)
+    completed = CaseFactory(procedure=procedure, status=Status.COMPLETED)
+
+    client.force_login(approver)
+    approver_body = client.get(_detail(submitted.reference)).content.decode()
+    completed_body = client.get(_detail(completed.reference)).content.decode()
+    client.force_login(reviewer)
+    reviewer_body = client.get(_detail(submitted.reference)).content.decode()
+
+    def offered(body: str) -> set[str]:
+        return set(re.findall(r'name="action" value="([a-z_]+)"', body))
+
+    assert offered(approver_body) == {"assign", "request_information", "approve", "reject"}
+    assert offered(reviewer_body) == {"assign", "request_information"}
+    assert offered(completed_body) == set()
+    assert "あなたが行える操作はありません" in completed_body
+
+
+def test_attachment_is_downloaded_as_an_attachment(approver_client, procedure, resident_case_with_file):
+    case, attachment = resident_case_with_file
+
+    response = approver_client.get(
+        reverse("office:attachment", kwargs={"reference": case.reference, "attachment_id": attachment.pk})
+    )
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert "gensen.pdf" in response["Content-Disposition"]
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Type"] == "application/pdf"
+    assert b"".join(response.streaming_content) == PDF_BYTES
+    assert AuditEvent.objects.filter(purpose="attachment_download", object_id=case.reference).count() == 1
+
+
+def test_attachment_of_another_case_is_not_reachable_through_an_own_case(
+    approver_client, procedure, kankyo, resident_case_with_file
+):
+    _, attachment = resident_case_with_file
+    other_case = CaseFactory(procedure=procedure)
+
+    response = approver_client.get(
+        reverse(
+            "office:attachment", kwargs={"reference": other_case.reference, "attachment_id": attachment.pk}
+        )
+    )
+
+    assert response.status_code == 404
+
+
+def test_attachment_of_another_department_is_404(client, kankyo, resident_case_with_file):
+    case, attachment = resident_case_with_file
+    client.force_login(StaffFactory(department=kankyo))
+
+    response = client.get(
+        reverse("office:attachment", kwargs={"reference": case.reference, "attachment_id": attachment.pk})
+    )
+
+    assert response.status_code == 404
+
+
+def test_detail_lists_the_attachment(approver_client, resident_case_with_file):
+    case, attachment = resident_case_with_file
+
+    body = approver_client.get(_detail(case.reference)).content.decode()
+
+    assert "gensen.pdf" in body
+    assert f"/attachments/{attachment.pk}/" in body
+
+
+@pytest.fixture
+def resident_case_with_file(procedure):
+    case = CaseFactory(procedure=procedure)
+    attachment = services.attach_file(
+        case=case,
+        uploaded=SimpleUploadedFile("gensen.pdf", PDF_BYTES, content_type="application/pdf"),
+        by=case.applicant,
+    )
+    return case, attachment
+
+
+def test_cases_of_another_procedure_in_the_same_department_are_visible(approver_client, kosodate):
+    other = make_procedure(slug="hoiku", department=kosodate, name_ja="保育所の入所申込み")
+    case = CaseFactory(procedure=other)
+
+    assert approver_client.get(_detail(case.reference)).status_code == 200

@@ -1,0 +1,493 @@
+"""Staff pages (職員画面): sign-in, the department queue, case detail and actions, and the audit search.
+
+Views stay thin: they parse the request, call a selector or service of `cases` / `accounts` / `core`, and
+render. Every read of a case goes through `cases.selectors.case_for_staff`, which scopes it to the staff
+member's department and writes the audit row; every action goes through `cases.services`, which enforces the
+state machine whatever the page offered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import replace
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model, login, logout
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse, translate_url
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from madoguchi.accounts.models import Role
+from madoguchi.accounts.services import AccountError, sign_in
+from madoguchi.cases import selectors, services, workflow
+from madoguchi.cases.models import Status
+from madoguchi.core import audit
+from madoguchi.core.clock import business_days_between
+from madoguchi.core.models import AuditEvent
+from madoguchi.office import labels
+from madoguchi.office.forms import (
+    ActionForm,
+    AuditSearchForm,
+    NoteForm,
+    QueueFilterForm,
+    SignInForm,
+    is_night,
+)
+from madoguchi.office.paging import audit_page, queue_page
+from madoguchi.procedures import schema
+from madoguchi.procedures.selectors import catalog, spec_of
+
+PAGE_SIZE = selectors.QUEUE_PAGE_SIZE
+AUDIT_PAGE_SIZE = 50
+# What the queue shows without a status filter (as cases.selectors.office_queue does). The queue reads one
+# status at a time so that every read is an ordered range of the (department, status, due_date, id) index.
+OPEN_STATUSES = (Status.SUBMITTED, Status.IN_REVIEW, Status.WAITING_FOR_APPLICANT, Status.APPROVED)
+# Cases still waiting for a decision: these are highlighted when late (as queue_counts counts them).
+UNDECIDED_STATUSES = (Status.SUBMITTED, Status.IN_REVIEW, Status.WAITING_FOR_APPLICANT)
+
+
+def staff_required(view: Callable) -> Callable:
+    """Only signed-in staff. Anonymous visitors go to the office sign-in; residents get a plain 404."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        user = request.user
+        if not user.is_authenticated:
+            query = urlencode({"next": request.get_full_path()})
+            return redirect(f"{reverse('office:login')}?{query}")
+        if not (user.is_active and user.is_office_staff):
+            raise Http404("not an office page for this user")
+        return view(request, *args, **kwargs)
+
+    return never_cache(wrapper)
+
+
+def auditor_required(view: Callable) -> Callable:
+    """Only staff with the auditor role; other staff see a 403 page that says whom to ask."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.user.role != Role.AUDITOR:
+            return _render(request, "office/forbidden.html", {}, status=403)
+        return view(request, *args, **kwargs)
+
+    return staff_required(wrapper)
+
+
+def _lang(request: HttpRequest) -> str:
+    return "en" if getattr(request, "LANGUAGE_CODE", "ja") == "en" else "ja"
+
+
+def _render(
+    request: HttpRequest, template: str, context: dict, *, nav: str = "", status: int = 200
+) -> HttpResponse:
+    """Render an office page with the header's context: city, language links and the staff member's department."""
+    lang = _lang(request)
+    path = request.get_full_path()
+    department = getattr(request.user, "department", None) if request.user.is_authenticated else None
+    base = {
+        "language_links": [
+            {"code": code, "label": label, "url": translate_url(path, code), "current": code == lang}
+            for code, label in settings.LANGUAGES
+        ],
+        "staff_department": department.name_for(lang) if department else "",
+        "nav": nav,
+        "lang": lang,
+        "sep": " · " if lang == "en" else "・",
+        "colon": ": " if lang == "en" else "：",
+    }
+    return render(request, template, {**base, **context}, status=status)
+
+
+def _safe_next(request: HttpRequest, candidate: str | None, default: str) -> str:
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return default
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Sign-in
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def sign_in_view(request: HttpRequest) -> HttpResponse:
+    next_url = _safe_next(
+        request, request.POST.get("next") or request.GET.get("next"), reverse("office:queue")
+    )
+    if request.method == "GET" and request.user.is_authenticated and request.user.is_office_staff:
+        return redirect(next_url)
+    form = SignInForm(request.POST if request.method == "POST" else None)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = sign_in(
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password"],
+                ip=audit.client_ip_of(request),
+                staff=True,
+            )
+        except AccountError as exc:
+            error = exc.message(_lang(request))
+        else:
+            login(request, user)
+            return redirect(next_url)
+    status = 400 if request.method == "POST" else 200
+    return _render(
+        request, "office/login.html", {"form": form, "error": error, "next": next_url}, status=status
+    )
+
+
+@require_POST
+def sign_out_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    messages.info(request, _("ログアウトしました。"))
+    return redirect("office:login")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Queue
+
+
+def _due_text(due: dt.date | None, today: dt.date, cache: dict) -> tuple[str, bool]:
+    """'残りN営業日' / '本日が期限' / 'N営業日超過' for a due date (営業日, jpholiday), and whether it is overdue."""
+    if due is None:
+        return "", False
+    if due not in cache:
+        cache[due] = business_days_between(today, due)
+    days = cache[due]
+    if due < today:
+        if days == 0:  # passed over a weekend or holiday: late, but not yet by a whole business day
+            return _("期限超過"), True
+        return ngettext("%(days)d営業日超過", "%(days)d営業日超過", -days) % {"days": -days}, True
+    if due == today or days == 0:
+        return _("本日が期限"), False
+    return ngettext("残り%(days)d営業日", "残り%(days)d営業日", days) % {"days": days}, False
+
+
+@require_GET
+@staff_required
+def queue(request: HttpRequest) -> HttpResponse:
+    staff = request.user
+    lang = _lang(request)
+    department = staff.department
+    procedures = (
+        [(p.slug, p.name_for(lang)) for p in catalog(department=department.code, lang=lang)]
+        if department
+        else []
+    )
+    filter_form = QueueFilterForm(request.GET, procedures=procedures)
+    filters = selectors.QueueFilter(
+        status=filter_form.value_of("status"),
+        procedure=filter_form.value_of("procedure"),
+        channel=filter_form.value_of("channel"),
+        overdue=filter_form.value_of("overdue"),
+        assigned_to_me=filter_form.value_of("mine"),
+    )
+    today = timezone.localdate()
+    page = queue_page(
+        [
+            selectors.office_queue(staff=staff, filters=replace(filters, status=status), today=today)
+            for status in ([filters.status] if filters.status else OPEN_STATUSES)
+        ],
+        after=request.GET.get("after"),
+        before=request.GET.get("before"),
+        size=PAGE_SIZE,
+    )
+    due_cache: dict = {}
+    rows = []
+    for case in page.items:
+        due_text, overdue = _due_text(case.due_date, today, due_cache)
+        rows.append(
+            {
+                "case": case,
+                "procedure_name": case.procedure.name_for(lang),
+                "badge": _badge(case),
+                "channel_label": labels.channel_label(case.channel),
+                "due_text": due_text,
+                "overdue": overdue and case.status in UNDECIDED_STATUSES,
+            }
+        )
+    counts = selectors.queue_counts(staff=staff, today=today)
+    base_query = {
+        key: value
+        for key, value in (
+            ("status", filters.status),
+            ("procedure", filters.procedure),
+            ("channel", filters.channel),
+            ("overdue", "1" if filters.overdue else ""),
+            ("mine", "1" if filters.assigned_to_me else ""),
+        )
+        if value
+    }
+    status_links = [
+        {
+            "value": value,
+            "label": labels.status_label(value),
+            "count": counts.get(value, 0),
+            "current": filters.status == value,
+            "query": urlencode({**{k: v for k, v in base_query.items() if k != "status"}, "status": value}),
+        }
+        for value in Status.values
+        if value != Status.DRAFT
+    ]
+    can_approve = workflow.actor_kind(staff) in workflow.TRANSITIONS["approve"].actors
+    context = {
+        "filter_form": filter_form,
+        "filters": filters,
+        "rows": rows,
+        "page": page,
+        "status_links": status_links,
+        "open_count": sum(counts.get(s, 0) for s in OPEN_STATUSES),
+        "open_query": urlencode({k: v for k, v in base_query.items() if k != "status"}),
+        "overdue_count": counts.get("overdue", 0),
+        "next_query": urlencode({**base_query, "after": page.next_cursor}) if page.next_cursor else "",
+        "previous_query": urlencode({**base_query, "before": page.previous_cursor})
+        if page.previous_cursor
+        else "",
+        "first_query": urlencode(base_query),
+        "can_approve": can_approve,
+    }
+    return _render(request, "office/queue.html", context, nav="queue")
+
+
+@require_POST
+@staff_required
+def bulk_approve(request: HttpRequest) -> HttpResponse:
+    lang = _lang(request)
+    back = _safe_next(request, request.POST.get("next"), reverse("office:queue"))
+    if not back.startswith(reverse("office:queue")):
+        back = reverse("office:queue")
+    case_ids = sorted({int(value) for value in request.POST.getlist("case") if value.isdigit()})
+    if not case_ids:
+        messages.error(
+            request, _("承認する申請を一覧のチェックボックスで選んでから、もう一度押してください。")
+        )
+        return redirect(back)
+    done, failed = services.bulk_transition(case_ids=case_ids, action="approve", actor=request.user)
+    if done:
+        messages.success(
+            request,
+            ngettext("%(count)d件を承認しました：%(refs)s", "%(count)d件を承認しました：%(refs)s", len(done))
+            % {"count": len(done), "refs": "、".join(case.reference for case in done)},
+        )
+    for reference, error in failed.items():
+        messages.error(
+            request,
+            _("%(ref)s は承認できませんでした：%(reason)s")
+            % {"ref": reference, "reason": error.message(lang)},
+        )
+    missing = len(case_ids) - len(done) - len(failed)
+    if missing > 0:
+        messages.error(
+            request,
+            ngettext(
+                "%(count)d件は見つかりませんでした（他の課の申請か、削除された申請です）。",
+                "%(count)d件は見つかりませんでした（他の課の申請か、削除された申請です）。",
+                missing,
+            )
+            % {"count": missing},
+        )
+    return redirect(back)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Case detail and actions
+
+
+def _case(request: HttpRequest, reference: str, purpose: str):
+    return selectors.case_for_staff(
+        staff=request.user,
+        reference=reference,
+        purpose=purpose,
+        channel="screen",
+        client_ip=audit.client_ip_of(request),
+    )
+
+
+def _badge(case) -> dict:
+    return {
+        "css": case.status.replace("_", "-"),
+        "symbol": labels.STATUS_SYMBOLS.get(case.status, "●"),
+        "label": labels.status_label(case.status),
+    }
+
+
+@require_GET
+@staff_required
+def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    lang = _lang(request)
+    case = _case(request, reference, "case_review")
+    spec = spec_of(case.procedure_version)
+    timeline = [
+        {
+            "entry": entry,
+            "action_label": labels.history_label(entry.action),
+            "from_label": labels.status_label(entry.from_status) if entry.from_status else "",
+            "to_label": labels.status_label(entry.to_status),
+        }
+        for entry in selectors.timeline_for_staff(case)
+    ]
+    actions = [
+        {
+            "rule": rule,
+            "form_id": f"action-{rule.action}",
+            "button_label": labels.button_label(rule.action),
+            "note_label": labels.NOTE_LABELS.get(rule.action, labels.NOTE_LABEL),
+        }
+        for rule in workflow.allowed_actions(case.status, workflow.actor_kind(request.user))
+    ]
+    today = timezone.localdate()
+    due_text, overdue = _due_text(case.due_date, today, {})
+    context = {
+        "case": case,
+        "procedure_name": case.procedure.name_for(lang),
+        "badge": _badge(case),
+        "channel_label": labels.channel_label(case.channel),
+        "case_messages": [
+            {"message": message, "direction_label": labels.DIRECTION_LABELS.get(message.direction, "")}
+            for message in case.messages.select_related("sender")
+        ],
+        "sections": schema.display_rows(spec, case.data, lang),
+        "attachments": list(case.attachments.order_by("created_at", "id")),
+        "timeline": timeline,
+        "notes": list(case.notes.select_related("author")),
+        "actions": actions,
+        "note_form": NoteForm(),
+        "due_text": due_text,
+        "overdue": overdue and case.status in UNDECIDED_STATUSES,
+    }
+    return _render(request, "office/case_detail.html", context, nav="queue")
+
+
+@require_POST
+@staff_required
+def case_action(request: HttpRequest, reference: str) -> HttpResponse:
+    lang = _lang(request)
+    case = _case(request, reference, "case_action")
+    form = ActionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("操作の内容を読み取れませんでした。画面を更新してもう一度お試しください。"))
+        return redirect("office:case_detail", reference=case.reference)
+    action = form.cleaned_data["action"]
+    try:
+        services.transition(case=case, action=action, actor=request.user, note=form.cleaned_data["note"])
+    except workflow.TransitionNotAllowed as exc:
+        messages.error(request, exc.message(lang))
+    else:
+        messages.success(
+            request, _("「%(action)s」を行いました。") % {"action": labels.history_label(action)}
+        )
+    return redirect("office:case_detail", reference=case.reference)
+
+
+@require_POST
+@staff_required
+def add_note(request: HttpRequest, reference: str) -> HttpResponse:
+    case = _case(request, reference, "case_note")
+    form = NoteForm(request.POST)
+    if form.is_valid() and form.cleaned_data["body"].strip():
+        services.add_internal_note(case=case, author=request.user, body=form.cleaned_data["body"])
+        messages.success(request, _("内部メモを追加しました。"))
+    else:
+        errors = form.errors.get("body") or [_("メモの内容を入力してください。")]
+        for error in errors:
+            messages.error(request, error)
+    return redirect(f"{reverse('office:case_detail', kwargs={'reference': case.reference})}#notes")
+
+
+@require_GET
+@staff_required
+def download_attachment(request: HttpRequest, reference: str, attachment_id: int) -> HttpResponse:
+    case = _case(request, reference, "attachment_download")
+    attachment = case.attachments.filter(pk=attachment_id).first()
+    if attachment is None:
+        raise Http404("no such attachment on this case")
+    try:
+        handle = attachment.file.open("rb")
+    except (FileNotFoundError, ValueError) as exc:
+        raise Http404("attachment file is missing") from exc
+    response = FileResponse(
+        handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Audit search (監査)
+
+
+@require_GET
+@auditor_required
+def audit_search(request: HttpRequest) -> HttpResponse:
+    form = AuditSearchForm(request.GET)
+    page = None
+    staff_not_found = False
+    rows = []
+    if form.is_valid():
+        actor_ids = None
+        if form.cleaned_data["staff"]:
+            actor_ids = list(
+                get_user_model()
+                .objects.filter(email__iexact=form.cleaned_data["staff"])
+                .values_list("pk", flat=True)
+            )
+            staff_not_found = not actor_ids
+        events = form.apply(AuditEvent.objects.all(), actor_ids=actor_ids)
+        page = audit_page(
+            events, after=request.GET.get("after"), before=request.GET.get("before"), size=AUDIT_PAGE_SIZE
+        )
+        rows = [
+            {
+                "event": event,
+                "night": is_night(event.created_at),
+                "action_label": labels.audit_action_label(event.action),
+                "purpose_label": labels.audit_purpose_label(event.purpose),
+            }
+            for event in page.items
+        ]
+        audit.record_access(
+            actor=request.user,
+            action="search",
+            object_type="audit_log",
+            object_id="search",
+            person_id=form.cleaned_data["person_id"],
+            fields=form.used_filters(),
+            purpose="audit",
+            channel="screen",
+            client_ip=audit.client_ip_of(request),
+        )
+    base_query = {
+        key: request.GET[key]
+        for key in ("staff", "person_id", "date_from", "date_to", "night")
+        if request.GET.get(key)
+    }
+    context = {
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "staff_not_found": staff_not_found,
+        "next_query": urlencode({**base_query, "after": page.next_cursor})
+        if page and page.next_cursor
+        else "",
+        "previous_query": (
+            urlencode({**base_query, "before": page.previous_cursor}) if page and page.previous_cursor else ""
+        ),
+    }
+    status = 400 if form.errors else 200
+    return _render(request, "office/audit.html", context, nav="audit", status=status)
