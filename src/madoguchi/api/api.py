@@ -1,0 +1,48 @@
+"""The API assembly: each app contributes a router; OpenAPI at /api/docs and /api/openapi.json.
+
+Everything is versioned under /api/v1/. Errors have one shape everywhere (api/errors.py). The reference is
+docs/api.md.
+"""
+
+from django.http import Http404, HttpRequest
+from ninja import NinjaAPI, Router
+
+from madoguchi.api.errors import register_exception_handlers
+from madoguchi.api.postal import router as postal_router
+from madoguchi.api.renderers import Utf8JSONRenderer
+from madoguchi.cases.api import office_router, resident_router
+from madoguchi.procedures.api import router as procedures_router
+
+api = NinjaAPI(
+    title="Madoguchi API",
+    version="1",
+    description=(
+        "Procedures and their form schemas, postal-code lookup, residents' own cases (portal session + CSRF) "
+        "and the department queue for staff systems (Authorization: Bearer mdg_…). Errors always have the "
+        'shape {"code", "message": {"ja", "en"}, "fields"?}. See docs/api.md.'
+    ),
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+    renderer=Utf8JSONRenderer(),
+)
+register_exception_handlers(api)
+
+api.add_router("/v1/procedures", procedures_router)
+api.add_router("/v1/postal-codes", postal_router)
+api.add_router("/v1/me/cases", resident_router)
+api.add_router("/v1/office", office_router)
+
+# Added last: URLs resolve in order, so this only catches what no router above answers.
+fallback_router = Router(auth=None)
+
+
+@fallback_router.api_operation(
+    ["GET", "POST", "PUT", "PATCH", "DELETE"], "/{path:rest}", include_in_schema=False
+)
+def unknown_endpoint(request: HttpRequest, rest: str):
+    """Any other URL under /api/ answers with the standard JSON 404, not an HTML page."""
+    raise Http404("no such endpoint")
+
+
+api.add_router("", fallback_router)

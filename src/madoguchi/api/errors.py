@@ -1,0 +1,324 @@
+"""One error shape for the whole API: {"code", "message": {"ja", "en"}, "fields"?}.
+
+`code` is stable and meant for programs; the two messages are for people and say what went wrong and what to
+do. `fields` maps a field id (or a parameter name) to a list of {"code", "ja", "en"} when the problem is in
+the input. Every exception an endpoint can raise is turned into this shape here, so no client ever has to
+parse HTML or a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled, ValidationError
+
+from madoguchi.cases.services import CaseValidationError
+from madoguchi.cases.workflow import TransitionNotAllowed
+
+logger = logging.getLogger("madoguchi.api")
+
+
+class ApiError(Exception):
+    """Raised by endpoints for an expected failure; rendered as the standard error body."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message_ja: str,
+        message_en: str,
+        fields: Mapping[str, list[dict[str, str]]] | None = None,
+    ) -> None:
+        super().__init__(message_en)
+        self.status = status
+        self.code = code
+        self.message_ja = message_ja
+        self.message_en = message_en
+        self.fields = dict(fields) if fields else None
+
+
+class ErrorMessage(Schema):
+    ja: str
+    en: str
+
+
+class FieldProblem(Schema):
+    code: str
+    ja: str
+    en: str
+    part: str | None = None  # the sub-input of a composite field, e.g. bank_account → branch_code
+
+
+class ErrorOut(Schema):
+    """The one error shape of the whole API."""
+
+    code: str
+    message: ErrorMessage
+    fields: dict[str, list[FieldProblem]] | None = None
+
+
+def error_body(
+    code: str, message_ja: str, message_en: str, fields: Mapping[str, list[dict[str, str]]] | None = None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": code, "message": {"ja": message_ja, "en": message_en}}
+    if fields:
+        body["fields"] = dict(fields)
+    return body
+
+
+def field_error(code: str, ja: str, en: str) -> dict[str, str]:
+    return {"code": code, "ja": ja, "en": en}
+
+
+def _problem(message: Any) -> dict[str, str]:
+    """A procedures.schema.Message as a field problem (with `part` for composite fields)."""
+    problem = field_error(message.code, message.ja, message.en)
+    if getattr(message, "part", None):
+        problem["part"] = message.part
+    return problem
+
+
+def _respond(api: NinjaAPI, request: HttpRequest, status: int, body: dict[str, Any]) -> HttpResponse:
+    return api.create_response(request, body, status=status)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Input validation (pydantic, through django-ninja)
+
+# Japanese (and a fixed English) message per pydantic error type; anything else gets the generic one.
+_PYDANTIC_MESSAGES: Mapping[str, tuple[str, str]] = {
+    "missing": ("入力してください（必須です）。", "This field is required."),
+    "string_type": ("文字列で指定してください。", "Send a string."),
+    "int_type": ("整数で指定してください。", "Send a whole number."),
+    "int_parsing": ("整数で指定してください。", "Send a whole number."),
+    "int_from_float": ("整数で指定してください。", "Send a whole number."),
+    "bool_type": ("true か false で指定してください。", "Send true or false."),
+    "bool_parsing": ("true か false で指定してください。", "Send true or false."),
+    "dict_type": ("オブジェクト（{…}）で指定してください。", "Send a JSON object ({…})."),
+    "model_type": ("オブジェクト（{…}）で指定してください。", "Send a JSON object ({…})."),
+    "model_attributes_type": ("オブジェクト（{…}）で指定してください。", "Send a JSON object ({…})."),
+    "list_type": ("配列（[…]）で指定してください。", "Send a JSON array ([…])."),
+    "string_too_long": ("文字数が多すぎます。短くしてください。", "The text is too long. Please shorten it."),
+    "string_too_short": ("入力してください。", "This field must not be empty."),
+    "too_long": ("項目が多すぎます。減らしてください。", "There are too many items. Please send fewer."),
+    "greater_than_equal": ("値が小さすぎます。", "The value is too small."),
+    "less_than_equal": ("値が大きすぎます。", "The value is too large."),
+    "greater_than": ("値が小さすぎます。", "The value is too small."),
+    "less_than": ("値が大きすぎます。", "The value is too large."),
+    "enum": ("選択肢の中から指定してください。", "Choose one of the allowed values."),
+    "literal_error": ("選択肢の中から指定してください。", "Choose one of the allowed values."),
+    "string_pattern_mismatch": ("形式が正しくありません。", "The format is not valid."),
+    "extra_forbidden": (
+        "この項目は受け付けていません。削除してください。",
+        "This field is not accepted. Remove it.",
+    ),
+    "json_invalid": ("JSONとして読み取れません。", "This is not valid JSON."),
+    # Raised by our own validators (PydanticCustomError), see cases/api.py.
+    "too_many_fields": (
+        "項目が多すぎます。フォームの項目だけを送ってください。",
+        "Too many fields. Send only the form's fields.",
+    ),
+    "field_id_invalid": (
+        "項目名（フィールド ID）が正しくありません。手続きのフォーム定義にある ID を使ってください。",
+        "A field id is not valid. Use the ids from the procedure's form schema.",
+    ),
+    "value_too_long": ("入力が長すぎます。短くしてください。", "A value is too long. Please shorten it."),
+    "value_too_deep": (
+        "値の入れ子が深すぎます。文字列、数値、真偽値、またはそれらの配列で送ってください。",
+        "A value is nested too deeply. Send strings, numbers, booleans or lists of them.",
+    ),
+    "invalid_characters": (
+        "使用できない文字（制御文字など）が含まれています。削除してから送ってください。",
+        "The text contains characters that cannot be used (such as control characters). Remove them.",
+    ),
+}
+_GENERIC_FIELD = ("値が正しくありません。", "The value is not valid.")
+
+VALIDATION_MESSAGE = (
+    "入力内容に誤りがあります。fields に示した項目を確認してください。",
+    "Some of the input is not valid. Check the items listed in fields.",
+)
+
+
+def validation_failed(field: str, code: str, ja: str, en: str) -> ApiError:
+    """A 422 for one field that only the endpoint can check (e.g. an unknown colleague)."""
+    return ApiError(422, "validation_error", *VALIDATION_MESSAGE, fields={field: [field_error(code, ja, en)]})
+
+
+def _field_key(loc: Iterable[Any], body_params: frozenset[str]) -> str:
+    """("body", "payload", "data", "x") → "data.x"; ("query", "status") → "status"; ("body",) → "body"."""
+    parts = list(loc)
+    source = parts.pop(0) if parts else "body"
+    if source == "body" and parts and parts[0] in body_params:
+        parts.pop(0)
+    return ".".join(str(p) for p in parts) or str(source)
+
+
+def fields_from_ninja_errors(errors: Iterable[Mapping[str, Any]], body_params: frozenset[str]) -> dict:
+    fields: dict[str, list[dict[str, str]]] = {}
+    for error in errors:
+        kind = str(error.get("type", "")) or "invalid"
+        ja, en = _PYDANTIC_MESSAGES.get(kind, _GENERIC_FIELD)
+        entry = field_error(kind, ja, en)
+        key = _field_key(error.get("loc", ()), body_params)
+        fields.setdefault(key, []).append(entry)
+    return fields
+
+
+# Names of the body parameters of our endpoints, stripped from error locations (see cases/api.py).
+BODY_PARAMS = frozenset({"payload"})
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Handlers
+
+
+def register_exception_handlers(api: NinjaAPI) -> None:
+    """Replace django-ninja's default handlers so that every error has the one shape."""
+
+    def on_api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
+        return _respond(
+            api, request, exc.status, error_body(exc.code, exc.message_ja, exc.message_en, exc.fields)
+        )
+
+    def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        fields = fields_from_ninja_errors(exc.errors, BODY_PARAMS)
+        return _respond(api, request, 422, error_body("validation_error", *VALIDATION_MESSAGE, fields))
+
+    def on_case_validation_error(request: HttpRequest, exc: CaseValidationError) -> HttpResponse:
+        fields = {field_id: [_problem(m) for m in messages] for field_id, messages in exc.errors.items()}
+        return _respond(api, request, 422, error_body("validation_error", *VALIDATION_MESSAGE, fields))
+
+    def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+        return _respond(
+            api,
+            request,
+            404,
+            error_body(
+                "not_found",
+                "お探しのものは見つかりませんでした。URL や受付番号を確認してください。",
+                "Nothing was found here. Check the URL or the case reference.",
+            ),
+        )
+
+    def on_authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        response = _respond(
+            api,
+            request,
+            401,
+            error_body(
+                "authentication_required",
+                "認証が必要です。住民の方はポータルにログインしてください。職員の方は有効な API トークンを "
+                "Authorization: Bearer ヘッダーで送ってください。",
+                "Authentication is required. Residents: sign in to the portal. Staff: send a valid API token "
+                "in the Authorization: Bearer header.",
+            ),
+        )
+        if request.headers.get("Authorization"):
+            response["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+        return response
+
+    def on_authorization_error(request: HttpRequest, exc: AuthorizationError) -> HttpResponse:
+        return _respond(
+            api,
+            request,
+            403,
+            error_body(
+                "forbidden",
+                "この操作を行う権限がありません。",
+                "You do not have permission for this.",
+            ),
+        )
+
+    def on_throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+        return _respond(
+            api,
+            request,
+            429,
+            error_body(
+                "rate_limited",
+                "短い時間にリクエストが多すぎます。しばらく待ってからもう一度お試しください。",
+                "Too many requests in a short time. Please wait a moment and try again.",
+            ),
+        )
+
+    def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        # django-ninja raises HttpError itself for two things only: a body it cannot parse (400) and a
+        # failed CSRF check of cookie authentication (403).
+        if exc.status_code == 400:
+            body = error_body(
+                "invalid_json",
+                "リクエスト本文を JSON として読み取れません。JSON オブジェクト（{…}）を送ってください。",
+                "The request body is not valid JSON. Send a JSON object ({…}).",
+            )
+        elif exc.status_code == 403 and "csrf" in exc.message.lower():
+            body = error_body(
+                "csrf_failed",
+                "セキュリティ確認（CSRF）に失敗しました。ページを再読み込みしてからもう一度お試しください。",
+                "The security check (CSRF) failed. Reload the page and try again.",
+            )
+        else:
+            body = error_body(
+                "http_error",
+                "リクエストを処理できませんでした。",
+                "The request could not be processed.",
+            )
+        return _respond(api, request, exc.status_code, body)
+
+    def on_transition_not_allowed(request: HttpRequest, exc: TransitionNotAllowed) -> HttpResponse:
+        return _respond(api, request, 409, error_body(exc.code, exc.message_ja, exc.message_en))
+
+    def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        return _respond(
+            api,
+            request,
+            413,
+            error_body(
+                "request_too_large",
+                "送信されたデータが大きすぎます。内容を減らしてからもう一度お送りください。",
+                "The request is too large. Send less data and try again.",
+            ),
+        )
+
+    def on_suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+        return _respond(
+            api,
+            request,
+            400,
+            error_body(
+                "bad_request", "リクエストを処理できませんでした。", "The request could not be processed."
+            ),
+        )
+
+    def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+        logger.exception("unexpected error in API %s %s", request.method, request.path)
+        return _respond(
+            api,
+            request,
+            500,
+            error_body(
+                "internal_error",
+                "システムで予期しないエラーが発生しました。時間をおいてもう一度お試しください。"
+                "続く場合は市役所にお問い合わせください。",
+                "An unexpected error occurred. Please try again later, and contact the city office if it "
+                "persists.",
+            ),
+        )
+
+    api.add_exception_handler(ApiError, on_api_error)
+    api.add_exception_handler(ValidationError, on_validation_error)
+    api.add_exception_handler(CaseValidationError, on_case_validation_error)
+    api.add_exception_handler(Http404, on_not_found)
+    api.add_exception_handler(AuthenticationError, on_authentication_error)
+    api.add_exception_handler(AuthorizationError, on_authorization_error)
+    api.add_exception_handler(Throttled, on_throttled)
+    api.add_exception_handler(HttpError, on_http_error)
+    api.add_exception_handler(TransitionNotAllowed, on_transition_not_allowed)
+    api.add_exception_handler(RequestDataTooBig, on_too_big)
+    api.add_exception_handler(SuspiciousOperation, on_suspicious)
+    api.add_exception_handler(Exception, on_unexpected)

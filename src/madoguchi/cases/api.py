@@ -1,0 +1,583 @@
+"""Cases over the API. Thin, like views: parse → selector/service → schema.
+
+Two routers: `resident_router` (/api/v1/me/cases; the portal session, own cases only, anyone else's case is a
+404) and `office_router` (/api/v1/office; a staff API token, the staff member's department only, every read of
+a case written to the audit log with channel "api").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.http import Http404, HttpRequest
+from django.utils import timezone, translation
+from ninja import Field, Query, Router, Schema, Status
+from pydantic import ConfigDict, field_validator
+from pydantic_core import PydanticCustomError
+
+from madoguchi.api.auth import resident_session, staff_token
+from madoguchi.api.errors import VALIDATION_MESSAGE, ApiError, ErrorOut, field_error, validation_failed
+from madoguchi.cases import selectors, services, workflow
+from madoguchi.cases.models import Case, CaseHistory, Channel
+from madoguchi.cases.models import Status as CaseStatus
+from madoguchi.core.audit import client_ip_of
+from madoguchi.procedures import selectors as procedure_selectors
+
+resident_router = Router(auth=resident_session, tags=["resident: cases"])
+office_router = Router(auth=staff_token, tags=["office"])
+
+REFERENCE_RE = re.compile(r"^[2-9A-Z]{4}-[2-9A-Z]{4}$")
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+FIELD_ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
+MAX_FIELDS = 200
+MAX_TEXT = 10_000
+MAX_LIST = 100
+MAX_DEPTH = 3
+MAX_NOTE = 4_000
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Schemas
+
+
+class Localized(Schema):
+    ja: str
+    en: str
+
+
+class ProcedureRef(Schema):
+    slug: str
+    name: Localized
+
+
+class TimelineEntry(Schema):
+    action: str
+    from_status: str
+    to_status: str
+    note: str
+    created_at: dt.datetime
+
+
+class StaffTimelineEntry(TimelineEntry):
+    actor: str | None
+    visible_to_applicant: bool
+
+
+class ResidentCase(Schema):
+    reference: str
+    procedure: ProcedureRef
+    channel: str
+    status: str
+    status_label: Localized
+    created_at: dt.datetime
+    submitted_at: dt.datetime | None
+    status_changed_at: dt.datetime | None
+    due_date: dt.date | None
+    closed_at: dt.datetime | None
+    actions: list[str] = Field(description="Actions the resident may take now, e.g. withdraw.")
+
+
+class ResidentCaseDetail(ResidentCase):
+    data: dict[str, Any]
+    timeline: list[TimelineEntry]
+
+
+class ResidentCasePage(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[ResidentCase]
+
+
+class OfficeCase(Schema):
+    reference: str
+    procedure: ProcedureRef
+    channel: str
+    status: str
+    status_label: Localized
+    applicant_name: str
+    assignee: str | None
+    submitted_at: dt.datetime | None
+    status_changed_at: dt.datetime | None
+    due_date: dt.date | None
+    overdue: bool
+
+
+class OfficeCaseDetail(OfficeCase):
+    procedure_version: int
+    department: str
+    person_id: int | None
+    created_at: dt.datetime
+    closed_at: dt.datetime | None
+    data: dict[str, Any]
+    timeline: list[StaffTimelineEntry]
+    actions: list[str] = Field(description="Actions this staff member may take now.")
+
+
+class OfficeQueuePage(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[OfficeCase]
+
+
+def _check_value(value: Any, depth: int) -> None:
+    if isinstance(value, str):
+        if len(value) > MAX_TEXT:
+            raise PydanticCustomError(
+                "value_too_long", "a value is longer than {limit} characters", {"limit": MAX_TEXT}
+            )
+        return
+    if value is None or isinstance(value, bool | int | float):
+        return
+    if depth >= MAX_DEPTH:
+        raise PydanticCustomError("value_too_deep", "a value is nested too deeply")
+    if isinstance(value, list):
+        if len(value) > MAX_LIST:
+            raise PydanticCustomError("too_long", "a list has more than {limit} items", {"limit": MAX_LIST})
+        for item in value:
+            _check_value(item, depth + 1)
+        return
+    if isinstance(value, dict):
+        if len(value) > MAX_LIST:
+            raise PydanticCustomError("too_long", "an object has more than {limit} keys", {"limit": MAX_LIST})
+        for key, item in value.items():
+            if len(key) > 60:
+                raise PydanticCustomError("field_id_invalid", "a key is too long")
+            _check_value(item, depth + 1)
+
+
+def _plain_text(value: str) -> str:
+    """Refuse control characters (other than newlines and tabs) and lone surrogates in free text."""
+    for ch in value:
+        if ch in "\n\r\t":
+            continue
+        if unicodedata.category(ch) in ("Cc", "Cs"):
+            raise PydanticCustomError(
+                "invalid_characters", "the text contains characters that cannot be stored"
+            )
+    return value
+
+
+class CaseCreate(Schema):
+    """An application: the procedure's slug and the form data keyed by field id (see the procedure's spec)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    procedure: str = Field(..., min_length=1, max_length=80, examples=["juminhyo-copy"])
+    data: dict[str, Any] = Field(
+        default_factory=dict, examples=[{"applicant_name": "緑 太郎", "copies": 1, "agree": True}]
+    )
+
+    @field_validator("data")
+    @classmethod
+    def data_is_form_shaped(cls, data: dict[str, Any]) -> dict[str, Any]:
+        """Bound the size and shape of the data before the procedure's own validation sees it."""
+        if len(data) > MAX_FIELDS:
+            raise PydanticCustomError("too_many_fields", "more than {limit} fields", {"limit": MAX_FIELDS})
+        for key, value in data.items():
+            if not FIELD_ID_RE.match(key):
+                raise PydanticCustomError("field_id_invalid", "field ids look like applicant_name")
+            _check_value(value, 0)
+        return data
+
+
+class Withdraw(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    note: str = Field("", max_length=MAX_NOTE, description="Optional reason, shown to the department.")
+
+    @field_validator("note")
+    @classmethod
+    def note_is_plain_text(cls, value: str) -> str:
+        return _plain_text(value)
+
+
+class TransitionRequest(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    action: str = Field(..., min_length=1, max_length=40, examples=["assign"])
+    note: str = Field("", max_length=MAX_NOTE, description="Required for request_information and reject.")
+    assignee: str | None = Field(
+        None,
+        max_length=254,
+        description="For assign: email of a staff member of the same department (default: yourself).",
+    )
+
+    @field_validator("action", "note", "assignee")
+    @classmethod
+    def is_plain_text(cls, value: str | None) -> str | None:
+        return _plain_text(value) if value else value
+
+
+class QueueQuery(Schema):
+    status: CaseStatus | None = None
+    procedure: str = Field("", max_length=80, description="Procedure slug.")
+    channel: Channel | None = None
+    overdue: bool = False
+    assigned_to_me: bool = False
+    limit: int = Field(50, ge=1, le=200)
+    offset: int = Field(0, ge=0, le=1_000_000)
+
+
+class PageQuery(Schema):
+    limit: int = Field(20, ge=1, le=100)
+    offset: int = Field(0, ge=0, le=1_000_000)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Building the responses
+
+
+def _localized_label(choice: Any) -> dict[str, str]:
+    labels = {}
+    for lang in ("ja", "en"):
+        with translation.override(lang):
+            labels[lang] = str(choice.label)
+    return labels
+
+
+def _status_label(status: str) -> dict[str, str]:
+    if status in CaseStatus.values:
+        return _localized_label(CaseStatus(status))
+    return {"ja": status, "en": status}
+
+
+def _procedure_ref(case: Case) -> dict[str, Any]:
+    procedure = case.procedure
+    return {"slug": procedure.slug, "name": {"ja": procedure.name_ja, "en": procedure.name_en}}
+
+
+def _resident_case(case: Case) -> dict[str, Any]:
+    return {
+        "reference": case.reference,
+        "procedure": _procedure_ref(case),
+        "channel": case.channel,
+        "status": case.status,
+        "status_label": _status_label(case.status),
+        "created_at": case.created_at,
+        "submitted_at": case.submitted_at,
+        "status_changed_at": case.status_changed_at,
+        "due_date": case.due_date,
+        "closed_at": case.closed_at,
+        "actions": [t.action for t in workflow.allowed_actions(case.status, workflow.RESIDENT)],
+    }
+
+
+def _timeline_entry(entry: CaseHistory) -> dict[str, Any]:
+    return {
+        "action": entry.action,
+        "from_status": entry.from_status,
+        "to_status": entry.to_status,
+        "note": entry.note,
+        "created_at": entry.created_at,
+    }
+
+
+def _resident_case_detail(case: Case) -> dict[str, Any]:
+    return {
+        **_resident_case(case),
+        "data": case.data if case.status != CaseStatus.DRAFT else case.draft_data,
+        "timeline": [_timeline_entry(e) for e in selectors.timeline_for_applicant(case)],
+    }
+
+
+def _office_case(case: Case, today: dt.date) -> dict[str, Any]:
+    return {
+        "reference": case.reference,
+        "procedure": _procedure_ref(case),
+        "channel": case.channel,
+        "status": case.status,
+        "status_label": _status_label(case.status),
+        "applicant_name": case.applicant_name,
+        "assignee": case.assignee.email if case.assignee_id else None,
+        "submitted_at": case.submitted_at,
+        "status_changed_at": case.status_changed_at,
+        "due_date": case.due_date,
+        "overdue": bool(case.due_date and case.due_date < today and case.status in workflow.OPEN),
+    }
+
+
+def _office_case_detail(case: Case, staff) -> dict[str, Any]:
+    timeline = [
+        {
+            **_timeline_entry(e),
+            "actor": e.actor.email if e.actor_id else None,
+            "visible_to_applicant": e.visible_to_applicant,
+        }
+        for e in selectors.timeline_for_staff(case)
+    ]
+    return {
+        **_office_case(case, timezone.localdate()),
+        "procedure_version": case.procedure_version.number,
+        "department": case.department.code,
+        "person_id": case.person_id,
+        "created_at": case.created_at,
+        "closed_at": case.closed_at,
+        "data": case.data,
+        "timeline": timeline,
+        "actions": [t.action for t in workflow.allowed_actions(case.status, workflow.actor_kind(staff))],
+    }
+
+
+# The JSON types each field type accepts in `data` (the portal posts the same values as strings).
+_SCALAR = (str,)
+_NUMBER = (str, int)
+_ACCEPTED_TYPES: dict[str, tuple[type, ...]] = {
+    "number": _NUMBER,
+    "money": _NUMBER,
+    "checkbox": (bool, str),
+    "bank_account": (dict,),
+    "household_member": (list, str),
+}
+_TYPE_WORDS = {
+    str: ("文字列", "a string"),
+    int: ("整数", "a whole number"),
+    bool: ("true/false", "true or false"),
+    dict: ("オブジェクト（{…}）", "an object ({…})"),
+    list: ("配列（[…]）", "an array ([…])"),
+}
+
+
+def _accepted_types(field) -> tuple[type, ...]:
+    if field.type == "checkbox" and field.multiple:
+        return (list, str)
+    return _ACCEPTED_TYPES.get(field.type, _SCALAR)
+
+
+def _has_accepted_type(field, value: Any, accepted: tuple[type, ...]) -> bool:
+    if isinstance(value, bool) and bool not in accepted:  # bool is an int in Python, not in JSON
+        return False
+    if not isinstance(value, accepted):
+        return False
+    if isinstance(value, list):
+        item_types = (str, dict) if field.type == "household_member" else (str,)
+        return all(isinstance(item, item_types) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(item, str | None) for item in value.values())
+    return True
+
+
+def _form_problems(spec, data: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
+    """What the procedure's own validation cannot know about JSON: unknown ids, wrong JSON types, files.
+
+    Files are never accepted here: a file field's value would otherwise be taken for the metadata of an
+    upload that never happened.
+    """
+    fields = {f.id: f for f in spec.fields}
+    problems: dict[str, list[dict[str, str]]] = {}
+    for field_id, value in data.items():
+        field = fields.get(field_id)
+        if field is None:
+            problems[field_id] = [
+                field_error(
+                    "unknown_field",
+                    "この手続きのフォームにない項目です。手続きの spec.form にある ID を使ってください。",
+                    "This procedure's form has no such field. Use the ids in the procedure's spec.form.",
+                )
+            ]
+            continue
+        if value is None:
+            continue
+        if field.type == "file":
+            problems[field_id] = [
+                field_error(
+                    "file_not_supported",
+                    "ファイルは API では送れません。ファイルの添付が必要な場合はポータルから申請してください。",
+                    "Files cannot be sent through the API. If you need to attach a file, apply on the portal.",
+                )
+            ]
+            continue
+        accepted = _accepted_types(field)
+        if not _has_accepted_type(field, value, accepted):
+            words = [_TYPE_WORDS[t] for t in accepted]
+            problems[field_id] = [
+                field_error(
+                    "wrong_type",
+                    f"値の型が正しくありません。{'または'.join(w[0] for w in words)}で送ってください。",
+                    f"The value has the wrong type. Send {' or '.join(w[1] for w in words)}.",
+                )
+            ]
+    return problems
+
+
+def _reference(raw: str) -> str:
+    """Case references are read out over the phone; accept lower case and spaces, 404 for anything else."""
+    reference = raw.strip().upper()
+    if not REFERENCE_RE.match(reference):
+        raise Http404("not a case reference")
+    return reference
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Resident endpoints
+
+
+@resident_router.post(
+    "",
+    response={201: ResidentCaseDetail, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    summary="Apply: create and submit a case in one call",
+)
+def create_case(request: HttpRequest, payload: CaseCreate):
+    """Validate the data against the procedure's current form and submit it (channel "online").
+
+    File fields cannot be sent here; a procedure whose required fields include a file must be applied for on
+    the portal.
+    """
+    procedure = (
+        procedure_selectors.get_procedure(payload.procedure) if SLUG_RE.match(payload.procedure) else None
+    )
+    if procedure is None:
+        raise ApiError(
+            404,
+            "procedure_not_found",
+            "指定された手続きが見つかりません。手続きの一覧（/api/v1/procedures）で slug を確認してください。",
+            "No such procedure. Check its slug in the list at /api/v1/procedures.",
+        )
+    spec = procedure_selectors.spec_of(procedure.current_version)
+    if not (procedure.online and spec.online):
+        raise ApiError(
+            409,
+            "procedure_not_online",
+            "この手続きはオンラインでは申請できません。窓口でお手続きください。",
+            "This procedure cannot be applied for online. Please apply at the city office counter.",
+        )
+    if spec.identity_level == "verified":
+        raise ApiError(
+            409,
+            "identity_verification_required",
+            "この手続きは本人確認（マイナンバーカードなど）が必要なため、オンラインでは申請できません。窓口でお手続きください。",
+            "This procedure needs an identity check (e.g. with a My Number Card), so it cannot be applied for "
+            "online. Please apply at the city office counter.",
+        )
+    problems = _form_problems(spec, payload.data)
+    if problems:
+        raise ApiError(422, "validation_error", *VALIDATION_MESSAGE, fields=problems)
+    case = services.create_and_submit_case(
+        applicant=request.auth, procedure=procedure, raw=payload.data, channel=Channel.ONLINE
+    )
+    case = selectors.case_of_applicant(user=request.auth, reference=case.reference)
+    return Status(201, _resident_case_detail(case))
+
+
+@resident_router.get("", response=ResidentCasePage, summary="My cases, newest first")
+def list_my_cases(request: HttpRequest, page: Query[PageQuery]):
+    cases = selectors.cases_of_applicant(user=request.auth)
+    items = cases[page.offset : page.offset + page.limit]
+    return {
+        "count": cases.count(),
+        "limit": page.limit,
+        "offset": page.offset,
+        "items": [_resident_case(c) for c in items],
+    }
+
+
+@resident_router.get(
+    "/{reference}", response={200: ResidentCaseDetail, 404: ErrorOut}, summary="One of my cases"
+)
+def get_my_case(request: HttpRequest, reference: str):
+    case = selectors.case_of_applicant(user=request.auth, reference=_reference(reference))
+    return _resident_case_detail(case)
+
+
+@resident_router.post(
+    "/{reference}/withdraw",
+    response={200: ResidentCaseDetail, 404: ErrorOut, 409: ErrorOut},
+    summary="Withdraw one of my open cases",
+)
+def withdraw_my_case(request: HttpRequest, reference: str, payload: Withdraw | None = None):
+    case = selectors.case_of_applicant(user=request.auth, reference=_reference(reference))
+    services.transition(
+        case=case, action="withdraw", actor=request.auth, note=payload.note if payload else ""
+    )
+    case = selectors.case_of_applicant(user=request.auth, reference=case.reference)
+    return _resident_case_detail(case)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Staff endpoints
+
+
+@office_router.get("/queue", response=OfficeQueuePage, summary="The department's queue")
+def office_queue(request: HttpRequest, filters: Query[QueueQuery]):
+    """Open cases of the token owner's department, earliest due date first (never drafts)."""
+    queue = selectors.office_queue(
+        staff=request.auth,
+        filters=selectors.QueueFilter(
+            status=filters.status.value if filters.status else "",
+            procedure=filters.procedure,
+            channel=filters.channel.value if filters.channel else "",
+            overdue=filters.overdue,
+            assigned_to_me=filters.assigned_to_me,
+        ),
+    )
+    today = timezone.localdate()
+    items = queue[filters.offset : filters.offset + filters.limit]
+    return {
+        "count": queue.count(),
+        "limit": filters.limit,
+        "offset": filters.offset,
+        "items": [_office_case(c, today) for c in items],
+    }
+
+
+@office_router.get(
+    "/cases/{reference}", response={200: OfficeCaseDetail, 404: ErrorOut}, summary="One case (audited read)"
+)
+def office_case(request: HttpRequest, reference: str):
+    """Every call writes a row to the audit log (purpose case_review, channel api, client IP)."""
+    case = selectors.case_for_staff(
+        staff=request.auth,
+        reference=_reference(reference),
+        purpose="case_review",
+        channel="api",
+        client_ip=client_ip_of(request),
+    )
+    return _office_case_detail(case, request.auth)
+
+
+def _assignee(staff, email: str | None):
+    """A colleague of the same department by email, or None for 'myself'."""
+    if not email:
+        return None
+    colleague = (
+        get_user_model()
+        .objects.filter(
+            email__iexact=email.strip(), kind="staff", department_id=staff.department_id, is_active=True
+        )
+        .first()
+    )
+    if colleague is None:
+        raise validation_failed(
+            "assignee",
+            "unknown_assignee",
+            "同じ課の職員のメールアドレスを指定してください。",
+            "Give the email address of a staff member of your department.",
+        )
+    return colleague
+
+
+@office_router.post(
+    "/cases/{reference}/transitions",
+    response={200: OfficeCaseDetail, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    summary="Take a workflow action on a case",
+)
+def transition_case(request: HttpRequest, reference: str, payload: TransitionRequest):
+    """Actions: assign, request_information, approve, reject, complete. 409 when not possible now."""
+    staff = request.auth
+    case = selectors.case_for_staff(
+        staff=staff,
+        reference=_reference(reference),
+        purpose="case_transition",
+        channel="api",
+        client_ip=client_ip_of(request),
+    )
+    assignee = _assignee(staff, payload.assignee) if payload.action == "assign" else None
+    result = services.transition(
+        case=case, action=payload.action, actor=staff, note=payload.note, assignee=assignee
+    )
+    return _office_case_detail(result.case, staff)
