@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "ninja",  # serves the bundled Swagger UI for /api/docs (no CDN)
     "madoguchi.core",
     "madoguchi.accounts",
     "madoguchi.residents",
@@ -103,6 +104,7 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
@@ -176,6 +178,16 @@ SITE_URL = env("MADOGUCHI_SITE_URL", "http://127.0.0.1:8000", help="Public base 
 MUNICIPALITY_NAME = env(
     "MADOGUCHI_MUNICIPALITY_NAME", "みどり市", help="Name of the municipality shown in the UI."
 )
+MUNICIPALITY_NAME_EN = env(
+    "MADOGUCHI_MUNICIPALITY_NAME_EN",
+    "Midori City",
+    help="English name of the municipality shown in the English UI.",
+)
+DEMO_POSTAL_CODES = env_bool(
+    "MADOGUCHI_DEMO_POSTAL_CODES",
+    not PRODUCTION,
+    help="Register the demo town's fictional 000-xxxx postal codes for address autofill (off in production).",
+)
 
 CELERY_BROKER_URL = env(
     "MADOGUCHI_CELERY_BROKER_URL",
@@ -183,6 +195,8 @@ CELERY_BROKER_URL = env(
     help="Celery broker (redis://127.0.0.1:6379/0). Empty: tasks run in-process.",
 )
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+if CELERY_TASK_ALWAYS_EAGER:
+    CELERY_BROKER_URL = "memory://"  # tasks run in-process; nothing connects to a broker
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ROUTES = {
     "madoguchi.notify.*": {"queue": "notifications"},

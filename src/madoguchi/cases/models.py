@@ -69,6 +69,20 @@ class Case(models.Model):
         return self.reference
 
 
+class CaseCount(models.Model):
+    """Number of cases per department and status, kept in step by every status change (queue filter bar)."""
+
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=30, choices=Status.choices)
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["department", "status"], name="case_count_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.department_id}/{self.status}: {self.n}"
+
+
 class CaseHistory(AppendOnlyModel):
     """A status change or other event on a case: a new row every time, never an update."""
 

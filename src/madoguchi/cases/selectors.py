@@ -5,14 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from madoguchi.cases.models import Case, Status
+from madoguchi.cases.models import Case, CaseCount, Status
 from madoguchi.core import audit
 
 QUEUE_PAGE_SIZE = 50
+OVERDUE_STATUSES = (Status.SUBMITTED, Status.IN_REVIEW, Status.WAITING_FOR_APPLICANT)  # undecided past due
+QUEUE_STATUSES = (*OVERDUE_STATUSES, Status.APPROVED)  # what the queue shows without a status filter
 
 
 def cases_of_applicant(*, user) -> QuerySet[Case]:
@@ -71,19 +73,20 @@ def office_queue(*, staff, filters: QueueFilter, today: dt.date | None = None) -
     if filters.channel:
         qs = qs.filter(channel=filters.channel)
     if filters.overdue:
-        qs = qs.filter(due_date__lt=today)
+        qs = qs.filter(status__in=OVERDUE_STATUSES, due_date__lt=today)
     if filters.assigned_to_me:
         qs = qs.filter(assignee=staff)
     return qs.select_related("procedure", "assignee").order_by("due_date", "id")
 
 
 def queue_counts(*, staff, today: dt.date | None = None) -> dict[str, int]:
-    """Counts per status and of overdue open cases, for the queue's filter bar (two indexed queries)."""
+    """Counts per status (kept by the services in CaseCount) and of overdue undecided cases (index range)."""
     today = today or timezone.localdate()
-    base = Case.objects.filter(department_id=staff.department_id).exclude(status=Status.DRAFT)
-    counts = {row["status"]: row["n"] for row in base.values("status").annotate(n=Count("id")).order_by()}
-    counts["overdue"] = base.filter(
-        Q(status__in=[Status.SUBMITTED, Status.IN_REVIEW, Status.WAITING_FOR_APPLICANT]), due_date__lt=today
+    counts = {
+        row.status: row.n for row in CaseCount.objects.filter(department_id=staff.department_id) if row.n
+    }
+    counts["overdue"] = Case.objects.filter(
+        department_id=staff.department_id, status__in=OVERDUE_STATUSES, due_date__lt=today
     ).count()
     return counts
 

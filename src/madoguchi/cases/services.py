@@ -11,12 +11,14 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Count, F
 from django.utils import timezone
 
 from madoguchi.cases import workflow
 from madoguchi.cases.models import (
     Case,
     CaseAttachment,
+    CaseCount,
     CaseHistory,
     CaseMessage,
     CaseNote,
@@ -74,6 +76,40 @@ def _applicant_name(cleaned: Mapping[str, Any], applicant) -> str:
     return (getattr(applicant, "display_name", "") or "")[:100]
 
 
+def _count_status_change(department_id: int, from_status: str, to_status: str) -> None:
+    """Move one case between the per-status counters (rows updated in a fixed order: no deadlocks)."""
+    if from_status == to_status:
+        return
+    deltas = {
+        status: delta for status, delta in ((from_status, -1), (to_status, 1)) if status != Status.DRAFT
+    }
+    for status in sorted(deltas):
+        counter = CaseCount.objects.filter(department_id=department_id, status=status)
+        if counter.update(n=F("n") + deltas[status]):
+            continue
+        try:
+            with transaction.atomic():
+                CaseCount.objects.create(department_id=department_id, status=status, n=deltas[status])
+        except IntegrityError:
+            counter.update(n=F("n") + deltas[status])
+
+
+def rebuild_case_counts() -> int:
+    """Recount every department and status from the case table (after bulk loads outside the services)."""
+    with transaction.atomic():
+        CaseCount.objects.all().delete()
+        rows = (
+            Case.objects.exclude(status=Status.DRAFT)
+            .values("department_id", "status")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        CaseCount.objects.bulk_create(
+            CaseCount(department_id=row["department_id"], status=row["status"], n=row["n"]) for row in rows
+        )
+    return CaseCount.objects.count()
+
+
 def _emit_status_change(case: Case, history: CaseHistory) -> None:
     events.emit(
         "case.status_changed",
@@ -88,6 +124,12 @@ def _emit_status_change(case: Case, history: CaseHistory) -> None:
             "applicant_id": case.applicant_id,
         },
     )
+
+
+def _without_file_claims(spec, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Drop client-supplied values of file fields: a file counts only when it is a stored attachment."""
+    file_ids = {f.id for f in spec.fields if f.type == "file"}
+    return {key: value for key, value in raw.items() if key not in file_ids}
 
 
 def start_draft(*, applicant, procedure: Procedure) -> Case:
@@ -106,6 +148,7 @@ def start_draft(*, applicant, procedure: Procedure) -> Case:
 def save_draft_step(*, case: Case, step_id: str, raw: Mapping[str, Any]) -> schema.Result:
     """Validate one step; store what the applicant typed either way, so nothing they wrote is lost."""
     spec = spec_of(case.procedure_version)
+    raw = _without_file_claims(spec, raw)
     result = schema.validate(spec, {**case.draft_data, **raw}, step_id=step_id, files=attachment_files(case))
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
@@ -139,7 +182,7 @@ def attachment_files(case: Case) -> dict[str, list[dict]]:
 def submit_case(*, case: Case, actor, raw: Mapping[str, Any] | None = None) -> Case:
     """Validate the whole form and submit: case + first history row + `case.submitted` event, atomically."""
     spec = spec_of(case.procedure_version)
-    data = {**case.draft_data, **(raw or {})}
+    data = _without_file_claims(spec, {**case.draft_data, **(raw or {})})
     result = schema.validate(spec, data, files=attachment_files(case))
     if result.errors:
         raise CaseValidationError(result.errors)
@@ -170,6 +213,7 @@ def submit_case(*, case: Case, actor, raw: Mapping[str, Any] | None = None) -> C
         history = CaseHistory.objects.create(
             case=locked, action="submit", from_status=Status.DRAFT, to_status=locked.status, actor=actor
         )
+        _count_status_change(locked.department_id, Status.DRAFT, locked.status)
         events.emit(
             "case.submitted",
             {
@@ -190,6 +234,7 @@ def create_and_submit_case(
 ) -> Case:
     """One call for API clients and other channels: validate first, then create and submit atomically."""
     spec = spec_of(procedure.current_version)
+    raw = _without_file_claims(spec, raw)
     result = schema.validate(spec, raw, files={})
     if result.errors:
         raise CaseValidationError(result.errors)
@@ -212,11 +257,20 @@ def transition(*, case: Case, action: str, actor, note: str = "", assignee=None)
     note = note.strip()
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
-        if locked.status == Status.DRAFT and action != "submit":
+        if action == "submit" or locked.status == Status.DRAFT:
+            # A draft becomes a case only through submit_case, which validates the whole form.
             raise workflow.TransitionNotAllowed(
-                "invalid_transition", "下書きの申請は操作できません。", "A draft cannot be acted on."
+                "invalid_transition",
+                "下書きの申請は、内容を確認してから「申請する」で提出してください。",
+                "Submit a draft from its review page, after checking its contents.",
             )
         rule = workflow.check(action, locked.status, workflow.actor_kind(actor))
+        if actor.is_resident and locked.applicant_id != actor.pk:
+            raise workflow.TransitionNotAllowed(
+                "forbidden_action",
+                "この申請を操作する権限がありません。",
+                "You cannot act on this application.",
+            )
         if actor.is_office_staff and locked.department_id != actor.department_id:
             raise workflow.TransitionNotAllowed(
                 "forbidden_action",
@@ -241,6 +295,7 @@ def transition(*, case: Case, action: str, actor, note: str = "", assignee=None)
             locked.closed_at = now
             fields.append("closed_at")
         locked.save(update_fields=fields)
+        _count_status_change(locked.department_id, from_status, locked.status)
         history_note = note
         if action == "assign":
             history_note = note or f"担当: {locked.assignee}"

@@ -99,13 +99,11 @@ def verify_chain(batch_size: int = 5000) -> Iterator[ChainProblem]:
                     expected_seq, f"rows #{expected_seq}–#{event.seq - 1} are missing (deleted)"
                 )
             else:
-                yield ChainProblem(event.seq, f"row #{event.seq} is out of order (after #{expected_seq - 1})")
+                yield ChainProblem(event.seq, f"out of order (it comes after #{expected_seq - 1})")
         if event.prev_hash != prev_hash:
-            yield ChainProblem(event.seq, f"row #{event.seq} does not follow the previous row (chain broken)")
+            yield ChainProblem(event.seq, "does not follow the previous row (chain broken)")
         if _row_digest(event.prev_hash, _row_content(event)) != event.hash:
-            yield ChainProblem(
-                event.seq, f"row #{event.seq} was edited (its content does not match its hash)"
-            )
+            yield ChainProblem(event.seq, "edited (its content does not match its hash)")
         prev_hash = event.hash
         expected_seq = event.seq + 1
         last_seq = event.seq
@@ -113,4 +111,4 @@ def verify_chain(batch_size: int = 5000) -> Iterator[ChainProblem]:
     if head is not None and head.seq != last_seq:
         yield ChainProblem(last_seq + 1, f"rows after #{last_seq} up to #{head.seq} are missing (deleted)")
     elif head is not None and head.hash != prev_hash:
-        yield ChainProblem(last_seq, f"row #{last_seq} does not match the chain head")
+        yield ChainProblem(last_seq, "does not match the chain head")

@@ -51,9 +51,9 @@ PAGE_SIZE = selectors.QUEUE_PAGE_SIZE
 AUDIT_PAGE_SIZE = 50
 # What the queue shows without a status filter (as cases.selectors.office_queue does). The queue reads one
 # status at a time so that every read is an ordered range of the (department, status, due_date, id) index.
-OPEN_STATUSES = (Status.SUBMITTED, Status.IN_REVIEW, Status.WAITING_FOR_APPLICANT, Status.APPROVED)
+OPEN_STATUSES = selectors.QUEUE_STATUSES
 # Cases still waiting for a decision: these are highlighted when late (as queue_counts counts them).
-UNDECIDED_STATUSES = (Status.SUBMITTED, Status.IN_REVIEW, Status.WAITING_FOR_APPLICANT)
+UNDECIDED_STATUSES = selectors.OVERDUE_STATUSES
 
 
 def staff_required(view: Callable) -> Callable:

@@ -7,6 +7,10 @@ class ResidentsConfig(AppConfig):
     verbose_name = "住民記録"
 
     def ready(self) -> None:
+        from django.conf import settings
+
+        if not settings.DEMO_POSTAL_CODES:
+            return
         from madoguchi.jp.postal import register_local_postal_codes
         from madoguchi.residents.demo import postal_addresses
 

@@ -1,7 +1,9 @@
 """Every action from every status for every kind of actor, through cases.services.transition.
 
 An action succeeds exactly when cases.workflow.TRANSITIONS allows it; otherwise TransitionNotAllowed is
-raised and nothing at all is written (case, history, messages, outbox).
+raised and nothing at all is written (case, history, messages, outbox). The one exception is `submit`: a draft
+becomes a case only through cases.services.submit_case, which validates the whole form first, so
+`transition()` refuses it on every path (tested in cases/tests/test_services.py too).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ ACTIONS = [*workflow.TRANSITIONS, "no_such_action"]
 
 
 def _allowed(action: str, status: str, kind: str) -> bool:
+    if action == "submit":
+        return False  # only through submit_case
     rule = workflow.TRANSITIONS.get(action)
     return rule is not None and status in rule.sources and kind in rule.actors
 
