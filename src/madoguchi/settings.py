@@ -131,7 +131,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT = VAR_DIR / "staticfiles"  # `madoguchi collectstatic` target; served by WhiteNoise
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -196,7 +197,7 @@ CELERY_BROKER_URL = env(
 )
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 if CELERY_TASK_ALWAYS_EAGER:
-    CELERY_BROKER_URL = "memory://"  # tasks run in-process; nothing connects to a broker
+    CELERY_BROKER_URL = "memory://localhost/"  # tasks run in-process; nothing connects to a broker
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ROUTES = {
     "madoguchi.notify.*": {"queue": "notifications"},
@@ -229,6 +230,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("MADOGUCHI_LOG_LEVEL", "INFO", help="Log level.")},
+    # In-process (eager) Celery would log every task at INFO.
+    "loggers": {"celery.app.trace": {"level": "WARNING"}},
 }
 
 PROCEDURES_DIR = Path(

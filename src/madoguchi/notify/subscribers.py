@@ -51,6 +51,11 @@ MESSAGES = {
 }
 
 
+@subscribe("case.submitted")
+def notify_applicant_of_submission(payload: dict) -> None:
+    notify_applicant_of_status_change({**payload, "action": "submit", "visible_to_applicant": True})
+
+
 @subscribe("case.status_changed")
 def notify_applicant_of_status_change(payload: dict) -> None:
     from madoguchi.accounts.models import User
