@@ -268,16 +268,28 @@ def main() -> None:
         backlog = OutboxEvent.objects.filter(dispatched_at__isnull=True).count()
         worker = subprocess.Popen(worker_command, env=worker_env, cwd=ROOT)
         drain_started = time.perf_counter()
-        while OutboxEvent.objects.filter(dispatched_at__isnull=True).exists():
+        from madoguchi.notify.models import Notice
+
+        def pending() -> bool:
+            return (
+                OutboxEvent.objects.filter(dispatched_at__isnull=True).exists()
+                or Notice.objects.filter(recipient__in=submitters, emailed_at__isnull=True).exists()
+            )
+
+        while pending():
             if time.perf_counter() - drain_started > 300:
                 break
             time.sleep(0.5)
         drain_seconds = time.perf_counter() - drain_started
     finally:
-        server.terminate()
-        worker.terminate()
-        server.wait(10)
-        worker.wait(30)
+        for process in (server, worker):
+            process.terminate()
+        for process in (server, worker):
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
     print(
         f"\nPlatform benchmark: {n_cases:,} cases, {n_people:,} residents, PostgreSQL, gunicorn 4x2, "
