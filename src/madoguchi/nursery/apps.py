@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class NurseryConfig(AppConfig):
+    name = "madoguchi.nursery"
+    label = "nursery"

@@ -1,0 +1,1 @@
+"""Nursery admission allocation engine (pure: imports nothing from Django)."""
