@@ -10,6 +10,7 @@ urlpatterns = [
 ]
 urlpatterns += i18n_patterns(
     path("office/", include("madoguchi.office.urls")),
+    path("faq/", include("madoguchi.faq.urls")),
     path("", include("madoguchi.portal.urls")),
     prefix_default_language=False,
 )

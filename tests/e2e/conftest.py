@@ -1,22 +1,11 @@
-"""Browser tests: a real Chromium (Debian's package) driven by Playwright against Django's live server."""
+"""Browser tests: a real Chromium (Debian's package, `browser` in the root conftest) against Django's live server."""
 
 from __future__ import annotations
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import sync_playwright
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 BLOCKING_IMPACTS = {"serious", "critical"}
-
-
-@pytest.fixture(scope="session")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

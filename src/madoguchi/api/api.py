@@ -11,6 +11,7 @@ from madoguchi.api.errors import register_exception_handlers
 from madoguchi.api.postal import router as postal_router
 from madoguchi.api.renderers import Utf8JSONRenderer
 from madoguchi.cases.api import office_router, resident_router
+from madoguchi.faq.api import router as faq_router
 from madoguchi.procedures.api import router as procedures_router
 
 api = NinjaAPI(
@@ -32,6 +33,7 @@ api.add_router("/v1/procedures", procedures_router)
 api.add_router("/v1/postal-codes", postal_router)
 api.add_router("/v1/me/cases", resident_router)
 api.add_router("/v1/office", office_router)
+api.add_router("/v1/faq", faq_router)
 
 # Added last: URLs resolve in order, so this only catches what no router above answers.
 fallback_router = Router(auth=None)

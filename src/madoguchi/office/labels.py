@@ -103,6 +103,9 @@ AUDIT_ACTION_LABELS = {
     "reveal": pgettext_lazy("office", "個人番号などの表示"),
     "refused": pgettext_lazy("office", "拒否された閲覧"),
     "export": pgettext_lazy("office", "書き出し"),
+    "link": pgettext_lazy("office", "本人確認・紐付け"),
+    "unlink": pgettext_lazy("office", "紐付けの解除"),
+    "match": pgettext_lazy("office", "本人確認（照合）"),
 }
 AUDIT_PURPOSE_LABELS = {
     "case_review": pgettext_lazy("office", "申請の審査"),
@@ -110,6 +113,9 @@ AUDIT_PURPOSE_LABELS = {
     "case_note": pgettext_lazy("office", "内部メモの記入"),
     "attachment_download": pgettext_lazy("office", "添付ファイルのダウンロード"),
     "audit": pgettext_lazy("office", "監査"),
+    "identity_linking": pgettext_lazy("office", "本人確認・紐付け"),
+    "registry_prefill": pgettext_lazy("office", "住民記録からの入力"),
+    "key_rotation": pgettext_lazy("office", "暗号鍵の更新"),
 }
 
 

@@ -23,8 +23,7 @@ FORM_JS = Path(__file__).resolve().parents[1] / "static" / "procedures" / "form.
 ORIGIN = "http://madoguchi.test"
 
 
-def test_postal_code_fills_an_empty_address_only():
-    sync_api = pytest.importorskip("playwright.sync_api")
+def test_postal_code_fills_an_empty_address_only(browser):
     spec = load_procedure_file(REPO_PROCEDURES / "juminhyo-copy.yaml")
     fields = "".join(
         render_to_string(
@@ -45,22 +44,21 @@ def test_postal_code_fills_an_empty_address_only():
         body = {"postal_code": "1000001", "prefecture": "東京都", "city": "千代田区", "town": "千代田"}
         return route.fulfill(body=json.dumps(body), content_type="application/json")
 
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=shutil.which("chromium"))
-        try:
-            page = browser.new_page()
-            page.route(f"{ORIGIN}/**", serve)
-            page.goto(f"{ORIGIN}/form")
-            page.fill("#f-applicant_postal_code", "１００－０００")  # 6 digits: nothing yet
-            page.type("#f-applicant_postal_code", "1")
-            page.wait_for_function("document.getElementById('f-applicant_address').value !== ''")
-            assert page.input_value("#f-applicant_address") == "東京都千代田区千代田"
-            assert "郵便番号から住所を入力しました" in page.text_content("#f-applicant_postal_code-status")
-            assert lookups == ["/api/v1/postal-codes/1000001"]
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.route(f"{ORIGIN}/**", serve)
+        page.goto(f"{ORIGIN}/form")
+        page.fill("#f-applicant_postal_code", "１００－０００")  # 6 digits: nothing yet
+        page.type("#f-applicant_postal_code", "1")
+        page.wait_for_function("document.getElementById('f-applicant_address').value !== ''")
+        assert page.input_value("#f-applicant_address") == "東京都千代田区千代田"
+        assert "郵便番号から住所を入力しました" in page.text_content("#f-applicant_postal_code-status")
+        assert lookups == ["/api/v1/postal-codes/1000001"]
 
-            page.fill("#f-applicant_address", "みどり市中央1-1")
-            page.fill("#f-applicant_postal_code", "1000002")
-            assert page.input_value("#f-applicant_address") == "みどり市中央1-1"
-            assert lookups == ["/api/v1/postal-codes/1000001"]
-        finally:
-            browser.close()
+        page.fill("#f-applicant_address", "みどり市中央1-1")
+        page.fill("#f-applicant_postal_code", "1000002")
+        assert page.input_value("#f-applicant_address") == "みどり市中央1-1"
+        assert lookups == ["/api/v1/postal-codes/1000001"]
+    finally:
+        context.close()

@@ -1,0 +1,52 @@
+"""FAQ test fixtures. The search index is cached per process by content, so the demo FAQ is indexed once per
+test session although every test imports it into its own (rolled-back) database."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from django.utils import translation
+
+from madoguchi.faq import services
+from madoguchi.faq.tests import factories
+
+
+@pytest.fixture(autouse=True)
+def _faq_urls_and_language(settings):
+    settings.ROOT_URLCONF = "madoguchi.faq.tests.urls"
+    settings.LANGUAGE_CODE = "ja"
+    translation.activate("ja")
+    cache.clear()
+    yield
+    cache.clear()
+    translation.activate("ja")
+
+
+@pytest.fixture
+def departments(db):
+    return factories.create_departments()
+
+
+@pytest.fixture
+def demo_faq(departments):
+    """The みどり市 demo FAQ (150 Japanese, 40 English entries) in the test database."""
+    return services.import_demo_faq()
+
+
+@pytest.fixture
+def resident(db):
+    return factories.ResidentFactory()
+
+
+@pytest.fixture
+def resident_client(client, resident):
+    client.force_login(resident)
+    return client
+
+
+@pytest.fixture
+def staff_of(departments):
+    def make(code: str, **kwargs):
+        return factories.StaffFactory(department=departments[code], **kwargs)
+
+    return make
