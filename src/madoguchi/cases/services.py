@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -145,11 +145,24 @@ def start_draft(*, applicant, procedure: Procedure) -> Case:
     )
 
 
-def save_draft_step(*, case: Case, step_id: str, raw: Mapping[str, Any]) -> schema.Result:
-    """Validate one step; store what the applicant typed either way, so nothing they wrote is lost."""
+def save_draft_step(
+    *, case: Case, step_id: str, raw: Mapping[str, Any], household: Sequence[Mapping[str, Any]] | None = None
+) -> schema.Result:
+    """Validate one step; store what the applicant typed either way, so nothing they wrote is lost.
+
+    `household` lists the applicant's household members from the register ({"id", "name"}) when the account
+    is linked; household_member fields then choose from it (and keep the members' register ids).
+    """
     spec = spec_of(case.procedure_version)
     raw = _without_file_claims(spec, raw)
-    result = schema.validate(spec, {**case.draft_data, **raw}, step_id=step_id, files=attachment_files(case))
+    result = schema.validate(
+        spec,
+        {**case.draft_data, **raw},
+        step_id=step_id,
+        files=attachment_files(case),
+        household=household,
+        today=timezone.localdate(),
+    )
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
         if locked.status != Status.DRAFT:
@@ -199,11 +212,19 @@ def _due_date(spec, now) -> Any:
     return add_business_days(timezone.localdate(now), sla) if sla else None
 
 
-def submit_case(*, case: Case, actor, raw: Mapping[str, Any] | None = None) -> Case:
+def submit_case(
+    *,
+    case: Case,
+    actor,
+    raw: Mapping[str, Any] | None = None,
+    household: Sequence[Mapping[str, Any]] | None = None,
+) -> Case:
     """Validate the whole form and submit a draft: case + first history row + `case.submitted`, atomically."""
     spec = spec_of(case.procedure_version)
     data = _without_file_claims(spec, {**case.draft_data, **(raw or {})})
-    result = schema.validate(spec, data, files=attachment_files(case))
+    result = schema.validate(
+        spec, data, files=attachment_files(case), household=household, today=timezone.localdate()
+    )
     if result.errors:
         raise CaseValidationError(result.errors)
     transition = workflow.check("submit", case.status, workflow.actor_kind(actor))
@@ -238,7 +259,12 @@ def submit_case(*, case: Case, actor, raw: Mapping[str, Any] | None = None) -> C
 
 
 def create_and_submit_case(
-    *, applicant, procedure: Procedure, raw: Mapping[str, Any], channel: str = Channel.ONLINE
+    *,
+    applicant,
+    procedure: Procedure,
+    raw: Mapping[str, Any],
+    channel: str = Channel.ONLINE,
+    household: Sequence[Mapping[str, Any]] | None = None,
 ) -> Case:
     """One call for API clients and other channels: validate, then write the submitted case in one transaction.
 
@@ -248,7 +274,7 @@ def create_and_submit_case(
     workflow.check("submit", Status.DRAFT, workflow.actor_kind(applicant))
     spec = spec_of(procedure.current_version)
     raw = _without_file_claims(spec, raw)
-    result = schema.validate(spec, raw, files={})
+    result = schema.validate(spec, raw, files={}, household=household, today=timezone.localdate())
     if result.errors:
         raise CaseValidationError(result.errors)
     for _attempt in range(5):
@@ -271,7 +297,11 @@ def create_and_submit_case(
                     due_date=_due_date(spec, now),
                 )
                 CaseHistory.objects.create(
-                    case=case, action="submit", from_status=Status.DRAFT, to_status=case.status, actor=applicant
+                    case=case,
+                    action="submit",
+                    from_status=Status.DRAFT,
+                    to_status=case.status,
+                    actor=applicant,
                 )
                 _submitted_event(case, procedure.slug)
                 _count_status_change(case.department_id, Status.DRAFT, case.status)
