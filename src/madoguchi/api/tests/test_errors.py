@@ -149,6 +149,8 @@ def test_openapi_document_and_docs_page_are_served(client):
         "/api/v1/office/queue",
         "/api/v1/office/cases/{reference}",
         "/api/v1/office/cases/{reference}/transitions",
+        "/api/v1/faq/ask",
+        "/api/v1/faq/entries/{faq_id}",
     } == set(paths)
     assert "ErrorOut" in schema.json()["components"]["schemas"]
     assert client.get("/api/docs").status_code == 200
