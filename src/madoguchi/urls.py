@@ -9,6 +9,7 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
 ]
 urlpatterns += i18n_patterns(
+    path("office/nursery/", include("madoguchi.nursery.urls")),
     path("office/", include("madoguchi.office.urls")),
     path("faq/", include("madoguchi.faq.urls")),
     path("", include("madoguchi.portal.urls")),
