@@ -15,11 +15,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import accumulate
 from pathlib import Path
+
+from madoguchi.residents.registry.layout import HEADERS
 
 DATA_DIR = Path(__file__).resolve().parent / "demo_data"
 REFERENCE_DATE = dt.date(2026, 4, 1)  # 基準日 of the demo registry
@@ -75,6 +77,12 @@ class Town:  # 町字 of みどり市
     addressing: str  # "jukyo" (住居表示: 3番12号) or "chiban" (地番: 1234番地)
     weight: int
     apartment_share: float
+    town_id: str  # 町字コード, 7 digits (大字・町 4 + 丁目 3, as the アドレス・ベース・レジストリ 町字ID)
+
+    @property
+    def address_code(self) -> str:
+        """住所コード of the registry layout: 地方公共団体コード + 町字コード."""
+        return self.local_government_code + self.town_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +113,8 @@ class DemoPerson:
     town: str
     banchi: str
     building: str  # 方書
-    resident_since: dt.date  # 住民となった日
+    address_code: str  # 住所コード
+    resident_since: dt.date  # 住民となった日 (and 住所を定めた日: nobody in the demo moved within the city)
     support_measure: bool  # 支援措置
 
 
@@ -154,6 +163,7 @@ def towns() -> tuple[Town, ...]:
             addressing=row["addressing"],
             weight=int(row["weight"]),
             apartment_share=float(row["apartment_share"]),
+            town_id=row["town_id"],
         )
         for row in _rows("postal_codes.csv")
     )
@@ -328,7 +338,7 @@ class _TownGenerator:
     def _compose_three_generations(self) -> list[_Member]:
         grandparent_age = self.tri(64, 97, 76)
         middle_age = max(25, grandparent_age - self.gauss(30, 4, 20, 42))
-        if self.rng.random() < 0.5:  # the grandparent is the head: 世帯主, 妻, 子, 子の妻, 孫
+        if self.rng.random() < 0.5:  # the grandparent is the head: 世帯主, 妻, 子, 子の妻, 子の子 (孫)
             members = (
                 self._couple(grandparent_age, min_age=55)
                 if self.rng.random() < 0.7
@@ -339,7 +349,12 @@ class _TownGenerator:
             else:
                 child, in_law = _Member("子", FEMALE, middle_age), _Member("子の夫", MALE, middle_age + 2)
             mother = in_law if in_law.sex == FEMALE else child
-            return [*members, child, in_law, *self._children(mother.age, oldest_max=20, relationship="孫")]
+            return [
+                *members,
+                child,
+                in_law,
+                *self._children(mother.age, oldest_max=20, relationship="子の子"),
+            ]
         members = self._couple(middle_age, min_age=25)  # the middle generation is the head: 父, 母, 子
         if self.rng.random() < 0.55:
             members.append(_Member("母", FEMALE, grandparent_age))
@@ -490,6 +505,7 @@ class _TownGenerator:
                     town=town.town,
                     banchi=banchi,
                     building=building,
+                    address_code=town.address_code,
                     resident_since=max(moved_in, birth),
                     support_measure=protected,
                 )
@@ -513,3 +529,55 @@ def generate_town(
     while generator.persons < residents:
         number += 1
         yield generator.household(number, generator.persons + 1, residents - generator.persons)
+
+
+# --- the town as a registry file ---------------------------------------------------------------------
+
+REGISTRY_HEADER = HEADERS  # the layout of docs/registry.md
+_BIRTH, _MOVE_IN = "03", "01"  # 異動事由 出生, 国内転入 (residents/codes/change_reasons.yaml)
+
+
+def registry_rows(households: Iterable[DemoHousehold]) -> Iterator[list[str]]:
+    """The households as rows of a full registry file (REGISTRY_HEADER), as the core system would send them.
+
+    Each row carries the person's first 異動: 出生 for those born in みどり市, 国内転入 for the others, with a
+    届出日 up to 13 days later (derived from the 宛名番号, so the same town always gives the same file).
+    """
+    for household in households:
+        for p in household.members:
+            moved_on = p.resident_since.isoformat()
+            reason = _BIRTH if p.resident_since == p.birth_date else _MOVE_IN
+            notified = min(p.resident_since + dt.timedelta(days=int(p.atena_number) % 14), REFERENCE_DATE)
+            yield [
+                p.atena_number,
+                household.number,
+                p.name,
+                p.name_kana,
+                "1",  # 氏名フリガナ確認フラグ
+                "",  # 旧氏
+                "",  # 旧氏フリガナ
+                p.birth_date.isoformat(),
+                "",  # 生年月日不詳表記
+                p.sex,
+                p.relationship,
+                p.postal_code,
+                p.prefecture,
+                p.city,
+                p.town,
+                p.banchi,
+                p.building,
+                p.address_code,
+                moved_on,  # 住民となった日
+                moved_on,  # 住所を定めた日
+                "1",  # 住民状態: 住民
+                "1",  # 住民種別: 日本人住民
+                "",  # 氏名アルファベット
+                "",  # 通称
+                "",  # 国籍・地域
+                "",  # 在留資格
+                "",  # 在留期間の満了の日
+                "1" if p.support_measure else "0",
+                reason,
+                moved_on,
+                notified.isoformat(),
+            ]

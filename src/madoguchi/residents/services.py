@@ -1,28 +1,75 @@
-"""Writes to the registry read-model, and the demo town みどり市 with its departments and accounts."""
+"""Writes to the registry read-model (through registry files only), and the demo town みどり市 with its
+departments and accounts."""
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import islice
-from typing import NamedTuple
+from pathlib import Path
+from typing import BinaryIO, NamedTuple
 
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from madoguchi.accounts.models import Department, Role, User, UserKind
-from madoguchi.residents import demo
-from madoguchi.residents.models import Household, Person
+from madoguchi.residents import demo, importer
+from madoguchi.residents.importer import ImportReport
+from madoguchi.residents.models import Household, Person, PersonPeriod, ResidentChange
+from madoguchi.residents.registry.layout import FULL
 
 DEMO_PASSWORD = "midori-demo-2026"  # noqa: S105 - the documented password of every demo account
 DEMO_RESIDENT_EMAIL = "taro@example.jp"
 DEMO_RESIDENT_NAME = "緑川　太郎"
 # A fixed salt makes the demo password's hash comparable without hashing it again for every account.
 _DEMO_PASSWORD_SALT = "madoguchidemo2026"  # noqa: S105 - not a secret either
-HOUSEHOLDS_PER_BATCH = 2_000  # about 4,400 persons: memory stays flat even for 500,000 residents
+
+
+# --- registry files ----------------------------------------------------------------------------------
+
+
+def import_registry_csv(
+    *,
+    source: str | Path | BinaryIO,
+    kind: str,
+    source_name: str = "",
+    encoding: str | None = None,
+    reference_date: dt.date | None = None,
+    dry_run: bool = False,
+) -> ImportReport:
+    """Apply a full (全件) or difference (差分) registry file, all or nothing (docs/registry.md).
+
+    Problems do not raise: they are in ``report.problems`` (row, column, message in Japanese and English)
+    and nothing was changed. ``dry_run`` checks and applies, then rolls back, to show what would change.
+    """
+    return importer.import_registry_csv(
+        source=source,
+        kind=kind,
+        source_name=source_name,
+        encoding=encoding,
+        reference_date=reference_date,
+        dry_run=dry_run,
+    )
+
+
+def import_registry_rows(
+    *,
+    header: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    kind: str,
+    source_name: str,
+    reference_date: dt.date | None = None,
+) -> ImportReport:
+    """Apply rows that are already split into values, with the same checks as a file."""
+    return importer.import_registry_rows(
+        header=header, rows=rows, kind=kind, source_name=source_name, reference_date=reference_date
+    )
+
+
+# --- the demo town -----------------------------------------------------------------------------------
 
 
 class DemoTownError(Exception):
@@ -69,17 +116,27 @@ def _is_loaded(*, residents: int, seed: int, existing: int) -> bool:
     return all(stored.get(m.atena_number) == (m.name, m.birth_date, first.number) for m in first.members)
 
 
-def _batches(households: Iterator[demo.DemoHousehold], size: int) -> Iterator[list[demo.DemoHousehold]]:
-    while batch := list(islice(households, size)):
-        yield batch
+class _Counted:
+    """Passes households through and counts them."""
+
+    def __init__(self, households: Iterator[demo.DemoHousehold]) -> None:
+        self.households = households
+        self.count = 0
+
+    def __iter__(self) -> Iterator[demo.DemoHousehold]:
+        for household in self.households:
+            self.count += 1
+            yield household
 
 
 def load_demo_town(*, residents: int = demo.DEFAULT_RESIDENTS, seed: int = 1) -> DemoTownReport:
-    """Load the demo town (all or nothing). Does nothing when the same town is already loaded.
+    """Load the demo town (all or nothing) through the registry import. Does nothing when the same town
+    is already loaded.
 
-    Demo residents have 宛名番号 0000000001 … and 世帯番号 0000000001 …; a demo town loaded with other
-    parameters is replaced. Loading emits no domain events: it stands for the initial migration of the
-    core system's data, not for 異動.
+    The demo plays the core system: it writes its town as the rows of a full registry file and applies
+    them with ``import_registry_rows``, like any municipality's first load (one ``resident.registry_loaded``
+    event). Demo residents have 宛名番号 0000000001 … and 世帯番号 0000000001 …; a demo town loaded with
+    other parameters is replaced.
     """
     if not 1 <= residents <= demo.MAX_RESIDENTS:
         raise DemoTownError(f"--residents must be between 1 and {demo.MAX_RESIDENTS:,} (got {residents:,}).")
@@ -90,122 +147,56 @@ def load_demo_town(*, residents: int = demo.DEFAULT_RESIDENTS, seed: int = 1) ->
         households = Household.objects.filter(number__gte=first, number__lte=last).count()
         return DemoTownReport(residents, households, seed, False, 0, time.perf_counter() - started)
 
-    household_count = 0
+    town = _Counted(demo.generate_town(residents=residents, seed=seed))
     try:
         with transaction.atomic():
             if existing:
                 _remove_demo_town()
-            write = _copy_households if connection.vendor == "postgresql" else _insert_households
-            for batch in _batches(demo.generate_town(residents=residents, seed=seed), HOUSEHOLDS_PER_BATCH):
-                household_count += write(batch)
+            report = import_registry_rows(
+                header=demo.REGISTRY_HEADER,
+                rows=demo.registry_rows(town),
+                kind=FULL,
+                source_name=f"demo:residents={residents},seed={seed}",
+                reference_date=demo.REFERENCE_DATE,
+            )
+            if not report.applied:
+                shown = "\n".join(item.format() for item, _ in zip(report.problems, range(10), strict=False))
+                raise DemoTownError(
+                    f"The demo town did not pass the registry checks ({report.problems.count:,} problems):\n{shown}"
+                )
     except IntegrityError as exc:  # foreign keys are checked when the transaction commits
         raise DemoTownError(
             "A demo town with other parameters is loaded and other records (such as cases) refer to its "
             "residents, so it cannot be replaced; nothing was changed. Load it with the same --residents and "
             "--seed, or start from an empty database (delete var/madoguchi.sqlite3 and run `make run` again)."
         ) from exc
-    return DemoTownReport(residents, household_count, seed, True, existing, time.perf_counter() - started)
-
-
-# Columns written for each demo person, in order (see _person_row).
-PERSON_COLUMNS = (
-    "atena_number",
-    "household_id",
-    "name",
-    "name_kana",
-    "birth_date",
-    "sex",
-    "relationship",
-    "postal_code",
-    "prefecture",
-    "city",
-    "town",
-    "banchi",
-    "building",
-    "resident_since",
-    "is_active",
-    "support_measure",
-)
-
-
-def _person_row(p: demo.DemoPerson, household_id: int) -> tuple:
-    return (
-        p.atena_number,
-        household_id,
-        p.name,
-        p.name_kana,
-        p.birth_date,
-        p.sex,
-        p.relationship,
-        p.postal_code,
-        p.prefecture,
-        p.city,
-        p.town,
-        p.banchi,
-        p.building,
-        p.resident_since,
-        True,
-        p.support_measure,
-    )
-
-
-def _tables() -> tuple[str, str, str]:
-    quote = connection.ops.quote_name
-    columns = ", ".join(
-        quote(Person._meta.get_field(name.removesuffix("_id")).column) for name in PERSON_COLUMNS
-    )
-    return quote(Household._meta.db_table), quote(Person._meta.db_table), columns
+    return DemoTownReport(residents, town.count, seed, True, existing, time.perf_counter() - started)
 
 
 def _remove_demo_town() -> None:
-    """Delete the demo range in two statements. Rows that refer to these residents (cases, …) make the
-    commit fail on its foreign keys, which load_demo_town reports."""
+    """Delete the demo range with its history, in a few statements. Only the demo may do this: its town is
+    replaced as a whole. Rows that refer to these residents (cases, …) make the commit fail on its foreign
+    keys, which load_demo_town reports."""
     first, last = _demo_range()
-    households, persons, _columns = _tables()
+    quote = connection.ops.quote_name
+    households, persons = quote(Household._meta.db_table), quote(Person._meta.db_table)
+    in_range = f"SELECT id FROM {persons} WHERE atena_number >= %s AND atena_number <= %s"  # noqa: S608
     with connection.cursor() as cursor:
+        for model in (PersonPeriod, ResidentChange):
+            cursor.execute(
+                f"DELETE FROM {quote(model._meta.db_table)} WHERE person_id IN ({in_range})",  # noqa: S608
+                [first, last],
+            )
         cursor.execute(
             f"DELETE FROM {persons} WHERE atena_number >= %s AND atena_number <= %s",  # noqa: S608 - model tables
             [first, last],
         )
         cursor.execute(
             f"DELETE FROM {households} WHERE number >= %s AND number <= %s"  # noqa: S608
-            f" AND NOT EXISTS (SELECT 1 FROM {persons} p WHERE p.household_id = {households}.id)",
+            f" AND NOT EXISTS (SELECT 1 FROM {persons} p WHERE p.household_id = {households}.id)"
+            f" AND NOT EXISTS (SELECT 1 FROM {quote(PersonPeriod._meta.db_table)} pp WHERE pp.household_id = {households}.id)",
             [first, last],
         )
-
-
-def _insert_households(batch: list[demo.DemoHousehold]) -> int:
-    """Any database: bulk_create, which returns the new households' ids on SQLite and PostgreSQL."""
-    households = Household.objects.bulk_create([Household(number=h.number) for h in batch])
-    Person.objects.bulk_create(
-        [
-            Person(**dict(zip(PERSON_COLUMNS, _person_row(p, household.pk), strict=True)))
-            for household, source in zip(households, batch, strict=True)
-            for p in source.members
-        ],
-        batch_size=1_000,
-    )
-    return len(households)
-
-
-def _copy_households(batch: list[demo.DemoHousehold]) -> int:
-    """PostgreSQL: COPY loads 500,000 residents about four times faster than bulk_create (docs/demo-town.md)."""
-    households, persons, columns = _tables()
-    with connection.cursor() as cursor:
-        with cursor.copy(f"COPY {households} (number) FROM STDIN") as copy:
-            for household in batch:
-                copy.write_row((household.number,))
-        cursor.execute(
-            f"SELECT number, id FROM {households} WHERE number >= %s AND number <= %s",  # noqa: S608
-            [batch[0].number, batch[-1].number],
-        )
-        ids = dict(cursor.fetchall())
-        with cursor.copy(f"COPY {persons} ({columns}) FROM STDIN") as copy:
-            for household in batch:
-                household_id = ids[household.number]
-                for person in household.members:
-                    copy.write_row(_person_row(person, household_id))
-    return len(batch)
 
 
 # --- departments and accounts ----------------------------------------------------------------------

@@ -12,6 +12,8 @@ import pytest
 
 from madoguchi.jp.kana import is_katakana
 from madoguchi.residents import demo
+from madoguchi.residents.registry.layout import FULL
+from madoguchi.residents.registry.validate import RowValidator, check_header
 
 RELATIONSHIPS = {
     "世帯主",
@@ -22,7 +24,7 @@ RELATIONSHIPS = {
     "母",
     "子の妻",
     "子の夫",
-    "孫",
+    "子の子",
     "兄",
     "姉",
     "弟",
@@ -170,3 +172,19 @@ def test_data_files_have_a_few_hundred_names():
 def test_generator_imports_nothing_from_django():
     source = (demo.DATA_DIR.parent / "demo.py").read_text(encoding="utf-8")
     assert not re.search(r"^\s*(from|import) django", source, re.MULTILINE)
+
+
+def test_the_town_as_registry_rows_passes_every_check():
+    header = check_header(demo.REGISTRY_HEADER)
+    assert not header.problems
+    validator = RowValidator(header.positions, FULL, len(demo.REGISTRY_HEADER))
+    households = list(demo.generate_town(residents=3_000, seed=8))
+    rows = list(demo.registry_rows(households))
+    assert len(rows) == 3_000
+    for number, values in enumerate(rows, start=2):
+        record, problems = validator.detailed(number, values)
+        assert problems == [], (number, [p.format() for p in problems])
+        assert validator.validate(number, values) == (record, [])
+    reasons = Counter(values[demo.REGISTRY_HEADER.index("異動事由")] for values in rows)
+    assert set(reasons) == {"01", "03"} and reasons["03"] > 300  # 出生 for those born in the town
+    assert all(values[demo.REGISTRY_HEADER.index("住所コード")].startswith("992011") for values in rows)

@@ -6,9 +6,10 @@ import pytest
 from django.contrib.auth import authenticate
 
 from madoguchi.accounts.models import Department, Role, User, UserKind
+from madoguchi.core.models import OutboxEvent
 from madoguchi.jp.postal import lookup_postal_code
 from madoguchi.residents import demo
-from madoguchi.residents.models import Household, Person
+from madoguchi.residents.models import Household, Person, PersonPeriod, RegistryImport
 from madoguchi.residents.services import (
     DEMO_PASSWORD,
     DEMO_RESIDENT_EMAIL,
@@ -51,6 +52,21 @@ def test_load_writes_what_the_generator_yields():
         )
         assert row.address.startswith(f"みどり県みどり市{person.town}{person.banchi}")
         assert row.support_measure == person.support_measure
+
+
+def test_the_town_goes_through_the_registry_import_with_one_event():
+    report = load_demo_town(residents=150, seed=2)
+    [batch] = RegistryImport.objects.all()
+    assert (batch.kind, batch.source_name, batch.created, batch.outcome) == (
+        "full",
+        "demo:residents=150,seed=2",
+        150,
+        "applied",
+    )
+    assert list(OutboxEvent.objects.values_list("topic", flat=True)) == ["resident.registry_loaded"]
+    assert PersonPeriod.objects.filter(valid_to__isnull=True).count() == 150
+    assert Household.objects.count() == report.households
+    assert set(Person.objects.values_list("last_change_reason", flat=True)) == {"01", "03"}
 
 
 def test_loading_the_same_town_again_writes_nothing(django_assert_max_num_queries):
