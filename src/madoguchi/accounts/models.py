@@ -94,3 +94,70 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} / {self.name}"
+
+
+class LinkMethod(models.TextChoices):
+    """How the link between an account and a registry person was verified (本人確認の方法)."""
+
+    COUNTER = "counter", _("窓口で職員が確認")
+    IDP = "idp", _("本人確認サービスで照合")
+
+
+class AssuranceLevel(models.TextChoices):
+    """How sure we are that the account holder is the registry person (身元確認の保証レベル).
+
+    HIGH: staff saw the person and a photo ID at the counter. SUBSTANTIAL: an identity provider's login
+    returned a name, birth date and address that matched exactly one person. Both satisfy a procedure's
+    `identity_level: verified` (see docs/identity.md).
+    """
+
+    HIGH = "high", _("高（窓口で写真付き本人確認書類を確認）")
+    SUBSTANTIAL = "substantial", _("中（本人確認サービスの情報と住民記録が一致）")
+
+
+class IdentityLink(models.Model):  # 本人確認済みの紐付け（アカウント ↔ 住民記録）
+    """A resident account linked to the registry person it belongs to, after verification.
+
+    Rows are never deleted: a link ends by revocation (revoked_at/by/reason) and a new link is a new row.
+    At most one active link per account and per person (partial unique constraints).
+    No document number is ever stored: `evidence` names which kind of document was checked.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="identity_links")
+    person = models.ForeignKey("residents.Person", on_delete=models.PROTECT, related_name="identity_links")
+    method = models.CharField(max_length=20, choices=LinkMethod.choices)
+    assurance_level = models.CharField(max_length=20, choices=AssuranceLevel.choices)
+    verified_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="identity_links_verified"
+    )
+    evidence = models.CharField(max_length=200, blank=True)  # e.g. 運転免許証 (the kind, never its number)
+    provider = models.CharField(max_length=40, blank=True)  # identity provider plugin, for method "idp"
+    subject = models.CharField(max_length=255, blank=True)  # the provider's pseudonymous user id (OIDC sub)
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="identity_links_revoked"
+    )
+    revoked_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="identity_link_one_active_per_user",
+            ),
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="identity_link_one_active_per_person",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        state = "revoked" if self.revoked_at else "active"
+        return f"{self.user} ↔ person {self.person_id} ({self.method}, {state})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -1,11 +1,15 @@
 """Resident portal pages. Thin: parse the request, call a selector or service, render.
 
 Every case lookup goes through cases.selectors.case_of_applicant, so another resident's reference is a 404.
+A resident whose account is linked to the registry gets the form's registry fields read-only from
+accounts.selectors.registry_values_for; the server re-reads them on every POST (docs/identity.md).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from functools import wraps
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import login, logout
@@ -13,21 +17,26 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from madoguchi.accounts import selectors as account_selectors
 from madoguchi.accounts import services as accounts
+from madoguchi.accounts.identity.base import IdentityProviderError
+from madoguchi.accounts.identity.registry import register as identity_providers
 from madoguchi.accounts.models import User, UserKind
 from madoguchi.cases import selectors as case_selectors
 from madoguchi.cases import services as case_services
 from madoguchi.cases import workflow
 from madoguchi.cases.models import Status
 from madoguchi.core.audit import client_ip_of
+from madoguchi.jp.kana import suggest_reading
 from madoguchi.notify import services as notify_services
 from madoguchi.notify.models import Notice
 from madoguchi.portal import forms
@@ -107,8 +116,21 @@ def _filter_choices(lang: str) -> tuple[list[tuple[str, str]], list[tuple[str, s
     return sorted(departments.items()), life_events
 
 
-def _can_apply_online(procedure, spec) -> bool:
-    return bool(procedure.online and spec.online and spec.identity_level != "verified")
+def _can_apply_online(procedure, spec, user=None) -> bool:
+    """Online, and the account has the identity the procedure asks for (a registry link for "verified")."""
+    if not (procedure.online and spec.online):
+        return False
+    return spec.identity_level != "verified" or account_selectors.meets_identity_level(
+        user, spec.identity_level
+    )
+
+
+def _needs_verification(procedure, spec, user) -> bool:
+    return bool(
+        procedure.online
+        and spec.online
+        and not account_selectors.meets_identity_level(user, spec.identity_level)
+    )
 
 
 def home(request):
@@ -173,7 +195,8 @@ def procedure_detail(request, slug: str):
             "online": spec.online and procedure.online,
             "identity_level": spec.identity_level,
             "identity_label": IDENTITY_LEVEL_LABELS.get(spec.identity_level, spec.identity_level),
-            "can_apply_online": _can_apply_online(procedure, spec),
+            "can_apply_online": _can_apply_online(procedure, spec, request.user),
+            "needs_verification": _needs_verification(procedure, spec, request.user),
             "steps": [step.title.get(lang) for step in spec.steps],
             "life_events": [LIFE_EVENT_LABELS[e] for e in spec.life_events if e in LIFE_EVENT_LABELS],
         },
@@ -188,7 +211,11 @@ def procedure_detail(request, slug: str):
 def apply(request, slug: str):
     """Resume the resident's draft of this procedure, or start one, and go to where it was left."""
     procedure = _get_procedure_or_404(slug)
-    if not _can_apply_online(procedure, procedure_selectors.spec_of(procedure.current_version)):
+    spec = procedure_selectors.spec_of(procedure.current_version)
+    if _needs_verification(procedure, spec, request.user):
+        messages.warning(request, _verification_needed_text())
+        return redirect("portal:procedure", slug=slug)
+    if not _can_apply_online(procedure, spec, request.user):
         messages.warning(request, _("この手続きはオンラインでは申請できません。窓口でお手続きください。"))
         return redirect("portal:procedure", slug=slug)
     case = (
@@ -217,12 +244,111 @@ def resume(request, reference: str):
     return elsewhere or _redirect_to_current_step(case)
 
 
+def _verification_needed_text() -> str:
+    return _(
+        "この手続きをオンラインで申請するには、本人確認（アカウントと住民記録の紐付け）が必要です。"
+        "マイページの「本人確認」をご覧ください。"
+    )
+
+
 def _draft_of(request, reference: str):
     case = case_selectors.case_of_applicant(user=request.user, reference=reference)
     if case.status != Status.DRAFT:
         messages.info(request, _("この申請はすでに提出されています。状況は次のとおりです。"))
         return case, redirect("portal:case", reference=reference)
+    spec = procedure_selectors.spec_of(case.procedure_version)
+    if not account_selectors.meets_identity_level(request.user, spec.identity_level):
+        messages.warning(request, _verification_needed_text())
+        return case, redirect("portal:procedure", slug=case.procedure.slug)
     return case, None
+
+
+# ---- the registry (住民記録) in forms ---------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class RegistryPrefill:
+    """The registry values a form shows read-only for a linked resident; empty for everyone else."""
+
+    values: dict[str, Any] = dataclasses.field(default_factory=dict)  # field id -> register value (read-only)
+    household: list[dict[str, Any]] | None = None  # None: not linked, household members are typed
+    withheld: bool = False  # an address the form asks for is not pre-filled (支援措置)
+
+    @property
+    def readonly(self) -> set[str]:
+        return set(self.values)
+
+
+def _registry_prefill(request, spec) -> RegistryPrefill:
+    """Re-read the registry for this form. A register value the form would refuse is left to the resident."""
+    wanted = {f.prefill for f in spec.fields if f.prefill}
+    if not wanted:
+        return RegistryPrefill()
+    registry = account_selectors.registry_values_for(
+        request.user, wanted=wanted, client_ip=client_ip_of(request)
+    )
+    if not registry:
+        return RegistryPrefill()
+    prefilled = schema.prefill_values(spec, registry)
+    refused = schema.validate(spec, prefilled, today=timezone.localdate()).errors
+    return RegistryPrefill(
+        values={key: value for key, value in prefilled.items() if key not in refused},
+        household=schema.household_members(registry),
+        withheld=bool(set(registry.get("withheld", ())) & wanted),
+    )
+
+
+def _merge_registry(raw: dict[str, Any], fields, registry: RegistryPrefill) -> dict[str, Any]:
+    """What the resident posted, with the register's values in place of anything posted for read-only fields.
+
+    Household members are posted as ids; they become {"id", "name"} from the register, so the stored draft
+    never takes a name from the browser. An unknown id stays as posted and fails validation.
+    """
+    merged = dict(raw)
+    for f in fields:
+        if f.id in registry.values:
+            merged[f.id] = registry.values[f.id]
+        elif f.type == "household_member" and registry.household is not None:
+            members = {str(m["id"]): m for m in registry.household}
+            posted = merged.get(f.id)
+            chosen = [
+                {"id": value, "name": members[value]["name"]} if value in members else value
+                for value in (posted if isinstance(posted, list) else [posted])
+                if value not in ("", None)
+            ]
+            merged[f.id] = chosen if f.is_list else (chosen[0] if chosen else "")
+    return merged
+
+
+def _furigana_pairs(fields) -> list[tuple[str, str]]:
+    """(name field, kana field) pairs of a step: the kana field and the name field just before it."""
+    pairs = []
+    previous = None
+    for f in fields:
+        if f.type == "kana" and previous is not None and previous.type == "text":
+            pairs.append((previous.id, f.id))
+        previous = f
+    return pairs
+
+
+def _suggest_missing_kana(fields, values: dict, errors: dict, registry: RegistryPrefill) -> dict[str, str]:
+    """Without JavaScript: an empty フリガナ next to a typed name gets a suggestion to check (not saved yet)."""
+    suggestions = {}
+    for name_id, kana_id in _furigana_pairs(fields):
+        if kana_id in registry.values or not any(m.code == "required" for m in errors.get(kana_id, [])):
+            continue
+        name = values.get(name_id)
+        reading = suggest_reading(name) if isinstance(name, str) and len(name) <= 50 else ""
+        if reading:
+            suggestions[kana_id] = reading
+            errors[kana_id] = [
+                schema.Message(
+                    "kana_suggested",
+                    "氏名から読みの候補を入力しました。正しいか確認し、違う場合は直してください。",
+                    "We filled in a suggested reading from the name. Check it and correct it if needed.",
+                )
+            ]
+    return suggestions
 
 
 def _step_position(spec, step_id: str) -> int:
@@ -240,7 +366,9 @@ def _anchor_of(field_context: dict) -> str:
     return field_context["input_id"]
 
 
-def _step_context(request, case, spec, index: int, values: dict, errors: dict, lang: str) -> dict:
+def _step_context(
+    request, case, spec, index: int, values: dict, errors: dict, lang: str, registry: RegistryPrefill
+) -> dict:
     step = spec.steps[index]
     files = case_services.attachment_files(case)
     rendered_fields = []
@@ -248,7 +376,15 @@ def _step_context(request, case, spec, index: int, values: dict, errors: dict, l
     for field in step.fields:
         field_errors = errors.get(field.id, [])
         value = files.get(field.id) if field.type == "file" else values.get(field.id)
-        context = schema.field_context(field, value, field_errors, lang, spec=spec)
+        context = schema.field_context(
+            field,
+            value,
+            field_errors,
+            lang,
+            spec=spec,
+            readonly=field.id in registry.readonly,
+            household=registry.household,
+        )
         rendered_fields.append(context)
         for message in field_errors:
             target = _anchor_of(context)
@@ -278,6 +414,14 @@ def _step_context(request, case, spec, index: int, values: dict, errors: dict, l
         "previous_url": previous_url,
         "procedure_name": case.procedure.name_for(lang),
         "lang": lang,
+        "registry_fields": any(field.id in registry.readonly for field in step.fields),
+        "address_withheld": registry.withheld
+        and any(field.prefill in account_selectors.PROTECTED_KEYS for field in step.fields),
+        "furigana_pairs": ",".join(
+            f"f-{name_id}:f-{kana_id}"
+            for name_id, kana_id in _furigana_pairs(step.fields)
+            if kana_id not in registry.readonly
+        ),
     }
 
 
@@ -291,15 +435,22 @@ def apply_step(request, reference: str, step_id: str):
     spec = procedure_selectors.spec_of(case.procedure_version)
     index = _step_position(spec, step_id)
     step = spec.steps[index]
+    registry = _registry_prefill(request, spec)
 
     if request.method == "GET":
         errors = {}
+        values = {**case.draft_data, **registry.values}
         if request.GET.get("check"):
             result = schema.validate(
-                spec, case.draft_data, step_id=step.id, files=case_services.attachment_files(case)
+                spec,
+                values,
+                step_id=step.id,
+                files=case_services.attachment_files(case),
+                household=registry.household,
+                today=timezone.localdate(),
             )
             errors = result.errors
-        context = _step_context(request, case, spec, index, case.draft_data, errors, lang)
+        context = _step_context(request, case, spec, index, values, errors, lang, registry)
         return render(request, "portal/apply_step.html", context)
 
     upload_errors: dict[str, list[schema.Message]] = {}
@@ -326,8 +477,9 @@ def apply_step(request, reference: str, step_id: str):
                 upload_errors.setdefault(field.id, []).append(
                     schema.Message("upload_rejected", exc.message_ja, exc.message_en)
                 )
-    raw = schema.raw_from_post(step.fields, request.POST.getlist)
-    result = case_services.save_draft_step(case=case, step_id=step.id, raw=raw)
+    raw = _merge_registry(schema.raw_from_post(step.fields, request.POST.getlist), step.fields, registry)
+    # Household members are checked against the register when the account is linked.
+    result = case_services.save_draft_step(case=case, step_id=step.id, raw=raw, household=registry.household)
     # An upload's own message says what was wrong with the file; it replaces "please attach a file".
     errors = {**result.errors, **upload_errors}
 
@@ -338,7 +490,9 @@ def apply_step(request, reference: str, step_id: str):
         )
         return redirect("portal:mypage")
     if errors:
-        context = _step_context(request, case, spec, index, case.draft_data, errors, lang)
+        values = {**case.draft_data, **result.suggestions}
+        values.update(_suggest_missing_kana(step.fields, values, errors, registry))
+        context = _step_context(request, case, spec, index, values, errors, lang, registry)
         return render(request, "portal/apply_step.html", context, status=200)
     if index + 1 < len(spec.steps):
         return redirect("portal:apply_step", reference=case.reference, step_id=spec.steps[index + 1].id)
@@ -370,10 +524,28 @@ def review(request, reference: str):
     if elsewhere:
         return elsewhere
     spec = procedure_selectors.spec_of(case.procedure_version)
+    registry = _registry_prefill(request, spec)
+    data = {**case.draft_data, **registry.values}
+    result = schema.validate(
+        spec,
+        data,
+        files=case_services.attachment_files(case),
+        household=registry.household,
+        today=timezone.localdate(),
+    )
 
     if request.method == "POST":
+        if result.errors:
+            messages.error(request, _("入力内容に問題があります。表示されている項目を直してください。"))
+            step_id = _first_step_with_errors(spec, result.errors)
+            return HttpResponseRedirect(
+                reverse("portal:apply_step", args=[case.reference, step_id]) + "?check=1"
+            )
         try:
-            case_services.submit_case(case=case, actor=request.user)
+            # The register's values are read again here: whatever the draft holds, they are what is filed.
+            case_services.submit_case(
+                case=case, actor=request.user, raw=registry.values, household=registry.household
+            )
         except case_services.CaseValidationError as exc:
             messages.error(request, _("入力内容に問題があります。表示されている項目を直してください。"))
             step_id = _first_step_with_errors(spec, exc.errors)
@@ -385,7 +557,6 @@ def review(request, reference: str):
             return redirect("portal:case", reference=case.reference)
         return redirect("portal:receipt", reference=case.reference)
 
-    result = schema.validate(spec, case.draft_data, files=case_services.attachment_files(case))
     if result.errors:
         messages.error(request, _("まだ入力されていない項目や、直す必要のある項目があります。"))
         step_id = _first_step_with_errors(spec, result.errors)
@@ -446,7 +617,120 @@ def mypage(request):
             "open_cases": [c for c in cases if c.status in OPEN_STATUSES],
             "closed_cases": [c for c in cases if c.status in workflow.CLOSED],
             "unread_count": Notice.objects.filter(recipient=request.user, read_at__isnull=True).count(),
+            "identity": account_selectors.identity_status(request.user),
+            "identity_providers": [
+                {"identifier": provider.identifier, "label": provider.label(lang)}
+                for provider in identity_providers.enabled()
+            ],
         },
+    )
+
+
+# ---- identity verification (本人確認) ---------------------------------------------------------------------------
+
+
+def _identity_provider_or_404(identifier: str):
+    provider = identity_providers.get(identifier)
+    if provider is None:
+        raise Http404("no such identity provider")
+    return provider
+
+
+@resident_required
+@require_GET
+def identity_start(request, provider: str):
+    """Leave for the identity provider (a plain link: CSP form-action would stop a form posting off-site)."""
+    plugin = _identity_provider_or_404(provider)
+    if account_selectors.active_link_of(request.user) is not None:
+        messages.info(request, _("このアカウントはすでに本人確認済みです。"))
+        return redirect("portal:mypage")
+    try:
+        return plugin.start_login(request)
+    except IdentityProviderError as exc:
+        messages.error(request, exc.message(_lang(request)))
+        return redirect("portal:mypage")
+
+
+@resident_required
+@require_GET
+def identity_callback(request, provider: str):
+    """Back from the provider: check its answer, then link only on an exact single registry match."""
+    lang = _lang(request)
+    plugin = _identity_provider_or_404(provider)
+    try:
+        claims = plugin.complete_login(request)
+    except IdentityProviderError as exc:
+        messages.error(request, exc.message(lang))
+        return redirect("portal:mypage")
+    outcome = accounts.link_by_identity_provider(
+        user=request.user, claims=claims, provider=provider, client_ip=client_ip_of(request)
+    )
+    if outcome.linked:
+        messages.success(request, outcome.message(lang))
+    else:
+        messages.warning(request, outcome.message(lang))
+    return redirect("portal:mypage")
+
+
+# ---- フリガナ suggestions ---------------------------------------------------------------------------------------
+
+FURIGANA_MAX_NAME = 50
+FURIGANA_WINDOW_SECONDS = 60
+FURIGANA_LIMITS = {"session": 30, "ip": 120}  # requests per minute; one city-hall IP serves many counters
+
+
+def _furigana_allowed(request) -> bool:
+    """Count this request per session and per client IP; False once either is over its limit."""
+    keys = {}
+    if request.session.session_key:
+        keys["session"] = f"furigana:session:{request.session.session_key}"
+    ip = client_ip_of(request)
+    if ip:
+        keys["ip"] = f"furigana:ip:{ip}"
+    allowed = True
+    for kind, key in keys.items():
+        if cache.add(key, 1, FURIGANA_WINDOW_SECONDS):
+            count = 1
+        else:
+            try:
+                count = cache.incr(key)
+            except ValueError:
+                cache.set(key, 1, FURIGANA_WINDOW_SECONDS)
+                count = 1
+        allowed = allowed and count <= FURIGANA_LIMITS[kind]
+    return allowed
+
+
+def _furigana_error(status: int, code: str, ja: str, en: str) -> JsonResponse:
+    return JsonResponse(
+        {"reading": "", "code": code, "message": {"ja": ja, "en": en}},
+        status=status,
+        json_dumps_params={"ensure_ascii": False},
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@require_GET
+def furigana(request):
+    """{"reading": "ミドリカワ　ハナコ"} for ?name=緑川 花子: a suggestion the resident checks; "" when unsure."""
+    name = request.GET.get("name", "")
+    if len(name) > FURIGANA_MAX_NAME:
+        return _furigana_error(
+            400,
+            "too_long",
+            f"氏名は{FURIGANA_MAX_NAME}文字以内で入力してください。",
+            f"Please enter a name of at most {FURIGANA_MAX_NAME} characters.",
+        )
+    if not _furigana_allowed(request):
+        return _furigana_error(
+            429,
+            "rate_limited",
+            "読みの候補の取得が続いたため、しばらく候補を表示できません。フリガナを入力してください。",
+            "Too many requests for readings. Please type the reading yourself.",
+        )
+    reading = suggest_reading(name) if name.strip() else ""
+    return JsonResponse(
+        {"reading": reading}, json_dumps_params={"ensure_ascii": False}, headers={"Cache-Control": "no-store"}
     )
 
 

@@ -1,0 +1,1 @@
+"""Identity provider plugins shipped with Madoguchi."""

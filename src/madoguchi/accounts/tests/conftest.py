@@ -1,0 +1,47 @@
+import pytest
+from django.core.cache import cache
+from django.utils import translation
+
+from madoguchi.accounts.tests import factories
+
+
+@pytest.fixture(autouse=True)
+def _isolated():
+    """Japanese by default (a request to /en/ leaves English active), and no rate-limit counters left over."""
+    translation.activate("ja")
+    cache.clear()
+    yield
+    cache.clear()
+    translation.activate("ja")
+
+
+@pytest.fixture
+def resident(db):
+    return factories.ResidentFactory()
+
+
+@pytest.fixture
+def counter_staff(db):
+    return factories.StaffFactory()
+
+
+@pytest.fixture
+def household(db):
+    return factories.HouseholdFactory()
+
+
+@pytest.fixture
+def hanako(household):
+    """緑川　花子, head of a household of two in 緑町."""
+    return factories.person(household=household)
+
+
+@pytest.fixture
+def taro(household):
+    return factories.person(
+        household=household,
+        name="緑川\u3000太郎",
+        name_kana="ミドリカワ\u3000タロウ",
+        birth_date="2015-06-01",
+        relationship="子",
+    )
