@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "madoguchi.core",
     "madoguchi.accounts",
     "madoguchi.residents",
+    "madoguchi.mynumber",
     "madoguchi.procedures",
     "madoguchi.cases",
     "madoguchi.notify",
@@ -216,6 +217,37 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+OIDC_ISSUER_URL = env(
+    "MADOGUCHI_OIDC_ISSUER_URL",
+    "",
+    help="Issuer URL of the OpenID Connect provider that verifies residents' identity. Empty: online identity verification is off.",
+)
+OIDC_CLIENT_ID = env("MADOGUCHI_OIDC_CLIENT_ID", "", help="Client id of Madoguchi at the OpenID provider.")
+OIDC_CLIENT_SECRET = env(
+    "MADOGUCHI_OIDC_CLIENT_SECRET",
+    "",
+    help="Client secret at the OpenID provider. Empty: a public client (PKCE only).",
+)
+OIDC_SCOPES = env(
+    "MADOGUCHI_OIDC_SCOPES",
+    "openid profile address",
+    help="Space-separated scopes to request; profile and address carry the name, birth date and address matched against the register.",
+)
+FIELD_ENCRYPTION_KEYS = env_list(
+    "MADOGUCHI_FIELD_KEYS",
+    "",
+    help="Keys for encrypted fields (個人番号): comma-separated keyid:base64key entries (32 random bytes each), newest first; create one with `madoguchi mynumber generate-key`. Empty: a development key derived from the secret key (refused when MADOGUCHI_PRODUCTION is on).",
+)
+MY_NUMBER_ENABLED = env_bool(
+    "MADOGUCHI_MY_NUMBER_ENABLED",
+    False,
+    help="Allow storing and revealing 個人番号 (My Number) in the vault. Off by default.",
+)
+AUDIT_DAILY_LOOKUP_THRESHOLD = env_int(
+    "MADOGUCHI_AUDIT_DAILY_LOOKUP_THRESHOLD",
+    100,
+    help="Audit rows per staff member per day above which the auditor screen flags the day.",
+)
 LOGIN_RATE_LIMIT = env_int(
     "MADOGUCHI_LOGIN_RATE_LIMIT", 10, help="Failed logins allowed per account and per IP in 15 minutes."
 )
@@ -228,7 +260,8 @@ AUDIT_HMAC_KEY = env(
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"mask_my_number": {"()": "madoguchi.core.logging.MyNumberMaskingFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_my_number"]}},
     "root": {"handlers": ["console"], "level": env("MADOGUCHI_LOG_LEVEL", "INFO", help="Log level.")},
     # In-process (eager) Celery would log every task at INFO.
     "loggers": {"celery.app.trace": {"level": "WARNING"}},

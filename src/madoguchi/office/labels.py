@@ -106,6 +106,10 @@ AUDIT_ACTION_LABELS = {
     "link": pgettext_lazy("office", "本人確認・紐付け"),
     "unlink": pgettext_lazy("office", "紐付けの解除"),
     "match": pgettext_lazy("office", "本人確認（照合）"),
+    "store": pgettext_lazy("office", "個人番号の登録"),
+    "rotate": pgettext_lazy("office", "暗号鍵の更新"),
+    "override": pgettext_lazy("office", "結果の手動変更"),
+    "publish": pgettext_lazy("office", "結果の公表"),
 }
 AUDIT_PURPOSE_LABELS = {
     "case_review": pgettext_lazy("office", "申請の審査"),

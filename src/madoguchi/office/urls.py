@@ -1,6 +1,6 @@
 from django.urls import path
 
-from madoguchi.office import views
+from madoguchi.office import identity_views, person_views, views
 
 app_name = "office"
 urlpatterns = [
@@ -17,4 +17,15 @@ urlpatterns = [
         name="attachment",
     ),
     path("audit/", views.audit_search, name="audit"),
+    path("cases/<str:reference>/person/", person_views.case_person, name="case_person"),
+    path("persons/", person_views.person_search, name="person_search"),
+    path("persons/<int:person_id>/", person_views.person_detail, name="person_detail"),
+    path("identity/", identity_views.identity_lookup, name="identity_lookup"),
+    path("identity/accounts/<int:user_id>/", identity_views.identity_account, name="identity_account"),
+    path(
+        "identity/accounts/<int:user_id>/persons/<int:person_id>/",
+        identity_views.identity_confirm,
+        name="identity_confirm",
+    ),
+    path("identity/links/<int:link_id>/revoke/", identity_views.identity_revoke, name="identity_revoke"),
 ]

@@ -9,6 +9,7 @@ state machine whatever the page offered.
 from __future__ import annotations
 
 import datetime as dt
+import statistics
 from collections.abc import Callable
 from dataclasses import replace
 from functools import wraps
@@ -17,6 +18,8 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login, logout
+from django.db.models import Count
+from django.db.models.functions import TruncDate
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, translate_url
@@ -431,6 +434,80 @@ def download_attachment(request: HttpRequest, reference: str, attachment_id: int
 # ---------------------------------------------------------------------------------------------------------
 # Audit search (監査)
 
+LOOKUP_BASELINE_DAYS = 30  # a staff member's own history a day is compared with
+LOOKUP_BASELINE_MIN_DAYS = 5  # fewer active days than this: only the fixed threshold applies
+LOOKUP_WINDOW_MAX_DAYS = 92  # days checked at most (the end of the chosen period), to bound the query
+LOOKUP_FLAGS_SHOWN = 100
+
+
+def _unusual_lookups(
+    *, start: dt.date, end: dt.date, actor_ids: list[int] | None, threshold: int
+) -> list[dict]:
+    """(staff, day, count) with more audit rows than `threshold`, or than mean + 3σ of their last 30 days.
+
+    One GROUP BY (staff, local day) over the period plus the 30 days before it; the statistics are done
+    here, on at most (staff × days) numbers. The baseline uses the staff member's active days only, needs
+    at least five of them, and takes σ as at least 1 so that a perfectly regular history is not flagged
+    for one extra look-up.
+    """
+    tz = timezone.get_current_timezone()
+    since = dt.datetime.combine(start - dt.timedelta(days=LOOKUP_BASELINE_DAYS), dt.time.min, tzinfo=tz)
+    until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    events = AuditEvent.objects.filter(created_at__gte=since, created_at__lt=until, actor_id__isnull=False)
+    if actor_ids is not None:
+        events = events.filter(actor_id__in=actor_ids)
+    per_actor: dict[int, dict[dt.date, int]] = {}
+    for row in (
+        events.annotate(day=TruncDate("created_at", tzinfo=tz))
+        .values("actor_id", "day")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        per_actor.setdefault(row["actor_id"], {})[row["day"]] = row["n"]
+    flags = []
+    for actor_id, days in per_actor.items():
+        for day, count in days.items():
+            if not start <= day <= end:
+                continue
+            history = [
+                n for other, n in days.items() if day - dt.timedelta(days=LOOKUP_BASELINE_DAYS) <= other < day
+            ]
+            mean = statistics.fmean(history) if history else 0.0
+            limit = (
+                mean + 3 * max(statistics.pstdev(history), 1.0)
+                if len(history) >= LOOKUP_BASELINE_MIN_DAYS
+                else None
+            )
+            over_threshold = count > threshold
+            over_usual = limit is not None and count > limit
+            if over_threshold or over_usual:
+                flags.append(
+                    {
+                        "actor_id": actor_id,
+                        "day": day,
+                        "count": count,
+                        "over_threshold": over_threshold,
+                        "over_usual": over_usual,
+                        "mean": round(mean, 1),
+                        "limit": round(limit, 1) if limit is not None else None,
+                    }
+                )
+    flags.sort(key=lambda flag: (-flag["count"], flag["day"], flag["actor_id"]))
+    flags = flags[:LOOKUP_FLAGS_SHOWN]
+    emails = dict(
+        get_user_model()
+        .objects.filter(pk__in={flag["actor_id"] for flag in flags})
+        .values_list("pk", "email")
+    )
+    for flag in flags:
+        flag["staff"] = emails.get(flag["actor_id"], f"#{flag['actor_id']}")
+        flag["query"] = urlencode(
+            {"staff": flag["staff"], "date_from": flag["day"].isoformat(), "date_to": flag["day"].isoformat()}
+            if flag["actor_id"] in emails
+            else {"date_from": flag["day"].isoformat(), "date_to": flag["day"].isoformat()}
+        )
+    return flags
+
 
 @require_GET
 @auditor_required
@@ -439,6 +516,9 @@ def audit_search(request: HttpRequest) -> HttpResponse:
     page = None
     staff_not_found = False
     rows = []
+    lookup_flags: list[dict] = []
+    lookup_period: tuple[dt.date, dt.date] | None = None
+    threshold = int(getattr(settings, "AUDIT_DAILY_LOOKUP_THRESHOLD", 100))
     if form.is_valid():
         actor_ids = None
         if form.cleaned_data["staff"]:
@@ -461,6 +541,12 @@ def audit_search(request: HttpRequest) -> HttpResponse:
             }
             for event in page.items
         ]
+        end = form.cleaned_data["date_to"] or timezone.localdate()
+        start = form.cleaned_data["date_from"] or end - dt.timedelta(days=LOOKUP_BASELINE_DAYS - 1)
+        start = max(start, end - dt.timedelta(days=LOOKUP_WINDOW_MAX_DAYS - 1))
+        lookup_period = (start, end)
+        if not staff_not_found:
+            lookup_flags = _unusual_lookups(start=start, end=end, actor_ids=actor_ids, threshold=threshold)
         audit.record_access(
             actor=request.user,
             action="search",
@@ -482,6 +568,9 @@ def audit_search(request: HttpRequest) -> HttpResponse:
         "page": page,
         "rows": rows,
         "staff_not_found": staff_not_found,
+        "lookup_flags": lookup_flags,
+        "lookup_period": lookup_period,
+        "lookup_threshold": threshold,
         "next_query": urlencode({**base_query, "after": page.next_cursor})
         if page and page.next_cursor
         else "",
