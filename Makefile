@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_WORKERS ?= 2
 
-.PHONY: install bootstrap-test run serve demo test test-fast lint format bench bench-nursery bench-faq bench-platform clean docs
+.PHONY: install bootstrap-test run serve demo test test-fast lint format bench bench-nursery bench-faq bench-platform bench-residents bench-audit clean docs
 
 install: $(VENV)/.installed
 
@@ -51,10 +51,16 @@ format: install
 docs: install
 	@$(BIN)/madoguchi settings_reference > docs/settings.md
 
-bench: bench-platform bench-nursery bench-faq
+bench: bench-platform bench-residents bench-audit bench-nursery bench-faq
 
 bench-platform: install
 	@$(BIN)/python -m bench.platform.run
+
+bench-residents: install
+	@$(BIN)/python -m bench.residents.run
+
+bench-audit: install
+	@$(BIN)/python -m bench.audit.run
 
 bench-nursery: install
 	@$(BIN)/python -m bench.nursery.run

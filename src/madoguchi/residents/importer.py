@@ -461,8 +461,8 @@ class _Current:
     state: tuple
     is_active: bool
     last_changed_on: dt.date | None
-    open_period: int | None  # id of the period that holds now, if any
-    changed_in_chunk: bool = False  # its history in the database is not complete until the chunk is written
+    open_period: int | None  # id of the period in the database that holds now, if any
+    pending_period: list | None = None  # or the one opened in this chunk, written when the chunk is
 
 
 def emit_all(pending: list[tuple[str, dict]]) -> None:
@@ -474,9 +474,10 @@ def emit_all(pending: list[tuple[str, dict]]) -> None:
 class _Ids:
     """Ids handed out before rows are written, so that related rows can be written with COPY too.
 
-    PostgreSQL: blocks of ``nextval`` from the table's sequence, growing from 100 to 10,000 (unused ones
-    are gaps, as after any rollback). SQLite: counting on from the highest id the table or its
-    AUTOINCREMENT ever had — the import holds the database's write lock, so nobody else takes one.
+    Only persons and households need this (other rows refer to them). PostgreSQL: blocks of ``nextval``
+    from the table's sequence, growing from 100 to 10,000 (unused ones are gaps, as after any rollback).
+    SQLite: counting on from the highest id the table or its AUTOINCREMENT ever had — the import holds the
+    database's write lock, so nobody else takes one.
     """
 
     FIRST_BLOCK, LAST_BLOCK = 100, 10_000
@@ -487,6 +488,7 @@ class _Ids:
         self.pool: list[int] = []
         self.block = self.FIRST_BLOCK
         self.next: int | None = None
+        self.sequence: str | None = None
 
     def take(self) -> int:
         if not self.pool:
@@ -497,9 +499,11 @@ class _Ids:
     def _block(self, size: int) -> list[int]:
         with connection.cursor() as cursor:
             if self.postgres:
+                if self.sequence is None:
+                    cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [self.table])
+                    self.sequence = cursor.fetchone()[0]
                 cursor.execute(
-                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                    [self.table, size],
+                    "SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [self.sequence, size]
                 )
                 return sorted((row[0] for row in cursor.fetchall()), reverse=True)
             if self.next is None:
@@ -532,7 +536,6 @@ _PERSON_FIELDS = (
 _PERSON_UPDATED = _PERSON_FIELDS[2:-3]  # a change never rewrites where the person first came from
 _PERSON_STATE = operator.itemgetter(*(i for i, name in enumerate(STATE_FIELDS) if name != "household_number"))
 _CHANGE_FIELDS = (
-    "id",
     "person",
     "reason",
     "moved_on",
@@ -545,7 +548,6 @@ _CHANGE_FIELDS = (
     "created_at",
 )
 _PERIOD_COLUMNS = (
-    "id",
     "person",
     "household",
     "relationship",
@@ -621,16 +623,14 @@ class _Applier:
         self.now = timezone.now()
         self.writer = _Writer()
         self.household_ids, self.person_ids = _Ids(Household), _Ids(Person)
-        self.change_ids, self.period_ids = _Ids(ResidentChange), _Ids(PersonPeriod)
-        # A full file into an empty registry: every row is new, none needs looking up (宛名番号 are unique in
-        # a full file; a difference file may name a person again that an earlier chunk created).
-        self.registry_empty = kind == FULL and not Person.objects.exists()
+        self.registry_empty = not Person.objects.exists()  # then a full file has no missing persons
         self.households_complete = not Household.objects.exists()  # every household is one we made
         self.known_households: dict[str, int] = {}
         self.histories: dict[int, list[tuple]] = {}
         self.address_keys: dict[tuple, str] = {}
         self.skipped: set[str] = set()  # 宛名番号 with a problem: their later rows are checked, not applied
         self.gave_up = False  # too many problems: rows are only checked from here on
+        self.written = self.analyzed = 0  # persons written by this import, and when it last ran ANALYZE
         self._reset()
 
     def skip(self, atena_number: str) -> None:
@@ -645,7 +645,7 @@ class _Applier:
         self.new_persons: list[tuple] = []
         self.updated_persons: dict[int, tuple] = {}
         self.new_changes: list[tuple] = []
-        self.new_periods: dict[int, list] = {}  # id → row, still to be written
+        self.new_periods: list[list] = []  # still to be written
         self.closed_periods: list[tuple] = []
         self.pending_events: list[tuple[str, dict]] = []  # emitted once their rows are written
 
@@ -682,11 +682,11 @@ class _Applier:
             return cursor.fetchall()
 
     def _load(self, records: list[RegistryRecord]) -> dict[str, _Current]:
-        if self.registry_empty:
-            return {}
         person, household, period = (m._meta.db_table for m in (Person, Household, PersonPeriod))
+        # The 世帯番号 by a subquery per person: a join lets the planner scan every household.
+        number = f"(SELECT h.number FROM {household} h WHERE h.id = p.household_id)"  # noqa: S608
         state_columns = [
-            "h.number" if name == "household_number" else f"p.{Person._meta.get_field(name).column}"
+            number if name == "household_number" else f"p.{Person._meta.get_field(name).column}"
             for name in STATE_FIELDS
         ]
         atena_numbers = list({r.atena_number for r in records})
@@ -696,8 +696,7 @@ class _Applier:
             where, params = f"p.atena_number IN ({', '.join(['%s'] * len(atena_numbers))})", atena_numbers
         sql = (
             f"SELECT p.atena_number, p.id, p.is_active, p.last_changed_on, per.id, {', '.join(state_columns)} "  # noqa: S608
-            f"FROM {person} p JOIN {household} h ON h.id = p.household_id "
-            f"LEFT JOIN {period} per ON per.person_id = p.id AND per.valid_to IS NULL WHERE {where}"
+            f"FROM {person} p LEFT JOIN {period} per ON per.person_id = p.id AND per.valid_to IS NULL WHERE {where}"
         )
         current = {}
         with connection.cursor() as cursor:
@@ -822,8 +821,7 @@ class _Applier:
             self._close_period(person, moved_on)
         previous_household = old[_I["household_number"]] if "household_number" in before else None
         person.state, person.is_active, person.last_changed_on = new, active, row[-2]
-        person.changed_in_chunk = True
-        if active and (moves or person.open_period is None):
+        if active and (moves or (person.open_period is None and person.pending_period is None)):
             self._open_period(person, households, moved_on)
         self.report.updated += 1
         if self.kind == DIFFERENCE:
@@ -862,15 +860,19 @@ class _Applier:
     def _already_reflected(self, person: _Current, state: tuple, day: dt.date) -> bool:
         """True when ``state`` is one the person had on ``day`` or just before it: a row applied earlier."""
         started = time.perf_counter()
-        if person.changed_in_chunk or person.person_id not in self.histories:
-            self._flush()
-            history = list(
-                ResidentChange.objects.filter(person_id=person.person_id, moved_on__gte=day)
+        history = [  # this chunk's changes of the person, not yet written, newest first
+            (change[2], json.loads(change[4]), change[6])
+            for change in reversed(self.new_changes)
+            if change[0] == person.person_id
+        ]
+        stored = self.histories.get(person.person_id)
+        if stored is None:
+            stored = list(
+                ResidentChange.objects.filter(person_id=person.person_id)
                 .order_by("-moved_on", "-id")
                 .values_list("moved_on", "before", "is_first")
             )
-        else:
-            history = [entry for entry in self.histories[person.person_id] if entry[0] >= day]
+        history = [entry for entry in (*history, *stored) if entry[0] >= day]
         candidates = []
         walked = list(person.state)
         for moved_on, before, is_first in history:
@@ -905,7 +907,6 @@ class _Applier:
     def _add_change(self, person_id, record, code, moved_on, before, after, *, first: bool) -> None:
         self.new_changes.append(
             (
-                self.change_ids.take(),
                 person_id,
                 code,
                 moved_on,
@@ -922,15 +923,13 @@ class _Applier:
 
     def _open_period(self, person: _Current, households, valid_from: dt.date) -> None:
         state = person.state
-        period_id = self.period_ids.take()
         address = _ADDRESS(state)
         key = self.address_keys.get(address)
         if key is None:
             if len(self.address_keys) > ADDRESS_MEMORY:
                 self.address_keys.clear()
             key = self.address_keys[address] = address_key(*address)
-        self.new_periods[period_id] = [
-            period_id,
+        period = [
             person.person_id,
             households[state[_HOUSEHOLD]],
             state[_RELATIONSHIP],
@@ -939,17 +938,16 @@ class _Applier:
             valid_from,
             None,
         ]
-        person.open_period = period_id
+        self.new_periods.append(period)
+        person.open_period, person.pending_period = None, period
 
     def _close_period(self, person: _Current, day: dt.date) -> None:
-        period_id, person.open_period = person.open_period, None
-        if period_id is None:
-            return
-        pending = self.new_periods.get(period_id)
-        if pending is not None:
-            pending[7] = max(day, pending[6])
-        else:
-            self.closed_periods.append((day, period_id))
+        """Close the period that holds now: one opened in this chunk is still a row to write."""
+        if person.pending_period is not None:
+            person.pending_period[6] = max(day, person.pending_period[5])
+        elif person.open_period is not None:
+            self.closed_periods.append((day, person.open_period))
+        person.open_period = person.pending_period = None
 
     def _emit(
         self, reason, person: _Current, record: RegistryRecord, moved_on, changed, previous_household
@@ -974,6 +972,20 @@ class _Applier:
         self.pending_events.append((reason.event, payload))
         self.report.events += 1
 
+    def _refresh_statistics(self, written: int) -> None:
+        """PostgreSQL: ANALYZE the tables each time they have doubled in this import (from 10,000 rows on).
+        Without it the planner still sees the tables as they were before a large first load, and looks
+        persons up by scanning them: quadratic time."""
+        if not self.writer.postgres:
+            return
+        self.written += written
+        if self.written < max(10_000, 2 * self.analyzed):
+            return
+        with connection.cursor() as cursor:
+            for model in (Person, Household, PersonPeriod):
+                cursor.execute(f"ANALYZE {model._meta.db_table}")
+        self.analyzed = self.written
+
     def _flush(self) -> None:
         started = time.perf_counter()
         write = self.writer
@@ -982,7 +994,8 @@ class _Applier:
         write.update(Person, _PERSON_UPDATED, list(self.updated_persons.values()))
         write.insert(ResidentChange, _CHANGE_FIELDS, self.new_changes)
         write.update(PersonPeriod, ("valid_to",), self.closed_periods)
-        write.insert(PersonPeriod, _PERIOD_COLUMNS, [tuple(p) for p in self.new_periods.values()])
+        write.insert(PersonPeriod, _PERIOD_COLUMNS, [tuple(p) for p in self.new_periods])
+        self._refresh_statistics(len(self.new_persons))
         pending_events = self.pending_events
         self._reset()
         started = self._time("write", started)

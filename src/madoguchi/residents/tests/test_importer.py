@@ -499,3 +499,12 @@ def test_persons_made_before_the_history_get_a_period_on_their_first_change():
     report = load([change(row, "11", "2026-04-05")], DIFFERENCE)
     assert report.applied, codes(report)
     assert PersonPeriod.objects.get(person=person).valid_from == dt.date(2026, 4, 5)
+
+
+def test_a_duplicated_person_in_another_chunk_is_reported_not_crashed_on(monkeypatch):
+    monkeypatch.setattr(importer, "CHUNK_ROWS", 2)
+    rows = [registry_row(宛名番号=f"91000003{i:02d}", 世帯番号=f"91000003{i:02d}") for i in range(6)]
+    rows.append(registry_row(宛名番号="9100000300", 世帯番号="9100000399", 氏名="別人\u3000です"))
+    report = load(rows)
+    assert codes(report) == [(8, "宛名番号", "duplicate_atena_number")]
+    assert not Person.objects.exists()
