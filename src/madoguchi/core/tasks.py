@@ -6,3 +6,9 @@ from madoguchi.core import events
 @shared_task(name="madoguchi.core.tasks.dispatch_event", acks_late=True)
 def dispatch_event(event_id: int) -> bool:
     return events.dispatch(event_id)
+
+
+@shared_task(name="madoguchi.core.tasks.dispatch_events", acks_late=True)
+def dispatch_events(event_ids: list[int]) -> int:
+    """Deliver a batch written by `events.emit_many`, in order; returns how many were delivered now."""
+    return sum(1 for event_id in event_ids if events.dispatch(event_id))

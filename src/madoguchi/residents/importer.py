@@ -466,9 +466,9 @@ class _Current:
 
 
 def emit_all(pending: list[tuple[str, dict]]) -> None:
-    """The domain events of one chunk, in order, into the outbox of the import's transaction."""
-    for topic, payload in pending:
-        events.emit(topic, payload)
+    """The domain events of one chunk, in order, into the outbox of the import's transaction (bulk insert,
+    one broker message per batch of events)."""
+    events.emit_many(pending)
 
 
 class _Ids:

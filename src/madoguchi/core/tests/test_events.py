@@ -51,3 +51,31 @@ def test_event_of_a_rolled_back_transaction_is_never_written(django_capture_on_c
         raise ValueError("rollback")
     assert not OutboxEvent.objects.filter(topic="test.happened", payload__n=3).exists()
     assert RECEIVED == []
+
+
+def test_emit_many_writes_in_order_and_delivers_each_event_once(django_capture_on_commit_callbacks):
+    items = [("test.happened", {"n": i}) for i in range(7)]
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assert events.emit_many(items, batch_size=3) == 7
+        assert RECEIVED == []
+    assert len(callbacks) == 3  # one scheduling message per batch of three, not one per event
+    assert [{"n": i} for i in range(7)] == RECEIVED
+    rows = list(OutboxEvent.objects.filter(topic="test.happened").order_by("id"))
+    assert [row.payload["n"] for row in rows] == list(range(7))
+    assert all(row.dispatched_at is not None for row in rows)
+    assert events.dispatch_pending() == 0
+
+
+def test_emit_many_failure_of_one_event_leaves_only_that_one_pending(django_capture_on_commit_callbacks):
+    items = [("test.happened", {"n": 1}), ("test.happened", {"fail": True}), ("test.happened", {"n": 3})]
+    with django_capture_on_commit_callbacks(execute=True):
+        events.emit_many(items)
+    assert RECEIVED == [{"n": 1}, {"n": 3}]
+    pending = OutboxEvent.objects.filter(topic="test.happened", dispatched_at__isnull=True)
+    assert [row.payload for row in pending] == [{"fail": True}]
+
+
+def test_emit_many_of_nothing_writes_nothing(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assert events.emit_many([]) == 0
+    assert callbacks == []
