@@ -28,6 +28,7 @@ from madoguchi.cases.models import (
 )
 from madoguchi.core import events
 from madoguchi.core.clock import add_business_days
+from madoguchi.mynumber import intake as my_number_intake
 from madoguchi.procedures import schema
 from madoguchi.procedures.models import Procedure
 from madoguchi.procedures.selectors import spec_of
@@ -132,6 +133,12 @@ def _without_file_claims(spec, raw: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in raw.items() if key not in file_ids}
 
 
+def _without_submit_only(spec, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Drop values of fields asked only on submission: a draft never keeps a 個人番号."""
+    submit_only = {f.id for f in spec.submit_only_fields}
+    return {key: value for key, value in raw.items() if key not in submit_only}
+
+
 def start_draft(*, applicant, procedure: Procedure) -> Case:
     """Open a draft application for the procedure's current version."""
     version = procedure.current_version
@@ -150,13 +157,15 @@ def save_draft_step(
 ) -> schema.Result:
     """Validate one step; store what the applicant typed either way, so nothing they wrote is lost.
 
+    Fields asked only on submission (a 個人番号) are neither validated nor stored here: a draft never holds them.
+
     `household` lists the applicant's household members from the register ({"id", "name"}) when the account
     is linked; household_member fields then choose from it (and keep the members' register ids).
     """
     spec = spec_of(case.procedure_version)
-    raw = _without_file_claims(spec, raw)
+    raw = _without_submit_only(spec, _without_file_claims(spec, raw))
     result = schema.validate(
-        spec,
+        spec.draft_form(),
         {**case.draft_data, **raw},
         step_id=step_id,
         files=attachment_files(case),
@@ -219,7 +228,11 @@ def submit_case(
     raw: Mapping[str, Any] | None = None,
     household: Sequence[Mapping[str, Any]] | None = None,
 ) -> Case:
-    """Validate the whole form and submit a draft: case + first history row + `case.submitted`, atomically."""
+    """Validate the whole form and submit a draft: case + first history row + `case.submitted`, atomically.
+
+    A 個人番号 in `raw` goes to the vault in the same transaction; `Case.data` keeps only a marker
+    (`mynumber.intake`).
+    """
     spec = spec_of(case.procedure_version)
     data = _without_file_claims(spec, {**case.draft_data, **(raw or {})})
     result = schema.validate(
@@ -232,7 +245,9 @@ def submit_case(
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
         workflow.check("submit", locked.status, workflow.actor_kind(actor))
-        locked.data = result.cleaned
+        locked.data = my_number_intake.move_my_numbers_to_vault(
+            spec=spec, cleaned=result.cleaned, reference=locked.reference, actor=actor, case=locked
+        )
         locked.draft_data = {}
         locked.applicant_name = _applicant_name(result.cleaned, actor)
         locked.status = transition.target
@@ -290,7 +305,13 @@ def create_and_submit_case(
                     department_id=procedure.department_id,
                     applicant=applicant,
                     applicant_name=_applicant_name(result.cleaned, applicant),
-                    data=result.cleaned,
+                    data=my_number_intake.move_my_numbers_to_vault(
+                        spec=spec,
+                        cleaned=result.cleaned,
+                        reference=reference,
+                        actor=applicant,
+                        applicant=applicant,
+                    ),
                     status=Status.SUBMITTED,
                     submitted_at=now,
                     status_changed_at=now,

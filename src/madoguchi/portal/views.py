@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from madoguchi.accounts import selectors as account_selectors
@@ -230,8 +231,13 @@ def apply(request, slug: str):
     return _redirect_to_current_step(case)
 
 
+def _draft_form_of(case):
+    """The steps of the online form. Fields asked only on submission (a 個人番号) are on the review page."""
+    return procedure_selectors.spec_of(case.procedure_version).draft_form()
+
+
 def _redirect_to_current_step(case):
-    spec = procedure_selectors.spec_of(case.procedure_version)
+    spec = _draft_form_of(case)
     step_ids = [step.id for step in spec.steps]
     step_id = case.current_step if case.current_step in step_ids else step_ids[0]
     return redirect("portal:apply_step", reference=case.reference, step_id=step_id)
@@ -432,7 +438,7 @@ def apply_step(request, reference: str, step_id: str):
     case, elsewhere = _draft_of(request, reference)
     if elsewhere:
         return elsewhere
-    spec = procedure_selectors.spec_of(case.procedure_version)
+    spec = _draft_form_of(case)
     index = _step_position(spec, step_id)
     step = spec.steps[index]
     registry = _registry_prefill(request, spec)
@@ -516,60 +522,77 @@ def _first_step_with_errors(spec, errors) -> str:
     return spec.steps[0].id
 
 
+@sensitive_post_parameters()  # a 個人番号 is posted here: no posted value goes into an error report
 @resident_required
 @require_http_methods(["GET", "POST"])
 def review(request, reference: str):
+    """Check the draft, ask the fields asked only on submission (a 個人番号, never kept in the draft), submit."""
     lang = _lang(request)
     case, elsewhere = _draft_of(request, reference)
     if elsewhere:
         return elsewhere
     spec = procedure_selectors.spec_of(case.procedure_version)
+    form = spec.draft_form()
     registry = _registry_prefill(request, spec)
     data = {**case.draft_data, **registry.values}
     result = schema.validate(
-        spec,
+        form,
         data,
         files=case_services.attachment_files(case),
         household=registry.household,
         today=timezone.localdate(),
     )
+    asked_errors: dict[str, list[schema.Message]] = {}
 
     if request.method == "POST":
         if result.errors:
             messages.error(request, _("入力内容に問題があります。表示されている項目を直してください。"))
-            step_id = _first_step_with_errors(spec, result.errors)
+            step_id = _first_step_with_errors(form, result.errors)
             return HttpResponseRedirect(
                 reverse("portal:apply_step", args=[case.reference, step_id]) + "?check=1"
             )
+        asked = schema.raw_from_post(spec.submit_only_fields, request.POST.getlist)
         try:
             # The register's values are read again here: whatever the draft holds, they are what is filed.
             case_services.submit_case(
-                case=case, actor=request.user, raw=registry.values, household=registry.household
+                case=case, actor=request.user, raw={**asked, **registry.values}, household=registry.household
             )
         except case_services.CaseValidationError as exc:
-            messages.error(request, _("入力内容に問題があります。表示されている項目を直してください。"))
-            step_id = _first_step_with_errors(spec, exc.errors)
-            return HttpResponseRedirect(
-                reverse("portal:apply_step", args=[case.reference, step_id]) + "?check=1"
-            )
+            if not set(exc.errors) <= {f.id for f in spec.submit_only_fields}:
+                messages.error(request, _("入力内容に問題があります。表示されている項目を直してください。"))
+                step_id = _first_step_with_errors(form, exc.errors)
+                return HttpResponseRedirect(
+                    reverse("portal:apply_step", args=[case.reference, step_id]) + "?check=1"
+                )
+            asked_errors = exc.errors  # shown on this page, next to the fields asked here
         except workflow.TransitionNotAllowed as exc:
             messages.error(request, exc.message(lang))
             return redirect("portal:case", reference=case.reference)
-        return redirect("portal:receipt", reference=case.reference)
-
-    if result.errors:
+        else:
+            return redirect("portal:receipt", reference=case.reference)
+    elif result.errors:
         messages.error(request, _("まだ入力されていない項目や、直す必要のある項目があります。"))
-        step_id = _first_step_with_errors(spec, result.errors)
+        step_id = _first_step_with_errors(form, result.errors)
         return HttpResponseRedirect(reverse("portal:apply_step", args=[case.reference, step_id]) + "?check=1")
+    asked_fields = [
+        schema.field_context(f, None, asked_errors.get(f.id), lang, spec=spec)
+        for f in spec.submit_only_fields
+    ]
     return render(
         request,
         "portal/review.html",
         {
             "case": case,
             "spec": spec,
-            "sections": _review_sections(spec, result.cleaned, case, lang),
+            "sections": _review_sections(form, result.cleaned, case, lang),
+            "asked_fields": asked_fields,
+            "error_items": [
+                {"target": context["input_id"], "label": context["label"], "message": message}
+                for context in asked_fields
+                for message in context["errors"]
+            ],
             "procedure_name": case.procedure.name_for(lang),
-            "last_step_url": reverse("portal:apply_step", args=[case.reference, spec.steps[-1].id]),
+            "last_step_url": reverse("portal:apply_step", args=[case.reference, form.steps[-1].id]),
         },
     )
 

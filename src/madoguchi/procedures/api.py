@@ -38,7 +38,8 @@ class ProcedureSummary(Schema):
 class ProcedureDetail(ProcedureSummary):
     spec: dict[str, Any] = Field(
         description="The published definition of the current version, as stored: name, description, "
-        "eligibility, fee, identity_level, sla_business_days and the form schema in form.steps[].fields[]."
+        "eligibility, fee, identity_level, sla_business_days and the form schema in form.steps[].fields[]. "
+        "Fields of type my_number (個人番号) are left out while My Number handling is switched off."
     )
 
 
@@ -101,4 +102,4 @@ def get_procedure(request: HttpRequest, slug: str):
             "指定された手続きが見つかりません。手続きの一覧（/api/v1/procedures）で slug を確認してください。",
             "No such procedure. Check its slug in the list at /api/v1/procedures.",
         )
-    return {**_summary(procedure), "spec": procedure.current_version.spec}
+    return {**_summary(procedure), "spec": selectors.published_spec(procedure.current_version)}

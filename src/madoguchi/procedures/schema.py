@@ -8,6 +8,10 @@ Pure Python, no Django. The portal, the counter and the office all go through th
 - `prefill_values` maps registry data (住民記録) onto the fields that ask for it,
 - `field_context` / `step_context` build the view-model of `procedures/field.html`,
 - `display_rows` lays the values out for review pages, the office case detail and PDFs.
+
+A `my_number` (個人番号) value is validated here and never shown: `field_context` never puts a value into its
+input, and `format_value` shows only MY_NUMBER_MASK. Where it goes after validation is the callers' business
+(`cases.services` hands it to the My Number vault).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from madoguchi.jp import banks, kana, phone, postal, wareki
+from madoguchi.jp.checkdigit import is_valid_my_number
 from madoguchi.jp.errors import JpValueError
 
 from .spec import Condition, Field, ProcedureSpec, Step
@@ -790,6 +795,42 @@ def _digits(text: str) -> str:
     return unicodedata.normalize("NFKC", text).replace("-", "").replace(" ", "")
 
 
+MY_NUMBER_MASK = "●●●● ●●●● ●●●●"  # the only way a 個人番号 is displayed (as mynumber.selectors.MASK)
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+# Separators people type between the groups of a 個人番号 (hyphens, dashes, the IME's ー, spaces). Not NFKC:
+# it would also read ① or ² as digits.
+_MY_NUMBER_SEPARATORS = frozenset("-‐‑‒–—―−－ー─━ｰ \u3000\t")
+
+
+def _clean_my_number(f: Field, raw: Any, context: _Context) -> str:
+    """12 ASCII digits with a valid check digit. No message repeats what was typed."""
+    text = _as_text(raw).translate(_FULL_WIDTH_DIGITS)
+    digits = "".join(ch for ch in text if ch not in _MY_NUMBER_SEPARATORS)
+    if not (digits.isascii() and digits.isdigit()):
+        raise _invalid(
+            "my_number_not_digits",
+            "個人番号は12桁の数字で入力してください。数字のほかに使えるのはハイフンと空白だけです。",
+            "Please enter your My Number as 12 digits. Only hyphens and spaces may be used between them.",
+        )
+    if len(digits) != 12:
+        raise _invalid(
+            "my_number_length",
+            f"個人番号は12桁です（入力された数字は{len(digits)}桁です）。マイナンバーカードの裏面などで番号を確認して、"
+            "入力し直してください。",
+            f"A My Number has 12 digits (you entered {len(digits)}). Please check the number, for example on the "
+            "back of your My Number Card, and enter it again.",
+        )
+    if not is_valid_my_number(digits):
+        raise _invalid(
+            "my_number_check_digit",
+            "個人番号の最後の1桁（検査用数字）が合いません。入力の誤りがないか、マイナンバーカードの裏面などで番号を"
+            "確認して、入力し直してください。",
+            "The last digit (the check digit) of this My Number does not match. Please check the number, for "
+            "example on the back of your My Number Card, and enter it again.",
+        )
+    return digits
+
+
 def _clean_file(f: Field, raw: Any, context: _Context) -> Any:
     items = _as_list(raw)
     limit = f.max_files if f.multiple else 1
@@ -856,6 +897,7 @@ _CLEANERS: Mapping[str, Callable[[Field, Any, _Context], Any]] = {
     "household_member": _clean_household_member,
     "bank_account": _clean_bank_account,
     "file": _clean_file,
+    "my_number": _clean_my_number,
 }
 
 
@@ -924,6 +966,8 @@ def display_rows(spec: ProcedureSpec, cleaned: Mapping[str, Any], lang: str) -> 
 def format_value(f: Field, value: Any, lang: str) -> str:
     """One cleaned value as text: 和暦 dates, option labels, ¥ amounts, summarised bank accounts."""
     en = _is_english(lang)
+    if f.type == "my_number":  # whatever is stored (the vault's marker, or digits before submission)
+        return MY_NUMBER_MASK if value else ("(not entered)" if en else "（未入力）")
     if f.type == "checkbox" and not f.multiple:
         if value is True:
             return "Yes" if en else "はい"
@@ -994,6 +1038,7 @@ _INPUT_ATTRIBUTES: Mapping[str, tuple[str, str, str]] = {
     "email": ("email", "email", "email"),
     "number": ("text", "numeric", "off"),
     "money": ("text", "numeric", "off"),
+    "my_number": ("text", "numeric", "off"),
 }
 _PREFILL_AUTOCOMPLETE = {"person.name": "name", "person.birth_date": "bday"}
 _TEMPLATES = {
@@ -1010,6 +1055,10 @@ _EXAMPLES: Mapping[str, tuple[str, str]] = {
     "phone": ("例：0312345678 または 03-1234-5678", "e.g. 03-1234-5678"),
     "email": ("例：midori@example.jp", "e.g. midori@example.jp"),
     "money": ("円単位で入力（例：12000）", "In yen, e.g. 12000"),
+    "my_number": (
+        "12桁の数字（ハイフンや空白はあってもなくても構いません）",
+        "12 digits (with or without hyphens and spaces)",
+    ),
 }
 
 
@@ -1036,6 +1085,8 @@ def field_context(
     en = _is_english(lang)
     errors = list(errors or [])
     input_id = f"{prefix}{f.id}"
+    if f.type == "my_number":  # never pre-filled, never echoed back into the page (not even after an error)
+        value, readonly = None, False
     readonly = readonly and not _is_empty(f, value)  # nothing in the register: let the resident type it
     if value is None and f.default is not None:
         value = list(f.default) if isinstance(f.default, tuple) else f.default
@@ -1090,6 +1141,9 @@ def field_context(
     ctx["maxlength"] = f.max_length or DEFAULT_MAX_LENGTH.get(f.type, "")
     if f.type in ("postal_code",):
         ctx["maxlength"] = 8
+    if f.type == "my_number":
+        ctx["autocomplete"] = "off"
+        ctx["maxlength"] = 20  # 12 digits and the separators people type between the groups
     ctx["unit"] = f.unit.get(lang) if f.unit else ("円" if f.type == "money" and not en else "")
     ctx["value"] = _text_value(f, value)
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import unicodedata
 from threading import Lock
+from typing import Any
 
 import jaconv
+from django.conf import settings
 
 from .models import Procedure, ProcedureVersion
 from .spec import ProcedureSpec
@@ -64,17 +66,42 @@ def get_procedure(slug: str) -> Procedure | None:
     )
 
 
-_spec_cache: dict[tuple[int, str], ProcedureSpec] = {}
+MY_NUMBER_TYPE = "my_number"  # the field type asked only while MADOGUCHI_MY_NUMBER_ENABLED is on
+_spec_cache: dict[tuple[int, str, bool], ProcedureSpec] = {}
 _spec_cache_lock = Lock()
 
 
+def my_number_enabled() -> bool:
+    """MADOGUCHI_MY_NUMBER_ENABLED: whether forms ask for a 個人番号 at all (off by default)."""
+    return bool(getattr(settings, "MY_NUMBER_ENABLED", False))
+
+
 def spec_of(version: ProcedureVersion) -> ProcedureSpec:
-    """The parsed spec of a version, cached per version id (versions never change)."""
-    key = (version.pk, version.sha256)
+    """The parsed spec of a version as this installation asks it, cached per version id (versions never change).
+
+    While MADOGUCHI_MY_NUMBER_ENABLED is off, its `my_number` fields are left out: every form, validation,
+    display and API schema built from this spec then neither asks for a 個人番号 nor accepts one.
+    """
+    enabled = my_number_enabled()
+    key = (version.pk, version.sha256, enabled)
     cached = _spec_cache.get(key)
     if cached is not None:
         return cached
     spec = ProcedureSpec.from_json(version.spec)
+    if not enabled:
+        spec = spec.without_field_types((MY_NUMBER_TYPE,))
     with _spec_cache_lock:
         _spec_cache[key] = spec
     return spec
+
+
+def published_spec(version: ProcedureVersion) -> dict[str, Any]:
+    """The stored definition of a version for API clients, as `spec_of` asks it (no my_number field while
+    My Number handling is switched off)."""
+    stored = version.spec
+    asks_my_number = any(
+        field.get("type") == MY_NUMBER_TYPE
+        for step in stored.get("form", {}).get("steps", [])
+        for field in step.get("fields", [])
+    )
+    return spec_of(version).to_json() if asks_my_number and not my_number_enabled() else stored

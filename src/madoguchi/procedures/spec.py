@@ -14,7 +14,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +52,11 @@ FIELD_TYPES = (
     "household_member",
     "bank_account",
     "file",
+    "my_number",
 )
+# Fields asked only on the page that submits the form and never kept in a draft: a 個人番号 goes from that one
+# request to the My Number vault (DESIGN.md §6). Their procedure needs identity_level: verified.
+SUBMIT_ONLY_TYPES = ("my_number",)
 # Registry pre-fill keys and the field types each may fill.
 PREFILL_KEYS: Mapping[str, tuple[str, ...]] = {
     "person.name": ("text",),
@@ -122,6 +126,7 @@ _FIELD_TYPE_KEYS: Mapping[str, tuple[str, ...]] = {
     "household_member": ("multiple", "prefill"),
     "bank_account": (),
     "file": ("accept", "max_bytes", "multiple", "max_files"),
+    "my_number": (),  # no prefill, no default, no length: 12 digits typed by the resident, never shown again
 }
 _CONDITION_OPERATORS = ("equals", "in", "filled")
 
@@ -297,6 +302,27 @@ class ProcedureSpec:
             if any(f.id == field_id for f in step.fields):
                 return step
         raise KeyError(field_id)
+
+    @property
+    def submit_only_fields(self) -> tuple[Field, ...]:
+        """The fields asked on the page that submits the form, never in a draft (SUBMIT_ONLY_TYPES)."""
+        return tuple(f for f in self.fields if f.type in SUBMIT_ONLY_TYPES)
+
+    def draft_form(self) -> ProcedureSpec:
+        """The steps a draft goes through: the form without its submit-only fields (a 個人番号)."""
+        return self.without_field_types(SUBMIT_ONLY_TYPES)
+
+    def without_field_types(self, field_types: Sequence[str]) -> ProcedureSpec:
+        """This spec without the fields of `field_types`; a step left with no field is left out. `self` when
+        there is nothing to leave out."""
+        if not any(f.type in field_types for f in self.fields):
+            return self
+        steps = []
+        for step in self.steps:
+            kept = tuple(f for f in step.fields if f.type not in field_types)
+            if kept:
+                steps.append(replace(step, fields=kept))
+        return replace(self, steps=tuple(steps))
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -531,6 +557,8 @@ class _Builder:
         # References between fields, checked once the whole form is read.
         self.conditions: list[tuple[str, int, str, Condition]] = []
         self.autofills: list[tuple[str, int, str]] = []
+        # Fields of a type that only a procedure with identity_level: verified may ask: (where, line).
+        self.my_number_fields: list[tuple[str, int]] = []
 
     def problem(self, line: int, reason: str) -> None:
         self.problems.append(Problem(self.path, line, reason))
@@ -669,6 +697,7 @@ class _Builder:
             else None
         )
         steps = self.form(data["form"], line("form")) if "form" in data else None
+        self.check_my_number_fields(identity_level, line("identity_level"))
 
         parts = (
             proc_id,
@@ -702,6 +731,26 @@ class _Builder:
             steps=steps,
             source_lines=dict(getattr(data, "key_lines", {})),
         )
+
+    def check_my_number_fields(self, identity_level: str | None, identity_line: int) -> None:
+        """A 個人番号 is stored for the resident whose identity was checked: only under identity_level: verified,
+        and one number per form (the vault holds one number per person)."""
+        if not self.strict:
+            return
+        if identity_level is not None and identity_level != "verified":
+            for where, line in self.my_number_fields:
+                self.problem(
+                    line,
+                    f"{where}: a my_number field (個人番号) needs identity_level: verified, so that the number "
+                    f"is stored for a resident whose identity was checked; line {identity_line} says "
+                    f"'{identity_level}'",
+                )
+        for where, line in self.my_number_fields[1:]:
+            self.problem(
+                line,
+                f"{where}: a form asks for at most one my_number field (first on line "
+                f"{self.my_number_fields[0][1]}); it is the number of the applicant, stored once per person",
+            )
 
     def procedure_id(self, data: Mapping) -> str | None:
         if "id" not in data:
@@ -918,6 +967,14 @@ class _Builder:
             kwargs["autocomplete"] = self.choice(
                 data["autocomplete"], kline("autocomplete"), f"{where} autocomplete", AUTOCOMPLETE_TOKENS
             )
+            if field_type == "my_number" and kwargs["autocomplete"] not in (None, "off") and self.strict:
+                self.problem(
+                    kline("autocomplete"),
+                    f"{where}: a my_number field is never filled in by the browser; use autocomplete: off "
+                    "or leave it out",
+                )
+        if field_type == "my_number":
+            self.my_number_fields.append((where, kline("type")))
         if "max_length" in data:
             kwargs["max_length"] = self.integer(
                 data["max_length"], kline("max_length"), f"{where} max_length", minimum=1

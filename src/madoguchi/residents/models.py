@@ -78,6 +78,10 @@ class Person(models.Model):  # 住民 (and 消除者, 住登外者: everyone the
             models.Index(fields=["name_kana", "birth_date"]),
             models.Index(fields=["household", "is_active"], name="residents_person_hh_active"),
         ]
+        # Checked by residents.access (PROTECTED_ADDRESS_PERMISSION) before a 支援措置 address is shown.
+        permissions = [
+            ("view_protected_address", "支援措置対象者の住所を表示できる（理由の記入が必要・監査対象）")
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.atena_number})"

@@ -86,3 +86,26 @@ def test_bad_filters_are_a_422_naming_the_parameter(client, params, field):
     body = assert_error(client.get("/api/v1/procedures", params), 422, "validation_error")
 
     assert field in body["fields"]
+
+
+def _field_types(spec: dict) -> set[str]:
+    return {field["type"] for step in spec["form"]["steps"] for field in step["fields"]}
+
+
+def test_the_form_schema_asks_for_a_my_number_only_while_it_is_switched_on(client, settings):
+    stored = Procedure.objects.get(slug="jido-teate").current_version.spec
+    assert "my_number" in _field_types(stored)
+
+    settings.MY_NUMBER_ENABLED = False
+    off = client.get("/api/v1/procedures/jido-teate").json()["spec"]
+    settings.MY_NUMBER_ENABLED = True
+    on = client.get("/api/v1/procedures/jido-teate").json()["spec"]
+
+    assert "my_number" not in _field_types(off)
+    assert [f["id"] for f in off["form"]["steps"][0]["fields"]] == [
+        f["id"] for f in stored["form"]["steps"][0]["fields"] if f["type"] != "my_number"
+    ]
+    assert {key: value for key, value in off.items() if key != "form"} == {
+        key: value for key, value in stored.items() if key != "form"
+    }
+    assert on == stored

@@ -17,7 +17,6 @@ import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 
 from madoguchi.accounts.models import Role
@@ -26,7 +25,6 @@ from madoguchi.core import audit
 from madoguchi.core.models import AuditEvent
 from madoguchi.jp.checkdigit import my_number_check_digit
 from madoguchi.office.tests.factories import CaseFactory, ResidentFactory, StaffFactory
-from madoguchi.residents.models import Person
 from madoguchi.residents.tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
@@ -43,14 +41,7 @@ vault_installed = pytest.mark.skipif(
 
 
 def _grant(user, codename: str, app_label: str):
-    if app_label == "residents":
-        permission, _ = Permission.objects.get_or_create(
-            codename=codename,
-            content_type=ContentType.objects.get_for_model(Person),
-            defaults={"name": "支援措置対象者の住所を表示できる"},
-        )
-    else:
-        permission = Permission.objects.get(codename=codename, content_type__app_label=app_label)
+    permission = Permission.objects.get(codename=codename, content_type__app_label=app_label)
     user.user_permissions.add(permission)
     return get_user_model().objects.get(pk=user.pk)
 

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from madoguchi.jp.checkdigit import my_number_check_digit
 from madoguchi.procedures import schema
 from madoguchi.procedures.schema import (
     Message,
@@ -33,7 +34,7 @@ eligibility: {ja: どなたでも, en: Anyone}
 bring: {ja: [], en: []}
 fee: {ja: 無料, en: Free}
 online: true
-identity_level: email
+identity_level: verified
 sla_business_days: 1
 form:
   steps:
@@ -41,6 +42,7 @@ form:
       title: {ja: 本人, en: Person}
       fields:
         - {id: name, type: text, label: {ja: 氏名, en: Name}, required: true, max_length: 10, prefill: person.name}
+        - {id: my_number, type: my_number, label: {ja: 個人番号, en: My Number}}
         - id: code
           type: text
           label: {ja: 番号, en: Number}
@@ -394,6 +396,123 @@ def test_bank_account_required_if_another_field_is_in_a_list(spec):
     assert (
         result.errors["account"][0].ja == "「受け取り」で「郵送」を選んだ場合は必須です。入力してください。"
     )
+
+
+# --- 個人番号 (My Number) ------------------------------------------------------------------------------------------
+
+MY_NUMBER = "123456789018"  # 11 digits and their check digit (jp.checkdigit)
+WRONG_CHECK_DIGIT = "123456789017"
+JIDO_TEATE = load_procedure_file(REPO_PROCEDURES / "jido-teate.yaml")  # asks for the claimant's 個人番号
+
+
+def test_my_number_accepts_ascii_full_width_hyphens_and_spaces(spec):
+    for typed in (
+        MY_NUMBER,
+        "1234-5678-9018",
+        "1234 5678 9018",
+        "１２３４－５６７８－９０１８",
+        "１２３４\u3000５６７８\u3000９０１８",
+    ):
+        assert check(spec, "my_number", typed) == (MY_NUMBER, []), typed
+
+
+@pytest.mark.parametrize(("typed", "count"), [("12345678901", 11), ("1234567890123", 13), ("１２３", 3)])
+def test_my_number_of_the_wrong_length_says_how_many_digits(spec, typed, count):
+    cleaned, messages = check(spec, "my_number", typed)
+    assert cleaned is None
+    assert_bilingual(messages, code="my_number_length")
+    assert f"入力された数字は{count}桁" in messages[0].ja and f"you entered {count}" in messages[0].en
+    assert all(typed not in text for m in messages for text in (m.ja, m.en))
+
+
+def test_my_number_with_letters_is_refused(spec):
+    cleaned, messages = check(spec, "my_number", "1234-5678-901X")
+    assert cleaned is None
+    assert_bilingual(messages, code="my_number_not_digits")
+    assert check(spec, "my_number", "①23456789018")[1][0].code == "my_number_not_digits"  # not read as 1
+
+
+def test_my_number_with_a_wrong_check_digit_never_repeats_the_number(spec):
+    cleaned, messages = check(spec, "my_number", "1234-5678-9017")
+    assert cleaned is None
+    assert_bilingual(messages, code="my_number_check_digit")
+    assert "検査用数字" in messages[0].ja and "check digit" in messages[0].en
+    result = validate(spec, {"my_number": WRONG_CHECK_DIGIT}, step_id="person", today=TODAY)
+    shown = json.dumps([m.to_json() for m in result.errors["my_number"]], ensure_ascii=False)
+    assert "1234" not in shown and "9017" not in shown
+    assert result.cleaned["my_number"] is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(first11=st.text(alphabet="0123456789", min_size=11, max_size=11), wrong=st.integers(1, 9))
+def test_my_number_check_digit_decides(first11, wrong):
+    digit = my_number_check_digit(first11)
+    spec = JIDO_TEATE
+    valid = validate(spec, {"claimant_my_number": f"{first11}{digit}"}, step_id="claimant", today=TODAY)
+    assert valid.cleaned["claimant_my_number"] == f"{first11}{digit}"
+    assert "claimant_my_number" not in valid.errors
+    invalid = validate(
+        spec, {"claimant_my_number": f"{first11}{(digit + wrong) % 10}"}, step_id="claimant", today=TODAY
+    )
+    assert [m.code for m in invalid.errors["claimant_my_number"]] == ["my_number_check_digit"]
+
+
+def test_my_number_is_displayed_only_masked(spec):
+    for stored in (MY_NUMBER, "stored_in_vault"):
+        for lang in ("ja", "en"):
+            rows = {
+                label: text
+                for section in display_rows(spec, {"my_number": stored}, lang)
+                for label, text in section.rows
+            }
+            assert (
+                rows["個人番号" if lang == "ja" else "My Number"] == "●●●● ●●●● ●●●●" == schema.MY_NUMBER_MASK
+            )
+    rows = {label: text for section in display_rows(spec, {}, "ja") for label, text in section.rows}
+    assert rows["個人番号"] == "（未入力）"
+
+
+def test_my_number_input_is_never_filled_in(spec):
+    field = spec.field("my_number")
+    errors = validate(spec, {"my_number": WRONG_CHECK_DIGIT}, step_id="person", today=TODAY).errors[
+        "my_number"
+    ]
+    for value, messages in ((None, None), (MY_NUMBER, None), (WRONG_CHECK_DIGIT, errors)):
+        context = schema.field_context(field, value, messages, "ja", spec=spec, readonly=True)
+        assert context["value"] == "" and not context["readonly"]
+        assert (context["inputmode"], context["autocomplete"], context["input_type"]) == (
+            "numeric",
+            "off",
+            "text",
+        )
+        assert MY_NUMBER not in json.dumps(context, ensure_ascii=False)
+        assert WRONG_CHECK_DIGIT not in json.dumps(context, ensure_ascii=False)
+
+
+def test_draft_form_leaves_out_the_fields_asked_on_submission(spec, write_procedure):
+    assert [f.id for f in spec.submit_only_fields] == ["my_number"]
+    draft = spec.draft_form()
+    assert "my_number" not in {f.id for f in draft.fields}
+    assert {f.id for f in draft.fields} == {f.id for f in spec.fields} - {"my_number"}
+    assert draft.draft_form() is draft and spec.without_field_types(("no_such_type",)) is spec
+    only = load_procedure_file(
+        write_procedure(
+            ALL_TYPES.replace(
+                "        - {id: my_number, type: my_number, label: {ja: 個人番号, en: My Number}}\n", ""
+            ).replace(
+                "    - id: details\n",
+                "    - id: number\n      title: {ja: 番号, en: Number}\n      fields:\n"
+                "        - {id: my_number, type: my_number, label: {ja: 個人番号, en: My Number}}\n"
+                "    - id: details\n",
+            ),
+            slug="all-types",
+        )
+    )
+    assert [step.id for step in only.steps] == ["person", "number", "details"]
+    assert [step.id for step in only.draft_form().steps] == [
+        "person",
+        "details",
+    ]  # the empty step is left out
 
 
 # --- files --------------------------------------------------------------------------------------------------------

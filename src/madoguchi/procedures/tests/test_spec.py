@@ -15,7 +15,7 @@ from madoguchi.procedures.spec import (
     load_procedure_file,
 )
 
-from .conftest import REPO_PROCEDURES, procedure_yaml
+from .conftest import DEFAULT_FIELDS, REPO_PROCEDURES, procedure_yaml
 
 SHIPPED = sorted(REPO_PROCEDURES.glob("*.yaml"))
 
@@ -93,6 +93,10 @@ def test_named_procedures_have_their_special_fields():
         return {f.type for f in load_procedure_file(REPO_PROCEDURES / f"{slug}.yaml").fields}
 
     assert "bank_account" in types("jido-teate")
+    jido = load_procedure_file(REPO_PROCEDURES / "jido-teate.yaml")
+    assert jido.identity_level == "verified"
+    assert [f.id for f in jido.submit_only_fields] == ["claimant_my_number"]
+    assert jido.field("claimant_my_number").required
     risai = load_procedure_file(REPO_PROCEDURES / "risai-shomei.yaml")
     photos = risai.field("photos")
     assert photos.type == "file" and photos.multiple and photos.required
@@ -362,3 +366,55 @@ def test_error_text_is_file_colon_line_colon_reason(write_procedure):
     with pytest.raises(ProcedureFileError) as info:
         load_procedure_file(path)
     assert str(info.value) == f"{path}:{line_of(path, 'online:')}: online must be true or false, not text"
+
+
+# --- 個人番号 (my_number) -------------------------------------------------------------------------------------------
+
+MY_NUMBER_FIELD = "- id: my_number\n  type: my_number\n  label: {ja: 個人番号, en: My Number}\n"
+DEFAULT_FIELDS_WITH_MY_NUMBER = DEFAULT_FIELDS + MY_NUMBER_FIELD
+
+
+def test_my_number_needs_identity_level_verified(write_procedure):
+    path = write_procedure(fields=DEFAULT_FIELDS_WITH_MY_NUMBER)
+    [(line, reason)] = problems_of(path)
+    assert line == line_of(path, "type: my_number")
+    assert reason == (
+        "field 'my_number': a my_number field (個人番号) needs identity_level: verified, so that the number is "
+        f"stored for a resident whose identity was checked; line {line_of(path, 'identity_level:')} says 'email'"
+    )
+    with pytest.raises(ProcedureFileError) as info:
+        load_procedure_file(path)
+    assert str(info.value).startswith(f"{path}:{line}: field 'my_number': a my_number field")
+
+    verified = write_procedure(
+        procedure_yaml(DEFAULT_FIELDS_WITH_MY_NUMBER).replace(
+            "identity_level: email", "identity_level: verified"
+        )
+    )
+    assert load_procedure_file(verified).field("my_number").type == "my_number"
+
+
+def test_my_number_is_never_prefilled_nor_given_a_default_or_browser_autocomplete(write_procedure):
+    fields = MY_NUMBER_FIELD + "  prefill: person.name\n  default: '123456789018'\n  autocomplete: name\n"
+    path = write_procedure(
+        procedure_yaml(fields).replace("identity_level: email", "identity_level: verified")
+    )
+    found = problems_of(path)
+    assert [line for line, _ in found] == [
+        line_of(path, "prefill:"),
+        line_of(path, "default:"),
+        line_of(path, "autocomplete:"),
+    ]
+    assert "'prefill' is not used by type my_number" in found[0][1]
+    assert "'default' is not used by type my_number" in found[1][1]
+    assert "use autocomplete: off" in found[2][1]
+
+
+def test_a_form_asks_for_one_my_number_at_most(write_procedure):
+    fields = MY_NUMBER_FIELD + MY_NUMBER_FIELD.replace("id: my_number", "id: spouse_my_number")
+    path = write_procedure(
+        procedure_yaml(fields).replace("identity_level: email", "identity_level: verified")
+    )
+    [(line, reason)] = problems_of(path)
+    assert line == line_of(path, "id: spouse_my_number") + 1
+    assert reason.startswith("field 'spouse_my_number': a form asks for at most one my_number field")

@@ -124,6 +124,20 @@ def test_input_modes_and_autocomplete(spec):
     assert attrs["income"][0]["inputmode"] == "numeric"
 
 
+def test_my_number_input_is_numeric_not_autocompleted_and_never_filled_in(spec):
+    typed = "1234-5678-9017"  # a wrong check digit: the page comes back with an error, without the number
+    errors = validate(spec, {"my_number": typed}, step_id="person", today=TODAY).errors["my_number"]
+    html = render_to_string(
+        "procedures/field.html",
+        {"field": field_context(spec.field("my_number"), typed, errors, "ja", spec=spec)},
+    )
+    control = Page(html).one("input", id="f-my_number")
+    assert (control["inputmode"], control["autocomplete"], control["value"]) == ("numeric", "off", "")
+    assert control["aria-invalid"] == "true"
+    assert "検査用数字" in Page(html).plain
+    assert "5678" not in html and "9017" not in html
+
+
 def test_postal_code_points_at_the_address_it_fills(spec):
     page = render(field_context(spec.field("postal"), "", None, "ja", spec=spec))
     control = page.one("input", id="f-postal")

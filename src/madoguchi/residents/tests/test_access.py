@@ -13,7 +13,6 @@ import datetime as dt
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
@@ -28,7 +27,6 @@ from madoguchi.office.tests.factories import (
     make_procedure,
 )
 from madoguchi.residents import access
-from madoguchi.residents.models import Person
 from madoguchi.residents.tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
@@ -36,13 +34,17 @@ pytestmark = pytest.mark.django_db
 
 def grant_protected_address(user):
     """`user` with residents.view_protected_address, freshly loaded (has_perm caches permissions)."""
-    permission, _ = Permission.objects.get_or_create(
-        codename="view_protected_address",
-        content_type=ContentType.objects.get_for_model(Person),
-        defaults={"name": "支援措置対象者の住所を表示できる"},
-    )
-    user.user_permissions.add(permission)
+    app_label, codename = access.PROTECTED_ADDRESS_PERMISSION.split(".")
+    user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
     return get_user_model().objects.get(pk=user.pk)
+
+
+def test_the_protected_address_permission_is_declared_on_person():
+    """Created by migrate like any model permission, so it can be granted in the admin or to a group."""
+    app_label, codename = access.PROTECTED_ADDRESS_PERMISSION.split(".")
+    permission = Permission.objects.get(content_type__app_label=app_label, codename=codename)
+    assert permission.content_type.model == "person"
+    assert permission.name == "支援措置対象者の住所を表示できる（理由の記入が必要・監査対象）"
 
 
 @pytest.fixture
