@@ -6,6 +6,7 @@ import logging
 
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db import transaction
 from django.utils import timezone
 
 from madoguchi.notify.models import Notice
@@ -27,7 +28,9 @@ def send_notice(
     )
     from madoguchi.notify.tasks import email_notice
 
-    email_notice.delay(notice.pk)
+    # After commit: a worker that picked the task up before the notice row is committed would not find it,
+    # and the email would never be sent.
+    transaction.on_commit(lambda: email_notice.delay(notice.pk))
     return notice
 
 
