@@ -1,11 +1,12 @@
 from django.conf.urls.i18n import i18n_patterns
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.i18n import set_language
 
-from madoguchi.api.api import api
+from madoguchi.api.api import api, not_found
 
 urlpatterns = [
     path("api/", api.urls),
+    re_path(r"^api/", not_found),  # anything under /api/ the routes above cannot match: JSON, not HTML
     path("i18n/setlang/", set_language, name="set_language"),
 ]
 urlpatterns += i18n_patterns(

@@ -4,7 +4,7 @@ Everything is versioned under /api/v1/. Errors have one shape everywhere (api/er
 docs/api.md.
 """
 
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Router
 
 from madoguchi.api.errors import register_exception_handlers
@@ -48,3 +48,9 @@ def unknown_endpoint(request: HttpRequest, rest: str):
 
 
 api.add_router("", fallback_router)
+
+
+def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """The API's JSON 404 for what no route can match, e.g. a path holding a line break (`{path:rest}` does
+    not match one); mounted in madoguchi/urls.py after the API's own URLs."""
+    return api.on_exception(request, Http404("no such endpoint"))

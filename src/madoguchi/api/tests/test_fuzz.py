@@ -125,3 +125,9 @@ def test_office_endpoints_with_any_input(procedures, resident, staff, body, quer
             headers=staff.headers,
         )
     )
+
+
+@pytest.mark.parametrize("path", ["/api/v1/me/cases//\n", "/api/v1/\n", "/api/\r\nx"])
+def test_a_line_break_in_an_api_path_gets_the_json_404(client, path):
+    """Found by the fuzz test above: Django's path converter does not match a line break."""
+    assert_error(client.get(path), 404, "not_found")
