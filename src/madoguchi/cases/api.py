@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -278,11 +279,13 @@ def _timeline_entry(entry: CaseHistory) -> dict[str, Any]:
     }
 
 
-def _resident_case_detail(case: Case) -> dict[str, Any]:
+def _resident_case_detail(case: Case, timeline: Iterable[CaseHistory] | None = None) -> dict[str, Any]:
+    if timeline is None:
+        timeline = selectors.timeline_for_applicant(case)
     return {
         **_resident_case(case),
         "data": case.data if case.status != CaseStatus.DRAFT else case.draft_data,
-        "timeline": [_timeline_entry(e) for e in selectors.timeline_for_applicant(case)],
+        "timeline": [_timeline_entry(e) for e in timeline if e.visible_to_applicant],
     }
 
 
@@ -457,11 +460,11 @@ def create_case(request: HttpRequest, payload: CaseCreate):
     problems = _form_problems(spec, payload.data)
     if problems:
         raise ApiError(422, "validation_error", *VALIDATION_MESSAGE, fields=problems)
-    case = services.create_and_submit_case(
+    submitted = services.submit_new_case(
         applicant=request.auth, procedure=procedure, raw=payload.data, channel=Channel.ONLINE
     )
-    case = selectors.case_of_applicant(user=request.auth, reference=case.reference)
-    return Status(201, _resident_case_detail(case))
+    # Answer from what was just written (the case and its one history row) instead of reading it back.
+    return Status(201, _resident_case_detail(submitted.case, timeline=[submitted.history]))
 
 
 @resident_router.get("", response=ResidentCasePage, summary="My cases, newest first")

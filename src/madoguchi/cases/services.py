@@ -54,6 +54,12 @@ class UploadRejected(Exception):
         return self.message_en if lang == "en" else self.message_ja
 
 
+@dataclass(frozen=True)
+class TransitionResult:
+    case: Case
+    history: CaseHistory
+
+
 def new_reference() -> str:
     raw = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
     return f"{raw[:4]}-{raw[4:]}"
@@ -286,6 +292,21 @@ def create_and_submit_case(
     No draft row is written: four statements (case, history, outbox, status counter) and the commit. The
     counter update comes last, so its row lock is held only for the commit.
     """
+    return submit_new_case(
+        applicant=applicant, procedure=procedure, raw=raw, channel=channel, household=household
+    ).case
+
+
+def submit_new_case(
+    *,
+    applicant,
+    procedure: Procedure,
+    raw: Mapping[str, Any],
+    channel: str = Channel.ONLINE,
+    household: Sequence[Mapping[str, Any]] | None = None,
+) -> TransitionResult:
+    """`create_and_submit_case`, also returning the history row it wrote (callers answering with the new
+    case's timeline need not read it back). `procedure` needs `current_version` loaded."""
     workflow.check("submit", Status.DRAFT, workflow.actor_kind(applicant))
     spec = spec_of(procedure.current_version)
     raw = _without_file_claims(spec, raw)
@@ -317,7 +338,7 @@ def create_and_submit_case(
                     status_changed_at=now,
                     due_date=_due_date(spec, now),
                 )
-                CaseHistory.objects.create(
+                history = CaseHistory.objects.create(
                     case=case,
                     action="submit",
                     from_status=Status.DRAFT,
@@ -326,18 +347,12 @@ def create_and_submit_case(
                 )
                 _submitted_event(case, procedure.slug)
                 _count_status_change(case.department_id, Status.DRAFT, case.status)
-                return case
+                return TransitionResult(case=case, history=history)
         except IntegrityError:
             if Case.objects.filter(reference=reference).exists():
                 continue  # a reference collision (about one in a trillion): draw another
             raise
     raise RuntimeError("could not allocate a unique case reference")
-
-
-@dataclass(frozen=True)
-class TransitionResult:
-    case: Case
-    history: CaseHistory
 
 
 def transition(*, case: Case, action: str, actor, note: str = "", assignee=None) -> TransitionResult:

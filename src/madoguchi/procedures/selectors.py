@@ -58,10 +58,15 @@ def catalog(
 
 
 def get_procedure(slug: str) -> Procedure | None:
-    """The active procedure `slug` with its department and current version, or None."""
+    """The active procedure `slug` with its department and current version, or None.
+
+    The version's stored definition is not loaded: `spec_of` reads it once per version and process and
+    caches the parsed spec, so decoding the JSON on every request would be wasted.
+    """
     return (
         Procedure.objects.filter(slug=slug, is_active=True, current_version__isnull=False)
         .select_related("department", "current_version")
+        .defer("current_version__spec")
         .first()
     )
 
