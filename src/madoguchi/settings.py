@@ -207,6 +207,15 @@ CELERY_TASK_ROUTES = {
     "madoguchi.nursery.*": {"queue": "bulk"},
 }
 CELERY_TASK_DEFAULT_QUEUE = "default"
+OUTBOX_SWEEP_SECONDS = env_int(
+    "MADOGUCHI_OUTBOX_SWEEP_SECONDS",
+    60,
+    help="How often Celery beat delivers outbox events still pending after this many seconds (lost broker "
+    "messages, failed subscribers).",
+)
+CELERY_BEAT_SCHEDULE = {
+    "outbox-sweep": {"task": "madoguchi.core.tasks.sweep_outbox", "schedule": float(OUTBOX_SWEEP_SECONDS)}
+}
 
 REDIS_URL = env(
     "MADOGUCHI_REDIS_URL", "", help="Redis URL for the cache and login rate limits. Empty: local memory."
@@ -256,6 +265,13 @@ AUDIT_HMAC_KEY = env(
     "MADOGUCHI_AUDIT_KEY",
     SECRET_KEY,
     help="Key that chains the audit log (HMAC-SHA256). Defaults to the secret key.",
+)
+AUDIT_CHAINS = env_int(
+    "MADOGUCHI_AUDIT_CHAINS",
+    8,
+    help="Number of parallel audit-log chains (1–256) that concurrent writers spread over on PostgreSQL, so "
+    "that they do not queue behind one lock; about the number of application worker processes × threads. "
+    "SQLite always uses one chain.",
 )
 
 LOGGING = {

@@ -1,31 +1,78 @@
-"""Append-only, hash-chained audit log of every look at personal data (DESIGN.md §6)."""
+"""Append-only, hash-chained audit log of every look at personal data (DESIGN.md §6).
+
+The log is a fixed pool of parallel chains (`MADOGUCHI_AUDIT_CHAINS`, default 8), so that concurrent
+writers do not queue behind one lock. An append locks one chain head, inserts the row chained to that
+head and moves the head on, in one short transaction. On PostgreSQL a writer takes any head that no other
+transaction holds (`FOR UPDATE SKIP LOCKED`), preferring the chain derived from its process and thread, so
+it usually re-uses its own; it waits only when every head is taken. SQLite serialises writes anyway and
+cannot skip locked rows: there the log is one chain. docs/security.md ("The audit log") explains the
+transaction choices; `verify_chain` checks every chain and every head.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
+import logging
+import os
+import threading
+import zlib
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connections, router, transaction
 from django.utils import timezone
 
 from madoguchi.core.models import AuditChainHead, AuditEvent
 
+logger = logging.getLogger(__name__)
+
 GENESIS = "0" * 64
+MAX_CHAINS = 256
+
+# The hashed content of a row besides `seq`, in the order of the INSERT's columns.
+CONTENT_FIELDS = (
+    "created_at",
+    "actor_id",
+    "actor_label",
+    "action",
+    "object_type",
+    "object_id",
+    "person_id",
+    "fields",
+    "purpose",
+    "channel",
+    "client_ip",
+)
 
 
-def _row_digest(prev_hash: str, row: dict) -> str:
-    canonical = json.dumps(row, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
-    key = settings.AUDIT_HMAC_KEY.encode()
+class AuditLogUnavailable(RuntimeError):
+    """No chain head can be locked: the heads were deleted while their rows remain (tampering)."""
+
+
+def _canonical_without_seq(content: dict) -> str:
+    return json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _canonical(without_seq: str, seq: int) -> str:
+    """The row's canonical JSON: "seq" sorts after every other key, so it is appended to the prepared rest."""
+    return f'{without_seq[:-1]},"seq":{seq}}}'
+
+
+def _row_digest(prev_hash: str, canonical: str, key: bytes | None = None) -> str:
+    key = settings.AUDIT_HMAC_KEY.encode() if key is None else key
     return hmac.new(key, (prev_hash + canonical).encode(), hashlib.sha256).hexdigest()
 
 
-def _row_content(event: AuditEvent) -> dict:
+def _content_of(event: AuditEvent) -> dict:
+    """What a row's hash covers besides `seq` and `prev_hash`. Its `chain` is not covered (rows written
+    before chains keep their hashes): a row moved to another chain breaks the links of both chains."""
     return {
-        "seq": event.seq,
         "created_at": event.created_at.isoformat(),
         "actor_id": event.actor_id,
         "actor_label": event.actor_label,
@@ -44,6 +91,104 @@ def client_ip_of(request) -> str | None:
     return request.META.get("REMOTE_ADDR") if request is not None else None
 
 
+# --------------------------------------------------------------------------------------------------------
+# Chains and heads
+
+
+def chain_count(using: str | None = None) -> int:
+    """How many chains appends spread over: `MADOGUCHI_AUDIT_CHAINS`, or 1 where the database cannot skip
+    locked rows (SQLite, whose writes are serialised anyway)."""
+    count = settings.AUDIT_CHAINS
+    if not isinstance(count, int) or not 1 <= count <= MAX_CHAINS:
+        raise ImproperlyConfigured(
+            f"MADOGUCHI_AUDIT_CHAINS は 1 から {MAX_CHAINS} までの整数にしてください（現在: {count!r}）。 / "
+            f"MADOGUCHI_AUDIT_CHAINS must be a whole number from 1 to {MAX_CHAINS} (it is {count!r})."
+        )
+    connection = connections[using or router.db_for_write(AuditEvent)]
+    return count if connection.features.has_select_for_update_skip_locked else 1
+
+
+def _writer_chain(count: int) -> int:
+    """The chain this process and thread prefer, so that a writer usually appends to the same head."""
+    return zlib.crc32(f"{os.getpid()}:{threading.get_ident()}".encode()) % count + 1
+
+
+_heads_ready: set[tuple[str, int]] = set()
+
+
+def _ensure_chain_heads(using: str, count: int) -> None:
+    """Create the missing heads of chains 1..count (race-safe: concurrent creators ignore each other).
+
+    A chain that has rows but no head keeps it that way: its head was deleted, which `verify` reports;
+    writers then use the other chains.
+    """
+    existing = set(AuditChainHead.objects.using(using).filter(id__lte=count).values_list("id", flat=True))
+    missing = set(range(1, count + 1)) - existing
+    if missing:
+        headless = set(
+            AuditEvent.objects.using(using)
+            .filter(chain__in=missing)
+            .values_list("chain", flat=True)
+            .distinct()
+        )
+        AuditChainHead.objects.using(using).bulk_create(
+            [AuditChainHead(id=chain) for chain in sorted(missing - headless)], ignore_conflicts=True
+        )
+        if headless:
+            logger.error(
+                "audit chains %s have rows but no head; run `madoguchi audit verify`", sorted(headless)
+            )
+    _heads_ready.add((using, count))
+
+
+# The statements of an append, built once from the model tables (fixed names, no user input).
+_HEADS, _EVENTS = AuditChainHead._meta.db_table, AuditEvent._meta.db_table
+_INSERT = "INSERT INTO {events} ({columns}) VALUES ({marks})".format(  # noqa: S608 - model table
+    events=_EVENTS,
+    columns=", ".join(("chain", "seq", *CONTENT_FIELDS, "prev_hash", "hash")),
+    marks=", ".join(["%s"] * (len(CONTENT_FIELDS) + 4)),
+)
+# The preferred head first, then the next ones round the pool (so that writers displaced from their own
+# head spread out); PostgreSQL locks the one it returns until the commit.
+_PICK_HEAD = f"SELECT id, seq, hash FROM {_HEADS} WHERE id BETWEEN 1 AND %s ORDER BY id < %s, id LIMIT 1"  # noqa: S608
+_ADVANCE_HEAD = f"UPDATE {_HEADS} SET seq = %s, hash = %s WHERE id = %s"  # noqa: S608 - model table
+_INSERT_AND_ADVANCE = (  # PostgreSQL: one round trip while the head is locked
+    f"WITH new_row AS ({_INSERT} RETURNING id) "  # noqa: S608 - model tables
+    f"UPDATE {_HEADS} SET seq = %s, hash = %s FROM new_row WHERE {_HEADS}.id = %s RETURNING new_row.id"
+)
+
+
+def _lock_head(cursor, *, skip_locked: bool, count: int, preferred: int) -> tuple[int, int, str] | None:
+    """Lock and read one head: (chain, seq, hash), or None when chains 1..count have no head at all."""
+    if not skip_locked:  # SQLite: the transaction already holds the database's write lock
+        cursor.execute(_PICK_HEAD, [count, preferred])
+        return cursor.fetchone()
+    cursor.execute(f"{_PICK_HEAD} FOR UPDATE SKIP LOCKED", [count, preferred])  # pass over heads others hold
+    row = cursor.fetchone()
+    if row is None:  # every head is taken (or none exists): wait for the preferred one
+        cursor.execute(f"{_PICK_HEAD} FOR UPDATE", [count, preferred])
+        row = cursor.fetchone()
+    return row
+
+
+def _insert_and_advance(
+    cursor, *, vendor: str, chain: int, seq: int, prev_hash: str, digest: str, params: list
+) -> int:
+    """Insert the row and move its chain's head on; return the row's id."""
+    values = [chain, seq, *params, prev_hash, digest]
+    if vendor == "postgresql":
+        cursor.execute(_INSERT_AND_ADVANCE, [*values, seq, digest, chain])
+        return cursor.fetchone()[0]
+    cursor.execute(_INSERT, values)
+    event_id = cursor.lastrowid
+    cursor.execute(_ADVANCE_HEAD, [seq, digest, chain])
+    return event_id
+
+
+# --------------------------------------------------------------------------------------------------------
+# Writing
+
+
 def record_access(
     *,
     actor,
@@ -56,59 +201,164 @@ def record_access(
     channel: str = "screen",
     client_ip: str | None = None,
 ) -> AuditEvent:
-    """Append one audit row, chained to the previous one. Call inside the request that reads the data."""
-    with transaction.atomic():
-        head, _ = AuditChainHead.objects.select_for_update().get_or_create(id=1)
-        event = AuditEvent(
-            seq=head.seq + 1,
-            created_at=timezone.now(),
-            actor_id=getattr(actor, "pk", None),
-            actor_label=str(getattr(actor, "email", "") or actor or "system"),
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id),
-            person_id=person_id,
-            fields=sorted(fields),
-            purpose=purpose,
-            channel=channel,
-            client_ip=client_ip,
-            prev_hash=head.hash,
+    """Append one audit row, chained to the head of a free chain. Call inside the request that reads the data.
+
+    Outside a transaction the row is committed before this returns, so data is never shown without its
+    row. Inside a caller's transaction (a change and its audit row) it joins that transaction without a
+    savepoint: the change cannot commit without its row, and the head stays locked until that commit.
+    """
+    using = router.db_for_write(AuditEvent)
+    connection = connections[using]
+    meta = AuditEvent._meta
+    raw = {
+        "created_at": timezone.now().astimezone(dt.UTC),
+        "actor_id": getattr(actor, "pk", None),
+        "actor_label": str(getattr(actor, "email", "") or actor or "system"),
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "person_id": person_id,
+        "fields": sorted(fields),
+        "purpose": purpose,
+        "channel": channel,
+        "client_ip": client_ip or None,
+    }
+    # Everything but the chain position is prepared before the head is locked.
+    values = {name: meta.get_field(name).get_prep_value(value) for name, value in raw.items()}
+    params = [
+        meta.get_field(name).get_db_prep_value(values[name], connection, prepared=True)
+        for name in CONTENT_FIELDS
+    ]
+    without_seq = _canonical_without_seq(
+        {**values, "created_at": values["created_at"].isoformat(), "fields": list(values["fields"])}
+    )
+    key = settings.AUDIT_HMAC_KEY.encode()
+    count = chain_count(using)
+    preferred = _writer_chain(count)
+    skip_locked = connection.features.has_select_for_update_skip_locked
+    if (using, count) not in _heads_ready:
+        _ensure_chain_heads(using, count)
+
+    with transaction.atomic(using=using, savepoint=False), connection.cursor() as cursor:
+        head = _lock_head(cursor, skip_locked=skip_locked, count=count, preferred=preferred)
+        if head is None:  # the heads went away since this process created them (a restored or reset table)
+            _ensure_chain_heads(using, count)
+            head = _lock_head(cursor, skip_locked=skip_locked, count=count, preferred=preferred)
+        if head is None:
+            raise AuditLogUnavailable(
+                "監査ログに書き込めません。チェーンの先頭行（core_auditchainhead）がありません。"
+                "`madoguchi audit verify` で確認し、バックアップから監査ログを復元してください。 / "
+                "Cannot write the audit log: its chain heads (core_auditchainhead) are missing. "
+                "Run `madoguchi audit verify` and restore the audit log from a backup."
+            )
+        chain, head_seq, prev_hash = head
+        seq = head_seq + 1
+        digest = _row_digest(prev_hash, _canonical(without_seq, seq), key)
+        event_id = _insert_and_advance(
+            cursor,
+            vendor=connection.vendor,
+            chain=chain,
+            seq=seq,
+            prev_hash=prev_hash,
+            digest=digest,
+            params=params,
         )
-        event.hash = _row_digest(head.hash, _row_content(event))
-        event.save()
-        head.seq, head.hash = event.seq, event.hash
-        head.save(update_fields=["seq", "hash"])
+    event = AuditEvent(id=event_id, chain=chain, seq=seq, prev_hash=prev_hash, hash=digest, **values)
+    event._state.adding, event._state.db = False, using
     return event
+
+
+# --------------------------------------------------------------------------------------------------------
+# Verifying
 
 
 @dataclass(frozen=True)
 class ChainProblem:
-    seq: int
+    chain: int
+    seq: int | None  # None: a problem of the chain as a whole (its head)
     reason: str
+
+    def __str__(self) -> str:
+        where = f"chain {self.chain}" if self.seq is None else f"chain {self.chain} row #{self.seq}"
+        return f"{where}: {self.reason}"
+
+
+@dataclass
+class _ChainState:
+    prev_hash: str = GENESIS
+    expected_seq: int = 1
+    last_seq: int = 0
+
+
+def _span(first: int, last: int) -> str:
+    return f"row #{first} is" if first == last else f"rows #{first}–#{last} are"
 
 
 def verify_chain(batch_size: int = 5000) -> Iterator[ChainProblem]:
-    """Recompute the chain; yield every row that was edited, deleted, inserted or reordered."""
-    prev_hash = GENESIS
-    expected_seq = 1
-    last_seq = 0
+    """Recompute every chain; yield each edited, deleted, inserted or reordered row, chain by chain.
+
+    One pass over the table in insertion order (a chain's rows are inserted in `seq` order, each after
+    the previous one committed), then each chain's end is compared with its head.
+    """
+    states: dict[int, _ChainState] = {}
+    problems: dict[int, list[ChainProblem]] = defaultdict(list)
+    key = settings.AUDIT_HMAC_KEY.encode()
     for event in AuditEvent.objects.order_by("id").iterator(chunk_size=batch_size):
-        if event.seq != expected_seq:
-            if event.seq > expected_seq:
-                yield ChainProblem(
-                    expected_seq, f"rows #{expected_seq}–#{event.seq - 1} are missing (deleted)"
+        state = states.setdefault(event.chain, _ChainState())
+        found = problems[event.chain]
+        if event.seq > state.expected_seq:
+            found.append(
+                ChainProblem(
+                    event.chain,
+                    state.expected_seq,
+                    f"{_span(state.expected_seq, event.seq - 1)} missing (deleted)",
                 )
-            else:
-                yield ChainProblem(event.seq, f"out of order (it comes after #{expected_seq - 1})")
-        if event.prev_hash != prev_hash:
-            yield ChainProblem(event.seq, "does not follow the previous row (chain broken)")
-        if _row_digest(event.prev_hash, _row_content(event)) != event.hash:
-            yield ChainProblem(event.seq, "edited (its content does not match its hash)")
-        prev_hash = event.hash
-        expected_seq = event.seq + 1
-        last_seq = event.seq
-    head = AuditChainHead.objects.filter(id=1).first()
-    if head is not None and head.seq != last_seq:
-        yield ChainProblem(last_seq + 1, f"rows after #{last_seq} up to #{head.seq} are missing (deleted)")
-    elif head is not None and head.hash != prev_hash:
-        yield ChainProblem(last_seq, "does not match the chain head")
+            )
+        elif event.seq < state.expected_seq:
+            found.append(
+                ChainProblem(
+                    event.chain, event.seq, f"out of order (it comes after #{state.expected_seq - 1})"
+                )
+            )
+        if event.prev_hash != state.prev_hash:
+            found.append(
+                ChainProblem(event.chain, event.seq, "does not follow the previous row (chain broken)")
+            )
+        canonical = _canonical(_canonical_without_seq(_content_of(event)), event.seq)
+        if _row_digest(event.prev_hash, canonical, key) != event.hash:
+            found.append(ChainProblem(event.chain, event.seq, "edited (its content does not match its hash)"))
+        state.prev_hash, state.expected_seq, state.last_seq = event.hash, event.seq + 1, event.seq
+    heads = {head.id: head for head in AuditChainHead.objects.all()}
+    expected = range(1, chain_count() + 1) if heads or states else range(0)
+    for chain in sorted(set(states) | set(heads) | set(expected)):
+        yield from problems.get(chain, [])
+        yield from _head_problems(chain, states.get(chain), heads.get(chain))
+
+
+def _head_problems(
+    chain: int, state: _ChainState | None, head: AuditChainHead | None
+) -> Iterator[ChainProblem]:
+    if head is None:
+        if state is not None:
+            yield ChainProblem(
+                chain, None, f"its head is missing while rows up to #{state.last_seq} exist (deleted)"
+            )
+        else:
+            yield ChainProblem(
+                chain,
+                None,
+                "its head is missing (the whole chain was deleted, or MADOGUCHI_AUDIT_CHAINS was raised "
+                "and no audit row has been written since)",
+            )
+        return
+    last_seq, last_hash = (state.last_seq, state.prev_hash) if state else (0, GENESIS)
+    if head.seq > last_seq:
+        yield ChainProblem(chain, last_seq + 1, f"{_span(last_seq + 1, head.seq)} missing (deleted)")
+    elif head.seq < last_seq:
+        yield ChainProblem(
+            chain,
+            head.seq + 1,
+            f"{_span(head.seq + 1, last_seq)} beyond the chain head (inserted, or the head edited)",
+        )
+    elif head.hash != last_hash:
+        yield ChainProblem(chain, last_seq or None, "does not match the chain head")

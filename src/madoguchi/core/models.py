@@ -27,11 +27,14 @@ class AppendOnlyModel(models.Model):
 class AuditEvent(AppendOnlyModel):
     """One read or change of personal data (who, when, whose, which fields, why, where from).
 
-    Rows are chained: `hash` = HMAC-SHA256(key, prev_hash + canonical row). `madoguchi audit verify`
-    recomputes the chain and names the first edited, deleted or reordered row.
+    Rows form a few parallel chains, so that concurrent writers do not queue behind one lock: row `seq` of
+    chain `chain` has `hash` = HMAC-SHA256(key, prev_hash + canonical row), where `prev_hash` is the hash
+    of row `seq - 1` of the same chain. `madoguchi audit verify` recomputes every chain and names each
+    edited, deleted, inserted or reordered row.
     """
 
-    seq = models.PositiveBigIntegerField(unique=True)
+    chain = models.PositiveSmallIntegerField()
+    seq = models.PositiveBigIntegerField()
     created_at = models.DateTimeField()
     actor_id = models.BigIntegerField(null=True)
     actor_label = models.CharField(max_length=200)
@@ -47,24 +50,30 @@ class AuditEvent(AppendOnlyModel):
     hash = models.CharField(max_length=64)
 
     class Meta:
+        constraints = [models.UniqueConstraint(fields=["chain", "seq"], name="audit_chain_seq_unique")]
         indexes = [
             models.Index(fields=["actor_id", "created_at"]),
             models.Index(fields=["created_at"]),
         ]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.actor_label} {self.action} {self.object_type}:{self.object_id}"
+        return f"{self.chain}-{self.seq} {self.actor_label} {self.action} {self.object_type}:{self.object_id}"
 
 
 class AuditChainHead(models.Model):
-    """Single row holding the last sequence number and hash; locked to serialise audit appends."""
+    """The last sequence number and hash of one chain (`id` is the chain number).
 
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    An append locks one head row from reading it to its commit; with several heads, concurrent writers
+    each take a free one (core.audit). A head also records how long its chain is, so that deleting the
+    newest rows of a chain, or all of them, is detected.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True)
     seq = models.PositiveBigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="0" * 64)
 
     def __str__(self) -> str:
-        return f"audit head #{self.seq}"
+        return f"audit chain {self.id} head #{self.seq}"
 
 
 class OutboxEvent(models.Model):

@@ -142,10 +142,11 @@ def queue_page(querysets: list[QuerySet], *, after: str | None, before: str | No
     )
 
 
-# The audit log: newest first, by its unique sequence number.
+# The audit log: newest first, in the order the rows were written (their id). A row's `seq` counts within its
+# chain only (core.audit), so it does not order the log.
 
 
-def _seq_key(cursor: str | None) -> tuple[int] | None:
+def _id_key(cursor: str | None) -> tuple[int] | None:
     try:
         return (int(cursor),) if cursor else None
     except ValueError:
@@ -154,12 +155,12 @@ def _seq_key(cursor: str | None) -> tuple[int] | None:
 
 def audit_page(events: QuerySet, *, after: str | None, before: str | None, size: int) -> Page:
     return _paginate(
-        events.order_by("-seq"),
-        events.order_by("seq"),
-        after=_seq_key(after),
-        before=_seq_key(before),
+        events.order_by("-id"),
+        events.order_by("id"),
+        after=_id_key(after),
+        before=_id_key(before),
         size=size,
-        after_q=lambda key: Q(seq__lt=key[0]),
-        before_q=lambda key: Q(seq__gt=key[0]),
-        cursor_of=lambda event: str(event.seq),
+        after_q=lambda key: Q(id__lt=key[0]),
+        before_q=lambda key: Q(id__gt=key[0]),
+        cursor_of=lambda event: str(event.pk),
     )

@@ -70,7 +70,7 @@ def test_rotation_writes_one_audit_row(settings, stored):
     _run("rotate-keys", "--batch-size", "2")
 
     assert AuditEvent.objects.count() == before + 1
-    event = AuditEvent.objects.order_by("-seq").first()
+    event = AuditEvent.objects.order_by("-id").first()
     assert (event.action, event.channel, event.purpose) == ("rotate", "cli", "key_rotation")
 
 

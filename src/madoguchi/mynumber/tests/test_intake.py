@@ -53,7 +53,7 @@ def _draft(procedure, applicant) -> Case:
 
 
 def _stores() -> list[AuditEvent]:
-    return list(AuditEvent.objects.filter(action="store").order_by("seq"))
+    return list(AuditEvent.objects.filter(action="store").order_by("id"))
 
 
 def _assert_nowhere_in_cases(number: str = NUMBER) -> None:

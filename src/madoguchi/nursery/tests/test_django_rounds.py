@@ -10,11 +10,8 @@ from django.conf import settings as django_settings
 if not django_settings.configured:  # the engine's tests may run alone with `-p no:django`
     pytest.skip("needs Django (run without -p no:django)", allow_module_level=True)
 
-from django.conf.urls.i18n import i18n_patterns
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import include, path
 
-from madoguchi import urls as project_urls
 from madoguchi.core.models import AppendOnlyError, AuditEvent
 from madoguchi.notify.models import Notice
 from madoguchi.nursery import services
@@ -22,17 +19,7 @@ from madoguchi.nursery.models import Override, Round, RoundCase, RoundStatus
 from madoguchi.office.tests.factories import CaseFactory, DepartmentFactory, StaffFactory, make_procedure
 from madoguchi.procedures.models import Procedure
 
-# The project's URLs with the nursery pages mounted where the lead mounts them.
-urlpatterns = [
-    *project_urls.urlpatterns[:2],
-    *i18n_patterns(
-        path("office/nursery/", include("madoguchi.nursery.urls")),
-        *project_urls.urlpatterns[2].url_patterns,
-        prefix_default_language=False,
-    ),
-]
-
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
+pytestmark = pytest.mark.django_db
 
 FACILITIES_CSV = (
     "施設ID,施設名,0歳,1歳,2歳,3歳,4歳,5歳\nF1,ひまわり保育園,0,1,0,0,0,0\nF2,さくら保育園,0,1,0,0,0,0\n"
@@ -117,7 +104,7 @@ def test_sheet_import_run_override_and_publish(staff):
     # C2 (100 points) now envies C3 (90 points) at F2: shown, not hidden.
     assert override.blocking_pairs == [{"household": "H2", "tuple_index": 1}]
     assert rnd.result["blocking_pairs"] == override.blocking_pairs
-    event = AuditEvent.objects.filter(action="override").order_by("-seq").first()
+    event = AuditEvent.objects.filter(action="override").order_by("-id").first()
     assert event.object_id == "2027-04:C3" and event.purpose == "医療的ケアのため"
     assert event.actor_id == staff.pk
 

@@ -47,7 +47,7 @@ def _grant(user, codename: str, app_label: str):
 
 
 def _last() -> AuditEvent:
-    return AuditEvent.objects.order_by("-seq").first()
+    return AuditEvent.objects.order_by("-id").first()
 
 
 @pytest.fixture
@@ -279,7 +279,7 @@ def test_authorised_staff_without_a_reason_are_asked_for_one(client, kankyo_staf
     assert response.status_code == 400
     assert "理由を記入してください" in response.content.decode()
     assert "青葉町" not in response.content.decode()
-    actions = list(AuditEvent.objects.order_by("seq").values_list("action", flat=True))
+    actions = list(AuditEvent.objects.order_by("id").values_list("action", flat=True))
     assert actions[-2:] == ["refused", "read"]
 
 

@@ -94,7 +94,7 @@ def case(kosodate, person):
 
 
 def _last() -> AuditEvent:
-    return AuditEvent.objects.order_by("-seq").first()
+    return AuditEvent.objects.order_by("-id").first()
 
 
 # ----------------------------------------------------------------------------------------------------------
