@@ -7,10 +7,12 @@ otherwise. A failed subscriber leaves the event pending for `madoguchi events di
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -33,6 +35,7 @@ def subscribe(topic: str) -> Callable[[Subscriber], Subscriber]:
     return register
 
 
+SWEEP_MAX_ATTEMPTS = 10  # after that, only `madoguchi events dispatch` retries an event
 DISPATCH_BATCH = 500  # event ids per broker message when events are emitted in bulk
 
 
@@ -103,10 +106,27 @@ def dispatch(event_id: int) -> bool:
         return True
 
 
-def dispatch_pending(limit: int = 1000) -> int:
-    ids = list(
-        OutboxEvent.objects.filter(dispatched_at__isnull=True)
-        .order_by("id")
-        .values_list("id", flat=True)[:limit]
-    )
+def dispatch_pending(
+    limit: int = 1000, *, older_than: dt.timedelta | None = None, max_attempts: int | None = None
+) -> int:
+    """Deliver events still pending, oldest first; returns how many were delivered now.
+
+    `older_than` leaves alone the events whose own message is probably still on its way; `max_attempts` skips
+    events that failed that often (they wait for `madoguchi events dispatch`, which retries everything).
+    """
+    pending = OutboxEvent.objects.filter(dispatched_at__isnull=True)
+    if older_than is not None:
+        pending = pending.filter(created_at__lt=timezone.now() - older_than)
+    if max_attempts is not None:
+        pending = pending.filter(attempts__lt=max_attempts)
+    ids = list(pending.order_by("id").values_list("id", flat=True)[:limit])
     return sum(1 for event_id in ids if dispatch(event_id))
+
+
+def sweep() -> int:
+    """The outbox's safety net, run by Celery beat every MADOGUCHI_OUTBOX_SWEEP_SECONDS: deliver events whose
+    broker message was lost (a broker restart, a worker killed while holding it) or whose subscriber failed."""
+    seconds = settings.OUTBOX_SWEEP_SECONDS
+    return dispatch_pending(
+        limit=5000, older_than=dt.timedelta(seconds=seconds), max_attempts=SWEEP_MAX_ATTEMPTS
+    )

@@ -12,3 +12,9 @@ def dispatch_event(event_id: int) -> bool:
 def dispatch_events(event_ids: list[int]) -> int:
     """Deliver a batch written by `events.emit_many`, in order; returns how many were delivered now."""
     return sum(1 for event_id in event_ids if events.dispatch(event_id))
+
+
+@shared_task(name="madoguchi.core.tasks.sweep_outbox")
+def sweep_outbox() -> int:
+    """Celery beat: deliver the events whose message was lost or whose subscriber failed (events.sweep)."""
+    return events.sweep()

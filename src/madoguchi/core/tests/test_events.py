@@ -79,3 +79,45 @@ def test_emit_many_of_nothing_writes_nothing(django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         assert events.emit_many([]) == 0
     assert callbacks == []
+
+
+def test_sweep_delivers_old_pending_events_only(settings):
+    """A lost broker message: the event stays pending until the sweep finds it (fresh ones are left alone)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    settings.OUTBOX_SWEEP_SECONDS = 60
+    lost = OutboxEvent.objects.create(topic="test.happened", payload={"n": "lost"})
+    fresh = OutboxEvent.objects.create(topic="test.happened", payload={"n": "fresh"})
+    OutboxEvent.objects.filter(pk=lost.pk).update(created_at=timezone.now() - dt.timedelta(minutes=2))
+
+    assert events.sweep() == 1
+
+    assert RECEIVED == [{"n": "lost"}]
+    fresh.refresh_from_db()
+    assert fresh.dispatched_at is None
+
+
+def test_sweep_gives_up_after_max_attempts_but_the_command_still_retries(settings):
+    import datetime as dt
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    settings.OUTBOX_SWEEP_SECONDS = 60
+    stuck = OutboxEvent.objects.create(topic="test.happened", payload={"n": "stuck"})
+    OutboxEvent.objects.filter(pk=stuck.pk).update(
+        created_at=timezone.now() - dt.timedelta(minutes=2), attempts=events.SWEEP_MAX_ATTEMPTS
+    )
+    assert events.sweep() == 0
+    call_command("events", "dispatch")
+    assert RECEIVED == [{"n": "stuck"}]
+
+
+def test_the_sweep_runs_on_celery_beat(settings):
+    from madoguchi.core.celery_app import app
+
+    entry = app.conf.beat_schedule["outbox-sweep"]
+    assert entry["task"] == "madoguchi.core.tasks.sweep_outbox"
+    assert entry["task"] in app.tasks
