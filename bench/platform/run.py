@@ -3,7 +3,8 @@
 
     .venv/bin/python -m bench.platform.run [--residents 500000] [--cases 1000000] [--requests 300]
 
-The server runs as in production: gunicorn, DEBUG off, PostgreSQL, Celery with a Redis broker and one worker.
+The server runs as in production: `madoguchi serve` (gunicorn with its default workers, DEBUG off), PostgreSQL,
+Celery with a Redis broker and one worker (with beat, for the outbox sweep).
 Latencies are measured by a client on the same 2-core machine, sequentially, after a warm-up; the portal home
 page is measured in the same run as the baseline (ratio = page p95 / home p95).
 """
@@ -26,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DB_NAME = "madoguchi_bench"
 DEFAULT_DB = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
 PORT = 8123
+BROKER = "redis://127.0.0.1:6379/15"
 CSRF = "benchcsrftoken0123456789abcdefgh"  # 32 characters: Django accepts an unmasked secret
 
 
@@ -148,6 +150,22 @@ def submission_throughput(*, cookies: list[str], payload: dict, total: int) -> t
     return len(done) / elapsed, len(errors)
 
 
+def _stop(process: subprocess.Popen, grace: float = 60) -> None:
+    process.terminate()
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _empty_broker(url: str) -> None:
+    """Messages left by an interrupted run name events of another database: start from an empty queue."""
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -157,6 +175,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--submissions", type=int, default=1600)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB))
+    parser.add_argument(
+        "--submissions-only", action="store_true", help="skip the page latencies (for tuning the write path)"
+    )
     args = parser.parse_args()
 
     _ensure_database(args.database_url)
@@ -166,6 +187,7 @@ def main() -> None:
     from bench.platform.payloads import valid_payload
     from madoguchi.accounts.models import User
     from madoguchi.cases.models import Case
+    from madoguchi.core.management.commands.serve import default_workers
     from madoguchi.procedures.models import Procedure
 
     staff = User.objects.get(email="kosodate.reviewer@city.midori.example.jp")
@@ -189,33 +211,27 @@ def main() -> None:
         **os.environ,
         "DATABASE_URL": args.database_url,
         "MADOGUCHI_DEBUG": "false",
-        "MADOGUCHI_CELERY_BROKER_URL": "redis://127.0.0.1:6379/15",
+        "MADOGUCHI_CELERY_BROKER_URL": BROKER,
         "MADOGUCHI_REDIS_URL": "redis://127.0.0.1:6379/14",
         "MADOGUCHI_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
         "MADOGUCHI_LOG_LEVEL": "WARNING",
+        "MADOGUCHI_OUTBOX_SWEEP_SECONDS": "10",
     }
     bin_dir = Path(sys.executable).parent
+    _empty_broker(BROKER)
+    # The server as shipped: `madoguchi serve` (gunicorn, its default workers and threads, access log on).
     server = subprocess.Popen(
-        [
-            str(bin_dir / "gunicorn"),
-            "madoguchi.wsgi:application",
-            "-b",
-            f"127.0.0.1:{PORT}",
-            "-w",
-            "4",
-            "--threads",
-            "2",
-            "--log-level",
-            "warning",
-        ],
+        [str(bin_dir / "madoguchi"), "serve", "--port", str(PORT)],
         env=env,
         cwd=ROOT,
+        stdout=subprocess.DEVNULL,
     )
     worker_command = [
         str(bin_dir / "celery"),
         "-A",
         "madoguchi.core.celery_app",
         "worker",
+        "--beat",  # the outbox sweep delivers events whose broker message was lost
         "-Q",
         "default,events,notifications",
         "-c",
@@ -236,18 +252,22 @@ def main() -> None:
         resident_cookie = f"sessionid={_session_for(resident)}; csrftoken={CSRF}"
         rows = []
         baseline = measure(["/"], cookie=resident_cookie, requests=args.requests)
-        pages = {
-            "portal home (baseline)": baseline,
-            "office queue (first page, 1 dept, status=submitted)": measure(
-                ["/office/?status=submitted"], cookie=staff_cookie, requests=args.requests
-            ),
-            "case detail": measure(
-                [f"/office/cases/{r}/" for r in refs], cookie=staff_cookie, requests=args.requests
-            ),
-            "My Page (resident with 50 cases)": measure(
-                ["/mypage/"], cookie=resident_cookie, requests=args.requests
-            ),
-        }
+        pages = (
+            {}
+            if args.submissions_only
+            else {
+                "portal home (baseline)": baseline,
+                "office queue (first page, 1 dept, status=submitted)": measure(
+                    ["/office/?status=submitted"], cookie=staff_cookie, requests=args.requests
+                ),
+                "case detail": measure(
+                    [f"/office/cases/{r}/" for r in refs], cookie=staff_cookie, requests=args.requests
+                ),
+                "My Page (resident with 50 cases)": measure(
+                    ["/mypage/"], cookie=resident_cookie, requests=args.requests
+                ),
+            }
+        )
         base_p95 = _p(baseline, 95)
         for name, samples in pages.items():
             rows.append((name, _p(samples, 50), _p(samples, 95), _p(samples, 95) / base_p95))
@@ -256,10 +276,10 @@ def main() -> None:
         cookies = [f"sessionid={_session_for(u)}; csrftoken={CSRF}" for u in submitters]
         submission_throughput(cookies=cookies, payload=payload, total=80)  # warm-up
         rate, failures = submission_throughput(cookies=cookies, payload=payload, total=args.submissions)
+        print(f"all-in-one: {rate:.0f} cases/s ({failures} failed)", flush=True)
         # Accept-only: the web tier alone, as when Celery workers run on other machines; the backlog of
         # events is then drained by the worker and timed separately.
-        worker.terminate()
-        worker.wait(30)
+        _stop(worker)
         accept_rate, accept_failures = submission_throughput(
             cookies=cookies, payload=payload, total=args.submissions
         )
@@ -283,16 +303,11 @@ def main() -> None:
         drain_seconds = time.perf_counter() - drain_started
     finally:
         for process in (server, worker):
-            process.terminate()
-        for process in (server, worker):
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            _stop(process)
 
     print(
-        f"\nPlatform benchmark: {n_cases:,} cases, {n_people:,} residents, PostgreSQL, gunicorn 4x2, "
+        f"\nPlatform benchmark: {n_cases:,} cases, {n_people:,} residents, PostgreSQL, `madoguchi serve` "
+        f"(gunicorn {default_workers()} workers x 1 thread), "
         f"Celery+Redis, {os.cpu_count()} cores"
     )
     for name, seconds in timings.items():

@@ -25,6 +25,12 @@ def unapplied_migrations(alias: str = DEFAULT_DB_ALIAS) -> list[str]:
     return [f"{migration.app_label}.{migration.name}" for migration, _backwards in plan]
 
 
+def default_workers() -> int:
+    """CPU cores + 1 single-threaded workers. On the 2-core reference machine this accepted about twice the
+    submissions per second of 4 workers × 2 threads (bench/platform; docs/operations.md "Sizing")."""
+    return (os.cpu_count() or 1) + 1
+
+
 class Command(BaseCommand):
     help = "Serve Madoguchi on http://HOST:PORT: runserver when MADOGUCHI_DEBUG is on, otherwise gunicorn."
     requires_system_checks = []  # runserver and gunicorn check for themselves
@@ -32,8 +38,19 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1", help="Address to listen on (default 127.0.0.1).")
         parser.add_argument("--port", type=int, default=8000, help="Port to listen on (default 8000).")
-        parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2).")
-        parser.add_argument("--threads", type=int, default=4, help="Threads per gunicorn worker (default 4).")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=default_workers(),
+            help=f"gunicorn worker processes (default: CPU cores + 1, here {default_workers()}).",
+        )
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=1,
+            help="Threads per gunicorn worker (default 1: the requests are CPU-bound, and threads of one "
+            "process queue for Python's interpreter lock).",
+        )
 
     def handle(self, *args, host: str, port: int, workers: int, threads: int, **options) -> None:
         if not 1 <= port <= 65535:
