@@ -118,6 +118,7 @@ def test_sweep_gives_up_after_max_attempts_but_the_command_still_retries(setting
 def test_the_sweep_runs_on_celery_beat(settings):
     from madoguchi.core.celery_app import app
 
+    app.loader.import_default_modules()  # what a worker and beat do at start: autodiscover the tasks
     entry = app.conf.beat_schedule["outbox-sweep"]
     assert entry["task"] == "madoguchi.core.tasks.sweep_outbox"
     assert entry["task"] in app.tasks
