@@ -20,11 +20,13 @@ from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict, field_validator
 from pydantic_core import PydanticCustomError
 
+from madoguchi.accounts import selectors as account_selectors
 from madoguchi.api.auth import resident_session, staff_token
 from madoguchi.api.errors import VALIDATION_MESSAGE, ApiError, ErrorOut, field_error, validation_failed
 from madoguchi.cases import selectors, services, workflow
 from madoguchi.cases.models import Case, CaseHistory, Channel
 from madoguchi.cases.models import Status as CaseStatus
+from madoguchi.cases.prefill import merge_registry, registry_prefill
 from madoguchi.core.audit import client_ip_of
 from madoguchi.procedures import selectors as procedure_selectors
 
@@ -449,19 +451,27 @@ def create_case(request: HttpRequest, payload: CaseCreate):
             "この手続きはオンラインでは申請できません。窓口でお手続きください。",
             "This procedure cannot be applied for online. Please apply at the city office counter.",
         )
-    if spec.identity_level == "verified":
+    if not account_selectors.meets_identity_level(request.auth, spec.identity_level):
         raise ApiError(
             409,
             "identity_verification_required",
-            "この手続きは本人確認（マイナンバーカードなど）が必要なため、オンラインでは申請できません。窓口でお手続きください。",
-            "This procedure needs an identity check (e.g. with a My Number Card), so it cannot be applied for "
-            "online. Please apply at the city office counter.",
+            "この手続きは本人確認が必要です。マイページの「本人確認」でアカウントを住民記録と紐付けてから申請するか、"
+            "窓口でお手続きください。",
+            "This procedure needs an identity check. Link your account to the resident register on My Page "
+            "(identity check) and apply again, or apply at the city office counter.",
         )
     problems = _form_problems(spec, payload.data)
     if problems:
         raise ApiError(422, "validation_error", *VALIDATION_MESSAGE, fields=problems)
+    # Once-only, as on the portal: for a linked account the register's values replace whatever was sent.
+    registry = registry_prefill(request.auth, spec, client_ip=client_ip_of(request))
+    raw = merge_registry(payload.data, spec.fields, registry)
     submitted = services.submit_new_case(
-        applicant=request.auth, procedure=procedure, raw=payload.data, channel=Channel.ONLINE
+        applicant=request.auth,
+        procedure=procedure,
+        raw=raw,
+        channel=Channel.ONLINE,
+        household=registry.household,
     )
     # Answer from what was just written (the case and its one history row) instead of reading it back.
     return Status(201, _resident_case_detail(submitted.case, timeline=[submitted.history]))

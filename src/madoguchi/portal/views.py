@@ -7,9 +7,7 @@ accounts.selectors.registry_values_for; the server re-reads them on every POST (
 
 from __future__ import annotations
 
-import dataclasses
 from functools import wraps
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import login, logout
@@ -36,6 +34,7 @@ from madoguchi.cases import selectors as case_selectors
 from madoguchi.cases import services as case_services
 from madoguchi.cases import workflow
 from madoguchi.cases.models import Status
+from madoguchi.cases.prefill import RegistryPrefill, merge_registry, registry_prefill
 from madoguchi.core.audit import client_ip_of
 from madoguchi.jp.kana import suggest_reading
 from madoguchi.notify import services as notify_services
@@ -272,60 +271,6 @@ def _draft_of(request, reference: str):
 # ---- the registry (住民記録) in forms ---------------------------------------------------------------------------
 
 
-@dataclasses.dataclass
-class RegistryPrefill:
-    """The registry values a form shows read-only for a linked resident; empty for everyone else."""
-
-    values: dict[str, Any] = dataclasses.field(default_factory=dict)  # field id -> register value (read-only)
-    household: list[dict[str, Any]] | None = None  # None: not linked, household members are typed
-    withheld: bool = False  # an address the form asks for is not pre-filled (支援措置)
-
-    @property
-    def readonly(self) -> set[str]:
-        return set(self.values)
-
-
-def _registry_prefill(request, spec) -> RegistryPrefill:
-    """Re-read the registry for this form. A register value the form would refuse is left to the resident."""
-    wanted = {f.prefill for f in spec.fields if f.prefill}
-    if not wanted:
-        return RegistryPrefill()
-    registry = account_selectors.registry_values_for(
-        request.user, wanted=wanted, client_ip=client_ip_of(request)
-    )
-    if not registry:
-        return RegistryPrefill()
-    prefilled = schema.prefill_values(spec, registry)
-    refused = schema.validate(spec, prefilled, today=timezone.localdate()).errors
-    return RegistryPrefill(
-        values={key: value for key, value in prefilled.items() if key not in refused},
-        household=schema.household_members(registry),
-        withheld=bool(set(registry.get("withheld", ())) & wanted),
-    )
-
-
-def _merge_registry(raw: dict[str, Any], fields, registry: RegistryPrefill) -> dict[str, Any]:
-    """What the resident posted, with the register's values in place of anything posted for read-only fields.
-
-    Household members are posted as ids; they become {"id", "name"} from the register, so the stored draft
-    never takes a name from the browser. An unknown id stays as posted and fails validation.
-    """
-    merged = dict(raw)
-    for f in fields:
-        if f.id in registry.values:
-            merged[f.id] = registry.values[f.id]
-        elif f.type == "household_member" and registry.household is not None:
-            members = {str(m["id"]): m for m in registry.household}
-            posted = merged.get(f.id)
-            chosen = [
-                {"id": value, "name": members[value]["name"]} if value in members else value
-                for value in (posted if isinstance(posted, list) else [posted])
-                if value not in ("", None)
-            ]
-            merged[f.id] = chosen if f.is_list else (chosen[0] if chosen else "")
-    return merged
-
-
 def _furigana_pairs(fields) -> list[tuple[str, str]]:
     """(name field, kana field) pairs of a step: the kana field and the name field just before it."""
     pairs = []
@@ -441,7 +386,7 @@ def apply_step(request, reference: str, step_id: str):
     spec = _draft_form_of(case)
     index = _step_position(spec, step_id)
     step = spec.steps[index]
-    registry = _registry_prefill(request, spec)
+    registry = registry_prefill(request.user, spec, client_ip=client_ip_of(request))
 
     if request.method == "GET":
         errors = {}
@@ -483,7 +428,7 @@ def apply_step(request, reference: str, step_id: str):
                 upload_errors.setdefault(field.id, []).append(
                     schema.Message("upload_rejected", exc.message_ja, exc.message_en)
                 )
-    raw = _merge_registry(schema.raw_from_post(step.fields, request.POST.getlist), step.fields, registry)
+    raw = merge_registry(schema.raw_from_post(step.fields, request.POST.getlist), step.fields, registry)
     # Household members are checked against the register when the account is linked.
     result = case_services.save_draft_step(case=case, step_id=step.id, raw=raw, household=registry.household)
     # An upload's own message says what was wrong with the file; it replaces "please attach a file".
@@ -533,7 +478,7 @@ def review(request, reference: str):
         return elsewhere
     spec = procedure_selectors.spec_of(case.procedure_version)
     form = spec.draft_form()
-    registry = _registry_prefill(request, spec)
+    registry = registry_prefill(request.user, spec, client_ip=client_ip_of(request))
     data = {**case.draft_data, **registry.values}
     result = schema.validate(
         form,

@@ -293,3 +293,67 @@ def test_my_page_says_how_to_get_verified(client, resident):
     assert "写真付きの本人確認書類" in page
     english = client.get("/en" + reverse("portal:mypage")).content.decode()
     assert "Your identity is not verified yet" in english
+
+
+# ---- the same rules through the API (/api/v1/me/cases) -------------------------------------------------------
+
+
+def _api_apply(client, procedure: str, data: dict):
+    import json
+
+    return client.post(
+        "/api/v1/me/cases",
+        data=json.dumps({"procedure": procedure, "data": data}),
+        content_type="application/json",
+    )
+
+
+API_DATA = {
+    "applicant_name": "偽名 次郎",
+    "applicant_kana": "ギメイ ジロウ",
+    "applicant_birth_date": "2000-01-01",
+    "applicant_postal_code": "1000001",
+    "applicant_address": "東京都千代田区千代田1-1",
+    "applicant_phone": "0312345678",
+    "scope": "self",
+    "copies": 1,
+    "purpose": "license",
+    "delivery_method": "counter",
+    "agree": True,
+}
+
+
+def test_the_api_takes_the_register_values_of_a_linked_resident(procedure, linked_client):
+    response = _api_apply(linked_client, "juminhyo-copy", API_DATA)
+
+    assert response.status_code == 201, response.content.decode()
+    case = Case.objects.get(reference=response.json()["reference"])
+    assert case.data["applicant_name"] == "緑川\u3000花子"
+    assert case.data["applicant_kana"] == "ミドリカワ\u3000ハナコ"
+    assert case.data["applicant_birth_date"] == "1985-04-01"
+    assert case.data["applicant_address"] == REGISTRY_ADDRESS
+    assert case.data["applicant_phone"] == "0312345678"  # not in the register: as sent
+    assert response.json()["data"]["applicant_name"] == "緑川\u3000花子"
+
+
+def test_the_api_keeps_what_an_unlinked_resident_sent(procedure, client, resident):
+    client.force_login(resident)
+    response = _api_apply(client, "juminhyo-copy", API_DATA)
+
+    assert response.status_code == 201, response.content.decode()
+    assert Case.objects.get().data["applicant_name"] == "偽名 次郎"
+
+
+def test_the_api_lets_only_a_linked_resident_apply_for_a_verified_procedure(client, resident, hanako):
+    portal_factories.sync_repository_procedures()
+    client.force_login(resident)
+    refused = _api_apply(client, "jido-teate", {})
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "identity_verification_required"
+    assert "紐付け" in refused.json()["message"]["ja"]
+
+    factories.IdentityLinkFactory(user=resident, person=hanako)
+    checked = _api_apply(client, "jido-teate", {})
+    assert checked.status_code == 422  # past the identity check: now the form's own rules apply
+    assert checked.json()["code"] == "validation_error"
+    assert not Case.objects.exists()
