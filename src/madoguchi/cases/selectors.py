@@ -102,6 +102,19 @@ def case_for_staff(
         .first()
     )
     if case is None:
+        other = Case.objects.filter(reference=reference).exclude(status=Status.DRAFT).first()
+        if other is not None:  # another department's case: the staff member sees a 404, the auditor a refusal
+            audit.record_access(
+                actor=staff,
+                action="refused",
+                object_type="case",
+                object_id=other.reference,
+                person_id=other.person_id,
+                fields=(),
+                purpose=f"{purpose}: not a case of the staff member's department",
+                channel=channel,
+                client_ip=client_ip,
+            )
         raise Http404("no such case in this department")
     audit.record_access(
         actor=staff,

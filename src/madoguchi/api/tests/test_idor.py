@@ -43,7 +43,7 @@ def test_ids_and_odd_references_are_404s(resident_client, case, reference):
     assert_error(resident_client.get(f"/api/v1/me/cases/{case.pk}"), 404)
 
 
-def test_staff_of_another_department_gets_404_and_no_audit_row(client, case):
+def test_staff_of_another_department_gets_404_and_only_refusals_are_audited(client, case):
     other = factories.staff_with_token(department=factories.DepartmentFactory(code="kosodate"))
 
     assert_error(
@@ -62,7 +62,9 @@ def test_staff_of_another_department_gets_404_and_no_audit_row(client, case):
     assert case.reference not in references
     case.refresh_from_db()
     assert case.status == Status.SUBMITTED
-    assert not AuditEvent.objects.filter(object_id=case.reference).exists()
+    rows = AuditEvent.objects.filter(object_id=case.reference)
+    assert rows.exists()
+    assert {(row.actor_id, row.action) for row in rows} == {(other.user.pk, "refused")}
 
 
 def test_drafts_are_invisible_to_staff(client, resident, staff):

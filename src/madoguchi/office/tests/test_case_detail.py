@@ -62,7 +62,7 @@ def test_detail_writes_exactly_one_audit_row(approver_client, approver, procedur
     assert event.client_ip == "192.0.2.44"
 
 
-def test_staff_of_another_department_gets_404_and_leaves_no_audit_row(client, procedure, kankyo):
+def test_staff_of_another_department_gets_404_and_the_refusal_is_audited(client, procedure, kankyo):
     case = CaseFactory(procedure=procedure)
     kankyo_staff = StaffFactory(department=kankyo, role=Role.DEPARTMENT_ADMIN)
     client.force_login(kankyo_staff)
@@ -71,6 +71,14 @@ def test_staff_of_another_department_gets_404_and_leaves_no_audit_row(client, pr
 
     assert response.status_code == 404
     assert "緑 花子" not in response.content.decode()
+    event = AuditEvent.objects.get()
+    assert (event.actor_id, event.action, event.object_id) == (kankyo_staff.pk, "refused", case.reference)
+    assert event.person_id == case.person_id
+    assert list(event.fields) == []  # nothing was read
+
+
+def test_an_unknown_reference_leaves_no_audit_row(approver_client, procedure):
+    assert approver_client.get(_detail("ABCD-EFGH")).status_code == 404
     assert AuditEvent.objects.count() == 0
 
 
