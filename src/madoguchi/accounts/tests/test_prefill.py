@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from madoguchi.accounts import selectors
 from madoguchi.accounts.tests import factories
+from madoguchi.api.tests import factories as api_factories
 from madoguchi.cases.models import Case, Status
 from madoguchi.core.models import AuditEvent
 from madoguchi.portal.tests import factories as portal_factories
@@ -308,18 +309,11 @@ def _api_apply(client, procedure: str, data: dict):
     )
 
 
-API_DATA = {
+API_DATA = {  # a complete 住民票の写し application, sent with someone else's name and birth date
+    **api_factories.JUMINHYO_DATA,
     "applicant_name": "偽名 次郎",
     "applicant_kana": "ギメイ ジロウ",
     "applicant_birth_date": "2000-01-01",
-    "applicant_postal_code": "1000001",
-    "applicant_address": "東京都千代田区千代田1-1",
-    "applicant_phone": "0312345678",
-    "scope": "self",
-    "copies": 1,
-    "purpose": "license",
-    "delivery_method": "counter",
-    "agree": True,
 }
 
 
