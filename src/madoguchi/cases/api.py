@@ -553,25 +553,17 @@ def office_case(request: HttpRequest, reference: str):
     return _office_case_detail(case, request.auth)
 
 
-def _assignee(staff, email: str | None):
-    """A colleague of the same department by email, or None for 'myself'."""
+def _assignee(email: str | None):
+    """The account with this email, or None for 'myself'. The service decides whether it may hold the case.
+
+    An email no account has becomes an unsaved account, which the service refuses like any other that cannot
+    hold the case, after the same workflow checks: the answer never tells whether an account exists.
+    """
     if not email:
         return None
-    colleague = (
-        get_user_model()
-        .objects.filter(
-            email__iexact=email.strip(), kind="staff", department_id=staff.department_id, is_active=True
-        )
-        .first()
-    )
-    if colleague is None:
-        raise validation_failed(
-            "assignee",
-            "unknown_assignee",
-            "同じ課の職員のメールアドレスを指定してください。",
-            "Give the email address of a staff member of your department.",
-        )
-    return colleague
+    user_model = get_user_model()
+    email = email.strip()
+    return user_model.objects.filter(email__iexact=email).first() or user_model(email=email)
 
 
 @office_router.post(
@@ -580,7 +572,11 @@ def _assignee(staff, email: str | None):
     summary="Take a workflow action on a case",
 )
 def transition_case(request: HttpRequest, reference: str, payload: TransitionRequest):
-    """Actions: assign, request_information, approve, reject, complete. 409 when not possible now."""
+    """Actions: assign, request_information, approve, reject, complete. 409 when not possible now.
+
+    `assignee` (assign only) hands the case to a colleague of the department; an email that cannot hold the
+    case is a 422 on the field `assignee` (code `invalid_assignee`).
+    """
     staff = request.auth
     case = selectors.case_for_staff(
         staff=staff,
@@ -589,8 +585,16 @@ def transition_case(request: HttpRequest, reference: str, payload: TransitionReq
         channel="api",
         client_ip=client_ip_of(request),
     )
-    assignee = _assignee(staff, payload.assignee) if payload.action == "assign" else None
-    result = services.transition(
-        case=case, action=payload.action, actor=staff, note=payload.note, assignee=assignee
-    )
+    try:
+        result = services.transition(
+            case=case,
+            action=payload.action,
+            actor=staff,
+            note=payload.note,
+            assignee=_assignee(payload.assignee),
+        )
+    except workflow.TransitionNotAllowed as exc:
+        if exc.code == "invalid_assignee":  # a problem of one input field: a 422 naming it
+            raise validation_failed("assignee", exc.code, exc.message_ja, exc.message_en) from exc
+        raise
     return _office_case_detail(result.case, staff)

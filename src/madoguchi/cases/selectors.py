@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from madoguchi.accounts.models import UserKind
+from madoguchi.cases import workflow
 from madoguchi.cases.models import Case, CaseCount, Status
 from madoguchi.core import audit
 
@@ -49,6 +52,9 @@ def case_by_id_of_applicant(*, user, case_id: int) -> Case:
     return case
 
 
+UNASSIGNED = "none"  # QueueFilter.assignee: cases nobody holds yet
+
+
 @dataclass(frozen=True)
 class QueueFilter:
     status: str = ""
@@ -56,6 +62,23 @@ class QueueFilter:
     channel: str = ""
     overdue: bool = False
     assigned_to_me: bool = False
+    assignee: int | str | None = None  # a staff member's id, UNASSIGNED, or None for anyone
+
+
+def assignable_staff(*, department_id: int | None) -> QuerySet:
+    """Who may be made a case's assignee (担当者): the department's active staff who work cases, by name."""
+    if department_id is None:
+        return get_user_model().objects.none()
+    return (
+        get_user_model()
+        .objects.filter(
+            kind=UserKind.STAFF,
+            is_active=True,
+            department_id=department_id,
+            role__in=workflow.ASSIGNEE_ROLES,
+        )
+        .order_by("display_name", "email", "id")
+    )
 
 
 def office_queue(*, staff, filters: QueueFilter, today: dt.date | None = None) -> QuerySet[Case]:
@@ -76,6 +99,10 @@ def office_queue(*, staff, filters: QueueFilter, today: dt.date | None = None) -
         qs = qs.filter(status__in=OVERDUE_STATUSES, due_date__lt=today)
     if filters.assigned_to_me:
         qs = qs.filter(assignee=staff)
+    if filters.assignee == UNASSIGNED:
+        qs = qs.filter(assignee__isnull=True)
+    elif filters.assignee is not None:
+        qs = qs.filter(assignee_id=filters.assignee)
     return qs.select_related("procedure", "assignee").order_by("due_date", "id")
 
 

@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
-from madoguchi.cases import workflow
+from madoguchi.cases import selectors, workflow
 from madoguchi.cases.models import (
     Case,
     CaseAttachment,
@@ -355,8 +355,36 @@ def submit_new_case(
     raise RuntimeError("could not allocate a unique case reference")
 
 
+def _invalid_assignee() -> workflow.TransitionNotAllowed:
+    """The refusal of an assignee who cannot hold the case. One wording whatever the reason (another
+    department, a resident, an inactive account, an unknown email in the API), so it reveals no account."""
+    return workflow.TransitionNotAllowed(
+        "invalid_assignee",
+        "担当者には、この申請の担当課で審査を行う職員（有効なアカウント）を選んでください。"
+        "他の課の職員や住民のアカウント、無効になったアカウントは選べません。",
+        "The assignee must be an active staff account of this case's department that works on cases. "
+        "Staff of other departments, resident accounts and deactivated accounts cannot be chosen.",
+    )
+
+
+def _assignee_of(case: Case, *, actor, assignee):
+    """The staff member an assign action hands the case to: `assignee`, read afresh, or the actor."""
+    if assignee is None:
+        return actor
+    if assignee.pk is None:  # an account that does not exist (e.g. an unknown email in the API)
+        raise _invalid_assignee()
+    colleague = selectors.assignable_staff(department_id=case.department_id).filter(pk=assignee.pk).first()
+    if colleague is None:
+        raise _invalid_assignee()
+    return colleague
+
+
 def transition(*, case: Case, action: str, actor, note: str = "", assignee=None) -> TransitionResult:
-    """Apply one workflow action. Illegal actions raise TransitionNotAllowed; nothing is written then."""
+    """Apply one workflow action. Illegal actions raise TransitionNotAllowed; nothing is written then.
+
+    `assignee` (assign only) hands the case to a colleague: an active staff member of the case's department
+    who works on cases (`selectors.assignable_staff`). Without it the actor takes the case.
+    """
     note = note.strip()
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
@@ -386,13 +414,20 @@ def transition(*, case: Case, action: str, actor, note: str = "", assignee=None)
                 "理由またはメッセージを入力してください。",
                 "Please enter a reason or message.",
             )
+        if assignee is not None and action != "assign":
+            raise workflow.TransitionNotAllowed(
+                "invalid_assignee",
+                "担当者を指定できるのは「担当する」操作のときだけです。担当者を外してもう一度お試しください。",
+                "An assignee can be given only with the assign action. Leave it out and try again.",
+            )
+        new_assignee = _assignee_of(locked, actor=actor, assignee=assignee) if action == "assign" else None
         from_status = locked.status
         now = timezone.now()
         fields = ["status", "status_changed_at"]
         locked.status = rule.target or locked.status
         locked.status_changed_at = now
         if action == "assign":
-            locked.assignee = assignee or actor
+            locked.assignee = new_assignee
             fields.append("assignee")
         if locked.status in workflow.CLOSED:
             locked.closed_at = now

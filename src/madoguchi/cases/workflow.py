@@ -12,6 +12,8 @@ from madoguchi.cases.models import Status
 RESIDENT = "resident"
 REVIEWERS = frozenset({Role.REVIEWER, Role.APPROVER, Role.DEPARTMENT_ADMIN})
 APPROVERS = frozenset({Role.APPROVER, Role.DEPARTMENT_ADMIN})
+# Who may hold a case (担当者): whoever may take one themselves. An auditor never works cases.
+ASSIGNEE_ROLES = REVIEWERS
 
 
 @dataclass(frozen=True)

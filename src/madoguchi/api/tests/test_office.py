@@ -205,13 +205,73 @@ def test_assign_to_a_colleague_by_email(client, staff, case):
     assert response.json()["assignee"] == colleague.email
 
 
-def test_assign_to_someone_outside_the_department_is_a_422(client, staff, case):
-    outsider = factories.StaffFactory(department=factories.DepartmentFactory(code="zeimu"))
+def test_an_in_review_case_is_handed_on_to_a_colleague(client, staff, case):
+    colleague = factories.StaffFactory(department=staff.user.department, role=Role.REVIEWER)
+    transition(client, staff, case, action="assign")
 
-    body = assert_error(transition(client, staff, case, action="assign", assignee=outsider.email), 422)
+    response = transition(client, staff, case, action="assign", assignee=colleague.email)
 
-    assert body["fields"]["assignee"][0]["code"] == "unknown_assignee"
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["status"], body["assignee"]) == ("in_review", colleague.email)
+    assert body["timeline"][-1]["note"] == f"担当: {colleague.display_name}"
+    assert body["timeline"][-1]["actor"] == staff.user.email
+
+
+def _someone_who_cannot_hold_the_case(kind: str, staff) -> str:
+    if kind == "other department":
+        return factories.StaffFactory(department=factories.DepartmentFactory(code="zeimu")).email
+    if kind == "resident":
+        return factories.ResidentFactory().email
+    if kind == "inactive":
+        return factories.StaffFactory(department=staff.user.department, is_active=False).email
+    if kind == "auditor":
+        return factories.StaffFactory(department=staff.user.department, role=Role.AUDITOR).email
+    return "nobody@city.midori.example.jp"
+
+
+@pytest.mark.parametrize("kind", ["other department", "resident", "inactive", "auditor", "unknown"])
+def test_an_assignee_who_cannot_hold_the_case_is_a_422_and_changes_nothing(client, staff, case, kind):
+    email = _someone_who_cannot_hold_the_case(kind, staff)
+    history = CaseHistory.objects.filter(case=case).count()
+
+    body = assert_error(transition(client, staff, case, action="assign", assignee=email), 422)
+
+    assert body["code"] == "validation_error"
+    [problem] = body["fields"]["assignee"]
+    assert problem["code"] == "invalid_assignee"
+    # One wording whatever the reason: the answer does not tell whether an account exists.
+    assert problem["ja"].startswith("担当者には、この申請の担当課で審査を行う職員")
+    assert problem["en"].startswith("The assignee must be an active staff account of this case's department")
+    case.refresh_from_db()
+    assert (case.status, case.assignee_id) == (Status.SUBMITTED, None)
+    assert CaseHistory.objects.filter(case=case).count() == history
+
+
+def test_an_assignee_with_another_action_is_a_422(client, staff, case):
+    colleague = factories.StaffFactory(department=staff.user.department, role=Role.REVIEWER)
+
+    body = assert_error(transition(client, staff, case, action="approve", assignee=colleague.email), 422)
+
+    assert body["fields"]["assignee"][0]["code"] == "invalid_assignee"
     assert Case.objects.get(pk=case.pk).status == Status.SUBMITTED
+
+
+@pytest.mark.parametrize("kind", ["colleague", "resident", "unknown"])
+def test_assigning_a_closed_case_is_a_409_whoever_the_email_names(client, staff, case, kind):
+    email = (
+        factories.StaffFactory(department=staff.user.department, role=Role.REVIEWER).email
+        if kind == "colleague"
+        else _someone_who_cannot_hold_the_case(kind, staff)
+    )
+    transition(client, staff, case, action="reject", note="要件を満たしていません。")
+
+    body = assert_error(
+        transition(client, staff, case, action="assign", assignee=email), 409, "invalid_transition"
+    )
+
+    assert body["message"]["ja"] and body["message"]["en"]
+    assert Case.objects.get(pk=case.pk).assignee_id is None
 
 
 def test_approve_then_complete(client, staff, case):

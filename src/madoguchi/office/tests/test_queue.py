@@ -157,7 +157,7 @@ def test_keyset_paging_without_count_queries(approver_client, procedure, django_
         CaseFactory(procedure=procedure, due_date=today + dt.timedelta(days=n % 7))
     CaseFactory.create_batch(3, procedure=procedure, due_date=None)
 
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):
         first = approver_client.get(QUEUE)
     first_refs = _references(first)
     assert len(first_refs) == 50
@@ -182,7 +182,7 @@ def test_queue_page_makes_no_query_per_row(
 ):
     CaseFactory.create_batch(50, procedure=procedure, assignee=approver)
 
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):
         response = approver_client.get(QUEUE)
 
     assert len(_references(response)) == 50
