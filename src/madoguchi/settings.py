@@ -46,6 +46,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "ninja",  # serves the bundled Swagger UI for /api/docs (no CDN)
+    "django_otp",  # staff second factor (MADOGUCHI_STAFF_MFA): TOTP devices and one-time backup codes
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "madoguchi.core",
     "madoguchi.accounts",
     "madoguchi.residents",
@@ -69,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): the second factor of this session
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "madoguchi.core.middleware.SecurityHeadersMiddleware",
@@ -259,8 +263,19 @@ AUDIT_DAILY_LOOKUP_THRESHOLD = env_int(
     help="Audit rows per staff member per day above which the auditor screen flags the day.",
 )
 LOGIN_RATE_LIMIT = env_int(
-    "MADOGUCHI_LOGIN_RATE_LIMIT", 10, help="Failed logins allowed per account and per IP in 15 minutes."
+    "MADOGUCHI_LOGIN_RATE_LIMIT",
+    10,
+    help="Failed logins allowed per account and per IP in 15 minutes (and, counted apart, wrong staff sign-in "
+    "codes).",
 )
+STAFF_MFA = env_bool(
+    "MADOGUCHI_STAFF_MFA",
+    PRODUCTION,
+    help="Staff sign in with a second factor: a 6-digit code from an authenticator app (TOTP) or a one-time "
+    "backup code; staff without one set it up at their next sign-in. Default: on when MADOGUCHI_PRODUCTION "
+    "is on, off otherwise (the demo logins). Staff API tokens are not affected.",
+)
+OTP_TOTP_ISSUER = f"{MUNICIPALITY_NAME} Madoguchi"  # the account's name in the authenticator app
 AUDIT_HMAC_KEY = env(
     "MADOGUCHI_AUDIT_KEY",
     SECRET_KEY,

@@ -1,4 +1,9 @@
-"""Failed-login counting per account and per client IP (cache-backed, 15-minute window)."""
+"""Failed-attempt counting per account and per client IP (cache-backed, 15-minute window).
+
+One counter family per `scope`: "login" for passwords, "mfa" for the staff second factor (accounts.mfa).
+The scopes are separate so that a correct password, which resets the "login" counters, cannot reset the
+count of wrong codes that follow it.
+"""
 
 from __future__ import annotations
 
@@ -8,23 +13,25 @@ from django.conf import settings
 from django.core.cache import cache
 
 WINDOW_SECONDS = 15 * 60
+LOGIN = "login"
+MFA = "mfa"
 
 
-def _keys(email: str, ip: str | None) -> list[str]:
+def _keys(email: str, ip: str | None, scope: str) -> list[str]:
     digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
-    keys = [f"login-fail:acct:{digest}"]
+    keys = [f"{scope}-fail:acct:{digest}"]
     if ip:
-        keys.append(f"login-fail:ip:{ip}")
+        keys.append(f"{scope}-fail:ip:{ip}")
     return keys
 
 
-def is_locked(*, email: str, ip: str | None) -> bool:
+def is_locked(*, email: str, ip: str | None, scope: str = LOGIN) -> bool:
     limit = settings.LOGIN_RATE_LIMIT
-    return any((cache.get(key) or 0) >= limit for key in _keys(email, ip))
+    return any((cache.get(key) or 0) >= limit for key in _keys(email, ip, scope))
 
 
-def register_failure(*, email: str, ip: str | None) -> None:
-    for key in _keys(email, ip):
+def register_failure(*, email: str, ip: str | None, scope: str = LOGIN) -> None:
+    for key in _keys(email, ip, scope):
         if cache.add(key, 1, WINDOW_SECONDS):
             continue
         try:
@@ -33,5 +40,5 @@ def register_failure(*, email: str, ip: str | None) -> None:
             cache.set(key, 1, WINDOW_SECONDS)
 
 
-def reset(*, email: str, ip: str | None) -> None:
-    cache.delete_many(_keys(email, ip))
+def reset(*, email: str, ip: str | None, scope: str = LOGIN) -> None:
+    cache.delete_many(_keys(email, ip, scope))

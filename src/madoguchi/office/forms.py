@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from madoguchi.cases.models import Channel, Status
+from madoguchi.cases.selectors import UNASSIGNED
 from madoguchi.office import labels
 
 TEXT_MAX_LENGTH = 4000
@@ -35,6 +36,34 @@ class SignInForm(forms.Form):
     )
 
 
+class CodeForm(forms.Form):
+    """The second sign-in step (MADOGUCHI_STAFF_MFA): the 6-digit code of the authenticator app."""
+
+    code = forms.CharField(
+        label=_("確認コード（6桁）"),
+        max_length=20,
+        error_messages={
+            "required": _("認証アプリに表示されている6桁の数字を入力してください。"),
+            "max_length": _("確認コードは6桁の数字です。認証アプリに表示されている数字を入力してください。"),
+        },
+    )
+
+
+class BackupCodeForm(forms.Form):
+    """The second sign-in step with one of the ten one-time backup codes instead of the app."""
+
+    backup_code = forms.CharField(
+        label=_("バックアップコード（8文字）"),
+        max_length=20,
+        error_messages={
+            "required": _("まだ使っていないバックアップコードを1つ入力してください。"),
+            "max_length": _(
+                "バックアップコードは「abcd-efgh」のような8文字です。控えてあるコードを入力してください。"
+            ),
+        },
+    )
+
+
 class QueueFilterForm(forms.Form):
     """GET parameters of the queue. Unknown values are ignored rather than reported: a filter never fails."""
 
@@ -43,9 +72,15 @@ class QueueFilterForm(forms.Form):
     channel = forms.ChoiceField(required=False)
     overdue = forms.BooleanField(required=False)
     mine = forms.BooleanField(required=False)
+    assignee = forms.ChoiceField(required=False)
 
-    def __init__(self, data, *, procedures: list[tuple[str, str]]) -> None:
+    def __init__(self, data, *, procedures: list[tuple[str, str]], assignees: list[tuple[str, str]]) -> None:
         super().__init__(data)
+        self.fields["assignee"].choices = [
+            ("", _("すべての担当者")),
+            (UNASSIGNED, _("未割当")),
+            *assignees,
+        ]
         self.fields["status"].choices = [("", _("未完了のすべて"))] + [
             (value, labels.status_label(value)) for value in Status.values if value != Status.DRAFT
         ]
@@ -69,6 +104,27 @@ class ActionForm(forms.Form):
         max_length=TEXT_MAX_LENGTH,
         error_messages={"max_length": _("4000文字以内で入力してください。")},
     )
+
+
+class AssignForm(forms.Form):
+    """The assign action's choice of colleague. `choices` are (user id, label) of the department's
+    assignable staff; a missing value means the staff member takes the case themselves."""
+
+    assignee = forms.TypedChoiceField(
+        label=_("担当者"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        error_messages={
+            "invalid_choice": _(
+                "選んだ職員は担当者にできません。この課で審査を行う職員を一覧から選び直してください。"
+            ),
+        },
+    )
+
+    def __init__(self, data=None, *, choices: list[tuple[int, str]]) -> None:
+        super().__init__(data)
+        self.fields["assignee"].choices = choices
 
 
 class NoteForm(forms.Form):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.utils.translation import pgettext_lazy
 
+from madoguchi.accounts.models import Role
 from madoguchi.cases import workflow
 from madoguchi.cases.models import Channel, Direction, Status
 
@@ -50,7 +51,7 @@ DIRECTION_LABELS = {
 
 # The button that takes an action (staff actions only; residents act in the portal).
 ACTION_BUTTON_LABELS = {
-    "assign": pgettext_lazy("office", "自分が担当する"),
+    "assign": pgettext_lazy("office", "担当者を設定する"),
     "request_information": pgettext_lazy("office", "追加情報を依頼する"),
     "approve": pgettext_lazy("office", "承認する"),
     "reject": pgettext_lazy("office", "却下する"),
@@ -75,6 +76,10 @@ NOTE_LABELS = {
     "reject": pgettext_lazy("office", "却下の理由"),
 }
 NOTE_LABEL = pgettext_lazy("office", "理由またはメッセージ")
+
+
+def role_label(role: str) -> str:
+    return str(Role(role).label) if role in Role.values else role
 
 
 def status_label(status: str) -> str:
@@ -110,6 +115,7 @@ AUDIT_ACTION_LABELS = {
     "rotate": pgettext_lazy("office", "暗号鍵の更新"),
     "override": pgettext_lazy("office", "結果の手動変更"),
     "publish": pgettext_lazy("office", "結果の公表"),
+    "mfa_reset": pgettext_lazy("office", "2段階認証のリセット"),
 }
 AUDIT_PURPOSE_LABELS = {
     "case_review": pgettext_lazy("office", "申請の審査"),
@@ -120,6 +126,7 @@ AUDIT_PURPOSE_LABELS = {
     "identity_linking": pgettext_lazy("office", "本人確認・紐付け"),
     "registry_prefill": pgettext_lazy("office", "住民記録からの入力"),
     "key_rotation": pgettext_lazy("office", "暗号鍵の更新"),
+    "account_security": pgettext_lazy("office", "職員アカウントの保護"),
 }
 
 

@@ -1,11 +1,13 @@
 from django.urls import path
 
-from madoguchi.office import identity_views, person_views, views
+from madoguchi.office import identity_views, mfa_views, person_views, views
 
 app_name = "office"
 urlpatterns = [
     path("", views.queue, name="queue"),
     path("login/", views.sign_in_view, name="login"),
+    path("login/code/", mfa_views.sign_in_code, name="login_code"),
+    path("login/setup/", mfa_views.sign_in_setup, name="login_setup"),
     path("logout/", views.sign_out_view, name="logout"),
     path("bulk/approve/", views.bulk_approve, name="bulk_approve"),
     path("cases/<str:reference>/", views.case_detail, name="case_detail"),

@@ -30,6 +30,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from madoguchi.accounts import mfa
 from madoguchi.accounts.models import Role
 from madoguchi.accounts.services import AccountError, sign_in
 from madoguchi.cases import selectors, services, workflow
@@ -37,9 +38,10 @@ from madoguchi.cases.models import Status
 from madoguchi.core import audit
 from madoguchi.core.clock import business_days_between
 from madoguchi.core.models import AuditEvent
-from madoguchi.office import labels
+from madoguchi.office import labels, pending_sign_in
 from madoguchi.office.forms import (
     ActionForm,
+    AssignForm,
     AuditSearchForm,
     NoteForm,
     QueueFilterForm,
@@ -60,7 +62,12 @@ UNDECIDED_STATUSES = selectors.OVERDUE_STATUSES
 
 
 def staff_required(view: Callable) -> Callable:
-    """Only signed-in staff. Anonymous visitors go to the office sign-in; residents get a plain 404."""
+    """Only signed-in staff. Anonymous visitors go to the office sign-in; residents get a plain 404.
+
+    With MADOGUCHI_STAFF_MFA on, a session that has not passed the second factor (signed in before the
+    setting was turned on, or whose authenticator was reset since) is signed out and sent to the sign-in.
+    Every office page, the nursery and FAQ office pages included, is behind this one check.
+    """
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -70,6 +77,10 @@ def staff_required(view: Callable) -> Callable:
             return redirect(f"{reverse('office:login')}?{query}")
         if not (user.is_active and user.is_office_staff):
             raise Http404("not an office page for this user")
+        if not mfa.second_factor_passed(user):
+            query = urlencode({"next": request.get_full_path()})
+            logout(request)
+            return redirect(f"{reverse('office:login')}?{query}")
         return view(request, *args, **kwargs)
 
     return never_cache(wrapper)
@@ -112,6 +123,29 @@ def _render(
     return render(request, template, {**base, **context}, status=status)
 
 
+def _assignable_staff(staff) -> list:
+    """Who a case of the staff member's department may be handed to: the staff member first, then by name
+    (sorted here, so the order is the same whatever the database's collation)."""
+    return sorted(
+        selectors.assignable_staff(department_id=staff.department_id),
+        key=lambda user: (user.pk != staff.pk, user.display_name or user.email, user.pk),
+    )
+
+
+def _staff_choices(staff, colleagues: list | None = None) -> list[tuple[int, str]]:
+    """(id, 'name（role）') of the assignable staff, for a select; the staff member's own entry says so."""
+    if colleagues is None:
+        colleagues = _assignable_staff(staff)
+    choices = []
+    for user in colleagues:
+        values = {"name": user.display_name or user.email, "role": labels.role_label(user.role)}
+        if user.pk == staff.pk:
+            choices.append((user.pk, _("%(name)s（%(role)s・自分）") % values))
+        else:
+            choices.append((user.pk, _("%(name)s（%(role)s）") % values))
+    return choices
+
+
 def _safe_next(request: HttpRequest, candidate: str | None, default: str) -> str:
     if candidate and url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -130,7 +164,13 @@ def sign_in_view(request: HttpRequest) -> HttpResponse:
     next_url = _safe_next(
         request, request.POST.get("next") or request.GET.get("next"), reverse("office:queue")
     )
-    if request.method == "GET" and request.user.is_authenticated and request.user.is_office_staff:
+    current = request.user
+    if (
+        request.method == "GET"
+        and current.is_authenticated
+        and current.is_office_staff
+        and mfa.second_factor_passed(current)
+    ):
         return redirect(next_url)
     form = SignInForm(request.POST if request.method == "POST" else None)
     error = ""
@@ -145,6 +185,9 @@ def sign_in_view(request: HttpRequest) -> HttpResponse:
         except AccountError as exc:
             error = exc.message(_lang(request))
         else:
+            if mfa.is_required(user):  # signed in only after the second factor (office.mfa_views)
+                pending_sign_in.begin(request, user=user, next_url=next_url)
+                return redirect("office:login_code")
             login(request, user)
             return redirect(next_url)
     status = 400 if request.method == "POST" else 200
@@ -191,13 +234,19 @@ def queue(request: HttpRequest) -> HttpResponse:
         if department
         else []
     )
-    filter_form = QueueFilterForm(request.GET, procedures=procedures)
+    filter_form = QueueFilterForm(
+        request.GET,
+        procedures=procedures,
+        assignees=[(str(pk), label) for pk, label in _staff_choices(staff)],
+    )
+    assignee = filter_form.value_of("assignee")
     filters = selectors.QueueFilter(
         status=filter_form.value_of("status"),
         procedure=filter_form.value_of("procedure"),
         channel=filter_form.value_of("channel"),
         overdue=filter_form.value_of("overdue"),
         assigned_to_me=filter_form.value_of("mine"),
+        assignee=int(assignee) if assignee.isdigit() else (assignee or None),
     )
     today = timezone.localdate()
     page = queue_page(
@@ -232,6 +281,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             ("channel", filters.channel),
             ("overdue", "1" if filters.overdue else ""),
             ("mine", "1" if filters.assigned_to_me else ""),
+            ("assignee", assignee),
         )
         if value
     }
@@ -250,6 +300,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     context = {
         "filter_form": filter_form,
         "filters": filters,
+        "assignee_filter": assignee,
         "rows": rows,
         "page": page,
         "status_links": status_links,
@@ -331,8 +382,14 @@ def _badge(case) -> dict:
 @require_GET
 @staff_required
 def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    return _case_page(request, _case(request, reference, "case_review"))
+
+
+def _case_page(
+    request: HttpRequest, case, *, assign_form: AssignForm | None = None, status: int = 200
+) -> HttpResponse:
+    """The case detail page; `assign_form` carries a refused choice of assignee, shown next to its field."""
     lang = _lang(request)
-    case = _case(request, reference, "case_review")
     spec = spec_of(case.procedure_version)
     timeline = [
         {
@@ -352,6 +409,13 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
         }
         for rule in workflow.allowed_actions(case.status, workflow.actor_kind(request.user))
     ]
+    assignee_choices = (
+        _staff_choices(request.user) if any(item["rule"].action == "assign" for item in actions) else []
+    )
+    assign_errors = list(assign_form.errors.get("assignee", [])) if assign_form is not None else []
+    chosen = (
+        assign_form.cleaned_data.get("assignee") if assign_form is not None and not assign_errors else None
+    )
     today = timezone.localdate()
     due_text, overdue = _due_text(case.due_date, today, {})
     context = {
@@ -371,8 +435,11 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
         "note_form": NoteForm(),
         "due_text": due_text,
         "overdue": overdue and case.status in UNDECIDED_STATUSES,
+        "assignee_choices": assignee_choices,
+        "assignee_selected": chosen or request.user.pk,
+        "assign_errors": assign_errors,
     }
-    return _render(request, "office/case_detail.html", context, nav="queue")
+    return _render(request, "office/case_detail.html", context, nav="queue", status=status)
 
 
 @require_POST
@@ -385,9 +452,23 @@ def case_action(request: HttpRequest, reference: str) -> HttpResponse:
         messages.error(request, _("操作の内容を読み取れませんでした。画面を更新してもう一度お試しください。"))
         return redirect("office:case_detail", reference=case.reference)
     action = form.cleaned_data["action"]
+    assignee = None
+    assign_form = None
+    if action == "assign":
+        colleagues = _assignable_staff(request.user)
+        assign_form = AssignForm(request.POST, choices=_staff_choices(request.user, colleagues))
+        if not assign_form.is_valid():
+            return _case_page(request, case, assign_form=assign_form, status=400)
+        chosen = assign_form.cleaned_data["assignee"]
+        assignee = next((user for user in colleagues if user.pk == chosen), None)
     try:
-        services.transition(case=case, action=action, actor=request.user, note=form.cleaned_data["note"])
+        services.transition(
+            case=case, action=action, actor=request.user, note=form.cleaned_data["note"], assignee=assignee
+        )
     except workflow.TransitionNotAllowed as exc:
+        if exc.code == "invalid_assignee" and assign_form is not None:
+            assign_form.add_error("assignee", exc.message(lang))
+            return _case_page(request, case, assign_form=assign_form, status=400)
         messages.error(request, exc.message(lang))
     else:
         messages.success(
