@@ -6,12 +6,18 @@
 Creates the database (`--database`, default `madoguchi_bench_audit`) on 127.0.0.1:5432 (user postgres),
 migrates it, seeds one department with cases, and measures with 1 and with N concurrent processes:
 
-1. the audit write alone, in four variants (alternating in 4 blocks each):
-   - `record_access` as shipped: lock a free head of the chain pool (`MADOGUCHI_AUDIT_CHAINS`, or
-     `--chains`), insert the row and move the head on in one statement, commit;
-   - the same code with a pool of one chain (every writer queues behind one head);
-   - the previous release's write: the ORM's `select_for_update().get_or_create()` of the single head,
-     `save()` of the row, `save()` of the head (replicated here; its rows join chain 1 of the same log);
+1. the audit write alone, in five variants (alternating in 4 blocks each):
+   - `record_access` as shipped: while the writer remembers the head of its preferred chain (from its
+     previous append), one autocommitted statement that moves that head if it is unchanged and inserts
+     the row; otherwise the locked path below. "1 statement" is the share of writes that took one;
+   - `record_access` made to forget its head before each write, so that it always takes the locked
+     path: BEGIN, lock a free head of the chain pool (`MADOGUCHI_AUDIT_CHAINS`, or `--chains`) with
+     SKIP LOCKED, insert the row and move the head in one statement, COMMIT (the write before heads were
+     remembered);
+   - `record_access` as shipped with a pool of one chain (every writer shares one head);
+   - the previous release's write: the ORM's `select_for_update().get_or_create()` of a single head,
+     `save()` of the row, `save()` of the head (replicated here; its rows go to chain 256 of the same log,
+     outside the pool, so that they do not move the heads the shipped write remembers);
    - a plain INSERT of the same row in its own transaction, no chain at all: the floor;
 2. a case-detail request (`/office/cases/<ref>/`, the whole Django stack in-process: session, auth,
    selector, template) with each variant as its audit write and with the call replaced by a no-op (the
@@ -41,10 +47,11 @@ DB_NAME = "madoguchi_bench_audit"
 SERVER = "postgres://postgres@127.0.0.1:5432"
 CASES = 200
 ROUNDS = 4  # the write variants alternate in this many blocks
-WRITE_KINDS = ("shipped", "one_chain", "previous", "floor")
-REQUEST_MODES = ("baseline", "shipped", "previous", "floor")
+WRITE_KINDS = ("shipped", "locked", "one_chain", "previous", "floor")
+REQUEST_MODES = ("baseline", "shipped", "locked", "previous", "floor")
 NAMES = {
-    "shipped": "record_access as shipped (chain pool)",
+    "shipped": "record_access as shipped (chain pool, remembered head)",
+    "locked": "record_access, locked path only (head forgotten)",
     "one_chain": "record_access, pool of one chain",
     "previous": "previous release (one head, ORM)",
     "floor": "same row, plain INSERT, no chain (floor)",
@@ -122,20 +129,46 @@ def _shipped_write(staff, n: int) -> None:
     audit.record_access(**_row(staff, n))
 
 
+def _forgetting(record_access):
+    """`record_access` that forgets the remembered heads first, so that it always locks a head."""
+    from madoguchi.core import audit
+
+    def write(**kwargs):
+        audit._known_heads.heads.clear()
+        return record_access(**kwargs)
+
+    return write
+
+
+def _counting_one_statement_appends(counts: dict[str, int]):
+    """Count the rows appended in one statement on this process's connection."""
+    from django.db import connection
+
+    from madoguchi.core import audit
+
+    def count(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if sql == audit._APPEND_IF_HEAD_UNCHANGED:
+            counts["appended"] += context["cursor"].rowcount
+        return result
+
+    return connection.execute_wrapper(count)
+
+
 def _previous_write(
     *, actor, action, object_type, object_id, person_id=None, fields=(), purpose, channel, client_ip=None
 ) -> None:
-    """The previous release's record_access: the ORM, one head (id 1), locked from its read to the commit."""
+    """The previous release's record_access: the ORM, one head, locked from its read to the commit."""
     from django.db import transaction
     from django.utils import timezone
 
-    from madoguchi.core.audit import _canonical, _canonical_without_seq, _content_of, _row_digest
+    from madoguchi.core.audit import MAX_CHAINS, _canonical, _canonical_without_seq, _content_of, _row_digest
     from madoguchi.core.models import AuditChainHead, AuditEvent
 
     with transaction.atomic():
-        head, _ = AuditChainHead.objects.select_for_update().get_or_create(id=1)
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(id=MAX_CHAINS)
         event = AuditEvent(
-            chain=1,
+            chain=MAX_CHAINS,
             seq=head.seq + 1,
             created_at=timezone.now(),
             actor_id=getattr(actor, "pk", None),
@@ -187,11 +220,15 @@ def _use_one_chain() -> None:
 def _write_worker(kind: str, staff_id: int, count: int, offset: int, barrier, results) -> None:
     from django.contrib.auth import get_user_model
 
+    from madoguchi.core import audit
+
     staff = get_user_model().objects.get(pk=staff_id)
     if kind == "one_chain":
         _use_one_chain()
+    forgetting = _forgetting(audit.record_access)
     write = {
         "shipped": _shipped_write,
+        "locked": lambda staff, n: forgetting(**_row(staff, n)),
         "one_chain": _shipped_write,
         "previous": lambda staff, n: _previous_write(**_row(staff, n)),
         "floor": lambda staff, n: _floor_write(**_row(staff, n)),
@@ -200,12 +237,14 @@ def _write_worker(kind: str, staff_id: int, count: int, offset: int, barrier, re
         write(staff, offset + n)
     barrier.wait()
     samples = []
+    counts = {"appended": 0}
     begun = time.monotonic()  # one clock for every process: rows/s spans the block's measured writes
-    for n in range(count):
-        started = time.perf_counter()
-        write(staff, offset + n)
-        samples.append((time.perf_counter() - started) * 1000)
-    results.put((samples, begun, time.monotonic()))
+    with _counting_one_statement_appends(counts):
+        for n in range(count):
+            started = time.perf_counter()
+            write(staff, offset + n)
+            samples.append((time.perf_counter() - started) * 1000)
+    results.put((samples, begun, time.monotonic(), counts["appended"]))
 
 
 def _request_worker(staff_id: int, references: list[str], count: int, seed: int, barrier, results) -> None:
@@ -218,6 +257,7 @@ def _request_worker(staff_id: int, references: list[str], count: int, seed: int,
     writers = {
         "baseline": lambda **kwargs: None,
         "shipped": audit.record_access,
+        "locked": _forgetting(audit.record_access),
         "previous": _previous_write,
         "floor": _floor_write,
     }
@@ -251,12 +291,20 @@ def _request_worker(staff_id: int, references: list[str], count: int, seed: int,
     barrier.wait()
     measuring["on"] = True
     samples: dict[str, list[float]] = {name: [] for name in REQUEST_MODES}
-    for i in range(count):
-        shift = (i + seed) % len(REQUEST_MODES)
-        for name in REQUEST_MODES[shift:] + REQUEST_MODES[:shift]:
-            mode["current"] = name
-            samples[name].append(get(i))
-    results.put({**samples, **{f"{name}:inside": values for name, values in inside.items()}})
+    counts = {"appended": 0}  # only the shipped mode tries one statement
+    with _counting_one_statement_appends(counts):
+        for i in range(count):
+            shift = (i + seed) % len(REQUEST_MODES)
+            for name in REQUEST_MODES[shift:] + REQUEST_MODES[:shift]:
+                mode["current"] = name
+                samples[name].append(get(i))
+    results.put(
+        {
+            **samples,
+            **{f"{name}:inside": values for name, values in inside.items()},
+            "shipped:one_statement": counts["appended"],
+        }
+    )
 
 
 def _run_processes(target, processes: int, make_args) -> list:
@@ -290,12 +338,13 @@ def _p(samples: list[float], q: int) -> float:
     return statistics.quantiles(samples, n=100, method="inclusive")[q - 1]
 
 
-def measure_writes(*, staff_id: int, total: int, writers: int) -> list[tuple[str, list[float], float]]:
-    """Each variant's samples and rows/s, measured in ROUNDS alternating blocks so that a change of the
-    machine's load during the run weighs on every variant alike."""
+def measure_writes(*, staff_id: int, total: int, writers: int) -> list[tuple[str, list[float], float, int]]:
+    """Each variant's samples, rows/s and one-statement appends, measured in ROUNDS alternating blocks so
+    that a change of the machine's load during the run weighs on every variant alike."""
     per_writer = total // writers // ROUNDS
     samples: dict[str, list[float]] = {kind: [] for kind in WRITE_KINDS}
     elapsed = dict.fromkeys(WRITE_KINDS, 0.0)
+    one_statement = dict.fromkeys(WRITE_KINDS, 0)
     for block in range(ROUNDS):
         for kind in WRITE_KINDS:
             offset = block * 100_000
@@ -304,9 +353,12 @@ def measure_writes(*, staff_id: int, total: int, writers: int) -> list[tuple[str
                 writers,
                 lambda i, kind=kind, offset=offset: (kind, staff_id, per_writer, offset + i * 1_000_000),
             )
-            elapsed[kind] += max(end for _, _, end in parts) - min(begun for _, begun, _ in parts)
-            samples[kind].extend(s for part, _, _ in parts for s in part)
-    return [(kind, samples[kind], len(samples[kind]) / elapsed[kind]) for kind in WRITE_KINDS]
+            elapsed[kind] += max(end for _, _, end, _ in parts) - min(begun for _, begun, _, _ in parts)
+            samples[kind].extend(s for part, _, _, _ in parts for s in part)
+            one_statement[kind] += sum(appended for _, _, _, appended in parts)
+    return [
+        (kind, samples[kind], len(samples[kind]) / elapsed[kind], one_statement[kind]) for kind in WRITE_KINDS
+    ]
 
 
 def measure_requests(
@@ -315,11 +367,17 @@ def measure_requests(
     per_client = total // clients
     parts = _run_processes(_request_worker, clients, lambda i: (staff_id, references, per_client, i))
     keys = [*REQUEST_MODES, *(f"{mode}:inside" for mode in REQUEST_MODES[1:])]
-    return {key: [s for part in parts for s in part[key]] for key in keys}
+    collected = {key: [s for part in parts for s in part[key]] for key in keys}
+    collected["shipped:one_statement"] = sum(part["shipped:one_statement"] for part in parts)
+    return collected
 
 
 def _ratio(value: float, floor: float) -> str:
     return f"{value / floor:.2f}×" if floor > 0 else "—"
+
+
+def _share(one_statement: int, writes: int, kind: str) -> str:
+    return f"{one_statement / writes:.0%}" if kind in ("shipped", "one_chain") else ""
 
 
 def print_report(
@@ -332,15 +390,15 @@ def print_report(
         f"{load}), Python {platform.python_version()}"
     )
     print(f"\n1. The audit write alone (ms per call; {args.writes} writes per row; ÷ floor: same writers)\n")
-    print("| writers | variant | p50 | p95 | p99 | rows/s | p50 ÷ floor | p95 ÷ floor |")
-    print("|---:|---|---:|---:|---:|---:|---:|---:|")
-    floors = {writers: samples for writers, kind, samples, _ in write_rows if kind == "floor"}
-    for writers, kind, samples, rate in write_rows:
+    print("| writers | variant | p50 | p95 | p99 | rows/s | p50 ÷ floor | p95 ÷ floor | 1 statement |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+    floors = {writers: samples for writers, kind, samples, _, _ in write_rows if kind == "floor"}
+    for writers, kind, samples, rate, one_statement in write_rows:
         floor = floors[writers]
         print(
             f"| {writers} | {NAMES[kind]} | {_p(samples, 50):.2f} | {_p(samples, 95):.2f} | "
             f"{_p(samples, 99):.2f} | {rate:,.0f} | {_ratio(_p(samples, 50), _p(floor, 50))} | "
-            f"{_ratio(_p(samples, 95), _p(floor, 95))} |"
+            f"{_ratio(_p(samples, 95), _p(floor, 95))} | {_share(one_statement, len(samples), kind)} |"
         )
     requests = len(request_rows[0][1]["baseline"])
     print(f"\n2. Case-detail request (ms; variants interleaved in the same run, {requests} requests each)\n")
@@ -351,12 +409,14 @@ def print_report(
     )
     print(
         "| clients | variant | request p50 | p95 | added p50 | added p95 | write in request p50 | p95 "
-        "| p50 ÷ floor | p95 ÷ floor | ≤ 2 ms |"
+        "| p50 ÷ floor | p95 ÷ floor | ≤ 2 ms | 1 statement |"
     )
-    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
     for clients, samples in request_rows:
         base, floor = samples["baseline"], samples["floor:inside"]
-        print(f"| {clients} | {NAMES['baseline']} | {_p(base, 50):.2f} | {_p(base, 95):.2f} | | | | | | | |")
+        print(
+            f"| {clients} | {NAMES['baseline']} | {_p(base, 50):.2f} | {_p(base, 95):.2f} | | | | | | | | |"
+        )
         for name in REQUEST_MODES[1:]:
             inside = samples[f"{name}:inside"]
             verdict = "✔" if _p(inside, 95) <= 2 else "✘"
@@ -364,7 +424,8 @@ def print_report(
                 f"| {clients} | {NAMES[name]} | {_p(samples[name], 50):.2f} | {_p(samples[name], 95):.2f} | "
                 f"{_p(samples[name], 50) - _p(base, 50):+.2f} | {_p(samples[name], 95) - _p(base, 95):+.2f} | "
                 f"{_p(inside, 50):.2f} | {_p(inside, 95):.2f} | {_ratio(_p(inside, 50), _p(floor, 50))} | "
-                f"{_ratio(_p(inside, 95), _p(floor, 95))} | {verdict} |"
+                f"{_ratio(_p(inside, 95), _p(floor, 95))} | {verdict} | "
+                f"{_share(samples['shipped:one_statement'], len(inside), name)} |"
             )
 
 

@@ -4,9 +4,12 @@ The log is a fixed pool of parallel chains (`MADOGUCHI_AUDIT_CHAINS`, default 8)
 writers do not queue behind one lock. An append locks one chain head, inserts the row chained to that
 head and moves the head on, in one short transaction. On PostgreSQL a writer takes any head that no other
 transaction holds (`FOR UPDATE SKIP LOCKED`), preferring the chain derived from its process and thread, so
-it usually re-uses its own; it waits only when every head is taken. SQLite serialises writes anyway and
-cannot skip locked rows: there the log is one chain. docs/security.md ("The audit log") explains the
-transaction choices; `verify_chain` checks every chain and every head.
+it usually re-uses its own; it waits only when every head is taken. A writer that remembers the head it
+last committed on its preferred chain appends in one statement, which moves the head only if it is still
+that one; otherwise it locks a head as above, preferring the next chain from then on (so that two writers
+that prefer the same chain stop taking turns on it). SQLite serialises writes anyway and cannot skip
+locked rows: there the log is one chain. docs/security.md ("The audit log") explains the transaction
+choices; `verify_chain` checks every chain and every head.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -143,10 +147,10 @@ def _ensure_chain_heads(using: str, count: int) -> None:
 
 # The statements of an append, built once from the model tables (fixed names, no user input).
 _HEADS, _EVENTS = AuditChainHead._meta.db_table, AuditEvent._meta.db_table
+_ROW_COLUMNS = ("chain", "seq", *CONTENT_FIELDS, "prev_hash", "hash")
+_NAMED_MARKS = ", ".join(f"%({name})s" for name in _ROW_COLUMNS)
 _INSERT = "INSERT INTO {events} ({columns}) VALUES ({marks})".format(  # noqa: S608 - model table
-    events=_EVENTS,
-    columns=", ".join(("chain", "seq", *CONTENT_FIELDS, "prev_hash", "hash")),
-    marks=", ".join(["%s"] * (len(CONTENT_FIELDS) + 4)),
+    events=_EVENTS, columns=", ".join(_ROW_COLUMNS), marks=", ".join(["%s"] * len(_ROW_COLUMNS))
 )
 # The preferred head first, then the next ones round the pool (so that writers displaced from their own
 # head spread out); PostgreSQL locks the one it returns until the commit.
@@ -156,6 +160,51 @@ _INSERT_AND_ADVANCE = (  # PostgreSQL: one round trip while the head is locked
     f"WITH new_row AS ({_INSERT} RETURNING id) "  # noqa: S608 - model tables
     f"UPDATE {_HEADS} SET seq = %s, hash = %s FROM new_row WHERE {_HEADS}.id = %s RETURNING new_row.id"
 )
+
+
+# One statement that appends to a chain whose head this thread remembers (PostgreSQL). Outside a
+# transaction it is a transaction of its own; inside a caller's it joins it like the locked path. The head
+# moves only if no other transaction holds it and it is still the remembered one: a held head is skipped,
+# not waited for (a caller's long transaction must not stall other writers, and two transactions must not
+# deadlock on each other's heads); a head moved since the statement began is re-checked on its newest
+# version (READ COMMITTED) and no longer matches. The row is inserted only if the head moved.
+_APPEND_IF_HEAD_UNCHANGED = (
+    f"WITH moved AS (UPDATE {_HEADS} SET seq = %(seq)s, hash = %(hash)s WHERE id = ("  # noqa: S608 - model tables
+    f"SELECT id FROM {_HEADS} WHERE id = %(chain)s AND seq = %(head_seq)s AND hash = %(prev_hash)s "
+    "FOR UPDATE SKIP LOCKED) RETURNING id) "
+    f"INSERT INTO {_EVENTS} ({', '.join(_ROW_COLUMNS)}) SELECT {_NAMED_MARKS} FROM moved RETURNING id"
+)
+
+
+class _KnownHeads(threading.local):
+    """Per thread: the (seq, hash) each chain's head had after this thread's last committed append to it,
+    keyed by (database alias, chain) — only a hint: the append that uses it re-checks it in its WHERE —
+    and how many chains on from the one derived from the process and thread the writer now prefers."""
+
+    def __init__(self) -> None:
+        self.heads: dict[tuple[str, int], tuple[int, str]] = {}
+        self.moved_on = 0
+
+    def forget(self) -> None:
+        """Start again as a new thread would."""
+        self.heads.clear()
+        self.moved_on = 0
+
+
+_known_heads = _KnownHeads()
+
+
+def _preferred_chain(count: int) -> int:
+    """`_writer_chain`, moved on by one for each remembered head this thread found moved or held."""
+    return (_writer_chain(count) - 1 + _known_heads.moved_on) % count + 1
+
+
+def _remember_head(connection, key: tuple[str, int], seq: int, digest: str) -> None:
+    """Remember a head once it is committed: after a caller's transaction commits, never if it rolls back."""
+    if connection.in_atomic_block:
+        connection.on_commit(partial(_known_heads.heads.__setitem__, key, (seq, digest)))
+    elif connection.get_autocommit():
+        _known_heads.heads[key] = (seq, digest)
 
 
 def _lock_head(cursor, *, skip_locked: bool, count: int, preferred: int) -> tuple[int, int, str] | None:
@@ -234,11 +283,38 @@ def record_access(
     )
     key = settings.AUDIT_HMAC_KEY.encode()
     count = chain_count(using)
-    preferred = _writer_chain(count)
-    skip_locked = connection.features.has_select_for_update_skip_locked
+    preferred = _preferred_chain(count)
     if (using, count) not in _heads_ready:
         _ensure_chain_heads(using, count)
 
+    # Forgotten until the append that uses it commits: a failed, lost or rolled-back append leaves no hint.
+    known = _known_heads.heads.pop((using, preferred), None) if connection.vendor == "postgresql" else None
+    if known is not None:
+        head_seq, prev_hash = known
+        seq = head_seq + 1
+        digest = _row_digest(prev_hash, _canonical(without_seq, seq), key)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _APPEND_IF_HEAD_UNCHANGED,
+                {
+                    **dict(zip(CONTENT_FIELDS, params, strict=True)),
+                    "chain": preferred,
+                    "seq": seq,
+                    "head_seq": head_seq,
+                    "prev_hash": prev_hash,
+                    "hash": digest,
+                },
+            )
+            row = cursor.fetchone()
+        if row is not None:
+            _remember_head(connection, (using, preferred), seq, digest)
+            return _event(using, row[0], preferred, seq, prev_hash, digest, values)
+        # The head moved on (another writer), is held by another transaction, or is gone: lock a head,
+        # preferring the next chain from now on, so that two writers sharing a chain part ways.
+        _known_heads.moved_on += 1
+        preferred = _preferred_chain(count)
+
+    skip_locked = connection.features.has_select_for_update_skip_locked
     with transaction.atomic(using=using, savepoint=False), connection.cursor() as cursor:
         head = _lock_head(cursor, skip_locked=skip_locked, count=count, preferred=preferred)
         if head is None:  # the heads went away since this process created them (a restored or reset table)
@@ -263,6 +339,14 @@ def record_access(
             digest=digest,
             params=params,
         )
+    _remember_head(connection, (using, chain), seq, digest)
+    return _event(using, event_id, chain, seq, prev_hash, digest, values)
+
+
+def _event(
+    using: str, event_id: int, chain: int, seq: int, prev_hash: str, digest: str, values: dict
+) -> AuditEvent:
+    """The appended row as a saved model instance, without reading it back."""
     event = AuditEvent(id=event_id, chain=chain, seq=seq, prev_hash=prev_hash, hash=digest, **values)
     event._state.adding, event._state.db = False, using
     return event

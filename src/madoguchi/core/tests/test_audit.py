@@ -1,5 +1,6 @@
 """`madoguchi audit verify` finds edited, deleted, inserted and reordered audit rows in every chain, and
-passes an untouched log; concurrent writers on PostgreSQL spread over the chains and leave them intact."""
+passes an untouched log; concurrent writers on PostgreSQL spread over the chains and leave them intact, and
+a writer that remembers its head appends in one statement without ever chaining to a head that moved."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from madoguchi.core import audit
 from madoguchi.core.models import AuditChainHead, AuditEvent
@@ -31,11 +33,17 @@ on_postgresql = pytest.mark.skipif(
     "keeps one chain and has no concurrency to test",
 )
 
+appends_in_one_statement = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="PostgreSQL only: SQLite always takes the locked path (test_sqlite_always_takes_the_locked_path)",
+)
+
 
 @pytest.fixture(autouse=True)
 def _fresh_process():
-    """Each test starts as a new process would: it has not created the chain heads yet."""
+    """Each test starts as a new process would: it has not created the chain heads, nor written a row."""
     audit._heads_ready.clear()
+    audit._known_heads.forget()
 
 
 def _write_rows(count: int = 5, *, start: int = 1) -> list[AuditEvent]:
@@ -414,11 +422,14 @@ def test_concurrent_writers_leave_every_chain_contiguous(settings):
     writers, writes = 8, 25
     barrier = threading.Barrier(writers)
     errors: list[BaseException] = []
+    tried: list[list[int]] = []  # each writer's one-statement appends, whether they appended or not
 
     def write(n: int) -> None:
         barrier.wait(timeout=30)
+        tried.append(mine := [])
         try:
-            _write_rows(writes, start=n * 1000)
+            with _one_statement_appends(mine):
+                _write_rows(writes, start=n * 1000)
         except BaseException as exc:
             errors.append(exc)
             raise
@@ -429,6 +440,7 @@ def test_concurrent_writers_leave_every_chain_contiguous(settings):
 
     assert not any(thread.is_alive() for thread in threads)
     assert errors == []
+    assert sum(len(mine) for mine in tried) > 0  # remembered heads were used (or found moved)
     assert list(audit.verify_chain()) == []
     assert AuditEvent.objects.count() == writers * writes
     heads = dict(AuditChainHead.objects.values_list("id", "seq"))
@@ -439,6 +451,18 @@ def test_concurrent_writers_leave_every_chain_contiguous(settings):
         assert seqs == list(range(1, head_seq + 1))
         used += bool(seqs)
     assert used >= 2
+
+
+def _one_statement_appends(rows: list[int]):
+    """Record the rows each of this thread's one-statement appends inserted (1, or 0 if it fell back)."""
+
+    def count(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if sql == audit._APPEND_IF_HEAD_UNCHANGED:
+            rows.append(context["cursor"].rowcount)
+        return result
+
+    return connection.execute_wrapper(count)
 
 
 def _until_a_writer_waits_for_a_lock(writer: threading.Thread) -> None:
@@ -523,3 +547,229 @@ def test_postgresql_creates_every_head_of_the_pool(settings):
     _write_rows(1)
 
     assert list(AuditChainHead.objects.order_by("id").values_list("id", flat=True)) == [1, 2, 3, 4, 5]
+
+
+# --------------------------------------------------------------------------------------------------------
+# One statement per append while the writer's head is the one it remembers (PostgreSQL)
+
+
+def _kinds(queries: CaptureQueriesContext) -> list[str]:
+    """The captured round trips: `append` (the one-statement append), `lock` (a head locked), `insert`
+    (the row inserted and the head moved), and the transaction's BEGIN and COMMIT as they are."""
+    kinds = {"WITH moved AS (UPDATE": "append", "SELECT id, seq, hash": "lock", "WITH new_row AS": "insert"}
+    return [
+        next((kind for start, kind in kinds.items() if query["sql"].startswith(start)), query["sql"])
+        for query in queries
+    ]
+
+
+def _stored(event: AuditEvent) -> tuple:
+    row = AuditEvent.objects.get(pk=event.pk)
+    return (row.chain, row.seq, row.prev_hash, row.hash)
+
+
+@appends_in_one_statement
+@pytest.mark.django_db(transaction=True)
+def test_a_remembered_head_appends_in_one_statement_with_the_hash_of_the_locked_path():
+    first = _write_rows(1)[0]  # nothing remembered yet: the locked path, which remembers the head
+
+    with CaptureQueriesContext(connection) as queries:
+        second = _write_rows(1, start=2)[0]
+
+    assert _kinds(queries) == ["append"]
+    assert not connection.in_atomic_block  # its own transaction, committed by the statement itself
+    assert (second.chain, second.seq, second.prev_hash) == (first.chain, 2, first.hash)
+    assert _stored(second) == (second.chain, 2, first.hash, second.hash)
+    expected = audit._row_digest(
+        first.hash, audit._canonical(audit._canonical_without_seq(audit._content_of(second)), 2)
+    )
+    assert second.hash == expected  # what the locked path computes, and what verify recomputes
+    assert AuditChainHead.objects.get(id=first.chain).hash == second.hash
+    assert audit._known_heads.heads[("default", first.chain)] == (2, second.hash)
+    assert list(audit.verify_chain()) == []
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL appends in one statement")
+def test_sqlite_always_takes_the_locked_path(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        _write_rows(1)
+
+    with CaptureQueriesContext(connection) as queries:
+        row = _write_rows(1, start=2)[0]
+
+    assert row.seq == 2
+    assert not any(query["sql"].startswith("WITH moved") for query in queries)
+    assert [query["sql"].split()[0] for query in queries] == ["SELECT", "INSERT", "UPDATE"]
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_stale_head_falls_back_to_the_locked_path_and_the_chain_stays_contiguous(settings):
+    settings.AUDIT_CHAINS = 1  # no other chain to move on to: the fallback appends to the same one
+    mine = _write_rows(1)[0]
+    other = _in_thread(lambda: _write_rows(2, start=10))  # another process appends #2 and #3
+    other.join(timeout=30)
+    assert not other.is_alive()
+
+    with CaptureQueriesContext(connection) as stale:
+        fallen_back = _write_rows(1, start=20)[0]
+    with CaptureQueriesContext(connection) as refreshed:
+        next_row = _write_rows(1, start=21)[0]
+
+    assert _kinds(stale) == ["append", "BEGIN", "lock", "insert", "COMMIT"]  # moved nothing, fell back
+    assert "FOR UPDATE SKIP LOCKED" in stale[2]["sql"]
+    assert _kinds(refreshed) == ["append"]
+    assert [(row.chain, row.seq) for row in (mine, fallen_back, next_row)] == [(1, 1), (1, 4), (1, 5)]
+    assert fallen_back.prev_hash == AuditEvent.objects.get(chain=1, seq=3).hash
+    assert list(AuditEvent.objects.order_by("id").values_list("seq", flat=True)) == [1, 2, 3, 4, 5]
+    assert AuditChainHead.objects.get(id=1).seq == 5
+    assert list(audit.verify_chain()) == []
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_two_writers_that_prefer_the_same_chain_part_ways(settings, monkeypatch):
+    """The writer that finds its remembered head moved by the other moves on to the next chain, so that
+    from then on both append in one statement instead of taking turns at locking one head."""
+    settings.AUDIT_CHAINS = 3
+    monkeypatch.setattr(audit, "_writer_chain", lambda count: 1)
+    writes = 6
+    turns = [threading.Event() for _ in range(2 * writes + 1)]
+    appended: dict[str, list[tuple[int, int, list[str]]]] = {"a": [], "b": []}
+
+    def write(name: str, first_turn: int) -> None:
+        for turn in range(first_turn, 2 * writes, 2):
+            assert turns[turn].wait(timeout=30)
+            with CaptureQueriesContext(connection) as queries:
+                row = _write_rows(1, start=turn)[0]
+            appended[name].append((row.chain, row.seq, _kinds(queries)))
+            turns[turn + 1].set()
+
+    audit._ensure_chain_heads("default", 3)  # a running system: the heads exist
+    threads = [_in_thread(write, "a", 0), _in_thread(write, "b", 1)]
+    turns[0].set()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert not any(thread.is_alive() for thread in threads)
+    locked = ["BEGIN", "lock", "insert", "COMMIT"]
+    assert appended["a"] == [
+        (1, 1, locked),  # nothing remembered yet
+        (2, 1, ["append", *locked]),  # b appended to chain 1 meanwhile: a moves on to chain 2
+        *((2, seq, ["append"]) for seq in range(2, writes)),
+    ]
+    assert appended["b"] == [(1, 2, locked), *((1, seq, ["append"]) for seq in range(3, writes + 2))]
+    assert list(audit.verify_chain()) == []
+
+
+@appends_in_one_statement
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_append_moves_nothing_and_is_not_remembered():
+    first = _write_rows(1)[0]
+    key = ("default", first.chain)
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        with CaptureQueriesContext(connection) as queries:
+            inside = _write_rows(1, start=2)[0]
+        assert _kinds(queries) == ["append"]  # the one statement works inside a caller's transaction too
+        assert inside.seq == 2
+        assert key not in audit._known_heads.heads  # not trusted before the caller commits
+        raise RuntimeError("the change failed after its audit row was written")
+
+    assert key not in audit._known_heads.heads
+    assert list(AuditEvent.objects.values_list("seq", flat=True)) == [1]
+    assert AuditChainHead.objects.filter(id=first.chain).values_list("seq", "hash").get() == (1, first.hash)
+    after = _write_rows(1, start=3)[0]  # the locked path, chained to the committed head
+    assert (after.chain, after.seq, after.prev_hash) == (first.chain, 2, first.hash)
+    assert audit._known_heads.heads[key] == (2, after.hash)
+    assert list(audit.verify_chain()) == []
+
+
+@appends_in_one_statement
+@pytest.mark.django_db(transaction=True)
+def test_an_append_in_a_committed_transaction_is_remembered_after_the_commit():
+    first = _write_rows(1)[0]
+    key = ("default", first.chain)
+
+    with transaction.atomic():
+        inside = _write_rows(1, start=2)[0]
+        assert key not in audit._known_heads.heads
+
+    assert audit._known_heads.heads[key] == (2, inside.hash)
+    with CaptureQueriesContext(connection) as queries:
+        assert _write_rows(1, start=3)[0].prev_hash == inside.hash
+    assert _kinds(queries) == ["append"]
+    assert list(audit.verify_chain()) == []
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_remembered_head_held_by_a_callers_transaction_is_skipped_at_once(settings, monkeypatch):
+    """A writer that remembers head 1 does not wait for another transaction that holds it: it moves on."""
+    settings.AUDIT_CHAINS = 2
+    monkeypatch.setattr(audit, "_writer_chain", lambda count: 1)
+    warm, holding, release = threading.Event(), threading.Event(), threading.Event()
+    written: dict[str, AuditEvent] = {}
+    statements: list[str] = []  # the second append's
+
+    def hold() -> None:
+        with transaction.atomic():
+            written["held"] = _write_rows(1, start=10)[0]  # head 1 moved to #2, not committed
+            holding.set()
+            release.wait(timeout=60)
+
+    def write() -> None:
+        written["first"] = _write_rows(1)[0]  # this writer now remembers head 1 at #1
+        warm.set()
+        assert holding.wait(timeout=30)
+        with CaptureQueriesContext(connection) as queries:
+            written["second"] = _write_rows(1, start=2)[0]
+        statements.extend(_kinds(queries))
+
+    writer = _in_thread(write)
+    holder = None
+    try:
+        assert warm.wait(timeout=30)
+        holder = _in_thread(hold)
+        writer.join(timeout=30)
+        assert not writer.is_alive(), "a writer waited for a remembered head that another transaction holds"
+        assert holder.is_alive() and not release.is_set()
+    finally:
+        release.set()
+        for thread in (writer, holder):
+            if thread is not None:
+                thread.join(timeout=30)
+
+    assert statements == ["append", "BEGIN", "lock", "insert", "COMMIT"]
+    assert [(written[name].chain, written[name].seq) for name in ("first", "held", "second")] == [
+        (1, 1),
+        (1, 2),
+        (2, 1),
+    ]
+    assert dict(AuditChainHead.objects.values_list("id", "seq")) == {1: 2, 2: 1}
+    assert list(audit.verify_chain()) == []
+
+
+@appends_in_one_statement
+@pytest.mark.django_db(transaction=True)
+def test_a_lost_connection_forgets_the_head_and_the_next_append_reads_it_again():
+    first = _write_rows(1)[0]
+    key = ("default", first.chain)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    _in_thread(_terminate, backend).join(timeout=30)
+
+    with pytest.raises(OperationalError):
+        _write_rows(1, start=2)
+
+    assert key not in audit._known_heads.heads
+    connection.close()  # what Django does with an unusable connection at the end of the request
+    after = _write_rows(1, start=3)[0]
+    assert (after.chain, after.seq, after.prev_hash) == (first.chain, 2, first.hash)
+    assert list(audit.verify_chain()) == []
+
+
+def _terminate(backend: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [backend])
