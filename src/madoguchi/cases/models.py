@@ -137,16 +137,52 @@ class CaseNote(AppendOnlyModel):
         return f"note on {self.case_id}"
 
 
+class RenderStatus(models.TextChoices):
+    """Where the re-rendered copy of an upload (cases.rendering) stands."""
+
+    PENDING = "pending", _("変換待ち")
+    READY = "ready", _("変換済み")
+    FAILED = "failed", _("変換できず")
+
+
+class RenderFailure(models.TextChoices):
+    """Why an upload could not be re-rendered: the codes of cases.rendering.RenderingError."""
+
+    BROKEN = "broken", _("ファイルが壊れているか、読み取れない形式です。")
+    ENCRYPTED = "encrypted", _("パスワードで保護されたPDFです。")
+    TOO_MANY_PIXELS = "too_many_pixels", _("画像の画素数が上限を超えています。")
+    TOO_MANY_PAGES = "too_many_pages", _("PDFのページ数が上限を超えています。")
+    NO_PAGES = "no_pages", _("PDFにページがありません。")
+
+
 class CaseAttachment(models.Model):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="attachments")
     field_id = models.CharField(max_length=60, blank=True)  # the form field, or blank for a later document
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT)
-    file = models.FileField(upload_to="cases/%Y/%m/")
+    file = models.FileField(upload_to="cases/%Y/%m/")  # the upload as sent: evidence, never served to staff
     original_name = models.CharField(max_length=200)
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The re-rendered copy: the only file staff can download.
+    safe_file = models.FileField(upload_to="cases/safe/%Y/%m/", blank=True)
+    safe_content_type = models.CharField(max_length=100, blank=True)
+    safe_size = models.PositiveIntegerField(null=True, blank=True)
+    page_count = models.PositiveSmallIntegerField(null=True, blank=True)
+    render_status = models.CharField(
+        max_length=10, choices=RenderStatus.choices, default=RenderStatus.PENDING
+    )
+    render_failure = models.CharField(max_length=30, choices=RenderFailure.choices, blank=True)
+    rendered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(render_status=RenderStatus.READY) | ~models.Q(safe_file=""),
+                name="case_attachment_ready_has_safe_file",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.original_name

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
-from madoguchi.cases import selectors, workflow
+from madoguchi.cases import rendering, selectors, workflow
 from madoguchi.cases.models import (
     Case,
     CaseAttachment,
@@ -24,6 +27,7 @@ from madoguchi.cases.models import (
     CaseNote,
     Channel,
     Direction,
+    RenderStatus,
     Status,
 )
 from madoguchi.core import events
@@ -32,6 +36,8 @@ from madoguchi.mynumber import intake as my_number_intake
 from madoguchi.procedures import schema
 from madoguchi.procedures.models import Procedure
 from madoguchi.procedures.selectors import spec_of
+
+logger = logging.getLogger(__name__)
 
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out over the phone
 
@@ -489,6 +495,7 @@ ALLOWED_UPLOAD_TYPES = {
     "image/jpeg": (b"\xff\xd8\xff",),
     "image/png": (b"\x89PNG\r\n\x1a\n",),
 }
+UPLOAD_EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
 
 
 def sniff_content_type(head: bytes) -> str | None:
@@ -501,7 +508,12 @@ def sniff_content_type(head: bytes) -> str | None:
 def attach_file(
     *, case: Case, uploaded: UploadedFile, by, field_id: str = "", max_bytes: int | None = None
 ) -> CaseAttachment:
-    """Store an upload outside the web root after checking its real type (magic bytes) and size."""
+    """Store an upload outside the web root after checking its real type (magic bytes), size and readability.
+
+    What can never be re-rendered for staff (a damaged file, a password-protected PDF, too many pages or pixels)
+    is refused here, while the resident can still fix it. The re-rendered copy is made after commit
+    (`render_attachment`, on the default queue).
+    """
     limit = max_bytes or settings.UPLOAD_MAX_BYTES
     if uploaded.size is None or uploaded.size == 0:
         raise UploadRejected(
@@ -522,10 +534,12 @@ def attach_file(
             "この種類のファイルは受け付けられません。PDF、JPEG、PNGのいずれかでお送りください。",
             "This type of file is not accepted. Please send a PDF, JPEG or PNG file.",
         )
-    digest = hashlib.sha256()
-    for chunk in uploaded.chunks():
-        digest.update(chunk)
+    data = uploaded.read()
     uploaded.seek(0)
+    try:
+        page_count = rendering.check_renderable(data, content_type)
+    except rendering.RenderingError as exc:
+        raise UploadRejected(exc.message_ja, exc.message_en) from exc
     name = (uploaded.name or "file").rsplit("/", 1)[-1][:200]
     attachment = CaseAttachment(
         case=case,
@@ -534,9 +548,63 @@ def attach_file(
         original_name=name,
         content_type=content_type,
         size=uploaded.size,
-        sha256=digest.hexdigest(),
+        sha256=hashlib.sha256(data).hexdigest(),
+        page_count=page_count,
     )
-    extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}[content_type]
-    attachment.file.save(f"{secrets.token_hex(16)}.{extension}", uploaded, save=False)
+    attachment.file.save(f"{secrets.token_hex(16)}.{UPLOAD_EXTENSIONS[content_type]}", uploaded, save=False)
     attachment.save()
+    transaction.on_commit(partial(_schedule_rendering, attachment.pk), robust=True)
     return attachment
+
+
+def _schedule_rendering(attachment_id: int) -> None:
+    from madoguchi.cases.tasks import render_attachment
+
+    render_attachment.delay(attachment_id)
+
+
+def render_attachment(*, attachment: CaseAttachment) -> CaseAttachment:
+    """Make the re-rendered copy staff may open, once; returns the attachment as it now stands.
+
+    Runs from the Celery task after the upload and, when that has not happened yet, from the staff download.
+    Rendering happens outside any transaction (it may take seconds); if two runs race, the first to record
+    its result wins. A file that cannot be rendered is marked failed; the original stays stored either way.
+    Raises FileNotFoundError when the stored upload is missing.
+    """
+    if attachment.render_status != RenderStatus.PENDING:
+        return attachment
+    with attachment.file.storage.open(attachment.file.name, "rb") as handle:
+        data = handle.read()
+    failure = ""
+    try:
+        rendered = rendering.render_safe_copy(data, attachment.content_type)
+    except rendering.RenderingError as exc:
+        rendered, failure = None, exc.code
+    with transaction.atomic():
+        current = CaseAttachment.objects.select_for_update().get(pk=attachment.pk)
+        if current.render_status != RenderStatus.PENDING:
+            return current
+        current.rendered_at = timezone.now()
+        if rendered is None:
+            logger.warning("attachment %s could not be re-rendered: %s", current.pk, failure)
+            current.render_status = RenderStatus.FAILED
+            current.render_failure = failure
+            current.save(update_fields=["render_status", "render_failure", "rendered_at"])
+            return current
+        extension = UPLOAD_EXTENSIONS[rendered.content_type]
+        current.safe_file.save(f"{secrets.token_hex(16)}.{extension}", ContentFile(rendered.data), save=False)
+        current.safe_content_type = rendered.content_type
+        current.safe_size = len(rendered.data)
+        current.page_count = rendered.page_count
+        current.render_status = RenderStatus.READY
+        current.save(
+            update_fields=[
+                "safe_file",
+                "safe_content_type",
+                "safe_size",
+                "page_count",
+                "render_status",
+                "rendered_at",
+            ]
+        )
+    return current

@@ -34,7 +34,7 @@ from madoguchi.accounts import mfa
 from madoguchi.accounts.models import Role
 from madoguchi.accounts.services import AccountError, sign_in
 from madoguchi.cases import selectors, services, workflow
-from madoguchi.cases.models import Status
+from madoguchi.cases.models import RenderStatus, Status
 from madoguchi.core import audit
 from madoguchi.core.clock import business_days_between
 from madoguchi.core.models import AuditEvent
@@ -499,12 +499,29 @@ def download_attachment(request: HttpRequest, reference: str, attachment_id: int
     attachment = case.attachments.filter(pk=attachment_id).first()
     if attachment is None:
         raise Http404("no such attachment on this case")
+    # Only the re-rendered copy is ever served; the upload as sent stays stored as evidence.
     try:
-        handle = attachment.file.open("rb")
+        attachment = services.render_attachment(attachment=attachment)
+        if attachment.render_status != RenderStatus.READY:
+            messages.error(
+                request,
+                _(
+                    "この添付ファイルは安全な形式に変換できなかったため表示できません。"
+                    "「追加情報を依頼する」で、申請者にファイルをもう一度送るよう依頼してください。"
+                ),
+            )
+            detail = reverse("office:case_detail", kwargs={"reference": case.reference})
+            return redirect(f"{detail}#attachment-{attachment.pk}")
+        handle = attachment.safe_file.open("rb")
     except (FileNotFoundError, ValueError) as exc:
         raise Http404("attachment file is missing") from exc
+    stem, dot, _suffix = attachment.original_name.rpartition(".")
+    extension = services.UPLOAD_EXTENSIONS[attachment.safe_content_type]
     response = FileResponse(
-        handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.content_type
+        handle,
+        as_attachment=True,
+        filename=f"{stem if dot else attachment.original_name}.{extension}",
+        content_type=attachment.safe_content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import io
 import re
 
+import pypdfium2
+import pypdfium2.raw as pdfium_raw
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from PIL import Image
 
 from madoguchi.accounts.models import Role
 from madoguchi.cases import services
-from madoguchi.cases.models import Status
+from madoguchi.cases.models import RenderStatus, Status
+from madoguchi.cases.tests import sample_files
 from madoguchi.core.models import AuditEvent
 from madoguchi.office.tests.factories import CaseFactory, StaffFactory, make_procedure
 
 pytestmark = pytest.mark.django_db
 
-PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF_BYTES = sample_files.active_pdf()  # JavaScript, an embedded file and a link: staff must get none of them
 
 
 def _detail(reference: str) -> str:
@@ -139,9 +144,82 @@ def test_attachment_is_downloaded_as_an_attachment(approver_client, procedure, r
     assert response["Content-Disposition"].startswith("attachment;")
     assert "gensen.pdf" in response["Content-Disposition"]
     assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Security-Policy"] == "default-src 'none'; sandbox"
+    assert "no-store" in response["Cache-Control"]
     assert response["Content-Type"] == "application/pdf"
-    assert b"".join(response.streaming_content) == PDF_BYTES
+    body = b"".join(response.streaming_content)
     assert AuditEvent.objects.filter(purpose="attachment_download", object_id=case.reference).count() == 1
+    # Not the upload as sent: the re-rendered copy, made on this first download and stored.
+    assert body != PDF_BYTES
+    assert sample_files.ACTIVE_SCRIPT not in body and sample_files.ACTIVE_URI not in body
+    attachment.refresh_from_db()
+    assert attachment.render_status == RenderStatus.READY
+    with attachment.safe_file.open("rb") as handle:
+        assert handle.read() == body
+    document = pypdfium2.PdfDocument(body)
+    assert document.count_attachments() == 0
+    assert [obj.type for obj in document[0].get_objects()] == [pdfium_raw.FPDF_PAGEOBJ_IMAGE]
+
+
+def test_an_image_is_downloaded_without_its_exif(approver_client, procedure):
+    case = CaseFactory(procedure=procedure)
+    attachment = services.attach_file(
+        case=case,
+        uploaded=SimpleUploadedFile("IMG_0001.JPG", sample_files.photo_with_gps(), content_type="image/jpeg"),
+        by=case.applicant,
+    )
+
+    response = approver_client.get(
+        reverse("office:attachment", kwargs={"reference": case.reference, "attachment_id": attachment.pk})
+    )
+
+    assert response["Content-Type"] == "image/jpeg"
+    assert 'filename="IMG_0001.jpg"' in response["Content-Disposition"]
+    assert response["X-Content-Type-Options"] == "nosniff"
+    body = b"".join(response.streaming_content)
+    assert len(Image.open(io.BytesIO(body)).getexif()) == 0
+    assert b"ExamplePhone" not in body
+
+
+def test_an_attachment_that_cannot_be_rendered_shows_a_message_and_no_download(approver_client, procedure):
+    case = CaseFactory(procedure=procedure)
+    attachment = services.attach_file(
+        case=case,
+        uploaded=SimpleUploadedFile("cut.jpg", sample_files.truncated_jpeg(), content_type="image/jpeg"),
+        by=case.applicant,
+    )
+    url = reverse("office:attachment", kwargs={"reference": case.reference, "attachment_id": attachment.pk})
+
+    response = approver_client.get(url)  # the first download tries to render it, and fails
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{_detail(case.reference)}#attachment-{attachment.pk}"
+    attachment.refresh_from_db()
+    assert attachment.render_status == RenderStatus.FAILED
+    page = approver_client.get(response["Location"]).content.decode()
+    assert "この添付ファイルは安全な形式に変換できなかったため表示できません。" in page
+    assert "追加情報を依頼する" in page
+    assert "理由：ファイルが壊れているか、読み取れない形式です。" in page
+    assert "cut.jpg" in page
+    assert url not in page  # no download link
+    again = approver_client.get(url)
+    assert again.status_code == 302
+    assert not getattr(again, "streaming", False)
+
+
+def test_the_failure_message_is_in_english_for_the_english_ui(approver_client, procedure):
+    case = CaseFactory(procedure=procedure)
+    attachment = services.attach_file(
+        case=case,
+        uploaded=SimpleUploadedFile("cut.jpg", sample_files.truncated_jpeg(), content_type="image/jpeg"),
+        by=case.applicant,
+    )
+    services.render_attachment(attachment=attachment)
+
+    page = approver_client.get("/en" + _detail(case.reference)).content.decode()
+
+    assert "could not be converted to a safe format" in page
+    assert "Reason: The file is damaged or cannot be read." in page
 
 
 def test_attachment_of_another_case_is_not_reachable_through_an_own_case(

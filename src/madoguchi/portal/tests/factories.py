@@ -43,7 +43,10 @@ JUMINHYO_STEPS = {
     "delivery": {"delivery_method": "counter", "agree": "on"},
 }
 JUMINHYO_DATA = {key: value for step in JUMINHYO_STEPS.values() for key, value in step.items()}
-PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG_BYTES = (  # a real 1×1 PNG: uploads must decode to be accepted (cases.rendering)
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+    b"\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff\xff\x7f\x00\t\xfb\x03\xfd*\x86\xe3\x8a\x00\x00\x00\x00IEND\xaeB`\x82"
+)
 
 
 class DepartmentFactory(DjangoModelFactory):
