@@ -6,6 +6,7 @@ from django.conf import settings
 from madoguchi.accounts.models import Department, Role, User, UserKind
 from madoguchi.cases import selectors, services, workflow
 from madoguchi.cases.models import CaseCount, CaseHistory, CaseMessage, Status
+from madoguchi.cases.tests import test_services
 from madoguchi.core.models import OutboxEvent
 from madoguchi.procedures.models import Procedure
 from madoguchi.procedures.services import sync_procedures
@@ -13,19 +14,7 @@ from madoguchi.residents.services import ensure_departments
 
 pytestmark = pytest.mark.django_db
 
-VALID = {
-    "applicant_name": "緑川 花子",
-    "applicant_kana": "ミドリカワ ハナコ",
-    "applicant_birth_date": "1958-04-12",
-    "applicant_postal_code": "1000001",
-    "applicant_address": "東京都千代田区千代田1番1号",
-    "applicant_phone": "090-1234-5678",
-    "scope": "self",
-    "copies": "2",
-    "purpose": "employment",
-    "delivery_method": "counter",
-    "agree": "on",
-}
+VALID = test_services.VALID  # the same 住民票の写し application as the services tests
 
 
 @pytest.fixture
