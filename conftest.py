@@ -1,4 +1,4 @@
-"""Test settings shared by every app: private uploads in a temporary folder, in-memory email."""
+"""Test settings shared by every app: private uploads in a temporary folder, in-memory email; demo fixtures."""
 
 import os
 
@@ -29,3 +29,23 @@ def _isolated_files(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "uploads"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# The demo room (madoguchi.demo) sits above every other room, so their tests may not import it either. Tests
+# that want a piece of the demo town ask for it through these fixtures.
+
+
+@pytest.fixture
+def demo_departments(db):
+    """The seven departments of みどり市 (`madoguchi.demo.services.ensure_departments`)."""
+    from madoguchi.demo.services import ensure_departments
+
+    return ensure_departments()
+
+
+@pytest.fixture
+def load_demo_town(db):
+    """`madoguchi.demo.services.load_demo_town`: loads the demo town through the registry import."""
+    from madoguchi.demo.services import load_demo_town
+
+    return load_demo_town

@@ -68,20 +68,20 @@ def prepare(*, residents: int, cases: int) -> dict:
 
     from madoguchi.accounts.models import User
     from madoguchi.cases.models import Case
-    from madoguchi.residents import services as residents_services
+    from madoguchi.demo import services as demo_services
 
     call_command("migrate", verbosity=0)
     timings = {}
     if Case.objects.filter(reference__startswith="BN").count() < cases:
         started = time.perf_counter()
-        residents_services.ensure_departments()
-        residents_services.ensure_demo_staff()
+        demo_services.ensure_departments()
+        demo_services.ensure_demo_staff()
         from django.conf import settings
 
         from madoguchi.procedures.services import sync_procedures
 
         sync_procedures(directory=settings.PROCEDURES_DIR)
-        residents_services.load_demo_town(residents=residents, seed=1)
+        demo_services.load_demo_town(residents=residents, seed=1)
         timings["demo town load (s)"] = time.perf_counter() - started
         mypage_user, _ = User.objects.get_or_create(
             email="bench-mypage@example.jp", defaults={"display_name": "マイページ 太郎", "kind": "resident"}

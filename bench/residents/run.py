@@ -61,7 +61,7 @@ def _setup_django(url: str, broker: bool) -> None:
 
 
 def write_full_file(path: Path, residents: int) -> int:
-    from madoguchi.residents import demo
+    from madoguchi.demo import town as demo
 
     households = 0
     with path.open("w", encoding="utf-8", newline="") as handle:

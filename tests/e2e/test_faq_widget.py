@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 
+from madoguchi.demo.services import import_demo_faq
 from madoguchi.faq.models import ChatQuestion
-from madoguchi.faq.services import import_demo_faq
 from madoguchi.procedures.services import sync_procedures
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -11,8 +11,8 @@ from django.core import mail
 
 from madoguchi.accounts.models import Department, Role, User, UserKind
 from madoguchi.cases.models import Case, Status
+from madoguchi.demo.services import ensure_departments
 from madoguchi.procedures.services import sync_procedures
-from madoguchi.residents.services import ensure_departments
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -11,7 +11,7 @@ import pytest
 from django_otp.oath import TOTP
 
 from madoguchi.accounts.models import Department, Role, User, UserKind
-from madoguchi.residents.services import ensure_departments
+from madoguchi.demo.services import ensure_departments
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

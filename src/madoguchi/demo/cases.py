@@ -25,13 +25,13 @@ from django.utils import timezone
 from madoguchi.accounts.models import Role, User, UserKind
 from madoguchi.cases import services as case_services
 from madoguchi.cases.models import Case, Channel
+from madoguchi.demo import town as demo
+from madoguchi.demo.services import DEMO_RESIDENT_EMAIL
 from madoguchi.procedures import schema
 from madoguchi.procedures.models import Procedure
 from madoguchi.procedures.selectors import catalog, spec_of
 from madoguchi.procedures.spec import Field, ProcedureSpec
-from madoguchi.residents import demo
 from madoguchi.residents.models import Person
-from madoguchi.residents.services import DEMO_RESIDENT_EMAIL
 
 DEMO_APPLICANT_PREFIX = "demo-"  # demo-<宛名番号>@example.jp: residents who applied in the demo
 DEMO_APPLICANT_DOMAIN = "@example.jp"

@@ -2,11 +2,11 @@
 
 The demo plays the municipality's core 住民記録 system (DESIGN.md §2.4): it yields the households and
 persons that the registry read-model would receive from it. Pure Python, no Django, so it is fast to
-test and to benchmark; ``residents.services.load_demo_town`` writes what it yields.
+test and to benchmark; ``demo.services.load_demo_town`` writes what it yields.
 
 Everything is fictional: みどり県 and みどり市 do not exist, the 町字 have postal codes in the 000-xxxx
 range that Japan Post never assigns, and names are random combinations of common surnames and given
-names (demo_data/*.csv). The same ``seed`` and ``residents`` always give the same people, because ages
+names (data/*.csv). The same ``seed`` and ``residents`` always give the same people, because ages
 are counted against the fixed ``REFERENCE_DATE`` rather than today.
 """
 
@@ -23,7 +23,7 @@ from pathlib import Path
 
 from madoguchi.residents.registry.layout import HEADERS
 
-DATA_DIR = Path(__file__).resolve().parent / "demo_data"
+DATA_DIR = Path(__file__).resolve().parent / "data"
 REFERENCE_DATE = dt.date(2026, 4, 1)  # 基準日 of the demo registry
 PREFECTURE = "みどり県"
 CITY = "みどり市"
@@ -33,7 +33,7 @@ SUPPORT_MEASURE_SHARE = 0.001  # 支援措置: about 0.1 % of residents
 MALE, FEMALE = "1", "2"  # 住民記録の性別コード, as residents.models.Sex
 SPACE = "\u3000"  # the full-width space between surname and given name, in kanji and in kana
 
-# Given-name generations (demo_data/given_names.csv column "era") by year of birth.
+# Given-name generations (data/given_names.csv column "era") by year of birth.
 ERAS: tuple[tuple[str, int], ...] = (("prewar", 1949), ("showa", 1979), ("heisei", 2004), ("reiwa", 9999))
 
 # Household compositions and their share of households, tuned so that about 30 % of residents are 65 or
@@ -149,7 +149,7 @@ def _rows(name: str) -> list[dict[str, str]]:
 
 @cache
 def towns() -> tuple[Town, ...]:
-    """The 町字 of みどり市 with their fictional postal codes (demo_data/postal_codes.csv)."""
+    """The 町字 of みどり市 with their fictional postal codes (data/postal_codes.csv)."""
     return tuple(
         Town(
             postal_code=row["postal_code"],

@@ -55,6 +55,8 @@ from madoguchi.faq.models import (
 from madoguchi.faq.selectors import EntryView, current_versions, entry_views
 from madoguchi.procedures.models import Procedure
 
+# The みどり市 sample FAQ shipped with this room (its engine, tests and benchmarks use it too); the demo room
+# imports it with `import_faq_csv` (madoguchi.demo.services.import_demo_faq).
 DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
 DEMO_FILES = (("midori_faq_ja.csv", "ja"), ("midori_faq_en.csv", "en"))
 MAX_MESSAGE_CHARS = 4000
@@ -93,21 +95,6 @@ class ImportReport:
         return (
             f"{self.source}: {self.entries} entries, {self.created} new, "
             f"{self.new_versions} new versions, {self.unchanged} unchanged"
-        )
-
-
-@dataclass
-class DemoImportReport:
-    reports: list[ImportReport] = field(default_factory=list)
-
-    def __str__(self) -> str:
-        by_lang = {r.lang: r for r in self.reports}
-        ja, en = by_lang.get("ja"), by_lang.get("en")
-        versions = sum(r.new_versions for r in self.reports)
-        unchanged = sum(r.unchanged for r in self.reports)
-        return (
-            f"日本語 {ja.entries if ja else 0} 件・英語 {en.entries if en else 0} 件"
-            f"（新しい版 {versions}・変更なし {unchanged}）"
         )
 
 
@@ -232,17 +219,6 @@ def import_faq_csv(*, path: str | Path, lang: str, source: str = "") -> ImportRe
         if new_versions or report.created:
             touch_revision()
     return report
-
-
-def import_demo_faq() -> DemoImportReport:
-    """The みどり市 demo FAQ (Japanese, then English); `madoguchi demo` calls this. Running it again changes nothing."""
-    from madoguchi.residents.services import ensure_departments
-
-    ensure_departments()
-    result = DemoImportReport()
-    for name, lang in DEMO_FILES:
-        result.reports.append(import_faq_csv(path=DEMO_DATA / name, lang=lang))
-    return result
 
 
 # ---- knowledge base: editing in the office ---------------------------------------------------------------------

@@ -10,7 +10,6 @@ from madoguchi.cases.tests import test_services
 from madoguchi.core.models import OutboxEvent
 from madoguchi.procedures.models import Procedure
 from madoguchi.procedures.services import sync_procedures
-from madoguchi.residents.services import ensure_departments
 
 pytestmark = pytest.mark.django_db
 
@@ -18,8 +17,7 @@ VALID = test_services.VALID  # the same 住民票の写し application as the se
 
 
 @pytest.fixture
-def case():
-    ensure_departments()
+def case(demo_departments):
     sync_procedures(directory=settings.PROCEDURES_DIR)
     resident = User.objects.create_user(email="hanako@example.jp", password="x", kind=UserKind.RESIDENT)
     return services.create_and_submit_case(

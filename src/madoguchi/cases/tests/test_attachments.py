@@ -17,7 +17,6 @@ from madoguchi.cases.models import CaseAttachment, RenderFailure, RenderStatus
 from madoguchi.cases.tests import sample_files
 from madoguchi.procedures.models import Procedure
 from madoguchi.procedures.services import sync_procedures
-from madoguchi.residents.services import ensure_departments
 
 pytestmark = pytest.mark.django_db
 
@@ -28,8 +27,7 @@ def _private_media(settings, tmp_path):
 
 
 @pytest.fixture
-def draft():
-    ensure_departments()
+def draft(demo_departments):
     sync_procedures(directory=settings.PROCEDURES_DIR)
     resident = User.objects.create_user(email="hanako@example.jp", password="x", kind=UserKind.RESIDENT)
     return services.start_draft(applicant=resident, procedure=Procedure.objects.get(slug="juminhyo-copy"))

@@ -6,7 +6,6 @@ from madoguchi.cases import selectors, services, workflow
 from madoguchi.cases.models import CaseCount, Status
 from madoguchi.procedures.models import Procedure
 from madoguchi.procedures.services import sync_procedures
-from madoguchi.residents.services import ensure_departments
 
 pytestmark = pytest.mark.django_db
 
@@ -26,8 +25,7 @@ VALID = {
 
 
 @pytest.fixture
-def juminhyo():
-    ensure_departments()
+def juminhyo(demo_departments):
     sync_procedures(directory=settings.PROCEDURES_DIR)
     return Procedure.objects.get(slug="juminhyo-copy")
 

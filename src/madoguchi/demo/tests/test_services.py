@@ -1,4 +1,4 @@
-"""Loading the demo town into the registry, and the demo departments and accounts."""
+"""Loading the demo town into the registry, the demo departments and accounts, and the demo FAQ."""
 
 from __future__ import annotations
 
@@ -7,18 +7,20 @@ from django.contrib.auth import authenticate
 
 from madoguchi.accounts.models import Department, Role, User, UserKind
 from madoguchi.core.models import OutboxEvent
-from madoguchi.jp.postal import lookup_postal_code
-from madoguchi.residents import demo
-from madoguchi.residents.models import Household, Person, PersonPeriod, RegistryImport
-from madoguchi.residents.services import (
+from madoguchi.demo import town as demo
+from madoguchi.demo.services import (
     DEMO_PASSWORD,
     DEMO_RESIDENT_EMAIL,
     DemoTownError,
     ensure_demo_resident,
     ensure_demo_staff,
     ensure_departments,
+    import_demo_faq,
     load_demo_town,
 )
+from madoguchi.faq.models import FaqEntry, FaqVersion
+from madoguchi.jp.postal import lookup_postal_code
+from madoguchi.residents.models import Household, Person, PersonPeriod, RegistryImport
 from madoguchi.residents.tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
@@ -162,3 +164,12 @@ def test_a_town_that_cases_refer_to_is_not_replaced():
         load_demo_town(residents=80, seed=1)
     assert Person.objects.count() == 60
     assert Person.objects.get(atena_number=demo.atena_number(1)).name == person.name
+
+
+def test_demo_faq_import_is_idempotent():
+    first = import_demo_faq()
+    assert str(first) == "日本語 150 件・英語 40 件（新しい版 190・変更なし 0）"
+    second = import_demo_faq()
+    assert str(second) == "日本語 150 件・英語 40 件（新しい版 0・変更なし 190）"
+    assert FaqEntry.objects.count() == 150 and FaqVersion.objects.count() == 190
+    assert Department.objects.count() == 7

@@ -29,8 +29,12 @@ def departments(db):
 
 @pytest.fixture
 def demo_faq(departments):
-    """The みどり市 demo FAQ (150 Japanese, 40 English entries) in the test database."""
-    return services.import_demo_faq()
+    """The みどり市 demo FAQ (150 Japanese, 40 English entries) in the test database: the files the demo room
+    imports (faq/demo_data), imported with this room's own service."""
+    return [
+        services.import_faq_csv(path=services.DEMO_DATA / name, lang=lang)
+        for name, lang in services.DEMO_FILES
+    ]
 
 
 @pytest.fixture

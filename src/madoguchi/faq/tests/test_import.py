@@ -109,14 +109,6 @@ def test_easy_japanese_column_becomes_a_ja_easy_version(departments, tmp_path):
     assert engine_entry.easy_answer.startswith("しやくしょ")
 
 
-def test_demo_import_is_idempotent(departments):
-    first = services.import_demo_faq()
-    assert str(first) == "日本語 150 件・英語 40 件（新しい版 190・変更なし 0）"
-    second = services.import_demo_faq()
-    assert str(second) == "日本語 150 件・英語 40 件（新しい版 0・変更なし 190）"
-    assert FaqEntry.objects.count() == 150 and FaqVersion.objects.count() == 190
-
-
 def test_command_prints_every_problem_and_exits_with_an_error(departments, tmp_path):
     path = write_csv(tmp_path / "bad.csv", ["FAQ-001,住民票・証明書,,回答,,", "FAQ-002,ペット,質問,回答,,"])
     err = io.StringIO()

@@ -9,7 +9,7 @@ import pytest
 
 from madoguchi.residents.exporter import RegistryExportError, export_registry_csv
 from madoguchi.residents.registry.layout import DIFFERENCE, FULL
-from madoguchi.residents.services import import_registry_csv, load_demo_town
+from madoguchi.residents.services import import_registry_csv
 from madoguchi.residents.tests.factories import registry_csv, registry_row
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +25,7 @@ def load(data: bytes, kind=FULL):
     return import_registry_csv(source=io.BytesIO(data), kind=kind, source_name="t.csv")
 
 
-def test_an_export_imported_again_changes_nothing():
+def test_an_export_imported_again_changes_nothing(load_demo_town):
     load_demo_town(residents=300, seed=4)
     data, report = export(include_protected_addresses=True)
     assert report.rows == 300

@@ -11,15 +11,18 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.test.utils import override_settings
 
 from madoguchi.accounts.models import Department, Role
-from madoguchi.residents import demo
-from madoguchi.residents.services import (
+from madoguchi.demo import town as demo
+from madoguchi.demo.cases import DemoCaseError, create_demo_cases
+from madoguchi.demo.services import (
     DEMO_PASSWORD,
     DemoLogin,
     DemoTownError,
     ensure_demo_resident,
     ensure_demo_staff,
+    import_demo_faq,
     load_demo_town,
 )
+from madoguchi.procedures.services import ProcedureSyncError, sync_procedures
 
 ROLE_LABELS = {
     Role.REVIEWER: "審査担当",
@@ -98,11 +101,6 @@ class Command(BaseCommand):
 
     def sync_procedures(self) -> None:
         try:
-            from madoguchi.procedures.services import ProcedureSyncError, sync_procedures
-        except ImportError:
-            self.warn("手続きの同期機能がまだありません。手続きの読み込みを省略します。")
-            return
-        try:
             report = sync_procedures(directory=settings.PROCEDURES_DIR)
         except ProcedureSyncError as exc:
             self.warn(f"手続きファイルを公開できませんでした（{settings.PROCEDURES_DIR}）:\n{exc}")
@@ -110,22 +108,10 @@ class Command(BaseCommand):
         self.say(f"手続き: {report.summary()}")
 
     def import_faq(self) -> None:
-        try:
-            from madoguchi.faq import services as faq_services
-        except ImportError:
-            return
-        import_demo_faq = getattr(faq_services, "import_demo_faq", None)
-        if import_demo_faq is None:
-            return
         result = import_demo_faq()
-        self.say(f"よくある質問: {result}" if result is not None else "よくある質問を読み込みました。")
+        self.say(f"よくある質問: {result}")
 
     def create_cases(self, *, count: int, seed: int) -> None:
-        try:
-            from madoguchi.residents.demo_cases import DemoCaseError, create_demo_cases
-        except ImportError as exc:
-            self.warn(f"申請のサンプルを作れません（{exc}）。")
-            return
         # Demo applicants have made-up addresses: their notifications stay in My Page, no email is sent.
         # In-process (eager) Celery logs every task at INFO; hundreds of those lines would bury the logins.
         # kombu also warns that no broker host is set, which is the in-process default.
