@@ -91,12 +91,14 @@ def _seed() -> tuple[int, list[str]]:
     from django.core.management import call_command
 
     from madoguchi.accounts.models import Role
-    from madoguchi.office.tests.factories import CaseFactory, DepartmentFactory, StaffFactory, make_procedure
+    from madoguchi.accounts.tests.factories import DepartmentFactory, StaffFactory
+    from madoguchi.cases.tests.factories import CaseFactory
+    from madoguchi.procedures.tests.factories import ProcedureFactory
     from madoguchi.residents.tests.factories import PersonFactory
 
     call_command("migrate", verbosity=0)
     department = DepartmentFactory(code="kosodate")
-    procedure = make_procedure(slug="jido-teate", department=department)
+    procedure = ProcedureFactory(slug="jido-teate", department=department)
     staff = StaffFactory(department=department, role=Role.REVIEWER, email="bench.reviewer@example.jp")
     references = [CaseFactory(procedure=procedure, person=PersonFactory()).reference for _ in range(CASES)]
     with _cursor() as cursor:

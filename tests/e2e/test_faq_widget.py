@@ -143,15 +143,14 @@ def test_chat_and_inquiry_pages_pass_axe(town, new_page, axe_check):
 
 
 def test_office_faq_pages_pass_axe(town, new_page, axe_check):
-    from madoguchi.accounts.models import Department, Role, User, UserKind
+    from madoguchi.accounts.tests.factories import DepartmentFactory, StaffFactory
     from madoguchi.faq import services
 
-    staff = User.objects.create_user(
+    staff = StaffFactory(
         email="kankyo.faq@city.midori.example.jp",
         password="midori-e2e-password-2026",
-        kind=UserKind.STAFF,
-        department=Department.objects.get(code="kankyo"),
-        role=Role.REVIEWER,
+        department=DepartmentFactory(code="kankyo"),
+        reviewer=True,
     )
     services.ask(question="粗大ごみを出したい", lang="ja")
     inquiry = services.open_inquiry(

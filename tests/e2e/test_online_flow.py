@@ -9,7 +9,8 @@ import pytest
 from django.conf import settings
 from django.core import mail
 
-from madoguchi.accounts.models import Department, Role, User, UserKind
+from madoguchi.accounts.models import Role
+from madoguchi.accounts.tests.factories import DepartmentFactory, ResidentFactory, StaffFactory
 from madoguchi.cases.models import Case, Status
 from madoguchi.demo.services import ensure_departments
 from madoguchi.procedures.services import sync_procedures
@@ -28,11 +29,10 @@ def town(live_server, settings):
     settings.SITE_URL = live_server.url
     ensure_departments()
     sync_procedures(directory=settings.PROCEDURES_DIR)
-    staff = User.objects.create_user(
+    staff = StaffFactory(
         email="shimin.approver@city.midori.example.jp",
         password=PASSWORD,
-        kind=UserKind.STAFF,
-        department=Department.objects.get(code="shimin"),
+        department=DepartmentFactory(code="shimin"),
         role=Role.APPROVER,
         display_name="市民 承認",
     )
@@ -165,12 +165,7 @@ def test_resident_applies_staff_request_information_and_approve(town, new_page, 
 
 def test_sign_in_and_a_form_step_work_with_the_keyboard_alone(town, new_page, axe_check):
     base, _staff = town
-    User.objects.create_user(
-        email="keyboard@example.jp",
-        password=PASSWORD,
-        kind=UserKind.RESIDENT,
-        email_verified_at="2026-01-01T00:00Z",
-    )
+    ResidentFactory(email="keyboard@example.jp", password=PASSWORD, email_verified_at="2026-01-01T00:00Z")
     page = new_page(360, 780)
     page.goto(f"{base}/login/")
     axe_check(page)

@@ -10,8 +10,7 @@ import time
 import pytest
 from django_otp.oath import TOTP
 
-from madoguchi.accounts.models import Department, Role, User, UserKind
-from madoguchi.demo.services import ensure_departments
+from madoguchi.accounts.tests.factories import DepartmentFactory, StaffFactory, create_departments
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -22,13 +21,12 @@ PASSWORD = "midori-e2e-password-2026"
 def office(live_server, settings):
     settings.STAFF_MFA = True
     settings.OTP_TOTP_THROTTLE_FACTOR = 0  # the wrong code below must not make the right one wait
-    ensure_departments()
-    staff = User.objects.create_user(
+    create_departments()
+    staff = StaffFactory(
         email="kosodate.reviewer@city.midori.example.jp",
         password=PASSWORD,
-        kind=UserKind.STAFF,
-        department=Department.objects.get(code="kosodate"),
-        role=Role.REVIEWER,
+        department=DepartmentFactory(code="kosodate"),
+        reviewer=True,
     )
     return live_server.url, staff
 

@@ -3,6 +3,7 @@ from django.core.cache import cache
 from django.utils import translation
 
 from madoguchi.accounts.tests import factories
+from madoguchi.residents.tests.factories import HouseholdFactory, PersonFactory
 
 
 @pytest.fixture(autouse=True)
@@ -22,23 +23,23 @@ def resident(db):
 
 @pytest.fixture
 def counter_staff(db):
-    return factories.StaffFactory()
+    return factories.StaffFactory(reviewer=True)
 
 
 @pytest.fixture
 def household(db):
-    return factories.HouseholdFactory()
+    return HouseholdFactory()
 
 
 @pytest.fixture
 def hanako(household):
     """緑川　花子, head of a household of two in 緑町."""
-    return factories.person(household=household)
+    return PersonFactory(household=household)
 
 
 @pytest.fixture
 def taro(household):
-    return factories.person(
+    return PersonFactory(
         household=household,
         name="緑川\u3000太郎",
         name_kana="ミドリカワ\u3000タロウ",

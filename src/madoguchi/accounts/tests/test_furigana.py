@@ -9,6 +9,7 @@ from django.urls import reverse
 from madoguchi.cases.models import Case
 from madoguchi.portal import views as portal_views
 from madoguchi.portal.tests import factories as portal_factories
+from madoguchi.procedures.tests.factories import juminhyo
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +58,7 @@ def test_only_get(client):
 
 @pytest.fixture
 def applying(client, resident):
-    portal_factories.juminhyo()
+    juminhyo()
     client.force_login(resident)
     client.get(reverse("portal:apply", args=["juminhyo-copy"]))
     return client, Case.objects.get()

@@ -24,6 +24,8 @@ from madoguchi.cases.models import Case, CaseAttachment, CaseHistory, CaseMessag
 from madoguchi.core.models import AuditEvent
 from madoguchi.notify.models import Notice
 from madoguchi.portal.tests import factories as portal_factories
+from madoguchi.procedures.tests.factories import juminhyo
+from madoguchi.residents.tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -58,10 +60,10 @@ def _in_scope(route: str, namespace: str) -> bool:
 
 @pytest.fixture
 def world(django_capture_on_commit_callbacks):
-    procedure = portal_factories.juminhyo()
+    procedure = juminhyo()
     a, b = factories.ResidentFactory(display_name="甲"), factories.ResidentFactory(display_name="乙")
-    person_a = factories.person()
-    person_b = factories.person(name=B_NAME, name_kana=B_KANA, banchi=B_BANCHI, birth_date="1970-07-07")
+    person_a = PersonFactory()
+    person_b = PersonFactory(name=B_NAME, name_kana=B_KANA, banchi=B_BANCHI, birth_date="1970-07-07")
     factories.IdentityLinkFactory(user=a, person=person_a)
     link_b = factories.IdentityLinkFactory(user=b, person=person_b)
 
@@ -71,7 +73,7 @@ def world(django_capture_on_commit_callbacks):
             procedure=procedure,
             raw={**portal_factories.JUMINHYO_DATA, "applicant_name": B_NAME, "applicant_phone": B_PHONE},
         )
-    case_services.transition(case=submitted, action="assign", actor=factories.StaffFactory())
+    case_services.transition(case=submitted, action="assign", actor=factories.StaffFactory(reviewer=True))
     draft = case_services.start_draft(applicant=b, procedure=procedure)
     case_services.save_draft_step(case=draft, step_id="applicant", raw={"applicant_phone": B_DRAFT_PHONE})
     notice = Notice.objects.filter(recipient=b).first()

@@ -31,7 +31,7 @@ def enrol(user) -> mfa.Enrolment:
 
 
 def test_only_staff_need_a_second_factor_and_only_with_the_setting_on(settings):
-    staff, resident = StaffFactory(), ResidentFactory()
+    staff, resident = StaffFactory(reviewer=True), ResidentFactory()
 
     settings.STAFF_MFA = False
     off = (mfa.is_required(staff), mfa.is_required(resident))
@@ -53,7 +53,7 @@ def test_the_setting_follows_production_unless_set(monkeypatch):
 
 
 def test_enrolment_gives_ten_distinct_single_use_backup_codes():
-    staff = StaffFactory()
+    staff = StaffFactory(reviewer=True)
 
     enrolment = enrol(staff)
 
@@ -65,7 +65,7 @@ def test_enrolment_gives_ten_distinct_single_use_backup_codes():
 
 
 def test_a_new_enrolment_replaces_the_old_backup_codes(settings):
-    staff = StaffFactory()
+    staff = StaffFactory(reviewer=True)
     first = enrol(staff)
     TOTPDevice.objects.filter(user=staff).delete()
 
@@ -78,7 +78,7 @@ def test_a_new_enrolment_replaces_the_old_backup_codes(settings):
 
 
 def test_backup_codes_ignore_case_spaces_and_hyphens_and_work_once():
-    staff = StaffFactory()
+    staff = StaffFactory(reviewer=True)
     code = enrol(staff).backup_codes[0]
 
     device = mfa.verify_code(user=staff, code=f" {code.upper()} ", ip=None)
@@ -92,7 +92,7 @@ def test_backup_codes_ignore_case_spaces_and_hyphens_and_work_once():
 
 def test_the_authenticator_code_is_checked_against_the_authenticator(settings):
     settings.OTP_TOTP_THROTTLE_FACTOR = 0
-    staff = StaffFactory()
+    staff = StaffFactory(reviewer=True)
     enrol(staff)
     device = TOTPDevice.objects.get(user=staff)
     device.last_t = -1  # the set-up code's time step may be reused in this test
@@ -106,7 +106,7 @@ def test_the_authenticator_code_is_checked_against_the_authenticator(settings):
 
 
 def test_a_staff_member_without_any_device_is_never_accepted():
-    staff = StaffFactory()
+    staff = StaffFactory(reviewer=True)
 
     for code in ("123456", "abcd-efgh"):
         with pytest.raises(mfa.MfaError):

@@ -7,6 +7,7 @@ from madoguchi.accounts.models import IdentityLink
 from madoguchi.accounts.tests import factories
 from madoguchi.core.models import AuditEvent
 from madoguchi.residents.models import Person
+from madoguchi.residents.tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +67,7 @@ def test_find_the_account_by_email(staff_client, resident):
 
 
 def test_staff_accounts_are_not_resident_accounts(staff_client):
-    other_staff = factories.StaffFactory()
+    other_staff = factories.StaffFactory(reviewer=True)
     assert staff_client.get(_account_url(other_staff)).status_code == 404
 
 
@@ -80,7 +81,7 @@ def test_the_search_needs_a_stated_purpose(staff_client, resident, hanako):
 
 
 def test_every_person_shown_is_audited_with_fields_and_purpose(staff_client, counter_staff, resident, hanako):
-    factories.person(name="緑川\u3000花子", birth_date="1990-01-01")  # another birth date: not shown
+    PersonFactory(name="緑川\u3000花子", birth_date="1990-01-01")  # another birth date: not shown
     page = _search(staff_client, resident).content.decode()
     assert "みどり県みどり市緑町3番12号" in page
     rows = AuditEvent.objects.filter(object_type="person", action="read")

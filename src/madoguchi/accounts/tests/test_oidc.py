@@ -330,5 +330,5 @@ def test_the_provider_unreachable_is_a_message_not_an_error_page(db, settings, r
 def test_staff_and_anonymous_cannot_start(db, op, client):
     start = reverse("portal:identity_start", args=["oidc"])
     assert client.get(start).status_code == 302  # to the sign-in page
-    client.force_login(factories.StaffFactory())
+    client.force_login(factories.StaffFactory(reviewer=True))
     assert client.get(start).status_code == 403

@@ -13,7 +13,9 @@ from madoguchi.api.tests import factories as api_factories
 from madoguchi.cases.models import Case, Status
 from madoguchi.core.models import AuditEvent
 from madoguchi.portal.tests import factories as portal_factories
+from madoguchi.procedures.tests.factories import juminhyo, sync_repository_procedures
 from madoguchi.residents.models import Person
+from madoguchi.residents.tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +24,7 @@ REGISTRY_ADDRESS = "みどり県みどり市緑町3番12号"
 
 @pytest.fixture
 def procedure(db):
-    return portal_factories.juminhyo()
+    return juminhyo()
 
 
 @pytest.fixture
@@ -125,7 +127,7 @@ def test_household_members_come_from_the_register(procedure, linked_client, taro
 
 
 def test_someone_outside_the_household_cannot_be_chosen(procedure, linked_client):
-    stranger = factories.person(name="他人\u3000三郎", name_kana="タニン\u3000サブロウ")
+    stranger = PersonFactory(name="他人\u3000三郎", name_kana="タニン\u3000サブロウ")
     case = _start(linked_client)
     response = linked_client.post(
         _step(case, "certificate"),
@@ -161,7 +163,7 @@ def test_submitted_case_holds_the_registry_values_whatever_the_draft_said(
 
 
 def test_a_registry_value_the_form_refuses_is_left_to_the_resident(procedure, client, resident, household):
-    person = factories.person(household=household, postal_code="9999999")  # not a known postal code
+    person = PersonFactory(household=household, postal_code="9999999")  # not a known postal code
     factories.IdentityLinkFactory(user=resident, person=person)
     client.force_login(resident)
     case = _start(client)
@@ -173,7 +175,7 @@ def test_a_registry_value_the_form_refuses_is_left_to_the_resident(procedure, cl
 def test_an_unknown_birth_date_is_not_prefilled(procedure, client, resident, household):
     if not any(f.name == "birth_date_text" for f in Person._meta.get_fields()):
         pytest.skip("residents.Person has no birth_date_text yet")
-    person = factories.person(household=household, birth_date_text="昭和60年頃")
+    person = PersonFactory(household=household, birth_date_text="昭和60年頃")
     factories.IdentityLinkFactory(user=resident, person=person)
     client.force_login(resident)
     case = _start(client)
@@ -247,7 +249,7 @@ def test_no_refusal_is_recorded_when_the_form_asks_for_no_address(linked, hanako
 
 
 def test_a_verified_procedure_needs_a_link(client, resident, hanako):
-    portal_factories.sync_repository_procedures()
+    sync_repository_procedures()
     client.force_login(resident)
     detail = client.get(reverse("portal:procedure", args=["jido-teate"])).content.decode()
     assert "本人確認（アカウントと住民記録の紐付け）が必要です" in detail
@@ -266,7 +268,7 @@ def test_a_verified_procedure_needs_a_link(client, resident, hanako):
 def test_a_draft_of_a_verified_procedure_stops_when_the_link_ends(client, resident, hanako, counter_staff):
     from madoguchi.accounts import services
 
-    portal_factories.sync_repository_procedures()
+    sync_repository_procedures()
     link = factories.IdentityLinkFactory(user=resident, person=hanako)
     client.force_login(resident)
     client.get(reverse("portal:apply", args=["jido-teate"]))
@@ -339,7 +341,7 @@ def test_the_api_keeps_what_an_unlinked_resident_sent(procedure, client, residen
 
 
 def test_the_api_lets_only_a_linked_resident_apply_for_a_verified_procedure(client, resident, hanako):
-    portal_factories.sync_repository_procedures()
+    sync_repository_procedures()
     client.force_login(resident)
     refused = _api_apply(client, "jido-teate", {})
     assert refused.status_code == 409

@@ -7,6 +7,7 @@ from madoguchi.accounts.models import AssuranceLevel, IdentityLink, LinkMethod
 from madoguchi.accounts.tests import factories
 from madoguchi.core.audit import verify_chain
 from madoguchi.core.models import AuditEvent, OutboxEvent
+from madoguchi.residents.tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -120,9 +121,9 @@ def test_a_method_cannot_claim_more_assurance_than_it_checked(resident, hanako):
 
 def test_staff_accounts_and_former_residents_are_not_linked(hanako, counter_staff):
     with pytest.raises(services.IdentityError) as exc:
-        _counter_link(factories.StaffFactory(), hanako, counter_staff)
+        _counter_link(factories.StaffFactory(reviewer=True), hanako, counter_staff)
     assert exc.value.code == "not_a_resident"
-    moved_away = factories.person(is_active=False, name="転出\u3000者")
+    moved_away = PersonFactory(is_active=False, name="転出\u3000者")
     with pytest.raises(services.IdentityError) as exc:
         _counter_link(factories.ResidentFactory(), moved_away, counter_staff)
     assert exc.value.code == "person_not_resident"
@@ -165,7 +166,7 @@ def test_revocation_needs_a_reason_and_happens_once(resident, hanako, counter_st
 
 def test_another_resident_or_other_staff_cannot_revoke(resident, hanako, counter_staff):
     link = _counter_link(resident, hanako, counter_staff)
-    kosodate = factories.StaffFactory(department=factories.DepartmentFactory(code="kosodate"))
+    kosodate = factories.StaffFactory(department=factories.DepartmentFactory(code="kosodate"), reviewer=True)
     for intruder in (factories.ResidentFactory(), kosodate):
         with pytest.raises(services.IdentityError) as exc:
             services.unlink_identity(link=link, by=intruder, reason="いたずら")
@@ -220,7 +221,7 @@ def test_family_and_given_names_are_joined_with_a_full_width_space(resident, han
 
 
 def test_address_without_the_building_still_matches(resident, household):
-    person = factories.person(household=household, building="みどりハイツ101")
+    person = PersonFactory(household=household, building="みどりハイツ101")
     assert services.link_by_identity_provider(user=resident, claims=_claims()).link.person == person
 
 
@@ -246,7 +247,7 @@ def test_anything_but_an_exact_match_links_nobody(resident, hanako, claims, code
 
 
 def test_ambiguous_match_links_nobody(resident, hanako):
-    factories.person()  # same name, birth date and address, in another household
+    PersonFactory()  # same name, birth date and address, in another household
     outcome = services.link_by_identity_provider(user=resident, claims=_claims())
     assert outcome.code == "ambiguous"
     assert "1件に絞り込めなかった" in outcome.message("ja")
@@ -254,7 +255,7 @@ def test_ambiguous_match_links_nobody(resident, hanako):
 
 
 def test_former_residents_and_unknown_birth_dates_do_not_match(resident, household):
-    factories.person(household=household, is_active=False)
+    PersonFactory(household=household, is_active=False)
     assert services.link_by_identity_provider(user=resident, claims=_claims()).code == "no_match"
 
 

@@ -2,7 +2,9 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
+from madoguchi.accounts.tests.factories import DepartmentFactory, ResidentFactory
 from madoguchi.api.tests import factories
+from madoguchi.procedures.tests.factories import sync_repository_procedures
 
 
 @pytest.fixture(autouse=True)
@@ -14,17 +16,14 @@ def _clean_cache():
 
 
 @pytest.fixture
-def procedures(db, monkeypatch):
+def procedures(db):
     """The repository's procedures, published with procedures.services.sync_procedures."""
-    monkeypatch.setattr(
-        "madoguchi.procedures.services.load_procedure_directory", factories.load_procedure_directory_once
-    )
-    factories.sync_repository_procedures()
+    sync_repository_procedures()
 
 
 @pytest.fixture
 def resident(db):
-    return factories.ResidentFactory()
+    return ResidentFactory()
 
 
 @pytest.fixture
@@ -36,7 +35,7 @@ def resident_client(resident):
 
 @pytest.fixture
 def other_resident(db):
-    return factories.ResidentFactory()
+    return ResidentFactory()
 
 
 @pytest.fixture
@@ -49,7 +48,7 @@ def other_client(other_resident):
 @pytest.fixture
 def staff(db):
     """An approver of 市民課 (shimin, the department of juminhyo-copy) with an API token."""
-    return factories.staff_with_token(department=factories.DepartmentFactory(code="shimin"))
+    return factories.staff_with_token(department=DepartmentFactory(code="shimin"))
 
 
 @pytest.fixture

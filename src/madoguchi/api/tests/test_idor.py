@@ -2,6 +2,7 @@
 
 import pytest
 
+from madoguchi.accounts.tests.factories import DepartmentFactory
 from madoguchi.api.tests import factories
 from madoguchi.api.tests.helpers import assert_error, post_json
 from madoguchi.cases import services
@@ -44,7 +45,7 @@ def test_ids_and_odd_references_are_404s(resident_client, case, reference):
 
 
 def test_staff_of_another_department_gets_404_and_only_refusals_are_audited(client, case):
-    other = factories.staff_with_token(department=factories.DepartmentFactory(code="kosodate"))
+    other = factories.staff_with_token(department=DepartmentFactory(code="kosodate"))
 
     assert_error(
         client.get(f"/api/v1/office/cases/{case.reference}", headers=other.headers), 404, "not_found"

@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from madoguchi.accounts.models import ApiToken, Role
+from madoguchi.accounts.tests.factories import DepartmentFactory, ResidentFactory, StaffFactory
 from madoguchi.api.tests import factories
 from madoguchi.api.tests.helpers import assert_error, post_json
 from madoguchi.cases.models import Case, CaseHistory, Status
@@ -197,7 +198,7 @@ def test_assign_to_myself(client, staff, case):
 
 
 def test_assign_to_a_colleague_by_email(client, staff, case):
-    colleague = factories.StaffFactory(department=staff.user.department, role=Role.REVIEWER)
+    colleague = StaffFactory(department=staff.user.department, role=Role.REVIEWER)
 
     response = transition(client, staff, case, action="assign", assignee=colleague.email.upper())
 
@@ -206,7 +207,7 @@ def test_assign_to_a_colleague_by_email(client, staff, case):
 
 
 def test_an_in_review_case_is_handed_on_to_a_colleague(client, staff, case):
-    colleague = factories.StaffFactory(department=staff.user.department, role=Role.REVIEWER)
+    colleague = StaffFactory(department=staff.user.department, role=Role.REVIEWER)
     transition(client, staff, case, action="assign")
 
     response = transition(client, staff, case, action="assign", assignee=colleague.email)
@@ -220,13 +221,13 @@ def test_an_in_review_case_is_handed_on_to_a_colleague(client, staff, case):
 
 def _someone_who_cannot_hold_the_case(kind: str, staff) -> str:
     if kind == "other department":
-        return factories.StaffFactory(department=factories.DepartmentFactory(code="zeimu")).email
+        return StaffFactory(department=DepartmentFactory(code="zeimu")).email
     if kind == "resident":
-        return factories.ResidentFactory().email
+        return ResidentFactory().email
     if kind == "inactive":
-        return factories.StaffFactory(department=staff.user.department, is_active=False).email
+        return StaffFactory(department=staff.user.department, is_active=False).email
     if kind == "auditor":
-        return factories.StaffFactory(department=staff.user.department, role=Role.AUDITOR).email
+        return StaffFactory(department=staff.user.department, role=Role.AUDITOR).email
     return "nobody@city.midori.example.jp"
 
 
@@ -249,7 +250,7 @@ def test_an_assignee_who_cannot_hold_the_case_is_a_422_and_changes_nothing(clien
 
 
 def test_an_assignee_with_another_action_is_a_422(client, staff, case):
-    colleague = factories.StaffFactory(department=staff.user.department, role=Role.REVIEWER)
+    colleague = StaffFactory(department=staff.user.department, role=Role.REVIEWER)
 
     body = assert_error(transition(client, staff, case, action="approve", assignee=colleague.email), 422)
 
@@ -260,7 +261,7 @@ def test_an_assignee_with_another_action_is_a_422(client, staff, case):
 @pytest.mark.parametrize("kind", ["colleague", "resident", "unknown"])
 def test_assigning_a_closed_case_is_a_409_whoever_the_email_names(client, staff, case, kind):
     email = (
-        factories.StaffFactory(department=staff.user.department, role=Role.REVIEWER).email
+        StaffFactory(department=staff.user.department, role=Role.REVIEWER).email
         if kind == "colleague"
         else _someone_who_cannot_hold_the_case(kind, staff)
     )
@@ -313,9 +314,7 @@ def test_illegal_transition_is_a_409_and_changes_nothing(client, staff, case, ac
 
 
 def test_a_reviewer_cannot_approve(client, case):
-    reviewer = factories.staff_with_token(
-        department=factories.DepartmentFactory(code="shimin"), role=Role.REVIEWER
-    )
+    reviewer = factories.staff_with_token(department=DepartmentFactory(code="shimin"), role=Role.REVIEWER)
 
     assert_error(transition(client, reviewer, case, action="approve"), 409, "forbidden_action")
     assert Case.objects.get(pk=case.pk).status == Status.SUBMITTED

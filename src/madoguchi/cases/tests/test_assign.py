@@ -1,15 +1,14 @@
 """Handing a case to a colleague: `transition(action="assign", assignee=...)` and `selectors.assignable_staff`."""
 
 import pytest
-from django.conf import settings
 
-from madoguchi.accounts.models import Department, Role, User, UserKind
+from madoguchi.accounts.models import Department, Role, User
+from madoguchi.accounts.tests.factories import DepartmentFactory, ResidentFactory, StaffFactory
 from madoguchi.cases import selectors, services, workflow
 from madoguchi.cases.models import CaseCount, CaseHistory, CaseMessage, Status
 from madoguchi.cases.tests import test_services
 from madoguchi.core.models import OutboxEvent
-from madoguchi.procedures.models import Procedure
-from madoguchi.procedures.services import sync_procedures
+from madoguchi.procedures.tests.factories import juminhyo
 
 pytestmark = pytest.mark.django_db
 
@@ -17,23 +16,13 @@ VALID = test_services.VALID  # the same 住民票の写し application as the se
 
 
 @pytest.fixture
-def case(demo_departments):
-    sync_procedures(directory=settings.PROCEDURES_DIR)
-    resident = User.objects.create_user(email="hanako@example.jp", password="x", kind=UserKind.RESIDENT)
-    return services.create_and_submit_case(
-        applicant=resident, procedure=Procedure.objects.get(slug="juminhyo-copy"), raw=VALID
-    )
+def case():
+    resident = ResidentFactory(email="hanako@example.jp")
+    return services.create_and_submit_case(applicant=resident, procedure=juminhyo(), raw=VALID)
 
 
 def staff(email: str, *, department: str = "shimin", role: str = Role.REVIEWER, **extra) -> User:
-    return User.objects.create_user(
-        email=email,
-        password="x",
-        kind=UserKind.STAFF,
-        department=Department.objects.get(code=department),
-        role=role,
-        **extra,
-    )
+    return StaffFactory(email=email, department=DepartmentFactory(code=department), role=role, **extra)
 
 
 @pytest.fixture
@@ -116,7 +105,7 @@ def _other_department(case):
 
 
 def _resident(case):
-    return User.objects.create_user(email="taro@example.jp", password="x", kind=UserKind.RESIDENT)
+    return ResidentFactory(email="taro@example.jp")
 
 
 def _inactive(case):

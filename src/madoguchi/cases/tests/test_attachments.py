@@ -11,12 +11,11 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from madoguchi.accounts.models import User, UserKind
+from madoguchi.accounts.tests.factories import ResidentFactory
 from madoguchi.cases import services
 from madoguchi.cases.models import CaseAttachment, RenderFailure, RenderStatus
 from madoguchi.cases.tests import sample_files
-from madoguchi.procedures.models import Procedure
-from madoguchi.procedures.services import sync_procedures
+from madoguchi.procedures.tests.factories import juminhyo
 
 pytestmark = pytest.mark.django_db
 
@@ -27,10 +26,9 @@ def _private_media(settings, tmp_path):
 
 
 @pytest.fixture
-def draft(demo_departments):
-    sync_procedures(directory=settings.PROCEDURES_DIR)
-    resident = User.objects.create_user(email="hanako@example.jp", password="x", kind=UserKind.RESIDENT)
-    return services.start_draft(applicant=resident, procedure=Procedure.objects.get(slug="juminhyo-copy"))
+def draft():
+    resident = ResidentFactory(email="hanako@example.jp")
+    return services.start_draft(applicant=resident, procedure=juminhyo())
 
 
 def _upload(case, name: str, data: bytes, content_type: str) -> CaseAttachment:

@@ -1,11 +1,9 @@
 import pytest
-from django.conf import settings
 
-from madoguchi.accounts.models import Department, Role, User, UserKind
+from madoguchi.accounts.tests.factories import DepartmentFactory, ResidentFactory, StaffFactory
 from madoguchi.cases import selectors, services, workflow
 from madoguchi.cases.models import CaseCount, Status
-from madoguchi.procedures.models import Procedure
-from madoguchi.procedures.services import sync_procedures
+from madoguchi.procedures.tests import factories as procedure_factories
 
 pytestmark = pytest.mark.django_db
 
@@ -25,25 +23,19 @@ VALID = {
 
 
 @pytest.fixture
-def juminhyo(demo_departments):
-    sync_procedures(directory=settings.PROCEDURES_DIR)
-    return Procedure.objects.get(slug="juminhyo-copy")
+def juminhyo():
+    """住民票の写しの交付請求 of 市民課, with every procedure of the repository published."""
+    return procedure_factories.juminhyo()
 
 
 @pytest.fixture
 def resident():
-    return User.objects.create_user(email="hanako@example.jp", password="x", kind=UserKind.RESIDENT)
+    return ResidentFactory(email="hanako@example.jp")
 
 
 @pytest.fixture
 def approver():
-    return User.objects.create_user(
-        email="approver@city.example.jp",
-        password="x",
-        kind=UserKind.STAFF,
-        department=Department.objects.get(code="shimin"),
-        role=Role.APPROVER,
-    )
+    return StaffFactory(email="approver@city.example.jp", department=DepartmentFactory(code="shimin"))
 
 
 def counts(department_code: str) -> dict[str, int]:
@@ -81,7 +73,7 @@ def test_status_counters_follow_every_change(juminhyo, resident, approver):
 
 def test_a_resident_cannot_act_on_someone_elses_case(juminhyo, resident):
     case = services.create_and_submit_case(applicant=resident, procedure=juminhyo, raw=VALID)
-    other = User.objects.create_user(email="other@example.jp", password="x", kind=UserKind.RESIDENT)
+    other = ResidentFactory(email="other@example.jp")
     with pytest.raises(workflow.TransitionNotAllowed) as error:
         services.transition(case=case, action="withdraw", actor=other)
     assert error.value.code == "forbidden_action"

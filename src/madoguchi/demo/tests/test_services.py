@@ -155,7 +155,7 @@ def test_demo_resident_is_verified():
 
 @pytest.mark.django_db(transaction=True)
 def test_a_town_that_cases_refer_to_is_not_replaced():
-    from madoguchi.office.tests.factories import CaseFactory
+    from madoguchi.cases.tests.factories import CaseFactory
 
     load_demo_town(residents=60, seed=1)
     person = Person.objects.get(atena_number=demo.atena_number(1))

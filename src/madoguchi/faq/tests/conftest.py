@@ -7,8 +7,9 @@ import pytest
 from django.core.cache import cache
 from django.utils import translation
 
+from madoguchi.accounts.models import Role
+from madoguchi.accounts.tests.factories import ResidentFactory, StaffFactory, create_departments
 from madoguchi.faq import services
-from madoguchi.faq.tests import factories
 
 
 @pytest.fixture(autouse=True)
@@ -24,7 +25,7 @@ def _faq_urls_and_language(settings):
 
 @pytest.fixture
 def departments(db):
-    return factories.create_departments()
+    return create_departments()
 
 
 @pytest.fixture
@@ -39,7 +40,7 @@ def demo_faq(departments):
 
 @pytest.fixture
 def resident(db):
-    return factories.ResidentFactory()
+    return ResidentFactory()
 
 
 @pytest.fixture
@@ -50,7 +51,10 @@ def resident_client(client, resident):
 
 @pytest.fixture
 def staff_of(departments):
+    """A reviewer (審査担当) of the department `code`, unless `role` says otherwise."""
+
     def make(code: str, **kwargs):
-        return factories.StaffFactory(department=departments[code], **kwargs)
+        kwargs.setdefault("role", Role.REVIEWER)
+        return StaffFactory(department=departments[code], **kwargs)
 
     return make

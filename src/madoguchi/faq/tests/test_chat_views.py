@@ -8,6 +8,9 @@ from django.template import Context, Template
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
+from madoguchi.accounts.tests.factories import ResidentFactory
+from madoguchi.cases.models import Status
+from madoguchi.cases.tests.factories import CaseFactory
 from madoguchi.faq.models import ChatQuestion, Intent
 from madoguchi.faq.tests import factories
 
@@ -145,10 +148,10 @@ def test_widget_is_rendered_once_and_not_on_the_chat_page(client, demo_faq):
 @pytest.fixture
 def two_residents_with_cases(departments):
     procedure = factories.make_procedure()
-    mine, theirs = factories.ResidentFactory(), factories.ResidentFactory()
-    factories.make_case(applicant=mine, procedure=procedure, reference="MINE-0001")
-    factories.make_case(applicant=mine, procedure=procedure, reference="MINE-0002", status="draft")
-    factories.make_case(applicant=theirs, procedure=procedure, reference="THEM-0001")
+    mine, theirs = ResidentFactory(), ResidentFactory()
+    CaseFactory(applicant=mine, procedure=procedure, reference="MINE-0001", status=Status.IN_REVIEW)
+    CaseFactory(applicant=mine, procedure=procedure, reference="MINE-0002", status=Status.DRAFT)
+    CaseFactory(applicant=theirs, procedure=procedure, reference="THEM-0001", status=Status.IN_REVIEW)
     return mine, theirs
 
 

@@ -9,11 +9,11 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from madoguchi.accounts.tests.factories import ResidentFactory
 from madoguchi.core.models import AuditEvent
 from madoguchi.faq import services
 from madoguchi.faq.engine import MY_NUMBER_MASK
 from madoguchi.faq.models import FaqEntry, Inquiry, InquiryMessage, InquiryStatus
-from madoguchi.faq.tests import factories
 from madoguchi.faq.tests.test_ask import MY_NUMBER
 from madoguchi.notify.models import Notice
 
@@ -97,7 +97,7 @@ def client_for(user):
 
 
 def test_another_residents_inquiry_is_a_404(client, departments):
-    owner, intruder = factories.ResidentFactory(), factories.ResidentFactory()
+    owner, intruder = ResidentFactory(), ResidentFactory()
     inquiry = services.open_inquiry(
         question="ごみの日を知りたい", category="ごみ・リサイクル", resident=owner
     )

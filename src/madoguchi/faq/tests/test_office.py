@@ -8,9 +8,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from madoguchi.accounts.tests.factories import ResidentFactory
 from madoguchi.faq import selectors, services
 from madoguchi.faq.models import ChatQuestion, FaqEntry, FaqVersion
-from madoguchi.faq.tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +26,7 @@ OFFICE_PAGES = [
 def test_office_pages_need_staff(client, departments, url):
     response = client.get(url)
     assert response.status_code == 302 and response["Location"].startswith(reverse("office:login"))
-    client.force_login(factories.ResidentFactory())
+    client.force_login(ResidentFactory())
     assert client.get(url).status_code == 404
 
 

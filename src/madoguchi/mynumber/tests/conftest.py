@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 
+from madoguchi.accounts.tests.factories import DepartmentFactory, StaffFactory
 from madoguchi.core import crypto
 from madoguchi.mynumber.tests.factories import grant_reveal
-from madoguchi.office.tests.factories import DepartmentFactory, StaffFactory
 from madoguchi.residents.tests.factories import PersonFactory
 
 # Until "madoguchi.mynumber" is in INSTALLED_APPS the vault's models cannot load, so its tests are not

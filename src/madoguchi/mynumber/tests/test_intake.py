@@ -17,9 +17,9 @@ from madoguchi.core.models import AuditEvent
 from madoguchi.mynumber import intake, services
 from madoguchi.mynumber.models import PersonalNumber
 from madoguchi.mynumber.tests.factories import jido_teate_raw, valid_my_number
-from madoguchi.portal.tests.factories import sync_repository_procedures
 from madoguchi.procedures.models import Procedure
 from madoguchi.procedures.selectors import spec_of
+from madoguchi.procedures.tests.factories import sync_repository_procedures
 from madoguchi.residents.tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,12 +7,12 @@ import logging
 import pytest
 from django.contrib.auth.models import Permission
 
+from madoguchi.accounts.tests.factories import ResidentFactory
 from madoguchi.core import crypto
 from madoguchi.core.models import AuditEvent
 from madoguchi.mynumber import selectors, services
 from madoguchi.mynumber.models import PersonalNumber
 from madoguchi.mynumber.tests.factories import grant_reveal, valid_my_number
-from madoguchi.office.tests.factories import ResidentFactory
 from madoguchi.residents.tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db

@@ -12,12 +12,14 @@ if not django_settings.configured:  # the engine's tests may run alone with `-p 
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from madoguchi.accounts.tests.factories import DepartmentFactory, StaffFactory
+from madoguchi.cases.tests.factories import CaseFactory
 from madoguchi.core.models import AppendOnlyError, AuditEvent
 from madoguchi.notify.models import Notice
 from madoguchi.nursery import services
 from madoguchi.nursery.models import Override, Round, RoundCase, RoundStatus
-from madoguchi.office.tests.factories import CaseFactory, DepartmentFactory, StaffFactory, make_procedure
 from madoguchi.procedures.models import Procedure
+from madoguchi.procedures.tests.factories import ProcedureFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -60,7 +62,7 @@ def sheet_round(staff, applications=APPLICATIONS_CSV) -> Round:
 
 
 def hoiku_case(reference: str, *, choices=("midori-chuo",), reason="work", days=5, hours=8, single=True):
-    procedure = Procedure.objects.filter(slug="hoiku-moushikomi").first() or make_procedure(
+    procedure = Procedure.objects.filter(slug="hoiku-moushikomi").first() or ProcedureFactory(
         slug="hoiku-moushikomi", name_ja="保育施設等の利用申込", name_en="Nursery"
     )
     data = {

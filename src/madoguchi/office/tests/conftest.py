@@ -4,7 +4,8 @@ import pytest
 from django.core.cache import cache
 
 from madoguchi.accounts.models import Role
-from madoguchi.office.tests.factories import DepartmentFactory, StaffFactory, make_procedure
+from madoguchi.accounts.tests.factories import DepartmentFactory, StaffFactory
+from madoguchi.procedures.tests.factories import ProcedureFactory
 
 
 @pytest.fixture(autouse=True)
@@ -28,7 +29,7 @@ def kankyo(db):
 
 @pytest.fixture
 def procedure(kosodate):
-    return make_procedure(slug="jido-teate", department=kosodate)
+    return ProcedureFactory(slug="jido-teate", department=kosodate)
 
 
 @pytest.fixture

@@ -6,8 +6,9 @@ import pytest
 from django.urls import reverse
 
 from madoguchi.accounts.models import Role
+from madoguchi.accounts.tests.factories import PASSWORD, ResidentFactory, StaffFactory
+from madoguchi.cases.tests.factories import CaseFactory
 from madoguchi.core.models import AuditEvent
-from madoguchi.office.tests.factories import PASSWORD, CaseFactory, ResidentFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -6,9 +6,10 @@ import pytest
 from django.urls import reverse
 
 from madoguchi.accounts.models import Role
+from madoguchi.accounts.tests.factories import StaffFactory
 from madoguchi.cases.models import CaseHistory, CaseMessage, CaseNote, Direction, Status
+from madoguchi.cases.tests.factories import CaseFactory
 from madoguchi.core.models import OutboxEvent
-from madoguchi.office.tests.factories import CaseFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 

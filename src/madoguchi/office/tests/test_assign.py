@@ -8,9 +8,10 @@ import pytest
 from django.urls import reverse
 
 from madoguchi.accounts.models import Role
+from madoguchi.accounts.tests.factories import ResidentFactory, StaffFactory
 from madoguchi.cases.models import CaseHistory, Status
+from madoguchi.cases.tests.factories import CaseFactory
 from madoguchi.core.models import OutboxEvent
-from madoguchi.office.tests.factories import CaseFactory, ResidentFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -12,9 +12,9 @@ from django.test import Client
 from django.urls import reverse
 
 from madoguchi.accounts.models import Role
+from madoguchi.accounts.tests.factories import StaffFactory
 from madoguchi.core import audit
 from madoguchi.core.models import AuditEvent
-from madoguchi.office.tests.factories import StaffFactory
 
 pytestmark = pytest.mark.django_db
 

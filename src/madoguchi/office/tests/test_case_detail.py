@@ -13,11 +13,13 @@ from django.urls import reverse
 from PIL import Image
 
 from madoguchi.accounts.models import Role
+from madoguchi.accounts.tests.factories import StaffFactory
 from madoguchi.cases import services
 from madoguchi.cases.models import RenderStatus, Status
 from madoguchi.cases.tests import sample_files
+from madoguchi.cases.tests.factories import CaseFactory
 from madoguchi.core.models import AuditEvent
-from madoguchi.office.tests.factories import CaseFactory, StaffFactory, make_procedure
+from madoguchi.procedures.tests.factories import ProcedureFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -269,7 +271,7 @@ def resident_case_with_file(procedure):
 
 
 def test_cases_of_another_procedure_in_the_same_department_are_visible(approver_client, kosodate):
-    other = make_procedure(slug="hoiku", department=kosodate, name_ja="保育所の入所申込み")
+    other = ProcedureFactory(slug="hoiku", department=kosodate, name_ja="保育所の入所申込み")
     case = CaseFactory(procedure=other)
 
     assert approver_client.get(_detail(case.reference)).status_code == 200

@@ -14,9 +14,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from madoguchi.accounts import mfa
 from madoguchi.accounts.models import Role
+from madoguchi.accounts.tests.factories import PASSWORD, ResidentFactory, StaffFactory
+from madoguchi.cases.tests.factories import CaseFactory
 from madoguchi.core.models import AuditEvent
 from madoguchi.office.pending_sign_in import MAX_AGE_SECONDS, SESSION_KEY
-from madoguchi.office.tests.factories import PASSWORD, CaseFactory, ResidentFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -21,10 +21,11 @@ from django.urls import reverse
 
 from madoguchi.accounts.models import Role
 from madoguchi.accounts.services import issue_api_token
+from madoguchi.accounts.tests.factories import ResidentFactory, StaffFactory
+from madoguchi.cases.tests.factories import CaseFactory
 from madoguchi.core import audit
 from madoguchi.core.models import AuditEvent
 from madoguchi.jp.checkdigit import my_number_check_digit
-from madoguchi.office.tests.factories import CaseFactory, ResidentFactory, StaffFactory
 from madoguchi.residents.tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db

@@ -10,10 +10,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from madoguchi.accounts.models import Role
+from madoguchi.accounts.tests.factories import StaffFactory
 from madoguchi.cases import services
 from madoguchi.cases.models import CaseHistory, Channel, Status
+from madoguchi.cases.tests.factories import CaseFactory
 from madoguchi.core.clock import add_business_days, business_days_between
-from madoguchi.office.tests.factories import CaseFactory, StaffFactory, make_procedure
+from madoguchi.procedures.tests.factories import ProcedureFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +29,7 @@ def _references(response) -> list[str]:
 def test_queue_shows_only_the_own_department_and_never_drafts(approver_client, procedure, kankyo):
     own = CaseFactory(procedure=procedure)
     draft = CaseFactory(procedure=procedure, status=Status.DRAFT, submitted_at=None)
-    other = CaseFactory(procedure=make_procedure(slug="gomi", department=kankyo, name_ja="粗大ごみ"))
+    other = CaseFactory(procedure=ProcedureFactory(slug="gomi", department=kankyo, name_ja="粗大ごみ"))
 
     response = approver_client.get(QUEUE)
 
@@ -89,7 +91,7 @@ def test_status_filter(approver_client, procedure):
 
 
 def test_procedure_and_channel_filters(approver_client, procedure, kosodate):
-    other_procedure = make_procedure(slug="hoiku", department=kosodate, name_ja="保育所の入所申込み")
+    other_procedure = ProcedureFactory(slug="hoiku", department=kosodate, name_ja="保育所の入所申込み")
     by_paper = CaseFactory(procedure=procedure, channel=Channel.PAPER)
     online = CaseFactory(procedure=procedure, channel=Channel.ONLINE)
     other = CaseFactory(procedure=other_procedure, channel=Channel.PAPER)
@@ -133,7 +135,7 @@ def test_counts_per_status_in_the_filter_bar(approver_client, procedure, kankyo)
     )
     CaseFactory(procedure=procedure, status=Status.COMPLETED)
     CaseFactory(procedure=procedure, status=Status.DRAFT)
-    CaseFactory(procedure=make_procedure(slug="gomi", department=kankyo), status=Status.SUBMITTED)
+    CaseFactory(procedure=ProcedureFactory(slug="gomi", department=kankyo), status=Status.SUBMITTED)
     services.rebuild_case_counts()  # the factory writes cases directly, not through the services
 
     body = approver_client.get(QUEUE).content.decode()
@@ -212,7 +214,7 @@ def test_bulk_approve_reports_which_cases_failed_and_why(approver_client, proced
     first = CaseFactory(procedure=procedure, status=Status.SUBMITTED)
     second = CaseFactory(procedure=procedure, status=Status.IN_REVIEW)
     done_already = CaseFactory(procedure=procedure, status=Status.COMPLETED)
-    foreign = CaseFactory(procedure=make_procedure(slug="gomi", department=kankyo), status=Status.SUBMITTED)
+    foreign = CaseFactory(procedure=ProcedureFactory(slug="gomi", department=kankyo), status=Status.SUBMITTED)
 
     response = approver_client.post(
         reverse("office:bulk_approve"),

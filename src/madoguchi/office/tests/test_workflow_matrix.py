@@ -11,10 +11,11 @@ from __future__ import annotations
 import pytest
 
 from madoguchi.accounts.models import Role
+from madoguchi.accounts.tests.factories import DepartmentFactory, ResidentFactory, StaffFactory
 from madoguchi.cases import services, workflow
 from madoguchi.cases.models import CaseHistory, CaseMessage, Status
+from madoguchi.cases.tests.factories import CaseFactory
 from madoguchi.core.models import OutboxEvent
-from madoguchi.office.tests.factories import CaseFactory, DepartmentFactory, ResidentFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,8 @@ import pytest
 from django.core.cache import cache
 from django.utils import translation
 
-from madoguchi.portal.tests import factories
+from madoguchi.accounts.tests.factories import ResidentFactory
+from madoguchi.procedures.tests.factories import juminhyo
 
 
 @pytest.fixture(autouse=True)
@@ -23,12 +24,12 @@ def _clean_cache():
 
 @pytest.fixture
 def procedure(db):
-    return factories.juminhyo()
+    return juminhyo()
 
 
 @pytest.fixture
 def resident(db):
-    return factories.ResidentFactory()
+    return ResidentFactory()
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from django.core import mail
 from django.urls import reverse
 
 from madoguchi.accounts.models import User
-from madoguchi.portal.tests import factories
+from madoguchi.accounts.tests.factories import PASSWORD, ResidentFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -69,7 +69,7 @@ def test_sign_up_errors_are_shown_next_to_the_fields_and_in_a_summary(client):
 
 
 def test_sign_up_weak_password_and_taken_email(client):
-    factories.ResidentFactory(email="taken@example.jp")
+    ResidentFactory(email="taken@example.jp")
     weak = client.post(
         reverse("portal:signup"),
         {"email": "new@example.jp", "password": "1234567890", "password_confirm": "1234567890"},
@@ -86,7 +86,7 @@ def test_a_bad_verification_link_says_what_to_do(client):
 
 
 def test_resend_verification_answers_the_same_for_unknown_addresses(client):
-    factories.ResidentFactory(email="waiting@example.jp", email_verified_at=None)
+    ResidentFactory(email="waiting@example.jp", email_verified_at=None)
     known = client.post(reverse("portal:resend_verification"), {"email": "waiting@example.jp"}, follow=True)
     unknown = client.post(reverse("portal:resend_verification"), {"email": "nobody@example.jp"}, follow=True)
     assert len(mail.outbox) == 1
@@ -101,11 +101,11 @@ def test_resend_verification_answers_the_same_for_unknown_addresses(client):
 
 def test_wrong_password_then_rate_limit_message(client, settings):
     settings.LOGIN_RATE_LIMIT = 3
-    user = factories.ResidentFactory()
+    user = ResidentFactory()
     for _ in range(3):
         response = client.post(reverse("portal:login"), {"email": user.email, "password": "wrong-password"})
         assert "メールアドレスかパスワードが正しくありません" in response.content.decode()
-    response = client.post(reverse("portal:login"), {"email": user.email, "password": factories.PASSWORD})
+    response = client.post(reverse("portal:login"), {"email": user.email, "password": PASSWORD})
     page = response.content.decode()
     assert response.status_code == 200
     assert "ログインの失敗が続いたため" in page
@@ -114,23 +114,23 @@ def test_wrong_password_then_rate_limit_message(client, settings):
 
 
 def test_staff_cannot_sign_in_to_the_portal(client):
-    staff = factories.StaffFactory()
-    response = client.post(reverse("portal:login"), {"email": staff.email, "password": factories.PASSWORD})
+    staff = StaffFactory()
+    response = client.post(reverse("portal:login"), {"email": staff.email, "password": PASSWORD})
     assert response.status_code == 200
     assert "メールアドレスかパスワードが正しくありません" in response.content.decode()
     assert "_auth_user_id" not in client.session
 
 
 def test_a_signed_in_staff_account_gets_a_clear_refusal(client):
-    client.force_login(factories.StaffFactory())
+    client.force_login(StaffFactory())
     response = client.get(reverse("portal:mypage"))
     assert response.status_code == 403
     assert "職員アカウントでは利用できません" in response.content.decode()
 
 
 def test_login_returns_to_the_page_asked_for_but_never_off_site(client):
-    user = factories.ResidentFactory()
-    credentials = {"email": user.email, "password": factories.PASSWORD}
+    user = ResidentFactory()
+    credentials = {"email": user.email, "password": PASSWORD}
     response = client.post(reverse("portal:login"), {**credentials, "next": "/mypage/notices/"})
     assert response.url == "/mypage/notices/"
     client.logout()

@@ -13,13 +13,14 @@ from django.conf import settings as django_settings
 from django.test import Client
 from django.urls import reverse
 
-from madoguchi.accounts.tests.factories import HouseholdFactory, IdentityLinkFactory, person
+from madoguchi.accounts.tests.factories import IdentityLinkFactory
 from madoguchi.api.tests.factories import staff_with_token
 from madoguchi.cases.models import Case, Status
 from madoguchi.core import crypto
 from madoguchi.core.models import AuditEvent
 from madoguchi.mynumber.tests.factories import JIDO_TEATE_STEPS
-from madoguchi.portal.tests import factories
+from madoguchi.procedures.tests.factories import sync_repository_procedures
+from madoguchi.residents.tests.factories import HouseholdFactory, PersonFactory
 
 pytestmark = [
     pytest.mark.django_db,
@@ -44,12 +45,12 @@ def _vault(settings):
 
 @pytest.fixture
 def hanako(db):
-    return person(household=HouseholdFactory())
+    return PersonFactory(household=HouseholdFactory())
 
 
 @pytest.fixture
 def client_of_hanako(client, hanako):
-    factories.sync_repository_procedures()
+    sync_repository_procedures()
     client.force_login(IdentityLinkFactory(person=hanako).user)
     return client
 

@@ -2,6 +2,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from madoguchi.accounts.tests.factories import ResidentFactory, StaffFactory
 from madoguchi.cases import services as case_services
 from madoguchi.cases.models import Status
 from madoguchi.notify.models import Notice
@@ -12,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def staff(procedure):
-    return factories.StaffFactory(department=procedure.department)
+    return StaffFactory(department=procedure.department)
 
 
 def _request_information(case, staff, note="本人確認書類の写しを送ってください。"):
@@ -22,7 +23,7 @@ def _request_information(case, staff, note="本人確認書類の写しを送っ
 def test_mypage_lists_only_the_residents_own_cases(resident_client, resident, procedure):
     mine = factories.submitted_case(resident)
     draft = case_services.start_draft(applicant=resident, procedure=procedure)
-    theirs = factories.submitted_case(factories.ResidentFactory())
+    theirs = factories.submitted_case(ResidentFactory())
     page = resident_client.get(reverse("portal:mypage")).content.decode()
     assert mine.reference in page
     assert draft.reference in page
@@ -51,7 +52,7 @@ def test_mypage_lists_only_the_residents_own_cases(resident_client, resident, pr
 def test_another_residents_reference_is_404_everywhere(
     resident_client, procedure, name, method, args, status
 ):
-    other = factories.ResidentFactory()
+    other = ResidentFactory()
     if status == "draft":
         case = case_services.start_draft(applicant=other, procedure=procedure)
     else:
@@ -134,7 +135,7 @@ def test_withdraw_asks_for_confirmation_first(resident_client, resident):
 
 def test_inbox_lists_notices_and_marks_them_read(resident_client, resident):
     case = factories.submitted_case(resident)
-    other = factories.submitted_case(factories.ResidentFactory())
+    other = factories.submitted_case(ResidentFactory())
     notice = Notice.objects.get(recipient=resident, case=case)
     page = resident_client.get(reverse("portal:inbox")).content.decode()
     assert "申請を受け付けました" in page

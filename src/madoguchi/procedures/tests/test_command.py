@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from madoguchi.accounts.models import Department
+from madoguchi.accounts.tests.factories import DepartmentFactory
 from madoguchi.procedures.management.commands.procedures import default_directory
 from madoguchi.procedures.models import Procedure, ProcedureVersion
 from madoguchi.procedures.spec import DEPARTMENTS
@@ -37,7 +37,7 @@ def run(*args: str) -> tuple[str, str]:
 @pytest.mark.django_db
 def test_sync_prints_a_summary(folder):
     for code in DEPARTMENTS:
-        Department.objects.create(code=code, name_ja=code, name_en=code)
+        DepartmentFactory(code=code)
     count = len(list(folder.glob("*.yaml")))
     out, _ = run("sync", "--directory", str(folder))
     assert f"Procedures synced: {count} new, 0 changed, 0 unchanged, 0 reactivated, 0 deactivated." in out

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from madoguchi.accounts.models import Department
+from madoguchi.accounts.tests.factories import DepartmentFactory
 from madoguchi.procedures.models import Procedure, ProcedureVersion
 from madoguchi.procedures.selectors import catalog, get_procedure, spec_of
 from madoguchi.procedures.services import ProcedureSyncError, sync_procedures
@@ -20,10 +20,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def departments():
-    return [
-        Department.objects.get_or_create(code=code, defaults={"name_ja": code, "name_en": code})[0]
-        for code in DEPARTMENTS
-    ]
+    return [DepartmentFactory(code=code) for code in DEPARTMENTS]
 
 
 @pytest.fixture

@@ -17,15 +17,11 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from madoguchi.accounts.models import Role
+from madoguchi.accounts.tests.factories import DepartmentFactory, ResidentFactory, StaffFactory
 from madoguchi.cases.models import Status
+from madoguchi.cases.tests.factories import CaseFactory
 from madoguchi.core.models import AuditEvent
-from madoguchi.office.tests.factories import (
-    CaseFactory,
-    DepartmentFactory,
-    ResidentFactory,
-    StaffFactory,
-    make_procedure,
-)
+from madoguchi.procedures.tests.factories import ProcedureFactory
 from madoguchi.residents import access
 from madoguchi.residents.tests.factories import PersonFactory
 
@@ -89,7 +85,7 @@ def protected():
 
 @pytest.fixture
 def case(kosodate, person):
-    make_procedure(slug="jido-teate", department=kosodate)
+    ProcedureFactory(slug="jido-teate", department=kosodate)
     return CaseFactory(person=person)
 
 
@@ -191,7 +187,7 @@ def test_a_draft_does_not_open_its_person(kosodate_staff, case):
 
 
 def test_a_case_without_a_person_says_so_without_reading_anything(kosodate_staff, kosodate):
-    make_procedure(slug="jido-teate", department=kosodate)
+    ProcedureFactory(slug="jido-teate", department=kosodate)
     unmatched = CaseFactory(person=None)
 
     with pytest.raises(access.PersonNotLinked) as excinfo:
