@@ -219,7 +219,11 @@ OUTBOX_SWEEP_SECONDS = env_int(
     "messages, failed subscribers).",
 )
 CELERY_BEAT_SCHEDULE = {
-    "outbox-sweep": {"task": "madoguchi.core.tasks.sweep_outbox", "schedule": float(OUTBOX_SWEEP_SECONDS)}
+    "outbox-sweep": {"task": "madoguchi.core.tasks.sweep_outbox", "schedule": float(OUTBOX_SWEEP_SECONDS)},
+    "unsent-notice-emails": {
+        "task": "madoguchi.notify.tasks.email_unsent_notices",
+        "schedule": float(OUTBOX_SWEEP_SECONDS),
+    },
 }
 
 REDIS_URL = env(

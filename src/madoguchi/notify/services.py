@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -26,12 +27,52 @@ def send_notice(
         body_ja=body_ja,
         body_en=body_en,
     )
-    from madoguchi.notify.tasks import email_notice
-
     # After commit: a worker that picked the task up before the notice row is committed would not find it,
     # and the email would never be sent.
-    transaction.on_commit(lambda: email_notice.delay(notice.pk))
+    transaction.on_commit(lambda: _queue_email(notice.pk))
     return notice
+
+
+def _queue_email(notice_id: int) -> None:
+    """Hand the email to the notifications queue. Whatever goes wrong (a broker that is down; without a broker,
+    a mail server that is down while the task runs in-process) must not fail the request whose work is already
+    committed: the notice is in the inbox and `email_unsent_notices` sends the email later."""
+    from madoguchi.notify.tasks import email_notice
+
+    try:
+        email_notice.delay(notice_id)
+    except Exception:
+        logger.warning(
+            "notice %s: email not sent now; the unsent-notice sweep retries it", notice_id, exc_info=True
+        )
+
+
+# Notices whose email is retried by the sweep: older than a sweep interval (the first try had its chance) and
+# younger than this, so that a long mail outage does not end in a flood of stale emails.
+UNSENT_EMAIL_MAX_AGE = timedelta(days=3)
+
+
+def email_unsent_notices(*, older_than: timedelta, limit: int = 500) -> int:
+    """Send the emails of notices still unsent after `older_than`; returns how many were sent."""
+    now = timezone.now()
+    ids = list(
+        Notice.objects.filter(
+            emailed_at__isnull=True,
+            recipient__email__gt="",
+            created_at__lt=now - older_than,
+            created_at__gte=now - UNSENT_EMAIL_MAX_AGE,
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    sent = 0
+    for notice_id in ids:
+        try:
+            sent += email_notice_now(notice_id)
+        except OSError:
+            logger.warning("notice %s: mail server still unreachable; stopping this sweep", notice_id)
+            break
+    return sent
 
 
 def email_notice_now(notice_id: int) -> bool:

@@ -6,10 +6,9 @@ outbox, as a real submission and the office's actions do.
 
 from __future__ import annotations
 
-import contextlib
+import datetime as dt
 
 import pytest
-from celery.exceptions import Retry
 from django.core import mail
 from django.test import TestCase
 
@@ -19,7 +18,7 @@ from madoguchi.cases.models import Case, Channel
 from madoguchi.cases.tests.factories import CaseFactory
 from madoguchi.core import events
 from madoguchi.core.models import OutboxEvent
-from madoguchi.notify import services, subscribers
+from madoguchi.notify import services, subscribers, tasks
 from madoguchi.notify.models import Notice
 from madoguchi.procedures.tests.factories import ProcedureFactory
 
@@ -318,11 +317,9 @@ def test_a_notice_that_could_not_be_written_is_written_when_the_event_is_retried
 def test_a_mail_outage_loses_neither_the_case_nor_its_notice(mail_down):
     procedure, resident = ProcedureFactory(), ResidentFactory()
 
-    # Without a broker the email is sent in-process; its failure may reach the caller (see the next test).
-    with contextlib.suppress(Retry, OSError):
-        case_services.create_and_submit_case(
-            applicant=resident, procedure=procedure, raw={"applicant_name": "緑 花子", "reason": "birth"}
-        )
+    case_services.create_and_submit_case(
+        applicant=resident, procedure=procedure, raw={"applicant_name": "緑 花子", "reason": "birth"}
+    )
 
     case = Case.objects.get(applicant=resident)
     notice = Notice.objects.get(recipient=resident)
@@ -332,15 +329,6 @@ def test_a_mail_outage_loses_neither_the_case_nor_its_notice(mail_down):
     assert OutboxEvent.objects.get(topic="case.submitted").dispatched_at is not None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=Retry,
-    reason=(
-        "Known bug: without a Celery broker (tasks in-process), an SMTP failure in the email_notice on_commit "
-        "hook propagates as celery.exceptions.Retry out of the committed submission, so the portal and the "
-        "API answer 500 for a case that was saved. Remove this mark when the email no longer fails the caller."
-    ),
-)
 @pytest.mark.django_db(transaction=True)
 def test_a_mail_outage_does_not_fail_a_submission_that_was_saved(mail_down):
     procedure, resident = ProcedureFactory(), ResidentFactory()
@@ -351,3 +339,33 @@ def test_a_mail_outage_does_not_fail_a_submission_that_was_saved(mail_down):
 
     assert Case.objects.filter(pk=case.pk).exists()
     assert Notice.objects.filter(recipient=resident, case=case).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_unsent_notice_sweep_sends_the_email_once_the_mail_server_is_back(mail_down, settings):
+    procedure, resident = ProcedureFactory(), ResidentFactory()
+    case_services.create_and_submit_case(
+        applicant=resident, procedure=procedure, raw={"applicant_name": "緑 花子", "reason": "birth"}
+    )
+    notice = Notice.objects.get(recipient=resident)
+    assert notice.emailed_at is None
+
+    # Still down: the sweep tries, stops at the first failure, and keeps the notice unsent.
+    assert services.email_unsent_notices(older_than=dt.timedelta(0)) == 0
+    assert mail_down.attempts == 2
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert (
+        services.email_unsent_notices(older_than=dt.timedelta(minutes=5)) == 0
+    )  # too young: first try's turn
+    assert services.email_unsent_notices(older_than=dt.timedelta(0)) == 1
+    assert services.email_unsent_notices(older_than=dt.timedelta(0)) == 0  # sent once only
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == [resident.email]
+    notice.refresh_from_db()
+    assert notice.emailed_at is not None
+
+
+@pytest.mark.django_db
+def test_the_unsent_notice_sweep_is_on_the_beat_schedule(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["unsent-notice-emails"]
+    assert entry["task"] == tasks.email_unsent_notices.name
