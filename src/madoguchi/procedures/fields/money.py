@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from madoguchi.jp import kana
 from madoguchi.jp.errors import is_english
 
 from .messages import invalid
-from .number import NumberType
+from .number import NumberType, ocr_number
 from .registry import registry
 
 if TYPE_CHECKING:
@@ -44,5 +43,4 @@ class MoneyType(NumberType):
 
     def normalise_ocr(self, f: Field, text: str) -> str:
         """￥１２，０００円, 12 000 → 12000."""
-        text = kana.normalise_width(text).replace("￥", "").replace("¥", "").replace("円", "")
-        return "".join(text.replace(",", "").split())
+        return ocr_number(text, drop="￥¥円")

@@ -19,6 +19,14 @@ if TYPE_CHECKING:
 MAX_DIGITS = 15  # longer numbers are refused: no form asks for more
 
 
+def ocr_number(text: str, *, drop: str = "") -> str:
+    """Digits read from boxes as ASCII, without spaces and thousands separators (１ ２,０００ → 12000)."""
+    text = kana.normalise_width(text)
+    for ch in ",，" + drop:
+        text = text.replace(ch, "")
+    return "".join(text.split())
+
+
 def parse_int(text: str, *, money: bool = False) -> int:
     value = unicodedata.normalize("NFKC", text).strip()
     if money:
@@ -125,4 +133,4 @@ class NumberType(FieldType):
 
     def normalise_ocr(self, f: Field, text: str) -> str:
         """１２, 1 2 (a digit per box), 1,200 → 12, 12, 1200: digits in ASCII without separators."""
-        return "".join(kana.normalise_width(text).replace(",", "").split())
+        return ocr_number(text)
