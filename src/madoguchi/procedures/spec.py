@@ -40,6 +40,7 @@ LIFE_EVENTS = (
 )
 IDENTITY_LEVELS = ("none", "email", "verified")
 # The field types (each a class in procedures/fields/, registered in `fields.registry`), in registration order.
+# Files are read against the registry itself, so a type registered later is known too.
 FIELD_TYPES = registry.names()
 # Fields asked only on the page that submits the form and never kept in a draft: a 個人番号 goes from that one
 # request to the My Number vault (DESIGN.md §6). Their procedure needs identity_level: verified.
@@ -875,7 +876,7 @@ class _Builder:
                     field_lines[field_id] = kline("id")
         field_type = None
         if "type" in data:
-            field_type = self.choice(data["type"], kline("type"), f"{where} type", FIELD_TYPES)
+            field_type = self.choice(data["type"], kline("type"), f"{where} type", registry.names())
         # An unknown type was reported (or, in a stored spec, is read leniently): read every key any type
         # allows, without adding noise about them.
         kind = registry.get(field_type) if field_type in registry else UnknownType(field_type)
