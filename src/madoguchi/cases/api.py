@@ -329,16 +329,8 @@ def _office_case_detail(case: Case, staff) -> dict[str, Any]:
     }
 
 
-# The JSON types each field type accepts in `data` (the portal posts the same values as strings).
-_SCALAR = (str,)
-_NUMBER = (str, int)
-_ACCEPTED_TYPES: dict[str, tuple[type, ...]] = {
-    "number": _NUMBER,
-    "money": _NUMBER,
-    "checkbox": (bool, str),
-    "bank_account": (dict,),
-    "household_member": (list, str),
-}
+# The JSON types a field accepts in `data` come from its type (`FieldType.json_types`; the portal posts the
+# same values as strings).
 _TYPE_WORDS = {
     str: ("文字列", "a string"),
     int: ("整数", "a whole number"),
@@ -349,9 +341,7 @@ _TYPE_WORDS = {
 
 
 def _accepted_types(field) -> tuple[type, ...]:
-    if field.type == "checkbox" and field.multiple:
-        return (list, str)
-    return _ACCEPTED_TYPES.get(field.type, _SCALAR)
+    return field.kind.json_types(field)
 
 
 def _has_accepted_type(field, value: Any, accepted: tuple[type, ...]) -> bool:
@@ -360,7 +350,7 @@ def _has_accepted_type(field, value: Any, accepted: tuple[type, ...]) -> bool:
     if not isinstance(value, accepted):
         return False
     if isinstance(value, list):
-        item_types = (str, dict) if field.type == "household_member" else (str,)
+        item_types = field.kind.json_item_types(field)
         return all(isinstance(item, item_types) for item in value)
     if isinstance(value, dict):
         return all(isinstance(item, str | None) for item in value.values())
@@ -388,7 +378,7 @@ def _form_problems(spec, data: dict[str, Any]) -> dict[str, list[dict[str, str]]
             continue
         if value is None:
             continue
-        if field.type == "file":
+        if field.kind.is_upload:
             problems[field_id] = [
                 field_error(
                     "file_not_supported",

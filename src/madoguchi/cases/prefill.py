@@ -56,7 +56,7 @@ def merge_registry(raw: dict[str, Any], fields, registry: RegistryPrefill) -> di
     for f in fields:
         if f.id in registry.values:
             merged[f.id] = registry.values[f.id]
-        elif f.type == "household_member" and registry.household is not None:
+        elif f.kind.household_choices and registry.household is not None:
             members = {str(m["id"]): m for m in registry.household}
             posted = merged.get(f.id)
             chosen = [

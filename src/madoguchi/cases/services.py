@@ -141,7 +141,7 @@ def _emit_status_change(case: Case, history: CaseHistory) -> None:
 
 def _without_file_claims(spec, raw: Mapping[str, Any]) -> dict[str, Any]:
     """Drop client-supplied values of file fields: a file counts only when it is a stored attachment."""
-    file_ids = {f.id for f in spec.fields if f.type == "file"}
+    file_ids = {f.id for f in spec.fields if f.kind.is_upload}
     return {key: value for key, value in raw.items() if key not in file_ids}
 
 

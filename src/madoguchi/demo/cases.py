@@ -137,98 +137,59 @@ def _other_town(person: Person, rng: random.Random) -> demo.Town:
     return rng.choice([town for town in demo.towns() if town.postal_code != person.postal_code])
 
 
-def _bound(value: str | None, today: dt.date) -> dt.date | None:
-    if value is None:
-        return None
-    return today if value == "today" else dt.date.fromisoformat(value)
+@dataclass(frozen=True)
+class _DemoSource:
+    """The demo applicant as a field type's `demo_answer` sees it (procedures.fields.base.DemoSource)."""
 
+    who: _Applicant
+    rng: random.Random
+    today: dt.date
+    variant: int
+    bank: tuple[str, str] = DEMO_BANK
 
-def _date_answer(f: Field, who: _Applicant, rng: random.Random, today: dt.date) -> str:
-    earliest, latest = _bound(f.min_date, today), _bound(f.max_date, today)
-    if f.prefill == "person.birth_date" or "birth" in f.id:
-        day = who.person.birth_date
-    elif earliest is not None and earliest >= today:
-        day = today + dt.timedelta(days=rng.randint(7, 40))
-    else:
-        day = today - dt.timedelta(days=rng.randint(1, 60))
-    if earliest is not None and day < earliest:
-        day = earliest
-    if latest is not None and day > latest:
-        day = latest
-    return day.isoformat()
+    @property
+    def name(self) -> str:
+        return self.who.person.name
 
+    @property
+    def name_kana(self) -> str:
+        return self.who.person.name_kana
 
-def _text_answer(f: Field, who: _Applicant, rng: random.Random) -> str | None:
-    if f.pattern:  # numbers of cards and registrations: try digit strings of each length
-        candidates = ["".join(rng.choices("0123456789", k=n)) for n in range(1, 21)] + ["A1", "ab", "AB12"]
-        return next((c for c in candidates if re.fullmatch(f.pattern, c)), None)
-    if f.prefill == "person.name" or "name" in f.id:
-        return who.person.name
-    lowered = f.id.lower()
-    text = next((sample for word, sample in TEXT_SAMPLES if word in lowered), f"{f.label.ja}（デモ入力）")
-    if f.type == "textarea" and text.endswith("（デモ入力）"):
-        text = "窓口での手続きについて、事前に確認させてください。"
-    return text[: f.max_length] if f.max_length else text
+    @property
+    def birth_date(self) -> dt.date:
+        return self.who.person.birth_date
 
+    @property
+    def postal_code(self) -> str:
+        return self.who.person.postal_code
 
-def _number_answer(f: Field, rng: random.Random, *, money: bool) -> int:
-    if isinstance(f.default, int):
-        return f.default
-    low = f.min if f.min is not None else (1000 if money else 1)
-    high = f.max if f.max is not None else low + (50_000 if money else 3)
-    value = rng.randint(low, min(high, low + (200_000 if money else 3)))
-    return max(low, value // 1000 * 1000) if money and value >= 1000 else value
+    @property
+    def address(self) -> str:
+        return self.who.person.address
+
+    @property
+    def email(self) -> str:
+        return self.who.email
+
+    @property
+    def household_names(self) -> list[str]:
+        return [member.name for member in self.who.household]
+
+    def elsewhere(self, f: Field) -> bool:
+        return bool(_OTHER_PLACE.search(f.id))
+
+    def other_place(self) -> demo.Town:
+        return _other_town(self.who.person, self.rng)
+
+    def sample_text(self, f: Field) -> str | None:
+        lowered = f.id.lower()
+        return next((sample for word, sample in TEXT_SAMPLES if word in lowered), None)
 
 
 def _field_answer(f: Field, who: _Applicant, rng: random.Random, today: dt.date, *, variant: int) -> Any:
-    """A plausible raw answer (as a browser would post it), or None to leave the field empty."""
-    person = who.person
-    elsewhere = bool(_OTHER_PLACE.search(f.id))
-    if f.type in ("select", "radio"):
-        values = [o.value for o in f.options]
-        if f.default is not None and variant == 0:
-            return f.default
-        return rng.choice(values)
-    if f.type == "checkbox":
-        if f.multiple:
-            values = [o.value for o in f.options]
-            if f.default and variant == 0:
-                return list(f.default)
-            return rng.sample(values, rng.randint(1, len(values)))
-        return "on"
-    if f.type == "number":
-        return str(_number_answer(f, rng, money=False))
-    if f.type == "money":
-        return str(_number_answer(f, rng, money=True))
-    if f.type == "date":
-        return _date_answer(f, who, rng, today)
-    if f.type == "postal_code":
-        return _other_town(person, rng).postal_code if elsewhere else person.postal_code
-    if f.type == "address":
-        if elsewhere:
-            town = _other_town(person, rng)
-            return f"{town.prefecture}{town.city}{town.town}{rng.randint(1, 20)}番{rng.randint(1, 30)}号"
-        return person.address
-    if f.type == "kana":
-        return person.name_kana
-    if f.type == "phone":
-        return f"090-0000-{rng.randint(0, 9999):04d}"
-    if f.type == "email":
-        return who.email
-    if f.type == "household_member":
-        names = [member.name for member in who.household]
-        return ["\n".join(names)] if f.multiple else [names[0]]
-    if f.type == "bank_account":
-        return {
-            "bank_code": DEMO_BANK[0],
-            "branch_code": DEMO_BANK[1],
-            "account_type": "ordinary",
-            "account_number": f"{rng.randint(1, 9_999_999):07d}",
-            "holder": person.name_kana,
-        }
-    if f.type == "file":
-        return None  # see _demo_uploads
-    return _text_answer(f, who, rng)
+    """A plausible raw answer (as a browser would post it), or None to leave the field empty: the field's
+    type answers (`FieldType.demo_answer`); a file field gets the sample scan (see _demo_uploads)."""
+    return f.kind.demo_answer(f, _DemoSource(who, rng, today, variant))
 
 
 @cache
@@ -289,7 +250,7 @@ def demo_answers(spec: ProcedureSpec, who: _Applicant, rng: random.Random, *, to
         wanted = [f for f in spec.fields if f.required or f.prefill or f.default is not None]
         for _pass in range(3):
             for f in wanted:
-                if f.type == "file":
+                if f.kind.is_upload:
                     uploads = _demo_uploads(f)
                     if uploads is not None:
                         answers.files[f.id] = uploads

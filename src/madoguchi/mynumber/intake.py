@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from madoguchi.procedures.spec import ProcedureSpec
 
-MY_NUMBER = "my_number"
 STORED_MARKER = "stored_in_vault"  # what Case.data keeps in place of the number
 
 
@@ -31,7 +30,9 @@ def move_my_numbers_to_vault(
     itself when there is nothing to store.
     """
     fields = [
-        f for f in spec.fields if f.type == MY_NUMBER and cleaned.get(f.id) not in (None, "", STORED_MARKER)
+        f
+        for f in spec.fields
+        if f.kind.holds_my_number and cleaned.get(f.id) not in (None, "", STORED_MARKER)
     ]
     if not fields:
         return cleaned

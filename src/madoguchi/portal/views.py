@@ -276,7 +276,7 @@ def _furigana_pairs(fields) -> list[tuple[str, str]]:
     pairs = []
     previous = None
     for f in fields:
-        if f.type == "kana" and previous is not None and previous.type == "text":
+        if previous is not None and f.kind.is_reading_of(f, previous):
             pairs.append((previous.id, f.id))
         previous = f
     return pairs
@@ -326,7 +326,7 @@ def _step_context(
     error_items = []
     for field in step.fields:
         field_errors = errors.get(field.id, [])
-        value = files.get(field.id) if field.type == "file" else values.get(field.id)
+        value = files.get(field.id) if field.kind.is_upload else values.get(field.id)
         context = schema.field_context(
             field,
             value,
@@ -360,7 +360,7 @@ def _step_context(
             for n in range(len(spec.steps))
         ],
         "fields": rendered_fields,
-        "has_files": any(field.type == "file" for field in step.fields),
+        "has_files": any(field.kind.is_upload for field in step.fields),
         "error_items": error_items,
         "previous_url": previous_url,
         "procedure_name": case.procedure.name_for(lang),
@@ -407,7 +407,7 @@ def apply_step(request, reference: str, step_id: str):
     upload_errors: dict[str, list[schema.Message]] = {}
     attached = case_services.attachment_files(case)
     for field in step.fields:
-        if field.type != "file":
+        if not field.kind.is_upload:
             continue
         uploads = request.FILES.getlist(field.id)
         limit = (field.max_files if field.multiple else 1) or None

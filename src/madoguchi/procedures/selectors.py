@@ -9,6 +9,7 @@ from typing import Any
 import jaconv
 from django.conf import settings
 
+from .fields import registry
 from .models import Procedure, ProcedureVersion
 from .spec import ProcedureSpec
 
@@ -71,7 +72,8 @@ def get_procedure(slug: str) -> Procedure | None:
     )
 
 
-MY_NUMBER_TYPE = "my_number"  # the field type asked only while MADOGUCHI_MY_NUMBER_ENABLED is on
+# The field types (my_number) asked only while MADOGUCHI_MY_NUMBER_ENABLED is on.
+MY_NUMBER_TYPES = registry.names_where("holds_my_number")
 _spec_cache: dict[tuple[int, str, bool], ProcedureSpec] = {}
 _spec_cache_lock = Lock()
 
@@ -94,7 +96,7 @@ def spec_of(version: ProcedureVersion) -> ProcedureSpec:
         return cached
     spec = ProcedureSpec.from_json(version.spec)
     if not enabled:
-        spec = spec.without_field_types((MY_NUMBER_TYPE,))
+        spec = spec.without_field_types(MY_NUMBER_TYPES)
     with _spec_cache_lock:
         _spec_cache[key] = spec
     return spec
@@ -105,7 +107,7 @@ def published_spec(version: ProcedureVersion) -> dict[str, Any]:
     My Number handling is switched off)."""
     stored = version.spec
     asks_my_number = any(
-        field.get("type") == MY_NUMBER_TYPE
+        field.get("type") in MY_NUMBER_TYPES
         for step in stored.get("form", {}).get("steps", [])
         for field in step.get("fields", [])
     )

@@ -20,6 +20,10 @@ from typing import Any
 
 import yaml
 
+from .fields import registry
+from .fields.base import FieldType, UnknownType, YamlField
+from .fields.file import FILE_TYPES
+
 DEPARTMENTS = ("shimin", "kosodate", "hoken-nenkin", "kaigo", "fukushi", "zeimu", "kankyo")
 LIFE_EVENTS = (
     "moving",
@@ -35,41 +39,14 @@ LIFE_EVENTS = (
     "certificates",
 )
 IDENTITY_LEVELS = ("none", "email", "verified")
-FIELD_TYPES = (
-    "text",
-    "textarea",
-    "kana",
-    "date",
-    "postal_code",
-    "address",
-    "phone",
-    "email",
-    "number",
-    "money",
-    "select",
-    "radio",
-    "checkbox",
-    "household_member",
-    "bank_account",
-    "file",
-    "my_number",
-)
+# The field types (each a class in procedures/fields/, registered in `fields.registry`), in registration order.
+# Files are read against the registry itself, so a type registered later is known too.
+FIELD_TYPES = registry.names()
 # Fields asked only on the page that submits the form and never kept in a draft: a 個人番号 goes from that one
 # request to the My Number vault (DESIGN.md §6). Their procedure needs identity_level: verified.
-SUBMIT_ONLY_TYPES = ("my_number",)
-# Registry pre-fill keys and the field types each may fill.
-PREFILL_KEYS: Mapping[str, tuple[str, ...]] = {
-    "person.name": ("text",),
-    "person.name_kana": ("kana",),
-    "person.birth_date": ("date",),
-    "person.postal_code": ("postal_code",),
-    "person.address": ("address", "text", "textarea"),
-    "person.phone": ("phone",),
-    "household.members": ("household_member",),
-}
-# Upload types recognised by their magic bytes in schema.py.
-FILE_TYPES = ("application/pdf", "image/jpeg", "image/png")
-DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+SUBMIT_ONLY_TYPES = registry.names_where("submit_only")
+# Registry pre-fill keys and the field types each may fill (each type lists the keys it takes).
+PREFILL_KEYS: Mapping[str, tuple[str, ...]] = registry.prefill_keys()
 AUTOCOMPLETE_TOKENS = (
     "off",
     "name",
@@ -84,9 +61,6 @@ AUTOCOMPLETE_TOKENS = (
     "email",
     "organization",
 )
-
-TEXT_TYPES = ("text", "textarea", "kana", "address")
-OPTION_TYPES = ("select", "radio", "checkbox")
 
 _SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _IDENT_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -109,25 +83,7 @@ _TOP_KEYS_REQUIRED = (
 _TOP_KEYS_OPTIONAL = ("fee_yen", "deadline", "life_events")
 _STEP_KEYS = ("id", "title", "description", "fields")
 _FIELD_COMMON_KEYS = ("id", "type", "label", "help", "required", "required_if", "autocomplete")
-_FIELD_TYPE_KEYS: Mapping[str, tuple[str, ...]] = {
-    "text": ("max_length", "pattern", "pattern_message", "prefill", "default"),
-    "textarea": ("max_length", "prefill", "default"),
-    "kana": ("max_length", "prefill"),
-    "date": ("min_date", "max_date", "prefill"),
-    "postal_code": ("prefill",),
-    "address": ("max_length", "autofill_from", "prefill"),
-    "phone": ("prefill",),
-    "email": ("prefill",),
-    "number": ("min", "max", "unit", "default"),
-    "money": ("min", "max", "default"),
-    "select": ("options", "default"),
-    "radio": ("options", "default"),
-    "checkbox": ("options", "multiple", "default"),
-    "household_member": ("multiple", "prefill"),
-    "bank_account": (),
-    "file": ("accept", "max_bytes", "multiple", "max_files"),
-    "my_number": (),  # no prefill, no default, no length: 12 digits typed by the resident, never shown again
-}
+# The keys beyond these depend on the field type: `FieldType.keys`.
 _CONDITION_OPERATORS = ("equals", "in", "filled")
 
 
@@ -198,16 +154,19 @@ class Field:
         return next((option for option in self.options if option.value == value), None)
 
     @property
+    def kind(self) -> FieldType:
+        """The field type (procedures/fields/) that parses, validates, formats and renders this field."""
+        return registry.get(self.type)
+
+    @property
     def is_group(self) -> bool:
         """Rendered as a fieldset with a legend rather than one labelled input."""
-        return self.type in ("radio", "bank_account", "household_member") or (
-            self.type == "checkbox" and self.multiple
-        )
+        return self.kind.is_group(self)
 
     @property
     def is_list(self) -> bool:
         """Its value is a list (several checkboxes, household members, or files)."""
-        return self.multiple and self.type in ("checkbox", "household_member", "file")
+        return self.kind.is_list(self)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id, "type": self.type, "label": self.label.to_json()}
@@ -305,8 +264,8 @@ class ProcedureSpec:
 
     @property
     def submit_only_fields(self) -> tuple[Field, ...]:
-        """The fields asked on the page that submits the form, never in a draft (SUBMIT_ONLY_TYPES)."""
-        return tuple(f for f in self.fields if f.type in SUBMIT_ONLY_TYPES)
+        """The fields asked on the page that submits the form, never in a draft (`FieldType.submit_only`)."""
+        return tuple(f for f in self.fields if f.kind.submit_only)
 
     def draft_form(self) -> ProcedureSpec:
         """The steps a draft goes through: the form without its submit-only fields (a 個人番号)."""
@@ -522,7 +481,7 @@ def _filtered(data: Mapping, allowed: Sequence[str]) -> _LinedDict:
 
 
 def _unknown_key_reason(key: str, allowed: Sequence[str], field_type: str | None) -> str:
-    users = [t for t, keys in _FIELD_TYPE_KEYS.items() if key in keys]
+    users = registry.names_with_key(key)
     if field_type is not None and users:
         return f"'{key}' is not used by type {field_type} (only by {', '.join(users)}); remove it"
     hint = difflib.get_close_matches(key, allowed, n=1)
@@ -557,8 +516,8 @@ class _Builder:
         # References between fields, checked once the whole form is read.
         self.conditions: list[tuple[str, int, str, Condition]] = []
         self.autofills: list[tuple[str, int, str]] = []
-        # Fields of a type that only a procedure with identity_level: verified may ask: (where, line).
-        self.my_number_fields: list[tuple[str, int]] = []
+        # The fields of each type, (where, line of `type`), for the types' checks of the whole procedure.
+        self.fields_of_type: dict[FieldType, list[tuple[str, int]]] = {}
 
     def problem(self, line: int, reason: str) -> None:
         self.problems.append(Problem(self.path, line, reason))
@@ -697,7 +656,7 @@ class _Builder:
             else None
         )
         steps = self.form(data["form"], line("form")) if "form" in data else None
-        self.check_my_number_fields(identity_level, line("identity_level"))
+        self.check_field_types(identity_level, line("identity_level"))
 
         parts = (
             proc_id,
@@ -732,25 +691,10 @@ class _Builder:
             source_lines=dict(getattr(data, "key_lines", {})),
         )
 
-    def check_my_number_fields(self, identity_level: str | None, identity_line: int) -> None:
-        """A 個人番号 is stored for the resident whose identity was checked: only under identity_level: verified,
-        and one number per form (the vault holds one number per person)."""
-        if not self.strict:
-            return
-        if identity_level is not None and identity_level != "verified":
-            for where, line in self.my_number_fields:
-                self.problem(
-                    line,
-                    f"{where}: a my_number field (個人番号) needs identity_level: verified, so that the number "
-                    f"is stored for a resident whose identity was checked; line {identity_line} says "
-                    f"'{identity_level}'",
-                )
-        for where, line in self.my_number_fields[1:]:
-            self.problem(
-                line,
-                f"{where}: a form asks for at most one my_number field (first on line "
-                f"{self.my_number_fields[0][1]}); it is the number of the applicant, stored once per person",
-            )
+    def check_field_types(self, identity_level: str | None, identity_line: int) -> None:
+        """Each field type's checks of the whole procedure (a my_number field needs identity_level: verified)."""
+        for kind, fields in self.fields_of_type.items():
+            kind.check_form(self, fields, identity_level, identity_line)
 
     def procedure_id(self, data: Mapping) -> str | None:
         if "id" not in data:
@@ -932,13 +876,11 @@ class _Builder:
                     field_lines[field_id] = kline("id")
         field_type = None
         if "type" in data:
-            field_type = self.choice(data["type"], kline("type"), f"{where} type", FIELD_TYPES)
-        if field_type in _FIELD_TYPE_KEYS:
-            allowed = _FIELD_COMMON_KEYS + _FIELD_TYPE_KEYS[field_type]
-        else:  # unknown type: already reported; do not add noise about its other keys
-            allowed = _FIELD_COMMON_KEYS + tuple(
-                sorted({k for keys in _FIELD_TYPE_KEYS.values() for k in keys})
-            )
+            field_type = self.choice(data["type"], kline("type"), f"{where} type", registry.names())
+        # An unknown type was reported (or, in a stored spec, is read leniently): read every key any type
+        # allows, without adding noise about them.
+        kind = registry.get(field_type) if field_type in registry else UnknownType(field_type)
+        allowed = _FIELD_COMMON_KEYS + kind.keys
         self.check_keys(
             data, where=where, allowed=allowed, required=("id", "type", "label"), field_type=field_type
         )
@@ -967,88 +909,11 @@ class _Builder:
             kwargs["autocomplete"] = self.choice(
                 data["autocomplete"], kline("autocomplete"), f"{where} autocomplete", AUTOCOMPLETE_TOKENS
             )
-            if field_type == "my_number" and kwargs["autocomplete"] not in (None, "off") and self.strict:
-                self.problem(
-                    kline("autocomplete"),
-                    f"{where}: a my_number field is never filled in by the browser; use autocomplete: off "
-                    "or leave it out",
-                )
-        if field_type == "my_number":
-            self.my_number_fields.append((where, kline("type")))
-        if "max_length" in data:
-            kwargs["max_length"] = self.integer(
-                data["max_length"], kline("max_length"), f"{where} max_length", minimum=1
-            )
-        for key in ("min", "max"):
-            if key in data:
-                kwargs[key] = self.integer(data[key], kline(key), f"{where} {key}", minimum=0)
-        if kwargs.get("min") is not None and kwargs.get("max") is not None and kwargs["min"] > kwargs["max"]:
-            self.problem(
-                kline("max"), f"{where}: max ({kwargs['max']}) is smaller than min ({kwargs['min']})"
-            )
-        if "unit" in data:
-            kwargs["unit"] = self.localized(data["unit"], kline("unit"), f"{where} unit")
-        if "pattern" in data:
-            kwargs["pattern"] = self.pattern(data["pattern"], kline("pattern"), where)
-            if "pattern_message" not in data:
-                self.problem(
-                    kline("pattern"),
-                    f"{where}: a pattern needs pattern_message: {{ja, en}} telling the resident what to enter",
-                )
-        if "pattern_message" in data:
-            kwargs["pattern_message"] = self.localized(
-                data["pattern_message"], kline("pattern_message"), f"{where} pattern_message"
-            )
-            if "pattern" not in data:
-                self.problem(
-                    kline("pattern_message"), f"{where}: pattern_message without a pattern; remove it"
-                )
-        if "multiple" in data:
-            kwargs["multiple"] = bool(self.boolean(data["multiple"], kline("multiple"), f"{where} multiple"))
-        if "options" in data:
-            kwargs["options"] = self.options(data["options"], kline("options"), where)
-        elif field_type in ("select", "radio") or (field_type == "checkbox" and kwargs.get("multiple")):
-            self.problem(line, f"{where}: type {field_type} needs options: [{{value, label}}, ...]")
-        if field_type == "checkbox" and not kwargs.get("multiple") and kwargs.get("options"):
-            self.problem(
-                kline("options"),
-                f"{where}: a single checkbox (yes/no) has no options; add multiple: true for a list of choices",
-            )
-        if "prefill" in data:
-            kwargs["prefill"] = self.prefill(data["prefill"], kline("prefill"), where, field_type)
-        if "accept" in data:
-            kwargs["accept"] = self.accept(data["accept"], kline("accept"), where)
-        elif field_type == "file":
-            kwargs["accept"] = FILE_TYPES
-        if "max_bytes" in data:
-            kwargs["max_bytes"] = self.integer(
-                data["max_bytes"], kline("max_bytes"), f"{where} max_bytes", minimum=1
-            )
-        elif field_type == "file":
-            kwargs["max_bytes"] = DEFAULT_MAX_BYTES
-        if "max_files" in data:
-            kwargs["max_files"] = self.integer(
-                data["max_files"], kline("max_files"), f"{where} max_files", minimum=1
-            )
-            if not kwargs.get("multiple"):
-                self.problem(kline("max_files"), f"{where}: max_files needs multiple: true")
-        if "autofill_from" in data:
-            kwargs["autofill_from"] = self.identifier(
-                data["autofill_from"], kline("autofill_from"), f"{where} autofill_from"
-            )
-            if kwargs["autofill_from"] is not None:
-                self.autofills.append((where, kline("autofill_from"), kwargs["autofill_from"]))
-        for key in ("min_date", "max_date"):
-            if key in data:
-                kwargs[key] = self.date_bound(data[key], kline(key), f"{where} {key}")
-        if (
-            kwargs.get("min_date") not in (None, "today")
-            and kwargs.get("max_date") not in (None, "today")
-            and kwargs["min_date"] > kwargs["max_date"]
-        ):
-            self.problem(kline("max_date"), f"{where}: max_date is before min_date")
-        if "default" in data and field_type is not None:
-            kwargs["default"] = self.default(data["default"], kline("default"), where, field_type, kwargs)
+            kind.check_autocomplete(self, kwargs["autocomplete"], kline("autocomplete"), where)
+        if field_type in registry:
+            self.fields_of_type.setdefault(kind, []).append((where, kline("type")))
+        # The keys of the type: read by the type, with its own checks.
+        kwargs.update(kind.parse(self, YamlField(data=data, where=where, line=line, key_line=kline)))
 
         if len(self.problems) > problems_before or field_id is None or field_type is None or label is None:
             return None
@@ -1158,17 +1023,6 @@ class _Builder:
             options.append(Option(value=option_value, label=label))
         return tuple(options)
 
-    def prefill(self, value: Any, line: int, where: str, field_type: str | None) -> str | None:
-        key = self.choice(value, line, f"{where} prefill", tuple(PREFILL_KEYS))
-        if key is None or field_type is None or not self.strict:
-            return key
-        if key in PREFILL_KEYS and field_type not in PREFILL_KEYS[key]:
-            self.problem(
-                line,
-                f"{where}: prefill {key} cannot fill a {field_type} field (only {', '.join(PREFILL_KEYS[key])})",
-            )
-        return key
-
     def accept(self, value: Any, line: int, where: str) -> tuple[str, ...]:
         if not isinstance(value, list) or not value:
             self.problem(line, f"{where}: accept must be a list such as [application/pdf, image/jpeg]")
@@ -1195,27 +1049,6 @@ class _Builder:
         self.problem(line, f"{where} must be 'today' or a date such as 2020-04-01, not {value!r}")
         return None
 
-    def default(self, value: Any, line: int, where: str, field_type: str, kwargs: Mapping[str, Any]) -> Any:
-        if field_type in ("number", "money"):
-            number = self.integer(value, line, f"{where} default")
-            if number is None:
-                return None
-            low, high = kwargs.get("min"), kwargs.get("max")
-            if (low is not None and number < low) or (high is not None and number > high):
-                self.problem(line, f"{where}: default {number} is outside min/max")
-            return number
-        if field_type in ("select", "radio") or (field_type == "checkbox" and kwargs.get("multiple")):
-            values = [o.value for o in kwargs.get("options", ())]
-            wanted = value if isinstance(value, list) and kwargs.get("multiple") else [value]
-            for item in wanted:
-                if item not in values:
-                    self.problem(line, f"{where}: default {item!r} is not one of the option values")
-                    return None
-            return tuple(wanted) if kwargs.get("multiple") else value
-        if field_type == "checkbox":
-            return self.boolean(value, line, f"{where} default")
-        return self.text(value, line, f"{where} default")
-
     def cross_check(self, fields: Mapping[str, Field], *, known_ids: set[str]) -> None:
         """Checks that need the whole form: required_if and autofill_from name real fields."""
         for where, line, field_id, cond in self.conditions:
@@ -1239,8 +1072,7 @@ class _Builder:
                             f"({', '.join(sorted(values))})",
                         )
             elif (
-                target.type == "checkbox"
-                and not target.multiple
+                target.kind.is_yes_no(target)
                 and cond.operator == "equals"
                 and not isinstance(cond.value, bool)
             ):
@@ -1249,7 +1081,7 @@ class _Builder:
             source = fields.get(source_id)
             if source_id not in known_ids:
                 self.problem(line, f"{where}: autofill_from names unknown field '{source_id}'")
-            elif source is not None and source.type != "postal_code":
+            elif source is not None and not source.kind.address_source:
                 self.problem(
                     line, f"{where}: autofill_from must name a postal_code field, not a {source.type}"
                 )
