@@ -252,11 +252,11 @@ def submit_case(
     )
     if result.errors:
         raise CaseValidationError(result.errors)
-    transition = workflow.check("submit", case.status, workflow.actor_kind(actor))
+    transition = workflow.require(actor, workflow.Action.SUBMIT, case)
     now = timezone.now()
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
-        workflow.check("submit", locked.status, workflow.actor_kind(actor))
+        workflow.require(actor, workflow.Action.SUBMIT, locked)
         locked.data = my_number_intake.move_my_numbers_to_vault(
             spec=spec, cleaned=result.cleaned, reference=locked.reference, actor=actor, case=locked
         )
@@ -313,7 +313,8 @@ def submit_new_case(
 ) -> TransitionResult:
     """`create_and_submit_case`, also returning the history row it wrote (callers answering with the new
     case's timeline need not read it back). `procedure` needs `current_version` loaded."""
-    workflow.check("submit", Status.DRAFT, workflow.actor_kind(applicant))
+    # The case does not exist yet: its applicant is the actor, so the table alone decides.
+    workflow.check(workflow.Action.SUBMIT, Status.DRAFT, workflow.actor_kind(applicant))
     spec = spec_of(procedure.current_version)
     raw = _without_file_claims(spec, raw)
     result = schema.validate(spec, raw, files={}, household=household, today=timezone.localdate())
@@ -394,45 +395,34 @@ def transition(*, case: Case, action: str, actor, note: str = "", assignee=None)
     note = note.strip()
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
-        if action == "submit" or locked.status == Status.DRAFT:
+        if action == workflow.Action.SUBMIT or locked.status == Status.DRAFT:
             # A draft becomes a case only through submit_case, which validates the whole form.
             raise workflow.TransitionNotAllowed(
                 "invalid_transition",
                 "下書きの申請は、内容を確認してから「申請する」で提出してください。",
                 "Submit a draft from its review page, after checking its contents.",
             )
-        rule = workflow.check(action, locked.status, workflow.actor_kind(actor))
-        if actor.is_resident and locked.applicant_id != actor.pk:
-            raise workflow.TransitionNotAllowed(
-                "forbidden_action",
-                "この申請を操作する権限がありません。",
-                "You cannot act on this application.",
-            )
-        if actor.is_office_staff and locked.department_id != actor.department_id:
-            raise workflow.TransitionNotAllowed(
-                "forbidden_action",
-                "他の課の申請は操作できません。",
-                "You cannot act on another department's case.",
-            )
+        rule = workflow.require(actor, action, locked)
         if rule.note_required and not note:
             raise workflow.TransitionNotAllowed(
                 "note_required",
                 "理由またはメッセージを入力してください。",
                 "Please enter a reason or message.",
             )
-        if assignee is not None and action != "assign":
+        if assignee is not None and action != workflow.Action.ASSIGN:
             raise workflow.TransitionNotAllowed(
                 "invalid_assignee",
                 "担当者を指定できるのは「担当する」操作のときだけです。担当者を外してもう一度お試しください。",
                 "An assignee can be given only with the assign action. Leave it out and try again.",
             )
-        new_assignee = _assignee_of(locked, actor=actor, assignee=assignee) if action == "assign" else None
+        is_assign = action == workflow.Action.ASSIGN
+        new_assignee = _assignee_of(locked, actor=actor, assignee=assignee) if is_assign else None
         from_status = locked.status
         now = timezone.now()
         fields = ["status", "status_changed_at"]
         locked.status = rule.target or locked.status
         locked.status_changed_at = now
-        if action == "assign":
+        if is_assign:
             locked.assignee = new_assignee
             fields.append("assignee")
         if locked.status in workflow.CLOSED:
@@ -441,7 +431,7 @@ def transition(*, case: Case, action: str, actor, note: str = "", assignee=None)
         locked.save(update_fields=fields)
         _count_status_change(locked.department_id, from_status, locked.status)
         history_note = note
-        if action == "assign":
+        if is_assign:
             history_note = note or f"担当: {locked.assignee}"
         history = CaseHistory.objects.create(
             case=locked,
@@ -452,7 +442,7 @@ def transition(*, case: Case, action: str, actor, note: str = "", assignee=None)
             note=history_note,
             visible_to_applicant=rule.visible_to_applicant,
         )
-        if action in {"request_information", "provide_information"} and note:
+        if action in {workflow.Action.REQUEST_INFORMATION, workflow.Action.PROVIDE_INFORMATION} and note:
             CaseMessage.objects.create(
                 case=locked,
                 direction=Direction.TO_APPLICANT if actor.is_office_staff else Direction.FROM_APPLICANT,

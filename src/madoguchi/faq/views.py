@@ -14,11 +14,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from madoguchi.cases import workflow
 from madoguchi.core.audit import client_ip_of
 from madoguchi.faq import selectors, services
 from madoguchi.faq.forms import AskForm, InquiryForm, MessageForm
 from madoguchi.faq.models import Intent
-from madoguchi.portal.templatetags.portal import STATUS_LABELS
 from madoguchi.portal.views import resident_required
 
 ASK_LIMIT = (30, 60)  # questions per client IP per minute
@@ -134,7 +134,7 @@ def _result_json(request: HttpRequest, result: services.ChatResult) -> dict:
                 "reference": case.reference,
                 "procedure": case.procedure.name_for(_lang(request)),
                 "status": case.status,
-                "status_label": str(STATUS_LABELS.get(case.status, case.status)),
+                "status_label": workflow.status_label(case.status, workflow.RESIDENT),
                 "url": reverse("portal:case", args=[case.reference]),
             }
             for case in result.cases

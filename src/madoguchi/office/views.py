@@ -54,11 +54,6 @@ from madoguchi.procedures.selectors import catalog, spec_of
 
 PAGE_SIZE = selectors.QUEUE_PAGE_SIZE
 AUDIT_PAGE_SIZE = 50
-# What the queue shows without a status filter (as cases.selectors.office_queue does). The queue reads one
-# status at a time so that every read is an ordered range of the (department, status, due_date, id) index.
-OPEN_STATUSES = selectors.QUEUE_STATUSES
-# Cases still waiting for a decision: these are highlighted when late (as queue_counts counts them).
-UNDECIDED_STATUSES = selectors.OVERDUE_STATUSES
 
 
 def staff_required(view: Callable) -> Callable:
@@ -249,10 +244,13 @@ def queue(request: HttpRequest) -> HttpResponse:
         assignee=int(assignee) if assignee.isdigit() else (assignee or None),
     )
     today = timezone.localdate()
+    # Without a status filter the queue shows the cases in progress (as cases.selectors.office_queue does),
+    # read one status at a time so that every read is an ordered range of the (department, status,
+    # due_date, id) index.
     page = queue_page(
         [
             selectors.office_queue(staff=staff, filters=replace(filters, status=status), today=today)
-            for status in ([filters.status] if filters.status else OPEN_STATUSES)
+            for status in ([filters.status] if filters.status else workflow.IN_PROGRESS)
         ],
         after=request.GET.get("after"),
         before=request.GET.get("before"),
@@ -269,7 +267,7 @@ def queue(request: HttpRequest) -> HttpResponse:
                 "badge": _badge(case),
                 "channel_label": labels.channel_label(case.channel),
                 "due_text": due_text,
-                "overdue": overdue and case.status in UNDECIDED_STATUSES,
+                "overdue": overdue and case.status in workflow.UNDECIDED,
             }
         )
     counts = selectors.queue_counts(staff=staff, today=today)
@@ -296,7 +294,6 @@ def queue(request: HttpRequest) -> HttpResponse:
         for value in Status.values
         if value != Status.DRAFT
     ]
-    can_approve = workflow.actor_kind(staff) in workflow.TRANSITIONS["approve"].actors
     context = {
         "filter_form": filter_form,
         "filters": filters,
@@ -304,7 +301,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "page": page,
         "status_links": status_links,
-        "open_count": sum(counts.get(s, 0) for s in OPEN_STATUSES),
+        "open_count": sum(counts.get(s, 0) for s in workflow.IN_PROGRESS),
         "open_query": urlencode({k: v for k, v in base_query.items() if k != "status"}),
         "overdue_count": counts.get("overdue", 0),
         "next_query": urlencode({**base_query, "after": page.next_cursor}) if page.next_cursor else "",
@@ -312,7 +309,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         if page.previous_cursor
         else "",
         "first_query": urlencode(base_query),
-        "can_approve": can_approve,
+        "can_approve": workflow.may_take(staff, workflow.Action.APPROVE),
     }
     return _render(request, "office/queue.html", context, nav="queue")
 
@@ -330,7 +327,9 @@ def bulk_approve(request: HttpRequest) -> HttpResponse:
             request, _("承認する申請を一覧のチェックボックスで選んでから、もう一度押してください。")
         )
         return redirect(back)
-    done, failed = services.bulk_transition(case_ids=case_ids, action="approve", actor=request.user)
+    done, failed = services.bulk_transition(
+        case_ids=case_ids, action=workflow.Action.APPROVE, actor=request.user
+    )
     if done:
         messages.success(
             request,
@@ -374,7 +373,7 @@ def _case(request: HttpRequest, reference: str, purpose: str):
 def _badge(case) -> dict:
     return {
         "css": case.status.replace("_", "-"),
-        "symbol": labels.STATUS_SYMBOLS.get(case.status, "●"),
+        "symbol": workflow.status_symbol(case.status),
         "label": labels.status_label(case.status),
     }
 
@@ -404,13 +403,15 @@ def _case_page(
         {
             "rule": rule,
             "form_id": f"action-{rule.action}",
-            "button_label": labels.button_label(rule.action),
-            "note_label": labels.NOTE_LABELS.get(rule.action, labels.NOTE_LABEL),
+            "button_label": workflow.button_label(rule.action),
+            "note_label": workflow.note_label(rule.action),
         }
-        for rule in workflow.allowed_actions(case.status, workflow.actor_kind(request.user))
+        for rule in workflow.actions_for(request.user, case)
     ]
     assignee_choices = (
-        _staff_choices(request.user) if any(item["rule"].action == "assign" for item in actions) else []
+        _staff_choices(request.user)
+        if any(item["rule"].action == workflow.Action.ASSIGN for item in actions)
+        else []
     )
     assign_errors = list(assign_form.errors.get("assignee", [])) if assign_form is not None else []
     chosen = (
@@ -434,7 +435,7 @@ def _case_page(
         "actions": actions,
         "note_form": NoteForm(),
         "due_text": due_text,
-        "overdue": overdue and case.status in UNDECIDED_STATUSES,
+        "overdue": overdue and case.status in workflow.UNDECIDED,
         "assignee_choices": assignee_choices,
         "assignee_selected": chosen or request.user.pk,
         "assign_errors": assign_errors,
@@ -454,7 +455,7 @@ def case_action(request: HttpRequest, reference: str) -> HttpResponse:
     action = form.cleaned_data["action"]
     assignee = None
     assign_form = None
-    if action == "assign":
+    if action == workflow.Action.ASSIGN:
         colleagues = _assignable_staff(request.user)
         assign_form = AssignForm(request.POST, choices=_staff_choices(request.user, colleagues))
         if not assign_form.is_valid():

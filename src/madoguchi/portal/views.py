@@ -44,7 +44,6 @@ from madoguchi.procedures import schema
 from madoguchi.procedures import selectors as procedure_selectors
 from madoguchi.procedures.spec import LIFE_EVENTS
 
-OPEN_STATUSES = (Status.SUBMITTED, Status.IN_REVIEW, Status.WAITING_FOR_APPLICANT, Status.APPROVED)
 RESEND_INTERVAL_SECONDS = 60
 NOTICES_PER_PAGE = 20
 
@@ -582,7 +581,7 @@ def mypage(request):
         "portal/mypage.html",
         {
             "drafts": [c for c in cases if c.status == Status.DRAFT],
-            "open_cases": [c for c in cases if c.status in OPEN_STATUSES],
+            "open_cases": [c for c in cases if c.status in workflow.IN_PROGRESS],
             "closed_cases": [c for c in cases if c.status in workflow.CLOSED],
             "unread_count": Notice.objects.filter(recipient=request.user, read_at__isnull=True).count(),
             "identity": account_selectors.identity_status(request.user),
@@ -706,8 +705,7 @@ def _case_page(request, case, *, reply_form=None, status=200):
     lang = _lang(request)
     spec = procedure_selectors.spec_of(case.procedure_version)
     sections = schema.display_rows(spec, case.data, lang) if case.data else []
-    actions = {t.action for t in workflow.allowed_actions(case.status, workflow.RESIDENT)}
-    can_reply = "provide_information" in actions
+    can_reply = workflow.can(request.user, workflow.Action.PROVIDE_INFORMATION, case)
     if can_reply and reply_form is None:
         reply_form = forms.ReplyForm()
     return render(
@@ -722,7 +720,7 @@ def _case_page(request, case, *, reply_form=None, status=200):
             "attachments": case.attachments.order_by("created_at", "id"),
             "sections": sections,
             "can_reply": can_reply,
-            "can_withdraw": "withdraw" in actions,
+            "can_withdraw": workflow.can(request.user, workflow.Action.WITHDRAW, case),
             "reply_form": reply_form if can_reply else None,
             "error_items": [],
         },
@@ -750,7 +748,10 @@ def case_reply(request, reference: str):
             if document:
                 case_services.attach_file(case=case, uploaded=document, by=request.user)
             case_services.transition(
-                case=case, action="provide_information", actor=request.user, note=form.cleaned_data["body"]
+                case=case,
+                action=workflow.Action.PROVIDE_INFORMATION,
+                actor=request.user,
+                note=form.cleaned_data["body"],
             )
     except case_services.UploadRejected as exc:
         form.add_error("document", exc.message(lang))
@@ -767,17 +768,17 @@ def case_reply(request, reference: str):
 def case_withdraw(request, reference: str):
     lang = _lang(request)
     case = case_selectors.case_of_applicant(user=request.user, reference=reference)
-    can_withdraw = any(
-        t.action == "withdraw" for t in workflow.allowed_actions(case.status, workflow.RESIDENT)
-    )
-    if not can_withdraw:
+    if not workflow.can(request.user, workflow.Action.WITHDRAW, case):
         messages.error(request, _("この申請は現在の状態では取り下げできません。"))
         return redirect("portal:case", reference=case.reference)
     form = forms.WithdrawForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             case_services.transition(
-                case=case, action="withdraw", actor=request.user, note=form.cleaned_data["reason"]
+                case=case,
+                action=workflow.Action.WITHDRAW,
+                actor=request.user,
+                note=form.cleaned_data["reason"],
             )
         except workflow.TransitionNotAllowed as exc:
             messages.error(request, exc.message(lang))
