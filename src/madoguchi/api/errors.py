@@ -19,7 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled, ValidationError
 
-from madoguchi.cases.services import CaseValidationError
+from madoguchi.cases.services import ApplyNotAllowed, CaseValidationError
 from madoguchi.cases.workflow import TransitionNotAllowed
 from madoguchi.core.errors import MadoguchiError
 
@@ -252,6 +252,7 @@ def _log_unexpected(request: HttpRequest, exc: Exception, response: HttpResponse
 ERROR_ANSWERS: Mapping[type[Exception], ErrorAnswer] = {
     ApiError: ErrorAnswer(hinted_status, own_message),
     TransitionNotAllowed: ErrorAnswer(hinted_status, own_message),
+    ApplyNotAllowed: ErrorAnswer(hinted_status, own_message),
     ValidationError: ErrorAnswer(422, _pydantic_problems),
     CaseValidationError: ErrorAnswer(422, _form_problems),
     Http404: ErrorAnswer(

@@ -20,7 +20,6 @@ from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict, field_validator
 from pydantic_core import PydanticCustomError
 
-from madoguchi.accounts import selectors as account_selectors
 from madoguchi.api.auth import resident_session, staff_token
 from madoguchi.api.errors import VALIDATION_MESSAGE, ApiError, ErrorOut, field_error, validation_failed
 from madoguchi.cases import selectors, services, workflow
@@ -445,23 +444,8 @@ def create_case(request: HttpRequest, payload: CaseCreate):
             "指定された手続きが見つかりません。手続きの一覧（/api/v1/procedures）で slug を確認してください。",
             "No such procedure. Check its slug in the list at /api/v1/procedures.",
         )
+    services.ensure_can_apply(request.auth, procedure)  # a 409 (api/errors.py) when not
     spec = procedure_selectors.spec_of(procedure.current_version)
-    if not (procedure.online and spec.online):
-        raise ApiError(
-            409,
-            "procedure_not_online",
-            "この手続きはオンラインでは申請できません。窓口でお手続きください。",
-            "This procedure cannot be applied for online. Please apply at the city office counter.",
-        )
-    if not account_selectors.meets_identity_level(request.auth, spec.identity_level):
-        raise ApiError(
-            409,
-            "identity_verification_required",
-            "この手続きは本人確認が必要です。マイページの「本人確認」でアカウントを住民記録と紐付けてから申請するか、"
-            "窓口でお手続きください。",
-            "This procedure needs an identity check. Link your account to the resident register on My Page "
-            "(identity check) and apply again, or apply at the city office counter.",
-        )
     problems = _form_problems(spec, payload.data)
     if problems:
         raise ApiError(422, "validation_error", *VALIDATION_MESSAGE, fields=problems)

@@ -115,23 +115,6 @@ def _filter_choices(lang: str) -> tuple[list[tuple[str, str]], list[tuple[str, s
     return sorted(departments.items()), life_events
 
 
-def _can_apply_online(procedure, spec, user=None) -> bool:
-    """Online, and the account has the identity the procedure asks for (a registry link for "verified")."""
-    if not (procedure.online and spec.online):
-        return False
-    return spec.identity_level != "verified" or account_selectors.meets_identity_level(
-        user, spec.identity_level
-    )
-
-
-def _needs_verification(procedure, spec, user) -> bool:
-    return bool(
-        procedure.online
-        and spec.online
-        and not account_selectors.meets_identity_level(user, spec.identity_level)
-    )
-
-
 def home(request):
     _departments, life_events = _filter_choices(_lang(request))
     return render(request, "portal/home.html", {"life_events": life_events})
@@ -178,6 +161,7 @@ def procedure_detail(request, slug: str):
     lang = _lang(request)
     procedure = _get_procedure_or_404(slug)
     spec = procedure_selectors.spec_of(procedure.current_version)
+    refusal = case_services.apply_refusal(request.user, procedure)
     return render(
         request,
         "portal/procedure_detail.html",
@@ -194,8 +178,9 @@ def procedure_detail(request, slug: str):
             "online": spec.online and procedure.online,
             "identity_level": spec.identity_level,
             "identity_label": IDENTITY_LEVEL_LABELS.get(spec.identity_level, spec.identity_level),
-            "can_apply_online": _can_apply_online(procedure, spec, request.user),
-            "needs_verification": _needs_verification(procedure, spec, request.user),
+            "can_apply_online": refusal is None,
+            "needs_verification": refusal is not None
+            and refusal.code == case_services.IDENTITY_VERIFICATION_REQUIRED,
             "steps": [step.title.get(lang) for step in spec.steps],
             "life_events": [LIFE_EVENT_LABELS[e] for e in spec.life_events if e in LIFE_EVENT_LABELS],
         },
@@ -210,12 +195,13 @@ def procedure_detail(request, slug: str):
 def apply(request, slug: str):
     """Resume the resident's draft of this procedure, or start one, and go to where it was left."""
     procedure = _get_procedure_or_404(slug)
-    spec = procedure_selectors.spec_of(procedure.current_version)
-    if _needs_verification(procedure, spec, request.user):
-        messages.warning(request, _verification_needed_text())
-        return redirect("portal:procedure", slug=slug)
-    if not _can_apply_online(procedure, spec, request.user):
-        messages.warning(request, _("この手続きはオンラインでは申請できません。窓口でお手続きください。"))
+    try:
+        case_services.ensure_can_apply(request.user, procedure)
+    except case_services.ApplyNotAllowed as exc:
+        if exc.code == case_services.IDENTITY_VERIFICATION_REQUIRED:
+            messages.warning(request, _verification_needed_text())
+        else:
+            messages.warning(request, _("この手続きはオンラインでは申請できません。窓口でお手続きください。"))
         return redirect("portal:procedure", slug=slug)
     case = (
         case_selectors.cases_of_applicant(user=request.user)
@@ -403,30 +389,12 @@ def apply_step(request, reference: str, step_id: str):
         context = _step_context(request, case, spec, index, values, errors, lang, registry)
         return render(request, "portal/apply_step.html", context)
 
-    upload_errors: dict[str, list[schema.Message]] = {}
-    attached = case_services.attachment_files(case)
-    for field in step.fields:
-        if field.type != "file":
-            continue
-        uploads = request.FILES.getlist(field.id)
-        limit = (field.max_files if field.multiple else 1) or None
-        if uploads and limit is not None and len(attached.get(field.id, [])) + len(uploads) > limit:
-            # No service removes a draft's attachment yet, so refuse rather than exceed the field's limit.
-            upload_errors[field.id] = [_attachment_limit_message(limit)]
-            continue
-        for uploaded in uploads:
-            try:
-                case_services.attach_file(
-                    case=case,
-                    uploaded=uploaded,
-                    by=request.user,
-                    field_id=field.id,
-                    max_bytes=field.max_bytes,
-                )
-            except case_services.UploadRejected as exc:
-                upload_errors.setdefault(field.id, []).append(
-                    schema.Message("upload_rejected", exc.message_ja, exc.message_en)
-                )
+    upload_errors = case_services.attach_step_files(
+        case=case,
+        step_id=step.id,
+        uploads={key: request.FILES.getlist(key) for key in request.FILES},
+        by=request.user,
+    )
     raw = merge_registry(schema.raw_from_post(step.fields, request.POST.getlist), step.fields, registry)
     # Household members are checked against the register when the account is linked.
     result = case_services.save_draft_step(case=case, step_id=step.id, raw=raw, household=registry.household)
@@ -449,16 +417,6 @@ def apply_step(request, reference: str, step_id: str):
     return redirect("portal:review", reference=case.reference)
 
 
-def _attachment_limit_message(limit: int) -> schema.Message:
-    return schema.Message(
-        "attachment_limit",
-        f"このファイル欄にはすでに添付済みです（{limit}個まで）。差し替えが必要な場合は、このまま申請して、"
-        "受付後に担当課へご連絡ください。",
-        f"A file is already attached here (at most {limit}). If you need to replace it, send the application "
-        "and contact the department afterwards.",
-    )
-
-
 def _first_step_with_errors(spec, errors) -> str:
     for step in spec.steps:
         if any(field.id in errors for field in step.fields):
@@ -478,26 +436,13 @@ def review(request, reference: str):
     spec = procedure_selectors.spec_of(case.procedure_version)
     form = spec.draft_form()
     registry = registry_prefill(request.user, spec, client_ip=client_ip_of(request))
-    data = {**case.draft_data, **registry.values}
-    result = schema.validate(
-        form,
-        data,
-        files=case_services.attachment_files(case),
-        household=registry.household,
-        today=timezone.localdate(),
-    )
     asked_errors: dict[str, list[schema.Message]] = {}
 
     if request.method == "POST":
-        if result.errors:
-            messages.error(request, _("入力内容に問題があります。表示されている項目を直してください。"))
-            step_id = _first_step_with_errors(form, result.errors)
-            return HttpResponseRedirect(
-                reverse("portal:apply_step", args=[case.reference, step_id]) + "?check=1"
-            )
         asked = schema.raw_from_post(spec.submit_only_fields, request.POST.getlist)
         try:
-            # The register's values are read again here: whatever the draft holds, they are what is filed.
+            # The service validates the whole form once. The register's values are read again here:
+            # whatever the draft holds, they are what is filed.
             case_services.submit_case(
                 case=case, actor=request.user, raw={**asked, **registry.values}, household=registry.household
             )
@@ -509,15 +454,23 @@ def review(request, reference: str):
                     reverse("portal:apply_step", args=[case.reference, step_id]) + "?check=1"
                 )
             asked_errors = exc.errors  # shown on this page, next to the fields asked here
+            cleaned = exc.cleaned
         except workflow.TransitionNotAllowed as exc:
             messages.error(request, exc.message(lang))
             return redirect("portal:case", reference=case.reference)
         else:
             return redirect("portal:receipt", reference=case.reference)
-    elif result.errors:
-        messages.error(request, _("まだ入力されていない項目や、直す必要のある項目があります。"))
-        step_id = _first_step_with_errors(form, result.errors)
-        return HttpResponseRedirect(reverse("portal:apply_step", args=[case.reference, step_id]) + "?check=1")
+    else:
+        result = case_services.check_draft(
+            case=case, registry_values=registry.values, household=registry.household
+        )
+        if result.errors:
+            messages.error(request, _("まだ入力されていない項目や、直す必要のある項目があります。"))
+            step_id = _first_step_with_errors(form, result.errors)
+            return HttpResponseRedirect(
+                reverse("portal:apply_step", args=[case.reference, step_id]) + "?check=1"
+            )
+        cleaned = result.cleaned
     asked_fields = [
         schema.field_context(f, None, asked_errors.get(f.id), lang, spec=spec)
         for f in spec.submit_only_fields
@@ -528,7 +481,7 @@ def review(request, reference: str):
         {
             "case": case,
             "spec": spec,
-            "sections": _review_sections(form, result.cleaned, case, lang),
+            "sections": _review_sections(form, cleaned, case, lang),
             "asked_fields": asked_fields,
             "error_items": [
                 {"target": context["input_id"], "label": context["label"], "message": message}
