@@ -39,17 +39,6 @@ def case_of_applicant(*, user, reference: str) -> Case:
     return case
 
 
-def case_by_id_of_applicant(*, user, case_id: int) -> Case:
-    case = (
-        Case.objects.filter(applicant=user, pk=case_id)
-        .select_related("procedure", "procedure_version")
-        .first()
-    )
-    if case is None:
-        raise Http404("no such case")
-    return case
-
-
 UNASSIGNED = "none"  # QueueFilter.assignee: cases nobody holds yet
 
 

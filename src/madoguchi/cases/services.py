@@ -537,15 +537,6 @@ def add_internal_note(*, case: Case, author, body: str) -> CaseNote:
     return CaseNote.objects.create(case=case, author=author, body=body.strip())
 
 
-def post_message_from_applicant(*, case: Case, sender, body: str) -> CaseMessage:
-    with transaction.atomic():
-        message = CaseMessage.objects.create(
-            case=case, direction=Direction.FROM_APPLICANT, sender=sender, body=body.strip()
-        )
-        events.emit("case.message_from_applicant", {"case_id": case.pk, "message_id": message.pk})
-    return message
-
-
 ALLOWED_UPLOAD_TYPES = {
     "application/pdf": (b"%PDF",),
     "image/jpeg": (b"\xff\xd8\xff",),
