@@ -31,22 +31,15 @@ from madoguchi.accounts.models import (
     UserKind,
 )
 from madoguchi.core import audit, events
+from madoguchi.core.errors import MadoguchiError
 from madoguchi.residents.models import Person
 
 VERIFY_SALT = "madoguchi.accounts.verify-email"
 VERIFY_MAX_AGE = 3 * 24 * 3600
 
 
-class AccountError(Exception):
-    def __init__(self, code: str, message_ja: str, message_en: str, field: str = "") -> None:
-        super().__init__(message_en)
-        self.code = code
-        self.field = field
-        self.message_ja = message_ja
-        self.message_en = message_en
-
-    def message(self, lang: str) -> str:
-        return self.message_en if lang == "en" else self.message_ja
+class AccountError(MadoguchiError):
+    """A sign-up, sign-in or account change that cannot be done; `field` names the input at fault."""
 
 
 def sign_up(*, email: str, password: str, display_name: str = "", language: str = "ja") -> User:

@@ -9,7 +9,9 @@ parse HTML or a traceback.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
@@ -17,14 +19,15 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled, ValidationError
 
-from madoguchi.cases.services import CaseValidationError
+from madoguchi.cases.services import ApplyNotAllowed, CaseValidationError
 from madoguchi.cases.workflow import TransitionNotAllowed
+from madoguchi.core.errors import MadoguchiError
 
 logger = logging.getLogger("madoguchi.api")
 
 
-class ApiError(Exception):
-    """Raised by endpoints for an expected failure; rendered as the standard error body."""
+class ApiError(MadoguchiError):
+    """Raised by endpoints for an expected failure; rendered as the standard error body with `status`."""
 
     def __init__(
         self,
@@ -34,12 +37,13 @@ class ApiError(Exception):
         message_en: str,
         fields: Mapping[str, list[dict[str, str]]] | None = None,
     ) -> None:
-        super().__init__(message_en)
-        self.status = status
-        self.code = code
-        self.message_ja = message_ja
-        self.message_en = message_en
+        super().__init__(code, message_ja, message_en)
+        self.http_status = status
         self.fields = dict(fields) if fields else None
+
+    @property
+    def status(self) -> int:
+        return self.http_status
 
 
 class ErrorMessage(Schema):
@@ -175,150 +179,153 @@ BODY_PARAMS = frozenset({"payload"})
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Handlers
+# The answer to each exception: one table, registered in one loop
+
+Body = Callable[[Any], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class ErrorAnswer:
+    """How the API answers one exception class (and its subclasses, unless they have their own row)."""
+
+    status: int | Callable[[Any], int]  # a fixed status, or read from the exception
+    body: Body
+    # Extra work on the response (a header, a log line), given the request, the exception and the response.
+    finish: Callable[[HttpRequest, Any, HttpResponse], None] | None = None
+
+
+def fixed(code: str, message_ja: str, message_en: str) -> Body:
+    """A body that is the same whatever the exception says."""
+    return lambda exc: error_body(code, message_ja, message_en)
+
+
+def own_message(exc: MadoguchiError) -> dict[str, Any]:
+    """The exception's own code and messages (and `fields`, for an ApiError)."""
+    return error_body(exc.code, exc.ja, exc.en, getattr(exc, "fields", None))
+
+
+def hinted_status(exc: MadoguchiError) -> int:
+    """The status the exception carries (`MadoguchiError.http_status`)."""
+    return exc.http_status
+
+
+def _pydantic_problems(exc: ValidationError) -> dict[str, Any]:
+    return error_body(
+        "validation_error", *VALIDATION_MESSAGE, fields_from_ninja_errors(exc.errors, BODY_PARAMS)
+    )
+
+
+def _form_problems(exc: CaseValidationError) -> dict[str, Any]:
+    fields = {field_id: [_problem(m) for m in messages] for field_id, messages in exc.errors.items()}
+    return error_body("validation_error", *VALIDATION_MESSAGE, fields)
+
+
+def _http_error(exc: HttpError) -> dict[str, Any]:
+    # django-ninja raises HttpError itself for two things only: a body it cannot parse (400) and a
+    # failed CSRF check of cookie authentication (403).
+    if exc.status_code == 400:
+        return error_body(
+            "invalid_json",
+            "リクエスト本文を JSON として読み取れません。JSON オブジェクト（{…}）を送ってください。",
+            "The request body is not valid JSON. Send a JSON object ({…}).",
+        )
+    if exc.status_code == 403 and "csrf" in exc.message.lower():
+        return error_body(
+            "csrf_failed",
+            "セキュリティ確認（CSRF）に失敗しました。ページを再読み込みしてからもう一度お試しください。",
+            "The security check (CSRF) failed. Reload the page and try again.",
+        )
+    return error_body(
+        "http_error", "リクエストを処理できませんでした。", "The request could not be processed."
+    )
+
+
+def _ask_for_a_token(request: HttpRequest, exc: AuthenticationError, response: HttpResponse) -> None:
+    if request.headers.get("Authorization"):
+        response["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+
+
+def _log_unexpected(request: HttpRequest, exc: Exception, response: HttpResponse) -> None:
+    logger.exception("unexpected error in API %s %s", request.method, request.path, exc_info=exc)
+
+
+ERROR_ANSWERS: Mapping[type[Exception], ErrorAnswer] = {
+    ApiError: ErrorAnswer(hinted_status, own_message),
+    TransitionNotAllowed: ErrorAnswer(hinted_status, own_message),
+    ApplyNotAllowed: ErrorAnswer(hinted_status, own_message),
+    ValidationError: ErrorAnswer(422, _pydantic_problems),
+    CaseValidationError: ErrorAnswer(422, _form_problems),
+    Http404: ErrorAnswer(
+        404,
+        fixed(
+            "not_found",
+            "お探しのものは見つかりませんでした。URL や受付番号を確認してください。",
+            "Nothing was found here. Check the URL or the case reference.",
+        ),
+    ),
+    AuthenticationError: ErrorAnswer(
+        401,
+        fixed(
+            "authentication_required",
+            "認証が必要です。住民の方はポータルにログインしてください。職員の方は有効な API トークンを "
+            "Authorization: Bearer ヘッダーで送ってください。",
+            "Authentication is required. Residents: sign in to the portal. Staff: send a valid API token "
+            "in the Authorization: Bearer header.",
+        ),
+        finish=_ask_for_a_token,
+    ),
+    AuthorizationError: ErrorAnswer(
+        403, fixed("forbidden", "この操作を行う権限がありません。", "You do not have permission for this.")
+    ),
+    Throttled: ErrorAnswer(
+        429,
+        fixed(
+            "rate_limited",
+            "短い時間にリクエストが多すぎます。しばらく待ってからもう一度お試しください。",
+            "Too many requests in a short time. Please wait a moment and try again.",
+        ),
+    ),
+    HttpError: ErrorAnswer(lambda exc: exc.status_code, _http_error),
+    RequestDataTooBig: ErrorAnswer(
+        413,
+        fixed(
+            "request_too_large",
+            "送信されたデータが大きすぎます。内容を減らしてからもう一度お送りください。",
+            "The request is too large. Send less data and try again.",
+        ),
+    ),
+    SuspiciousOperation: ErrorAnswer(
+        400,
+        fixed("bad_request", "リクエストを処理できませんでした。", "The request could not be processed."),
+    ),
+    Exception: ErrorAnswer(
+        500,
+        fixed(
+            "internal_error",
+            "システムで予期しないエラーが発生しました。時間をおいてもう一度お試しください。"
+            "続く場合は市役所にお問い合わせください。",
+            "An unexpected error occurred. Please try again later, and contact the city office if it "
+            "persists.",
+        ),
+        finish=_log_unexpected,
+    ),
+}
+
+
+def answer(api: NinjaAPI, table_row: ErrorAnswer, request: HttpRequest, exc: Exception) -> HttpResponse:
+    """The response to `exc` as its row of the table says."""
+    status = table_row.status(exc) if callable(table_row.status) else table_row.status
+    response = _respond(api, request, status, table_row.body(exc))
+    if table_row.finish is not None:
+        table_row.finish(request, exc, response)
+    return response
 
 
 def register_exception_handlers(api: NinjaAPI) -> None:
-    """Replace django-ninja's default handlers so that every error has the one shape."""
+    """Replace django-ninja's default handlers so that every error has the one shape.
 
-    def on_api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
-        return _respond(
-            api, request, exc.status, error_body(exc.code, exc.message_ja, exc.message_en, exc.fields)
-        )
-
-    def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-        fields = fields_from_ninja_errors(exc.errors, BODY_PARAMS)
-        return _respond(api, request, 422, error_body("validation_error", *VALIDATION_MESSAGE, fields))
-
-    def on_case_validation_error(request: HttpRequest, exc: CaseValidationError) -> HttpResponse:
-        fields = {field_id: [_problem(m) for m in messages] for field_id, messages in exc.errors.items()}
-        return _respond(api, request, 422, error_body("validation_error", *VALIDATION_MESSAGE, fields))
-
-    def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-        return _respond(
-            api,
-            request,
-            404,
-            error_body(
-                "not_found",
-                "お探しのものは見つかりませんでした。URL や受付番号を確認してください。",
-                "Nothing was found here. Check the URL or the case reference.",
-            ),
-        )
-
-    def on_authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-        response = _respond(
-            api,
-            request,
-            401,
-            error_body(
-                "authentication_required",
-                "認証が必要です。住民の方はポータルにログインしてください。職員の方は有効な API トークンを "
-                "Authorization: Bearer ヘッダーで送ってください。",
-                "Authentication is required. Residents: sign in to the portal. Staff: send a valid API token "
-                "in the Authorization: Bearer header.",
-            ),
-        )
-        if request.headers.get("Authorization"):
-            response["WWW-Authenticate"] = 'Bearer error="invalid_token"'
-        return response
-
-    def on_authorization_error(request: HttpRequest, exc: AuthorizationError) -> HttpResponse:
-        return _respond(
-            api,
-            request,
-            403,
-            error_body(
-                "forbidden",
-                "この操作を行う権限がありません。",
-                "You do not have permission for this.",
-            ),
-        )
-
-    def on_throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
-        return _respond(
-            api,
-            request,
-            429,
-            error_body(
-                "rate_limited",
-                "短い時間にリクエストが多すぎます。しばらく待ってからもう一度お試しください。",
-                "Too many requests in a short time. Please wait a moment and try again.",
-            ),
-        )
-
-    def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        # django-ninja raises HttpError itself for two things only: a body it cannot parse (400) and a
-        # failed CSRF check of cookie authentication (403).
-        if exc.status_code == 400:
-            body = error_body(
-                "invalid_json",
-                "リクエスト本文を JSON として読み取れません。JSON オブジェクト（{…}）を送ってください。",
-                "The request body is not valid JSON. Send a JSON object ({…}).",
-            )
-        elif exc.status_code == 403 and "csrf" in exc.message.lower():
-            body = error_body(
-                "csrf_failed",
-                "セキュリティ確認（CSRF）に失敗しました。ページを再読み込みしてからもう一度お試しください。",
-                "The security check (CSRF) failed. Reload the page and try again.",
-            )
-        else:
-            body = error_body(
-                "http_error",
-                "リクエストを処理できませんでした。",
-                "The request could not be processed.",
-            )
-        return _respond(api, request, exc.status_code, body)
-
-    def on_transition_not_allowed(request: HttpRequest, exc: TransitionNotAllowed) -> HttpResponse:
-        return _respond(api, request, 409, error_body(exc.code, exc.message_ja, exc.message_en))
-
-    def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
-        return _respond(
-            api,
-            request,
-            413,
-            error_body(
-                "request_too_large",
-                "送信されたデータが大きすぎます。内容を減らしてからもう一度お送りください。",
-                "The request is too large. Send less data and try again.",
-            ),
-        )
-
-    def on_suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
-        return _respond(
-            api,
-            request,
-            400,
-            error_body(
-                "bad_request", "リクエストを処理できませんでした。", "The request could not be processed."
-            ),
-        )
-
-    def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
-        logger.exception("unexpected error in API %s %s", request.method, request.path)
-        return _respond(
-            api,
-            request,
-            500,
-            error_body(
-                "internal_error",
-                "システムで予期しないエラーが発生しました。時間をおいてもう一度お試しください。"
-                "続く場合は市役所にお問い合わせください。",
-                "An unexpected error occurred. Please try again later, and contact the city office if it "
-                "persists.",
-            ),
-        )
-
-    api.add_exception_handler(ApiError, on_api_error)
-    api.add_exception_handler(ValidationError, on_validation_error)
-    api.add_exception_handler(CaseValidationError, on_case_validation_error)
-    api.add_exception_handler(Http404, on_not_found)
-    api.add_exception_handler(AuthenticationError, on_authentication_error)
-    api.add_exception_handler(AuthorizationError, on_authorization_error)
-    api.add_exception_handler(Throttled, on_throttled)
-    api.add_exception_handler(HttpError, on_http_error)
-    api.add_exception_handler(TransitionNotAllowed, on_transition_not_allowed)
-    api.add_exception_handler(RequestDataTooBig, on_too_big)
-    api.add_exception_handler(SuspiciousOperation, on_suspicious)
-    api.add_exception_handler(Exception, on_unexpected)
+    django-ninja picks the row of the exception's nearest class in the table (its MRO), so the order of the
+    rows does not matter.
+    """
+    for exc_class, table_row in ERROR_ANSWERS.items():
+        api.add_exception_handler(exc_class, partial(answer, api, table_row))

@@ -20,7 +20,6 @@ from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict, field_validator
 from pydantic_core import PydanticCustomError
 
-from madoguchi.accounts import selectors as account_selectors
 from madoguchi.api.auth import resident_session, staff_token
 from madoguchi.api.errors import VALIDATION_MESSAGE, ApiError, ErrorOut, field_error, validation_failed
 from madoguchi.cases import selectors, services, workflow
@@ -255,7 +254,7 @@ def _procedure_ref(case: Case) -> dict[str, Any]:
     return {"slug": procedure.slug, "name": {"ja": procedure.name_ja, "en": procedure.name_en}}
 
 
-def _resident_case(case: Case) -> dict[str, Any]:
+def _resident_case(case: Case, resident) -> dict[str, Any]:
     return {
         "reference": case.reference,
         "procedure": _procedure_ref(case),
@@ -267,7 +266,7 @@ def _resident_case(case: Case) -> dict[str, Any]:
         "status_changed_at": case.status_changed_at,
         "due_date": case.due_date,
         "closed_at": case.closed_at,
-        "actions": [t.action for t in workflow.allowed_actions(case.status, workflow.RESIDENT)],
+        "actions": [t.action.value for t in workflow.actions_for(resident, case)],
     }
 
 
@@ -281,11 +280,13 @@ def _timeline_entry(entry: CaseHistory) -> dict[str, Any]:
     }
 
 
-def _resident_case_detail(case: Case, timeline: Iterable[CaseHistory] | None = None) -> dict[str, Any]:
+def _resident_case_detail(
+    case: Case, resident, timeline: Iterable[CaseHistory] | None = None
+) -> dict[str, Any]:
     if timeline is None:
         timeline = selectors.timeline_for_applicant(case)
     return {
-        **_resident_case(case),
+        **_resident_case(case, resident),
         "data": case.data if case.status != CaseStatus.DRAFT else case.draft_data,
         "timeline": [_timeline_entry(e) for e in timeline if e.visible_to_applicant],
     }
@@ -303,7 +304,7 @@ def _office_case(case: Case, today: dt.date) -> dict[str, Any]:
         "submitted_at": case.submitted_at,
         "status_changed_at": case.status_changed_at,
         "due_date": case.due_date,
-        "overdue": bool(case.due_date and case.due_date < today and case.status in workflow.OPEN),
+        "overdue": bool(case.due_date and case.due_date < today and case.status in workflow.UNDECIDED),
     }
 
 
@@ -325,7 +326,7 @@ def _office_case_detail(case: Case, staff) -> dict[str, Any]:
         "closed_at": case.closed_at,
         "data": case.data,
         "timeline": timeline,
-        "actions": [t.action for t in workflow.allowed_actions(case.status, workflow.actor_kind(staff))],
+        "actions": [t.action.value for t in workflow.actions_for(staff, case)],
     }
 
 
@@ -433,23 +434,8 @@ def create_case(request: HttpRequest, payload: CaseCreate):
             "指定された手続きが見つかりません。手続きの一覧（/api/v1/procedures）で slug を確認してください。",
             "No such procedure. Check its slug in the list at /api/v1/procedures.",
         )
+    services.ensure_can_apply(request.auth, procedure)  # a 409 (api/errors.py) when not
     spec = procedure_selectors.spec_of(procedure.current_version)
-    if not (procedure.online and spec.online):
-        raise ApiError(
-            409,
-            "procedure_not_online",
-            "この手続きはオンラインでは申請できません。窓口でお手続きください。",
-            "This procedure cannot be applied for online. Please apply at the city office counter.",
-        )
-    if not account_selectors.meets_identity_level(request.auth, spec.identity_level):
-        raise ApiError(
-            409,
-            "identity_verification_required",
-            "この手続きは本人確認が必要です。マイページの「本人確認」でアカウントを住民記録と紐付けてから申請するか、"
-            "窓口でお手続きください。",
-            "This procedure needs an identity check. Link your account to the resident register on My Page "
-            "(identity check) and apply again, or apply at the city office counter.",
-        )
     problems = _form_problems(spec, payload.data)
     if problems:
         raise ApiError(422, "validation_error", *VALIDATION_MESSAGE, fields=problems)
@@ -464,7 +450,7 @@ def create_case(request: HttpRequest, payload: CaseCreate):
         household=registry.household,
     )
     # Answer from what was just written (the case and its one history row) instead of reading it back.
-    return Status(201, _resident_case_detail(submitted.case, timeline=[submitted.history]))
+    return Status(201, _resident_case_detail(submitted.case, request.auth, timeline=[submitted.history]))
 
 
 @resident_router.get("", response=ResidentCasePage, summary="My cases, newest first")
@@ -475,7 +461,7 @@ def list_my_cases(request: HttpRequest, page: Query[PageQuery]):
         "count": cases.count(),
         "limit": page.limit,
         "offset": page.offset,
-        "items": [_resident_case(c) for c in items],
+        "items": [_resident_case(c, request.auth) for c in items],
     }
 
 
@@ -484,7 +470,7 @@ def list_my_cases(request: HttpRequest, page: Query[PageQuery]):
 )
 def get_my_case(request: HttpRequest, reference: str):
     case = selectors.case_of_applicant(user=request.auth, reference=_reference(reference))
-    return _resident_case_detail(case)
+    return _resident_case_detail(case, request.auth)
 
 
 @resident_router.post(
@@ -495,10 +481,10 @@ def get_my_case(request: HttpRequest, reference: str):
 def withdraw_my_case(request: HttpRequest, reference: str, payload: Withdraw | None = None):
     case = selectors.case_of_applicant(user=request.auth, reference=_reference(reference))
     services.transition(
-        case=case, action="withdraw", actor=request.auth, note=payload.note if payload else ""
+        case=case, action=workflow.Action.WITHDRAW, actor=request.auth, note=payload.note if payload else ""
     )
     case = selectors.case_of_applicant(user=request.auth, reference=case.reference)
-    return _resident_case_detail(case)
+    return _resident_case_detail(case, request.auth)
 
 
 # --------------------------------------------------------------------------------------------------------------

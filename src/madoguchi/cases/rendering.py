@@ -22,6 +22,8 @@ import pypdfium2
 import pypdfium2.raw as pdfium_raw
 from PIL import Image, ImageOps
 
+from madoguchi.core.errors import MadoguchiError
+
 # Limits (docs/security.md, "Uploads"). An upload is limited to MADOGUCHI_UPLOAD_MAX_BYTES (10 MB) before it
 # gets here; these bound the memory and time one rendering may take.
 MAX_IMAGE_PIXELS = 64_000_000  # declared size of an image (a 64-megapixel photo); more is refused unread
@@ -43,14 +45,10 @@ _DECODE_ERRORS = (OSError, SyntaxError, ValueError, TypeError, KeyError, IndexEr
 _PDFIUM_LOCK = threading.Lock()
 
 
-class RenderingError(Exception):
+class RenderingError(MadoguchiError):
     """The upload cannot be turned into a safe copy; `code` says why, the messages tell the resident what to do."""
 
-    def __init__(self, code: str, message_ja: str, message_en: str) -> None:
-        super().__init__(f"{code}: {message_en}")
-        self.code = code
-        self.message_ja = message_ja
-        self.message_en = message_en
+    str_format = "{code}: {en}"
 
 
 @dataclass(frozen=True)

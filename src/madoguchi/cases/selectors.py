@@ -16,8 +16,6 @@ from madoguchi.cases.models import Case, CaseCount, Status
 from madoguchi.core import audit
 
 QUEUE_PAGE_SIZE = 50
-OVERDUE_STATUSES = (Status.SUBMITTED, Status.IN_REVIEW, Status.WAITING_FOR_APPLICANT)  # undecided past due
-QUEUE_STATUSES = (*OVERDUE_STATUSES, Status.APPROVED)  # what the queue shows without a status filter
 
 
 def cases_of_applicant(*, user) -> QuerySet[Case]:
@@ -34,17 +32,6 @@ def case_of_applicant(*, user, reference: str) -> Case:
     case = (
         Case.objects.filter(applicant=user, reference=reference)
         .select_related("procedure", "procedure_version", "department")
-        .first()
-    )
-    if case is None:
-        raise Http404("no such case")
-    return case
-
-
-def case_by_id_of_applicant(*, user, case_id: int) -> Case:
-    case = (
-        Case.objects.filter(applicant=user, pk=case_id)
-        .select_related("procedure", "procedure_version")
         .first()
     )
     if case is None:
@@ -82,21 +69,17 @@ def assignable_staff(*, department_id: int | None) -> QuerySet:
 
 
 def office_queue(*, staff, filters: QueueFilter, today: dt.date | None = None) -> QuerySet[Case]:
-    """The department's queue (never drafts), sorted by due date, then age."""
+    """The department's queue (never drafts), sorted by due date, then age. Without a status filter: the
+    cases in progress (`workflow.IN_PROGRESS`); overdue: undecided (`workflow.UNDECIDED`) and past due."""
     today = today or timezone.localdate()
     qs = Case.objects.filter(department_id=staff.department_id).exclude(status=Status.DRAFT)
-    if filters.status:
-        qs = qs.filter(status=filters.status)
-    else:
-        qs = qs.filter(
-            status__in=[Status.SUBMITTED, Status.IN_REVIEW, Status.WAITING_FOR_APPLICANT, Status.APPROVED]
-        )
+    qs = qs.filter(status=filters.status) if filters.status else qs.filter(status__in=workflow.IN_PROGRESS)
     if filters.procedure:
         qs = qs.filter(procedure__slug=filters.procedure)
     if filters.channel:
         qs = qs.filter(channel=filters.channel)
     if filters.overdue:
-        qs = qs.filter(status__in=OVERDUE_STATUSES, due_date__lt=today)
+        qs = qs.filter(status__in=workflow.UNDECIDED, due_date__lt=today)
     if filters.assigned_to_me:
         qs = qs.filter(assignee=staff)
     if filters.assignee == UNASSIGNED:
@@ -113,7 +96,7 @@ def queue_counts(*, staff, today: dt.date | None = None) -> dict[str, int]:
         row.status: row.n for row in CaseCount.objects.filter(department_id=staff.department_id) if row.n
     }
     counts["overdue"] = Case.objects.filter(
-        department_id=staff.department_id, status__in=OVERDUE_STATUSES, due_date__lt=today
+        department_id=staff.department_id, status__in=workflow.UNDECIDED, due_date__lt=today
     ).count()
     return counts
 

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
+from madoguchi.accounts import selectors as account_selectors
 from madoguchi.cases import rendering, selectors, workflow
 from madoguchi.cases.models import (
     Case,
@@ -32,6 +33,7 @@ from madoguchi.cases.models import (
 )
 from madoguchi.core import events
 from madoguchi.core.clock import add_business_days
+from madoguchi.core.errors import MadoguchiError
 from madoguchi.mynumber import intake as my_number_intake
 from madoguchi.procedures import schema
 from madoguchi.procedures.models import Procedure
@@ -43,21 +45,30 @@ REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out
 
 
 class CaseValidationError(Exception):
-    """The submitted data does not satisfy the procedure's form; `errors` maps field id → messages."""
+    """The submitted data does not satisfy the procedure's form; `errors` maps field id → messages.
 
-    def __init__(self, errors: Mapping[str, list[Any]]) -> None:
+    `cleaned` holds the values that were valid, without those of fields asked only on submission (a page
+    that shows the form again needs them; a 個人番号 is never carried around).
+    """
+
+    def __init__(self, errors: Mapping[str, list[Any]], cleaned: Mapping[str, Any] | None = None) -> None:
         super().__init__("invalid case data")
         self.errors = dict(errors)
+        self.cleaned = dict(cleaned or {})
 
 
-class UploadRejected(Exception):
-    def __init__(self, message_ja: str, message_en: str) -> None:
-        super().__init__(message_en)
-        self.message_ja = message_ja
-        self.message_en = message_en
+class UploadRejected(MadoguchiError):
+    """An upload that cannot be accepted (empty, too large, another type, cannot be re-rendered)."""
 
-    def message(self, lang: str) -> str:
-        return self.message_en if lang == "en" else self.message_ja
+
+class ApplyNotAllowed(MadoguchiError):
+    """The user cannot apply for this procedure online (the API answers 409); `code` says why."""
+
+    http_status = 409
+
+
+PROCEDURE_NOT_ONLINE = "procedure_not_online"
+IDENTITY_VERIFICATION_REQUIRED = "identity_verification_required"
 
 
 @dataclass(frozen=True)
@@ -151,6 +162,38 @@ def _without_submit_only(spec, raw: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in raw.items() if key not in submit_only}
 
 
+def apply_refusal(user, procedure: Procedure) -> ApplyNotAllowed | None:
+    """Why `user` cannot apply for `procedure` online now, or None when they can.
+
+    The procedure must be online (its record and its current spec), and the account must have the identity
+    the spec asks for (`identity_level: verified` needs a link to the resident register). `procedure`
+    needs `current_version` loaded.
+    """
+    spec = spec_of(procedure.current_version)
+    if not (procedure.online and spec.online):
+        return ApplyNotAllowed(
+            PROCEDURE_NOT_ONLINE,
+            "この手続きはオンラインでは申請できません。窓口でお手続きください。",
+            "This procedure cannot be applied for online. Please apply at the city office counter.",
+        )
+    if not account_selectors.meets_identity_level(user, spec.identity_level):
+        return ApplyNotAllowed(
+            IDENTITY_VERIFICATION_REQUIRED,
+            "この手続きは本人確認が必要です。マイページの「本人確認」でアカウントを住民記録と紐付けてから申請するか、"
+            "窓口でお手続きください。",
+            "This procedure needs an identity check. Link your account to the resident register on My Page "
+            "(identity check) and apply again, or apply at the city office counter.",
+        )
+    return None
+
+
+def ensure_can_apply(user, procedure: Procedure) -> None:
+    """Raise ApplyNotAllowed unless `user` may apply for `procedure` online (see `apply_refusal`)."""
+    refusal = apply_refusal(user, procedure)
+    if refusal is not None:
+        raise refusal
+
+
 def start_draft(*, applicant, procedure: Procedure) -> Case:
     """Open a draft application for the procedure's current version."""
     version = procedure.current_version
@@ -213,6 +256,27 @@ def attachment_files(case: Case) -> dict[str, list[dict]]:
     return files
 
 
+def check_draft(
+    *,
+    case: Case,
+    registry_values: Mapping[str, Any] | None = None,
+    household: Sequence[Mapping[str, Any]] | None = None,
+) -> schema.Result:
+    """The draft as its review page shows it: every step validated, without the fields asked on submission.
+
+    `registry_values` (the register's values of a linked account) replace what the draft holds, as on
+    submission. Nothing is written.
+    """
+    spec = spec_of(case.procedure_version)
+    return schema.validate(
+        spec.draft_form(),
+        {**case.draft_data, **(registry_values or {})},
+        files=attachment_files(case),
+        household=household,
+        today=timezone.localdate(),
+    )
+
+
 def _submitted_event(case: Case, procedure_slug: str) -> None:
     """One event for a new case: subscribers (notify, automation) learn of it once, with what they need."""
     events.emit(
@@ -242,6 +306,8 @@ def submit_case(
 ) -> Case:
     """Validate the whole form and submit a draft: case + first history row + `case.submitted`, atomically.
 
+    This is the one validation of the whole form on submission: a page passes what it got (the fields asked
+    only on submission, the register's values) and shows the CaseValidationError's messages.
     A 個人番号 in `raw` goes to the vault in the same transaction; `Case.data` keeps only a marker
     (`mynumber.intake`).
     """
@@ -251,12 +317,12 @@ def submit_case(
         spec, data, files=attachment_files(case), household=household, today=timezone.localdate()
     )
     if result.errors:
-        raise CaseValidationError(result.errors)
-    transition = workflow.check("submit", case.status, workflow.actor_kind(actor))
+        raise CaseValidationError(result.errors, cleaned=_without_submit_only(spec, result.cleaned))
+    transition = workflow.require(actor, workflow.Action.SUBMIT, case)
     now = timezone.now()
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
-        workflow.check("submit", locked.status, workflow.actor_kind(actor))
+        workflow.require(actor, workflow.Action.SUBMIT, locked)
         locked.data = my_number_intake.move_my_numbers_to_vault(
             spec=spec, cleaned=result.cleaned, reference=locked.reference, actor=actor, case=locked
         )
@@ -313,7 +379,8 @@ def submit_new_case(
 ) -> TransitionResult:
     """`create_and_submit_case`, also returning the history row it wrote (callers answering with the new
     case's timeline need not read it back). `procedure` needs `current_version` loaded."""
-    workflow.check("submit", Status.DRAFT, workflow.actor_kind(applicant))
+    # The case does not exist yet: its applicant is the actor, so the table alone decides.
+    workflow.check(workflow.Action.SUBMIT, Status.DRAFT, workflow.actor_kind(applicant))
     spec = spec_of(procedure.current_version)
     raw = _without_file_claims(spec, raw)
     result = schema.validate(spec, raw, files={}, household=household, today=timezone.localdate())
@@ -394,45 +461,34 @@ def transition(*, case: Case, action: str, actor, note: str = "", assignee=None)
     note = note.strip()
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
-        if action == "submit" or locked.status == Status.DRAFT:
+        if action == workflow.Action.SUBMIT or locked.status == Status.DRAFT:
             # A draft becomes a case only through submit_case, which validates the whole form.
             raise workflow.TransitionNotAllowed(
                 "invalid_transition",
                 "下書きの申請は、内容を確認してから「申請する」で提出してください。",
                 "Submit a draft from its review page, after checking its contents.",
             )
-        rule = workflow.check(action, locked.status, workflow.actor_kind(actor))
-        if actor.is_resident and locked.applicant_id != actor.pk:
-            raise workflow.TransitionNotAllowed(
-                "forbidden_action",
-                "この申請を操作する権限がありません。",
-                "You cannot act on this application.",
-            )
-        if actor.is_office_staff and locked.department_id != actor.department_id:
-            raise workflow.TransitionNotAllowed(
-                "forbidden_action",
-                "他の課の申請は操作できません。",
-                "You cannot act on another department's case.",
-            )
+        rule = workflow.require(actor, action, locked)
         if rule.note_required and not note:
             raise workflow.TransitionNotAllowed(
                 "note_required",
                 "理由またはメッセージを入力してください。",
                 "Please enter a reason or message.",
             )
-        if assignee is not None and action != "assign":
+        if assignee is not None and action != workflow.Action.ASSIGN:
             raise workflow.TransitionNotAllowed(
                 "invalid_assignee",
                 "担当者を指定できるのは「担当する」操作のときだけです。担当者を外してもう一度お試しください。",
                 "An assignee can be given only with the assign action. Leave it out and try again.",
             )
-        new_assignee = _assignee_of(locked, actor=actor, assignee=assignee) if action == "assign" else None
+        is_assign = action == workflow.Action.ASSIGN
+        new_assignee = _assignee_of(locked, actor=actor, assignee=assignee) if is_assign else None
         from_status = locked.status
         now = timezone.now()
         fields = ["status", "status_changed_at"]
         locked.status = rule.target or locked.status
         locked.status_changed_at = now
-        if action == "assign":
+        if is_assign:
             locked.assignee = new_assignee
             fields.append("assignee")
         if locked.status in workflow.CLOSED:
@@ -441,7 +497,7 @@ def transition(*, case: Case, action: str, actor, note: str = "", assignee=None)
         locked.save(update_fields=fields)
         _count_status_change(locked.department_id, from_status, locked.status)
         history_note = note
-        if action == "assign":
+        if is_assign:
             history_note = note or f"担当: {locked.assignee}"
         history = CaseHistory.objects.create(
             case=locked,
@@ -452,7 +508,7 @@ def transition(*, case: Case, action: str, actor, note: str = "", assignee=None)
             note=history_note,
             visible_to_applicant=rule.visible_to_applicant,
         )
-        if action in {"request_information", "provide_information"} and note:
+        if action in {workflow.Action.REQUEST_INFORMATION, workflow.Action.PROVIDE_INFORMATION} and note:
             CaseMessage.objects.create(
                 case=locked,
                 direction=Direction.TO_APPLICANT if actor.is_office_staff else Direction.FROM_APPLICANT,
@@ -479,15 +535,6 @@ def bulk_transition(
 
 def add_internal_note(*, case: Case, author, body: str) -> CaseNote:
     return CaseNote.objects.create(case=case, author=author, body=body.strip())
-
-
-def post_message_from_applicant(*, case: Case, sender, body: str) -> CaseMessage:
-    with transaction.atomic():
-        message = CaseMessage.objects.create(
-            case=case, direction=Direction.FROM_APPLICANT, sender=sender, body=body.strip()
-        )
-        events.emit("case.message_from_applicant", {"case_id": case.pk, "message_id": message.pk})
-    return message
 
 
 ALLOWED_UPLOAD_TYPES = {
@@ -517,11 +564,14 @@ def attach_file(
     limit = max_bytes or settings.UPLOAD_MAX_BYTES
     if uploaded.size is None or uploaded.size == 0:
         raise UploadRejected(
-            "ファイルが空です。もう一度選んでください。", "The file is empty. Please choose it again."
+            "empty_file",
+            "ファイルが空です。もう一度選んでください。",
+            "The file is empty. Please choose it again.",
         )
     if uploaded.size > limit:
         mb = limit // (1024 * 1024)
         raise UploadRejected(
+            "too_large",
             f"ファイルが大きすぎます（上限 {mb} MB）。小さくしてからもう一度お送りください。",
             f"The file is too large (limit {mb} MB). Please make it smaller and try again.",
         )
@@ -531,6 +581,7 @@ def attach_file(
     content_type = sniff_content_type(head)
     if content_type is None:
         raise UploadRejected(
+            "unsupported_type",
             "この種類のファイルは受け付けられません。PDF、JPEG、PNGのいずれかでお送りください。",
             "This type of file is not accepted. Please send a PDF, JPEG or PNG file.",
         )
@@ -539,7 +590,7 @@ def attach_file(
     try:
         page_count = rendering.check_renderable(data, content_type)
     except rendering.RenderingError as exc:
-        raise UploadRejected(exc.message_ja, exc.message_en) from exc
+        raise UploadRejected(exc.code, exc.ja, exc.en) from exc
     name = (uploaded.name or "file").rsplit("/", 1)[-1][:200]
     attachment = CaseAttachment(
         case=case,
@@ -555,6 +606,45 @@ def attach_file(
     attachment.save()
     transaction.on_commit(partial(_schedule_rendering, attachment.pk), robust=True)
     return attachment
+
+
+def attach_step_files(
+    *, case: Case, step_id: str, uploads: Mapping[str, Sequence[UploadedFile]], by
+) -> dict[str, list[schema.Message]]:
+    """Attach the files sent with one step of a draft; returns what was refused, per field id.
+
+    `uploads` maps a field id to the files sent for it (what the request holds; other keys are ignored).
+    A file field takes at most `max_files` files (one unless `multiple`). No service removes a draft's
+    attachment yet, so uploads that would go over the limit are refused as a whole rather than exceed it.
+    Each file is checked by `attach_file`, up to the field's `max_bytes`.
+    """
+    step = spec_of(case.procedure_version).draft_form().step(step_id)
+    problems: dict[str, list[schema.Message]] = {}
+    attached = attachment_files(case)
+    for field in step.fields:
+        if not field.kind.is_upload:
+            continue
+        files = list(uploads.get(field.id, ()))
+        limit = (field.max_files if field.multiple else 1) or None
+        if files and limit is not None and len(attached.get(field.id, [])) + len(files) > limit:
+            problems[field.id] = [_attachment_limit_message(limit)]
+            continue
+        for uploaded in files:
+            try:
+                attach_file(case=case, uploaded=uploaded, by=by, field_id=field.id, max_bytes=field.max_bytes)
+            except UploadRejected as exc:
+                problems.setdefault(field.id, []).append(schema.Message("upload_rejected", exc.ja, exc.en))
+    return problems
+
+
+def _attachment_limit_message(limit: int) -> schema.Message:
+    return schema.Message(
+        "attachment_limit",
+        f"このファイル欄にはすでに添付済みです（{limit}個まで）。差し替えが必要な場合は、このまま申請して、"
+        "受付後に担当課へご連絡ください。",
+        f"A file is already attached here (at most {limit}). If you need to replace it, send the application "
+        "and contact the department afterwards.",
+    )
 
 
 def _schedule_rendering(attachment_id: int) -> None:

@@ -25,6 +25,7 @@ from django.utils import timezone
 from madoguchi.accounts.models import Department
 from madoguchi.cases import selectors as case_selectors
 from madoguchi.cases.models import Status
+from madoguchi.core.errors import MadoguchiError
 from madoguchi.core.events import emit
 from madoguchi.faq.categories import category_table, procedure_slug_for
 from madoguchi.faq.engine import (
@@ -68,15 +69,8 @@ _CONTROL = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u20
 _FAQ_NUMBER = re.compile(r"^FAQ-(\d+)$")
 
 
-class FaqError(Exception):
+class FaqError(MadoguchiError):
     """An expected failure a person can fix; says what went wrong and what to do, in Japanese and English."""
-
-    def __init__(self, code: str, ja: str, en: str, *, field: str = "") -> None:
-        super().__init__(en)
-        self.code, self.ja, self.en, self.field = code, ja, en, field
-
-    def message(self, lang: str) -> str:
-        return self.en if lang == "en" else self.ja
 
 
 # ---- knowledge base: import ------------------------------------------------------------------------------------

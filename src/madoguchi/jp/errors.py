@@ -8,24 +8,12 @@ and name messages quote the part that is wrong, so the person can see what to fi
 
 from __future__ import annotations
 
+from madoguchi.core.errors import MadoguchiError, is_english
 
-class JpValueError(ValueError):
+__all__ = ["JpValueError", "is_english"]
+
+
+class JpValueError(MadoguchiError, ValueError):
     """Bad Japanese input: ``code`` for programs, ``message_ja`` / ``message_en`` for people."""
 
-    def __init__(self, code: str, message_ja: str, message_en: str) -> None:
-        super().__init__(message_ja)
-        self.code = code
-        self.message_ja = message_ja
-        self.message_en = message_en
-
-    def message(self, lang: str = "ja") -> str:
-        """The message in ``lang``: English for any ``en`` tag (``en``, ``en-us``), Japanese otherwise."""
-        return self.message_en if is_english(lang) else self.message_ja
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(code={self.code!r}, message_en={self.message_en!r})"
-
-
-def is_english(lang: str) -> bool:
-    """True for English language tags (``en``, ``en-GB``, ``en_US``); everything else is Japanese."""
-    return lang.lower().replace("_", "-").split("-")[0] == "en"
+    str_format = "{ja}"

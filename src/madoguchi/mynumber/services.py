@@ -20,8 +20,8 @@ from django.db.models import Count
 from django.utils import timezone
 
 from madoguchi.core import audit, crypto
+from madoguchi.core.errors import MadoguchiError
 from madoguchi.jp.checkdigit import is_valid_my_number
-from madoguchi.jp.errors import is_english
 from madoguchi.mynumber.models import PersonalNumber
 
 logger = logging.getLogger(__name__)
@@ -33,17 +33,10 @@ PURPOSE_MAX_LENGTH = 200
 NO_PURPOSE = "(目的の記入なし)"
 
 
-class MyNumberError(Exception):
+class MyNumberError(MadoguchiError):
     """Something a person can fix or must be told: a stable `code`, and what to do in Japanese and English."""
 
-    def __init__(self, code: str, ja: str, en: str) -> None:
-        super().__init__(code)
-        self.code = code
-        self.ja = ja
-        self.en = en
-
-    def message(self, lang: str = "ja") -> str:
-        return self.en if is_english(lang) else self.ja
+    str_format = "{code}"
 
 
 class MyNumberNotPermitted(MyNumberError):

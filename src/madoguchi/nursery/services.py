@@ -20,7 +20,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from madoguchi.cases.models import Case, Status
+from madoguchi.cases import workflow
+from madoguchi.cases.models import Case
 from madoguchi.core import audit
 from madoguchi.notify.services import send_notice
 from madoguchi.nursery.engine.allocate import allocate_seats
@@ -37,7 +38,6 @@ PROCEDURE_SLUG = "hoiku-moushikomi"
 DEFAULT_SCORING_TABLE = Path(__file__).parent / "scoring" / "demo-town.yaml"
 DEFAULT_TIME_LIMIT_S = 30.0
 # Cases that still wait for a decision take part in a round.
-OPEN_CASE_STATUSES = (Status.SUBMITTED, Status.IN_REVIEW, Status.WAITING_FOR_APPLICANT, Status.APPROVED)
 NOTICE_KIND = "nursery_result"
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 _ROUND_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_-]{0,39}$")
@@ -323,7 +323,7 @@ def import_round_from_cases(
         if ((link.round.result or {}).get("assignments") or {}).get(link.child_id):
             placed_before.add(link.case_id)
     cases = (
-        Case.objects.filter(procedure__slug=PROCEDURE_SLUG, status__in=OPEN_CASE_STATUSES)
+        Case.objects.filter(procedure__slug=PROCEDURE_SLUG, status__in=workflow.IN_PROGRESS)
         .exclude(pk__in=placed_before)
         .order_by("submitted_at", "id")
     )

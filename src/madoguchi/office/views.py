@@ -37,6 +37,7 @@ from madoguchi.cases import selectors, services, workflow
 from madoguchi.cases.models import RenderStatus, Status
 from madoguchi.core import audit
 from madoguchi.core.clock import business_days_between
+from madoguchi.core.i18n import lang_of
 from madoguchi.core.models import AuditEvent
 from madoguchi.office import labels, pending_sign_in
 from madoguchi.office.forms import (
@@ -54,11 +55,6 @@ from madoguchi.procedures.selectors import catalog, spec_of
 
 PAGE_SIZE = selectors.QUEUE_PAGE_SIZE
 AUDIT_PAGE_SIZE = 50
-# What the queue shows without a status filter (as cases.selectors.office_queue does). The queue reads one
-# status at a time so that every read is an ordered range of the (department, status, due_date, id) index.
-OPEN_STATUSES = selectors.QUEUE_STATUSES
-# Cases still waiting for a decision: these are highlighted when late (as queue_counts counts them).
-UNDECIDED_STATUSES = selectors.OVERDUE_STATUSES
 
 
 def staff_required(view: Callable) -> Callable:
@@ -98,15 +94,11 @@ def auditor_required(view: Callable) -> Callable:
     return staff_required(wrapper)
 
 
-def _lang(request: HttpRequest) -> str:
-    return "en" if getattr(request, "LANGUAGE_CODE", "ja") == "en" else "ja"
-
-
 def _render(
     request: HttpRequest, template: str, context: dict, *, nav: str = "", status: int = 200
 ) -> HttpResponse:
     """Render an office page with the header's context: city, language links and the staff member's department."""
-    lang = _lang(request)
+    lang = lang_of(request)
     path = request.get_full_path()
     department = getattr(request.user, "department", None) if request.user.is_authenticated else None
     base = {
@@ -183,7 +175,7 @@ def sign_in_view(request: HttpRequest) -> HttpResponse:
                 staff=True,
             )
         except AccountError as exc:
-            error = exc.message(_lang(request))
+            error = exc.message(lang_of(request))
         else:
             if mfa.is_required(user):  # signed in only after the second factor (office.mfa_views)
                 pending_sign_in.begin(request, user=user, next_url=next_url)
@@ -227,7 +219,7 @@ def _due_text(due: dt.date | None, today: dt.date, cache: dict) -> tuple[str, bo
 @staff_required
 def queue(request: HttpRequest) -> HttpResponse:
     staff = request.user
-    lang = _lang(request)
+    lang = lang_of(request)
     department = staff.department
     procedures = (
         [(p.slug, p.name_for(lang)) for p in catalog(department=department.code, lang=lang)]
@@ -249,10 +241,13 @@ def queue(request: HttpRequest) -> HttpResponse:
         assignee=int(assignee) if assignee.isdigit() else (assignee or None),
     )
     today = timezone.localdate()
+    # Without a status filter the queue shows the cases in progress (as cases.selectors.office_queue does),
+    # read one status at a time so that every read is an ordered range of the (department, status,
+    # due_date, id) index.
     page = queue_page(
         [
             selectors.office_queue(staff=staff, filters=replace(filters, status=status), today=today)
-            for status in ([filters.status] if filters.status else OPEN_STATUSES)
+            for status in ([filters.status] if filters.status else workflow.IN_PROGRESS)
         ],
         after=request.GET.get("after"),
         before=request.GET.get("before"),
@@ -269,7 +264,7 @@ def queue(request: HttpRequest) -> HttpResponse:
                 "badge": _badge(case),
                 "channel_label": labels.channel_label(case.channel),
                 "due_text": due_text,
-                "overdue": overdue and case.status in UNDECIDED_STATUSES,
+                "overdue": overdue and case.status in workflow.UNDECIDED,
             }
         )
     counts = selectors.queue_counts(staff=staff, today=today)
@@ -296,7 +291,6 @@ def queue(request: HttpRequest) -> HttpResponse:
         for value in Status.values
         if value != Status.DRAFT
     ]
-    can_approve = workflow.actor_kind(staff) in workflow.TRANSITIONS["approve"].actors
     context = {
         "filter_form": filter_form,
         "filters": filters,
@@ -304,7 +298,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "page": page,
         "status_links": status_links,
-        "open_count": sum(counts.get(s, 0) for s in OPEN_STATUSES),
+        "open_count": sum(counts.get(s, 0) for s in workflow.IN_PROGRESS),
         "open_query": urlencode({k: v for k, v in base_query.items() if k != "status"}),
         "overdue_count": counts.get("overdue", 0),
         "next_query": urlencode({**base_query, "after": page.next_cursor}) if page.next_cursor else "",
@@ -312,7 +306,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         if page.previous_cursor
         else "",
         "first_query": urlencode(base_query),
-        "can_approve": can_approve,
+        "can_approve": workflow.may_take(staff, workflow.Action.APPROVE),
     }
     return _render(request, "office/queue.html", context, nav="queue")
 
@@ -320,7 +314,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 @require_POST
 @staff_required
 def bulk_approve(request: HttpRequest) -> HttpResponse:
-    lang = _lang(request)
+    lang = lang_of(request)
     back = _safe_next(request, request.POST.get("next"), reverse("office:queue"))
     if not back.startswith(reverse("office:queue")):
         back = reverse("office:queue")
@@ -330,7 +324,9 @@ def bulk_approve(request: HttpRequest) -> HttpResponse:
             request, _("承認する申請を一覧のチェックボックスで選んでから、もう一度押してください。")
         )
         return redirect(back)
-    done, failed = services.bulk_transition(case_ids=case_ids, action="approve", actor=request.user)
+    done, failed = services.bulk_transition(
+        case_ids=case_ids, action=workflow.Action.APPROVE, actor=request.user
+    )
     if done:
         messages.success(
             request,
@@ -374,7 +370,7 @@ def _case(request: HttpRequest, reference: str, purpose: str):
 def _badge(case) -> dict:
     return {
         "css": case.status.replace("_", "-"),
-        "symbol": labels.STATUS_SYMBOLS.get(case.status, "●"),
+        "symbol": workflow.status_symbol(case.status),
         "label": labels.status_label(case.status),
     }
 
@@ -389,7 +385,7 @@ def _case_page(
     request: HttpRequest, case, *, assign_form: AssignForm | None = None, status: int = 200
 ) -> HttpResponse:
     """The case detail page; `assign_form` carries a refused choice of assignee, shown next to its field."""
-    lang = _lang(request)
+    lang = lang_of(request)
     spec = spec_of(case.procedure_version)
     timeline = [
         {
@@ -404,13 +400,15 @@ def _case_page(
         {
             "rule": rule,
             "form_id": f"action-{rule.action}",
-            "button_label": labels.button_label(rule.action),
-            "note_label": labels.NOTE_LABELS.get(rule.action, labels.NOTE_LABEL),
+            "button_label": workflow.button_label(rule.action),
+            "note_label": workflow.note_label(rule.action),
         }
-        for rule in workflow.allowed_actions(case.status, workflow.actor_kind(request.user))
+        for rule in workflow.actions_for(request.user, case)
     ]
     assignee_choices = (
-        _staff_choices(request.user) if any(item["rule"].action == "assign" for item in actions) else []
+        _staff_choices(request.user)
+        if any(item["rule"].action == workflow.Action.ASSIGN for item in actions)
+        else []
     )
     assign_errors = list(assign_form.errors.get("assignee", [])) if assign_form is not None else []
     chosen = (
@@ -434,7 +432,7 @@ def _case_page(
         "actions": actions,
         "note_form": NoteForm(),
         "due_text": due_text,
-        "overdue": overdue and case.status in UNDECIDED_STATUSES,
+        "overdue": overdue and case.status in workflow.UNDECIDED,
         "assignee_choices": assignee_choices,
         "assignee_selected": chosen or request.user.pk,
         "assign_errors": assign_errors,
@@ -445,7 +443,7 @@ def _case_page(
 @require_POST
 @staff_required
 def case_action(request: HttpRequest, reference: str) -> HttpResponse:
-    lang = _lang(request)
+    lang = lang_of(request)
     case = _case(request, reference, "case_action")
     form = ActionForm(request.POST)
     if not form.is_valid():
@@ -454,7 +452,7 @@ def case_action(request: HttpRequest, reference: str) -> HttpResponse:
     action = form.cleaned_data["action"]
     assignee = None
     assign_form = None
-    if action == "assign":
+    if action == workflow.Action.ASSIGN:
         colleagues = _assignable_staff(request.user)
         assign_form = AssignForm(request.POST, choices=_staff_choices(request.user, colleagues))
         if not assign_form.is_valid():

@@ -36,6 +36,7 @@ from madoguchi.cases import workflow
 from madoguchi.cases.models import Status
 from madoguchi.cases.prefill import RegistryPrefill, merge_registry, registry_prefill
 from madoguchi.core.audit import client_ip_of
+from madoguchi.core.i18n import lang_of
 from madoguchi.jp.kana import suggest_reading
 from madoguchi.notify import services as notify_services
 from madoguchi.notify.models import Notice
@@ -44,13 +45,8 @@ from madoguchi.procedures import schema
 from madoguchi.procedures import selectors as procedure_selectors
 from madoguchi.procedures.spec import LIFE_EVENTS
 
-OPEN_STATUSES = (Status.SUBMITTED, Status.IN_REVIEW, Status.WAITING_FOR_APPLICANT, Status.APPROVED)
 RESEND_INTERVAL_SECONDS = 60
 NOTICES_PER_PAGE = 20
-
-
-def _lang(request) -> str:
-    return "en" if getattr(request, "LANGUAGE_CODE", "ja") == "en" else "ja"
 
 
 def resident_required(view):
@@ -116,30 +112,13 @@ def _filter_choices(lang: str) -> tuple[list[tuple[str, str]], list[tuple[str, s
     return sorted(departments.items()), life_events
 
 
-def _can_apply_online(procedure, spec, user=None) -> bool:
-    """Online, and the account has the identity the procedure asks for (a registry link for "verified")."""
-    if not (procedure.online and spec.online):
-        return False
-    return spec.identity_level != "verified" or account_selectors.meets_identity_level(
-        user, spec.identity_level
-    )
-
-
-def _needs_verification(procedure, spec, user) -> bool:
-    return bool(
-        procedure.online
-        and spec.online
-        and not account_selectors.meets_identity_level(user, spec.identity_level)
-    )
-
-
 def home(request):
-    _departments, life_events = _filter_choices(_lang(request))
+    _departments, life_events = _filter_choices(lang_of(request))
     return render(request, "portal/home.html", {"life_events": life_events})
 
 
 def catalog(request):
-    lang = _lang(request)
+    lang = lang_of(request)
     query = request.GET.get("q", "").strip()[:100]
     department = request.GET.get("department", "").strip()
     life_event = request.GET.get("life_event", "").strip()
@@ -176,9 +155,10 @@ def catalog(request):
 
 
 def procedure_detail(request, slug: str):
-    lang = _lang(request)
+    lang = lang_of(request)
     procedure = _get_procedure_or_404(slug)
     spec = procedure_selectors.spec_of(procedure.current_version)
+    refusal = case_services.apply_refusal(request.user, procedure)
     return render(
         request,
         "portal/procedure_detail.html",
@@ -195,8 +175,9 @@ def procedure_detail(request, slug: str):
             "online": spec.online and procedure.online,
             "identity_level": spec.identity_level,
             "identity_label": IDENTITY_LEVEL_LABELS.get(spec.identity_level, spec.identity_level),
-            "can_apply_online": _can_apply_online(procedure, spec, request.user),
-            "needs_verification": _needs_verification(procedure, spec, request.user),
+            "can_apply_online": refusal is None,
+            "needs_verification": refusal is not None
+            and refusal.code == case_services.IDENTITY_VERIFICATION_REQUIRED,
             "steps": [step.title.get(lang) for step in spec.steps],
             "life_events": [LIFE_EVENT_LABELS[e] for e in spec.life_events if e in LIFE_EVENT_LABELS],
         },
@@ -211,12 +192,13 @@ def procedure_detail(request, slug: str):
 def apply(request, slug: str):
     """Resume the resident's draft of this procedure, or start one, and go to where it was left."""
     procedure = _get_procedure_or_404(slug)
-    spec = procedure_selectors.spec_of(procedure.current_version)
-    if _needs_verification(procedure, spec, request.user):
-        messages.warning(request, _verification_needed_text())
-        return redirect("portal:procedure", slug=slug)
-    if not _can_apply_online(procedure, spec, request.user):
-        messages.warning(request, _("この手続きはオンラインでは申請できません。窓口でお手続きください。"))
+    try:
+        case_services.ensure_can_apply(request.user, procedure)
+    except case_services.ApplyNotAllowed as exc:
+        if exc.code == case_services.IDENTITY_VERIFICATION_REQUIRED:
+            messages.warning(request, _verification_needed_text())
+        else:
+            messages.warning(request, _("この手続きはオンラインでは申請できません。窓口でお手続きください。"))
         return redirect("portal:procedure", slug=slug)
     case = (
         case_selectors.cases_of_applicant(user=request.user)
@@ -379,7 +361,7 @@ def _step_context(
 @resident_required
 @require_http_methods(["GET", "POST"])
 def apply_step(request, reference: str, step_id: str):
-    lang = _lang(request)
+    lang = lang_of(request)
     case, elsewhere = _draft_of(request, reference)
     if elsewhere:
         return elsewhere
@@ -404,30 +386,12 @@ def apply_step(request, reference: str, step_id: str):
         context = _step_context(request, case, spec, index, values, errors, lang, registry)
         return render(request, "portal/apply_step.html", context)
 
-    upload_errors: dict[str, list[schema.Message]] = {}
-    attached = case_services.attachment_files(case)
-    for field in step.fields:
-        if not field.kind.is_upload:
-            continue
-        uploads = request.FILES.getlist(field.id)
-        limit = (field.max_files if field.multiple else 1) or None
-        if uploads and limit is not None and len(attached.get(field.id, [])) + len(uploads) > limit:
-            # No service removes a draft's attachment yet, so refuse rather than exceed the field's limit.
-            upload_errors[field.id] = [_attachment_limit_message(limit)]
-            continue
-        for uploaded in uploads:
-            try:
-                case_services.attach_file(
-                    case=case,
-                    uploaded=uploaded,
-                    by=request.user,
-                    field_id=field.id,
-                    max_bytes=field.max_bytes,
-                )
-            except case_services.UploadRejected as exc:
-                upload_errors.setdefault(field.id, []).append(
-                    schema.Message("upload_rejected", exc.message_ja, exc.message_en)
-                )
+    upload_errors = case_services.attach_step_files(
+        case=case,
+        step_id=step.id,
+        uploads={key: request.FILES.getlist(key) for key in request.FILES},
+        by=request.user,
+    )
     raw = merge_registry(schema.raw_from_post(step.fields, request.POST.getlist), step.fields, registry)
     # Household members are checked against the register when the account is linked.
     result = case_services.save_draft_step(case=case, step_id=step.id, raw=raw, household=registry.household)
@@ -450,16 +414,6 @@ def apply_step(request, reference: str, step_id: str):
     return redirect("portal:review", reference=case.reference)
 
 
-def _attachment_limit_message(limit: int) -> schema.Message:
-    return schema.Message(
-        "attachment_limit",
-        f"このファイル欄にはすでに添付済みです（{limit}個まで）。差し替えが必要な場合は、このまま申請して、"
-        "受付後に担当課へご連絡ください。",
-        f"A file is already attached here (at most {limit}). If you need to replace it, send the application "
-        "and contact the department afterwards.",
-    )
-
-
 def _first_step_with_errors(spec, errors) -> str:
     for step in spec.steps:
         if any(field.id in errors for field in step.fields):
@@ -472,33 +426,20 @@ def _first_step_with_errors(spec, errors) -> str:
 @require_http_methods(["GET", "POST"])
 def review(request, reference: str):
     """Check the draft, ask the fields asked only on submission (a 個人番号, never kept in the draft), submit."""
-    lang = _lang(request)
+    lang = lang_of(request)
     case, elsewhere = _draft_of(request, reference)
     if elsewhere:
         return elsewhere
     spec = procedure_selectors.spec_of(case.procedure_version)
     form = spec.draft_form()
     registry = registry_prefill(request.user, spec, client_ip=client_ip_of(request))
-    data = {**case.draft_data, **registry.values}
-    result = schema.validate(
-        form,
-        data,
-        files=case_services.attachment_files(case),
-        household=registry.household,
-        today=timezone.localdate(),
-    )
     asked_errors: dict[str, list[schema.Message]] = {}
 
     if request.method == "POST":
-        if result.errors:
-            messages.error(request, _("入力内容に問題があります。表示されている項目を直してください。"))
-            step_id = _first_step_with_errors(form, result.errors)
-            return HttpResponseRedirect(
-                reverse("portal:apply_step", args=[case.reference, step_id]) + "?check=1"
-            )
         asked = schema.raw_from_post(spec.submit_only_fields, request.POST.getlist)
         try:
-            # The register's values are read again here: whatever the draft holds, they are what is filed.
+            # The service validates the whole form once. The register's values are read again here:
+            # whatever the draft holds, they are what is filed.
             case_services.submit_case(
                 case=case, actor=request.user, raw={**asked, **registry.values}, household=registry.household
             )
@@ -510,15 +451,23 @@ def review(request, reference: str):
                     reverse("portal:apply_step", args=[case.reference, step_id]) + "?check=1"
                 )
             asked_errors = exc.errors  # shown on this page, next to the fields asked here
+            cleaned = exc.cleaned
         except workflow.TransitionNotAllowed as exc:
             messages.error(request, exc.message(lang))
             return redirect("portal:case", reference=case.reference)
         else:
             return redirect("portal:receipt", reference=case.reference)
-    elif result.errors:
-        messages.error(request, _("まだ入力されていない項目や、直す必要のある項目があります。"))
-        step_id = _first_step_with_errors(form, result.errors)
-        return HttpResponseRedirect(reverse("portal:apply_step", args=[case.reference, step_id]) + "?check=1")
+    else:
+        result = case_services.check_draft(
+            case=case, registry_values=registry.values, household=registry.household
+        )
+        if result.errors:
+            messages.error(request, _("まだ入力されていない項目や、直す必要のある項目があります。"))
+            step_id = _first_step_with_errors(form, result.errors)
+            return HttpResponseRedirect(
+                reverse("portal:apply_step", args=[case.reference, step_id]) + "?check=1"
+            )
+        cleaned = result.cleaned
     asked_fields = [
         schema.field_context(f, None, asked_errors.get(f.id), lang, spec=spec)
         for f in spec.submit_only_fields
@@ -529,7 +478,7 @@ def review(request, reference: str):
         {
             "case": case,
             "spec": spec,
-            "sections": _review_sections(form, result.cleaned, case, lang),
+            "sections": _review_sections(form, cleaned, case, lang),
             "asked_fields": asked_fields,
             "error_items": [
                 {"target": context["input_id"], "label": context["label"], "message": message}
@@ -556,7 +505,7 @@ def _review_sections(spec, cleaned, case, lang: str) -> list[dict]:
 
 @resident_required
 def receipt(request, reference: str):
-    lang = _lang(request)
+    lang = lang_of(request)
     case = case_selectors.case_of_applicant(user=request.user, reference=reference)
     if case.status == Status.DRAFT:
         return redirect("portal:review", reference=reference)
@@ -573,7 +522,7 @@ def receipt(request, reference: str):
 
 @resident_required
 def mypage(request):
-    lang = _lang(request)
+    lang = lang_of(request)
     cases = list(case_selectors.cases_of_applicant(user=request.user))
     for case in cases:
         case.procedure_name = case.procedure.name_for(lang)
@@ -582,7 +531,7 @@ def mypage(request):
         "portal/mypage.html",
         {
             "drafts": [c for c in cases if c.status == Status.DRAFT],
-            "open_cases": [c for c in cases if c.status in OPEN_STATUSES],
+            "open_cases": [c for c in cases if c.status in workflow.IN_PROGRESS],
             "closed_cases": [c for c in cases if c.status in workflow.CLOSED],
             "unread_count": Notice.objects.filter(recipient=request.user, read_at__isnull=True).count(),
             "identity": account_selectors.identity_status(request.user),
@@ -615,7 +564,7 @@ def identity_start(request, provider: str):
     try:
         return plugin.start_login(request)
     except IdentityProviderError as exc:
-        messages.error(request, exc.message(_lang(request)))
+        messages.error(request, exc.message(lang_of(request)))
         return redirect("portal:mypage")
 
 
@@ -623,7 +572,7 @@ def identity_start(request, provider: str):
 @require_GET
 def identity_callback(request, provider: str):
     """Back from the provider: check its answer, then link only on an exact single registry match."""
-    lang = _lang(request)
+    lang = lang_of(request)
     plugin = _identity_provider_or_404(provider)
     try:
         claims = plugin.complete_login(request)
@@ -703,11 +652,10 @@ def furigana(request):
 
 
 def _case_page(request, case, *, reply_form=None, status=200):
-    lang = _lang(request)
+    lang = lang_of(request)
     spec = procedure_selectors.spec_of(case.procedure_version)
     sections = schema.display_rows(spec, case.data, lang) if case.data else []
-    actions = {t.action for t in workflow.allowed_actions(case.status, workflow.RESIDENT)}
-    can_reply = "provide_information" in actions
+    can_reply = workflow.can(request.user, workflow.Action.PROVIDE_INFORMATION, case)
     if can_reply and reply_form is None:
         reply_form = forms.ReplyForm()
     return render(
@@ -722,7 +670,7 @@ def _case_page(request, case, *, reply_form=None, status=200):
             "attachments": case.attachments.order_by("created_at", "id"),
             "sections": sections,
             "can_reply": can_reply,
-            "can_withdraw": "withdraw" in actions,
+            "can_withdraw": workflow.can(request.user, workflow.Action.WITHDRAW, case),
             "reply_form": reply_form if can_reply else None,
             "error_items": [],
         },
@@ -739,7 +687,7 @@ def case_detail(request, reference: str):
 @resident_required
 @require_POST
 def case_reply(request, reference: str):
-    lang = _lang(request)
+    lang = lang_of(request)
     case = case_selectors.case_of_applicant(user=request.user, reference=reference)
     form = forms.ReplyForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -750,7 +698,10 @@ def case_reply(request, reference: str):
             if document:
                 case_services.attach_file(case=case, uploaded=document, by=request.user)
             case_services.transition(
-                case=case, action="provide_information", actor=request.user, note=form.cleaned_data["body"]
+                case=case,
+                action=workflow.Action.PROVIDE_INFORMATION,
+                actor=request.user,
+                note=form.cleaned_data["body"],
             )
     except case_services.UploadRejected as exc:
         form.add_error("document", exc.message(lang))
@@ -765,19 +716,19 @@ def case_reply(request, reference: str):
 @resident_required
 @require_http_methods(["GET", "POST"])
 def case_withdraw(request, reference: str):
-    lang = _lang(request)
+    lang = lang_of(request)
     case = case_selectors.case_of_applicant(user=request.user, reference=reference)
-    can_withdraw = any(
-        t.action == "withdraw" for t in workflow.allowed_actions(case.status, workflow.RESIDENT)
-    )
-    if not can_withdraw:
+    if not workflow.can(request.user, workflow.Action.WITHDRAW, case):
         messages.error(request, _("この申請は現在の状態では取り下げできません。"))
         return redirect("portal:case", reference=case.reference)
     form = forms.WithdrawForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             case_services.transition(
-                case=case, action="withdraw", actor=request.user, note=form.cleaned_data["reason"]
+                case=case,
+                action=workflow.Action.WITHDRAW,
+                actor=request.user,
+                note=form.cleaned_data["reason"],
             )
         except workflow.TransitionNotAllowed as exc:
             messages.error(request, exc.message(lang))
@@ -797,7 +748,7 @@ def inbox(request):
         Notice.objects.filter(recipient=request.user).select_related("case").order_by("-created_at", "-id")
     )
     page = Paginator(notices, NOTICES_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "portal/inbox.html", {"page": page, "lang": _lang(request)})
+    return render(request, "portal/inbox.html", {"page": page, "lang": lang_of(request)})
 
 
 @resident_required
@@ -821,10 +772,10 @@ def signup(request):
                 email=form.cleaned_data["email"],
                 password=form.cleaned_data["password"],
                 display_name=form.cleaned_data["display_name"],
-                language=_lang(request),
+                language=lang_of(request),
             )
         except accounts.AccountError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message(_lang(request)))
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message(lang_of(request)))
         else:
             request.session["portal_signup_email"] = user.email
             return redirect("portal:signup_done")
@@ -844,7 +795,7 @@ def verify_email(request, token: str):
         return render(
             request,
             "portal/verify_email.html",
-            {"ok": False, "error": exc.message(_lang(request))},
+            {"ok": False, "error": exc.message(lang_of(request))},
             status=400,
         )
     return render(request, "portal/verify_email.html", {"ok": True})
@@ -873,7 +824,7 @@ def resend_verification(request):
 
 @require_http_methods(["GET", "POST"])
 def login_view(request):
-    lang = _lang(request)
+    lang = lang_of(request)
     default_next = reverse("portal:mypage")
     if request.user.is_authenticated and request.user.is_resident:
         return redirect(_safe_next(request, default_next))

@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy as _
 
 from madoguchi.cases.models import Case, Status
 from madoguchi.core import audit
+from madoguchi.core.errors import MadoguchiError
 from madoguchi.jp import kana
 from madoguchi.jp.errors import is_english
 from madoguchi.residents.models import Person
@@ -108,15 +109,10 @@ def purpose_label(code: str, lang: str) -> str:
 # Errors: each says what went wrong and what to do, in Japanese and English.
 
 
-class AccessError(Exception):
-    def __init__(self, code: str, ja: str, en: str) -> None:
-        super().__init__(code)
-        self.code = code
-        self.ja = ja
-        self.en = en
+class AccessError(MadoguchiError):
+    """A refused or impossible read of the registry; `message(lang)` says why and what to do."""
 
-    def message(self, lang: str = "ja") -> str:
-        return self.en if is_english(lang) else self.ja
+    str_format = "{code}"
 
 
 class PersonAccessRefused(AccessError, Http404):

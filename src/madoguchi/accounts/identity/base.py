@@ -10,18 +10,13 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import translation
 
+from madoguchi.core.errors import MadoguchiError
 
-class IdentityProviderError(Exception):
+
+class IdentityProviderError(MadoguchiError):
     """The login at the provider did not give usable claims; `message(lang)` says what to do."""
 
-    def __init__(self, code: str, message_ja: str, message_en: str) -> None:
-        super().__init__(f"{code}: {message_en}")
-        self.code = code
-        self.message_ja = message_ja
-        self.message_en = message_en
-
-    def message(self, lang: str) -> str:
-        return self.message_en if lang == "en" else self.message_ja
+    str_format = "{code}: {en}"
 
 
 class IdentityProvider(ABC):

@@ -15,7 +15,8 @@ from madoguchi.accounts.tests.factories import ResidentFactory
 from madoguchi.cases import services
 from madoguchi.cases.models import CaseAttachment, RenderFailure, RenderStatus
 from madoguchi.cases.tests import sample_files
-from madoguchi.procedures.tests.factories import juminhyo
+from madoguchi.procedures.models import Procedure
+from madoguchi.procedures.tests.factories import juminhyo, sync_repository_procedures
 
 pytestmark = pytest.mark.django_db
 
@@ -139,3 +140,106 @@ def test_a_file_that_fails_later_is_marked_failed_and_kept(draft):
     with result.file.open("rb") as handle:
         assert handle.read() == data
     assert services.render_attachment(attachment=result).render_status == RenderStatus.FAILED
+
+
+# ---- a step's files: attach_step_files owns the field's limits ------------------------------------------
+
+
+def _pdf(name: str = "id.pdf") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, sample_files.text_pdf(), content_type="application/pdf")
+
+
+def _attach_step(case, step_id: str, **uploads):
+    return services.attach_step_files(case=case, step_id=step_id, uploads=uploads, by=case.applicant)
+
+
+def test_a_steps_files_are_attached_to_their_fields(draft):
+    problems = _attach_step(draft, "delivery", id_document=[_pdf()])
+
+    assert problems == {}
+    (attachment,) = CaseAttachment.objects.all()
+    assert (attachment.case, attachment.field_id, attachment.original_name) == (
+        draft,
+        "id_document",
+        "id.pdf",
+    )
+    assert services.attachment_files(draft)["id_document"][0]["name"] == "id.pdf"
+
+
+def test_uploads_over_a_fields_limit_are_refused_as_a_whole(draft):
+    refused = _attach_step(draft, "delivery", id_document=[_pdf("one.pdf"), _pdf("two.pdf")])
+    assert [m.code for m in refused["id_document"]] == ["attachment_limit"]
+    assert not CaseAttachment.objects.exists()
+
+    _attach_step(draft, "delivery", id_document=[_pdf("first.pdf")])
+    problems = _attach_step(draft, "delivery", id_document=[_pdf("second.pdf")])
+
+    (message,) = problems["id_document"]
+    assert message.code == "attachment_limit"
+    assert "1個まで" in message.ja and "at most 1" in message.en
+    assert list(CaseAttachment.objects.values_list("original_name", flat=True)) == ["first.pdf"]
+
+
+def test_a_field_that_takes_several_files_takes_up_to_max_files():
+    sync_repository_procedures()
+    resident = ResidentFactory(email="taro@example.jp")
+    case = services.start_draft(applicant=resident, procedure=Procedure.objects.get(slug="hoiku-moushikomi"))
+
+    assert _attach_step(case, "documents", need_documents=[_pdf(f"{n}.pdf") for n in range(2)]) == {}
+    refused = _attach_step(case, "documents", need_documents=[_pdf(f"{n}.pdf") for n in range(5)])
+    assert [m.code for m in refused["need_documents"]] == ["attachment_limit"]
+    assert _attach_step(case, "documents", need_documents=[_pdf(f"{n}.pdf") for n in range(4)]) == {}
+    assert CaseAttachment.objects.filter(case=case).count() == 6
+
+
+def test_a_refused_file_is_a_message_on_its_field(draft):
+    problems = _attach_step(
+        draft,
+        "delivery",
+        id_document=[SimpleUploadedFile("locked.pdf", sample_files.encrypted_pdf(), "application/pdf")],
+    )
+
+    (message,) = problems["id_document"]
+    assert message.code == "upload_rejected"
+    assert "パスワードで保護されたPDFは受け付けられません" in message.ja
+    assert "Password-protected PDFs cannot be accepted" in message.en
+    assert not CaseAttachment.objects.exists()
+
+
+def test_a_fields_own_size_limit_applies(draft):
+    big = SimpleUploadedFile("big.pdf", b"%PDF-1.4\n" + b"0" * (5 * 1024 * 1024), "application/pdf")
+
+    (message,) = _attach_step(draft, "delivery", id_document=[big])["id_document"]
+
+    assert "上限 5 MB" in message.ja  # the field's max_bytes, not MADOGUCHI_UPLOAD_MAX_BYTES (10 MB)
+    assert not CaseAttachment.objects.exists()
+
+
+def test_uploads_for_other_fields_or_steps_are_ignored(draft):
+    problems = _attach_step(draft, "delivery", applicant_name=[_pdf()], agree=[_pdf()], nothing=[_pdf()])
+
+    assert problems == {}
+    assert not CaseAttachment.objects.exists()
+    assert _attach_step(draft, "applicant", id_document=[_pdf()]) == {}  # id_document is not on that step
+    assert not CaseAttachment.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "code"),
+    [
+        ("empty.pdf", b"", "empty_file"),
+        ("big.pdf", b"%PDF" + b"0" * 2048, "too_large"),
+        ("notes.txt", b"just text", "unsupported_type"),
+        ("locked.pdf", sample_files.encrypted_pdf(), "encrypted"),
+    ],
+)
+def test_a_refused_upload_says_why_in_its_code(draft, name, data, code):
+    limit = 1024 if code == "too_large" else None
+
+    with pytest.raises(services.UploadRejected) as refused:
+        services.attach_file(
+            case=draft, uploaded=SimpleUploadedFile(name, data), by=draft.applicant, max_bytes=limit
+        )
+
+    assert refused.value.code == code
+    assert refused.value.message("ja") and refused.value.message("en")

@@ -1,8 +1,14 @@
 import pytest
 
-from madoguchi.accounts.tests.factories import DepartmentFactory, ResidentFactory, StaffFactory
+from madoguchi.accounts.tests.factories import (
+    DepartmentFactory,
+    IdentityLinkFactory,
+    ResidentFactory,
+    StaffFactory,
+)
 from madoguchi.cases import selectors, services, workflow
 from madoguchi.cases.models import CaseCount, Status
+from madoguchi.procedures.models import Procedure
 from madoguchi.procedures.tests import factories as procedure_factories
 
 pytestmark = pytest.mark.django_db
@@ -96,3 +102,77 @@ def test_a_file_field_counts_only_as_a_stored_attachment(juminhyo, resident):
     with pytest.raises(services.CaseValidationError) as error:
         services.create_and_submit_case(applicant=resident, procedure=juminhyo, raw=raw)
     assert "id_document" in error.value.errors
+
+
+# ---- may this user apply online (ensure_can_apply: the portal and the API ask it) --------------------------
+
+
+def test_an_online_procedure_may_be_applied_for(juminhyo, resident):
+    assert services.apply_refusal(resident, juminhyo) is None
+    services.ensure_can_apply(resident, juminhyo)
+
+
+def test_a_procedure_that_is_not_online_is_refused(juminhyo, resident):
+    counter_only = Procedure.objects.get(slug="inkan-toroku")
+
+    with pytest.raises(services.ApplyNotAllowed) as refused:
+        services.ensure_can_apply(resident, counter_only)
+
+    assert refused.value.code == services.PROCEDURE_NOT_ONLINE == "procedure_not_online"
+    assert refused.value.http_status == 409
+    assert refused.value.message("ja") == "この手続きはオンラインでは申請できません。窓口でお手続きください。"
+    juminhyo.online = False  # switched off on the procedure's record, although its spec is online
+    assert services.apply_refusal(resident, juminhyo).code == "procedure_not_online"
+
+
+def test_a_procedure_that_asks_for_a_verified_identity_needs_a_link(juminhyo, resident):
+    jido_teate = Procedure.objects.get(slug="jido-teate")
+
+    refusal = services.apply_refusal(resident, jido_teate)
+    assert refusal.code == services.IDENTITY_VERIFICATION_REQUIRED == "identity_verification_required"
+    assert "identity check" in refusal.message("en")
+
+    IdentityLinkFactory(user=resident)
+    assert services.apply_refusal(resident, jido_teate) is None
+
+
+# ---- the whole form is validated once, in the service ----------------------------------------------------
+
+
+def test_check_draft_validates_every_step_and_writes_nothing(juminhyo, resident):
+    draft = services.start_draft(applicant=resident, procedure=juminhyo)
+    applicant_step = {key: value for key, value in VALID.items() if key.startswith("applicant_")}
+    services.save_draft_step(case=draft, step_id="applicant", raw=applicant_step)
+
+    result = services.check_draft(case=draft)
+    assert set(result.errors) >= {"scope", "copies", "purpose"}
+    assert result.cleaned["applicant_name"] == "緑川 花子"
+
+    registry = {"applicant_name": "緑川 華子"}  # a linked account: the register's values are what counts
+    assert services.check_draft(case=draft, registry_values=registry).cleaned["applicant_name"] == "緑川 華子"
+    draft.refresh_from_db()
+    assert draft.draft_data["applicant_name"] == "緑川 花子"
+
+
+def test_a_refused_submission_says_why_and_carries_the_valid_values(juminhyo, resident):
+    draft = services.start_draft(applicant=resident, procedure=juminhyo)
+
+    with pytest.raises(services.CaseValidationError) as refused:
+        services.submit_case(case=draft, actor=resident, raw={**VALID, "copies": "99"})
+
+    assert list(refused.value.errors) == ["copies"]
+    assert refused.value.cleaned["applicant_name"] == "緑川 花子"
+    draft.refresh_from_db()
+    assert draft.status == Status.DRAFT
+
+
+def test_only_the_applicant_submits_their_draft(juminhyo, resident):
+    draft = services.start_draft(applicant=resident, procedure=juminhyo)
+    other = ResidentFactory(email="other@example.jp")
+
+    with pytest.raises(workflow.TransitionNotAllowed) as refused:
+        services.submit_case(case=draft, actor=other, raw=VALID)
+
+    assert refused.value.code == "forbidden_action"
+    draft.refresh_from_db()
+    assert draft.status == Status.DRAFT

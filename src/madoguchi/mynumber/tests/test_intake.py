@@ -223,3 +223,15 @@ def test_a_form_without_a_number_is_returned_as_it_is(jido_teate, django_assert_
         kept = intake.move_my_numbers_to_vault(spec=spec, cleaned=cleaned, reference="ABCD-EFGH", actor=None)
 
     assert kept is cleaned
+
+
+def test_a_refused_submission_carries_the_answers_but_never_the_number(jido_teate, claimant):
+    """The review page shows the answers again from the refusal (it does not validate the form itself)."""
+    case = _draft(jido_teate, claimant)
+
+    with pytest.raises(case_services.CaseValidationError) as refused:
+        case_services.submit_case(case=case, actor=claimant, raw={FIELD: "3141-5926-5358"})
+
+    assert set(refused.value.errors) == {FIELD}
+    assert FIELD not in refused.value.cleaned
+    assert refused.value.cleaned["claimant_name"] == case.draft_data["claimant_name"]

@@ -22,8 +22,3 @@ def lottery(seed: int, household_id: str) -> int:
 def priority(household: Household, child: Child, facility_id: str, seed: int) -> tuple[int, ...]:
     """The public priority tuple of `child` at `facility_id` (without the transfer applicant's absolute priority)."""
     return (household.score + child.bonus_at(facility_id), *household.tie_keys, lottery(seed, household.id))
-
-
-def household_priority(household: Household, seed: int) -> tuple[int, ...]:
-    """The order in which the manual procedure (serial dictatorship) processes households: no facility bonus."""
-    return (household.score, *household.tie_keys, lottery(seed, household.id))

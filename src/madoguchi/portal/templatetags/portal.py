@@ -8,37 +8,16 @@ from django.urls import translate_url
 from django.utils.formats import date_format, time_format
 from django.utils.html import format_html
 from django.utils.translation import get_language
-from django.utils.translation import gettext_lazy as _
+
+from madoguchi.cases import workflow
 
 register = template.Library()
-
-# Shape shown before the status text, so a badge never relies on colour alone.
-STATUS_SYMBOLS = {
-    "draft": "✎",
-    "submitted": "●",
-    "in_review": "●",
-    "waiting_for_applicant": "!",
-    "approved": "✓",
-    "rejected": "×",
-    "completed": "✓",
-    "withdrawn": "−",
-}
-
-# What a history row means for the resident, in their words.
-TIMELINE_LABELS = {
-    "submit": _("申請を受け付けました"),
-    "request_information": _("担当課から追加の情報・書類の依頼がありました"),
-    "provide_information": _("追加の情報を提出しました"),
-    "approve": _("承認されました"),
-    "reject": _("却下されました"),
-    "complete": _("手続きが完了しました"),
-    "withdraw": _("申請を取り下げました"),
-}
 
 
 @register.simple_tag
 def timeline_label(action: str) -> str:
-    return TIMELINE_LABELS.get(action, action)
+    """What a history row means for the resident, in their words (cases.workflow)."""
+    return workflow.history_label(action, workflow.RESIDENT)
 
 
 @register.simple_tag
@@ -98,27 +77,14 @@ def unread_notice_count(context) -> int:
     return Notice.objects.filter(recipient=user, read_at__isnull=True).count()
 
 
-# The same words as cases.models.Status, so that the portal's catalog translates them too.
-STATUS_LABELS = {
-    "draft": _("下書き"),
-    "submitted": _("受付"),
-    "in_review": _("審査中"),
-    "waiting_for_applicant": _("追加情報の依頼中"),
-    "approved": _("承認"),
-    "rejected": _("却下"),
-    "completed": _("完了"),
-    "withdrawn": _("取下げ"),
-}
-
-
 @register.simple_tag
 def status_badge(status: str) -> str:
-    """A status badge: symbol + text + colour (JIS X 8341-3: never colour alone)."""
+    """A status badge: symbol + text + colour (JIS X 8341-3: never colour alone), in residents' words."""
     return format_html(
         '<span class="badge badge--{}"><span class="badge__symbol" aria-hidden="true">{}</span>{}</span>',
         status.replace("_", "-"),
-        STATUS_SYMBOLS.get(status, "●"),
-        STATUS_LABELS.get(status, status),
+        workflow.status_symbol(status),
+        workflow.status_label(status, workflow.RESIDENT),
     )
 
 

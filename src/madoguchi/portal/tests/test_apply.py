@@ -203,3 +203,14 @@ def test_a_second_file_for_a_one_file_field_is_refused_not_piled_up(resident_cli
     # Continuing without a new file keeps the first one and goes on to the review.
     response = client.post(_step_url(case, "delivery"), {"delivery_method": "mail", "agree": "on"})
     assert response.url == reverse("portal:review", args=[case.reference])
+
+
+def test_a_procedure_that_is_not_online_sends_the_resident_to_the_counter(resident_client, procedure):
+    response = resident_client.get(reverse("portal:apply", args=["inkan-toroku"]), follow=True)
+
+    page = response.content.decode()
+    assert response.redirect_chain == [(reverse("portal:procedure", args=["inkan-toroku"]), 302)]
+    assert "この手続きはオンラインでは申請できません。窓口でお手続きください。" in page  # the message
+    assert "この手続きはオンラインでは申請できません。市役所の窓口でお手続きください。" in page  # the page
+    assert reverse("portal:apply", args=["inkan-toroku"]) not in page
+    assert not Case.objects.exists()
