@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "madoguchi.api",
     "madoguchi.faq",
     "madoguchi.nursery",
+    "madoguchi.counter",
 ]
 
 MIDDLEWARE = [
