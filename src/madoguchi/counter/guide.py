@@ -698,7 +698,6 @@ class _Builder:
             return None
         line = _line_of(data, line)
         before = len(self.problems)
-        self.check_keys(data, where=where, allowed=_QUESTION_KEYS, required=("id", "text", "type"))
         question_id = None
         if "id" in data:
             id_line = _key_line(data, "id", line)
@@ -718,6 +717,7 @@ class _Builder:
                     )
                 else:
                     seen[question_id] = id_line
+        self.check_keys(data, where=where, allowed=_QUESTION_KEYS, required=("id", "text", "type"))
         text = self.optional_localized(data, "text", where, line)
         help_text = self.optional_localized(data, "help", where, line)
         question_type = (
@@ -830,7 +830,6 @@ class _Builder:
             return None
         line = _line_of(data, line)
         before = len(self.problems)
-        self.check_keys(data, where=where, allowed=_ENTRY_KEYS, required=("id", "reason"))
 
         def kline(key: str) -> int:
             return _key_line(data, key, line)
@@ -851,6 +850,7 @@ class _Builder:
                 else:
                     seen[entry_id] = kline("id")
 
+        self.check_keys(data, where=where, allowed=_ENTRY_KEYS, required=("id", "reason"))
         procedure = None
         if "procedure" in data:
             procedure = self.procedure(data["procedure"], kline("procedure"), where)
