@@ -31,6 +31,8 @@ YESNO_OPTIONS = (
     (YES, Localized(ja="はい", en="Yes")),
     (NO, Localized(ja="いいえ", en="No")),
 )
+# The choice offered with every question for "no answer": the question stays unknown.
+UNANSWERED_LABEL = Localized(ja="わからない・答えない", en="Not sure, or I prefer not to say")
 # Names of the query parameters of the guide page besides the question ids.
 RESERVED_QUESTION_IDS = ("date", "answered")
 # Where a procedure is done: online (a procedure of procedures/ with online: true), at a window of one of the
@@ -1139,11 +1141,11 @@ def check_answers(guide: Guide, raw: Mapping[str, Any]) -> AnswerCheck:
         if isinstance(value, str) and value in question.values:
             answers[question.id] = value
             continue
-        choices_ja = "」「".join(o.label.ja for o in question.options)
+        choices_ja = "」「".join(o.label.ja for o in (*question.options, Option("", UNANSWERED_LABEL)))
         choices_en = '", "'.join(o.label.en for o in question.options)
         errors[question.id] = Localized(
-            ja=f"この質問の回答として選べるのは「{choices_ja}」「わからない」です。もう一度選んでください。",
-            en=f'The answer to this question must be one of "{choices_en}" or "Not sure". Please choose again.',
+            ja=f"この質問の回答は「{choices_ja}」から選んでください。",
+            en=f'Choose one of "{choices_en}" or "{UNANSWERED_LABEL.en}" for this question.',
         )
     return AnswerCheck(answers=answers, errors=errors)
 

@@ -303,8 +303,14 @@ def test_check_answers():
     checked = engine.check_answers(guide, {"kokuho": "yes", "move": "elsewhere", "date": "x", "other": "y"})
     assert checked.answers == {"kokuho": "yes"}
     assert set(checked.errors) == {"move"}
-    assert "「市内」「市外」「わからない」" in checked.errors["move"].ja
-    assert '"Within", "Out" or "Not sure"' in checked.errors["move"].en
+    assert (
+        checked.errors["move"].ja
+        == "この質問の回答は「市内」「市外」「わからない・答えない」から選んでください。"
+    )
+    assert (
+        checked.errors["move"].en
+        == 'Choose one of "Within", "Out" or "Not sure, or I prefer not to say" for this question.'
+    )
     assert engine.check_answers(guide, {"kokuho": "", "move": None}).answers == {}
 
 
