@@ -56,7 +56,7 @@ def test_index_lists_the_life_events(client, town):
 
 def test_home_links_to_the_guide_and_keeps_the_chips(client, town):
     html = page(client.get("/"))
-    assert '<a class="button button--secondary" href="/guide/">くらしの出来事から手続きを探す</a>' in html
+    assert '<a class="button" href="/guide/">くらしの出来事から手続きを探す</a>' in html
     assert 'href="/procedures/?life_event=birth"' in html
 
 
