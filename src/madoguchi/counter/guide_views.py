@@ -97,7 +97,7 @@ def guide_detail(request: HttpRequest, event: str) -> HttpResponse:
 
     registry = None
     if not submitted:  # the first visit: what the register knows, changeable before asking
-        registry = selectors.registry_answers_for(request.user, guide, today=today)
+        registry = selectors.registry_answers_for(request.user, guide, today=today, event_date=event_date)
         if registry:
             raw = {**raw, **{k: v for k, v in registry.answers.items() if not raw.get(k)}}
             if registry.event_date is not None and not raw_date:
@@ -118,7 +118,6 @@ def guide_detail(request: HttpRequest, event: str) -> HttpResponse:
         )
 
     context = {
-        "guide": guide,
         "title": guide.title.get(lang),
         "summary": guide.summary.get(lang),
         "updated": guide.updated,
