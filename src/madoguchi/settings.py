@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "madoguchi.api",
     "madoguchi.faq",
     "madoguchi.nursery",
+    "madoguchi.counter",
     "madoguchi.demo",  # the demo town みどり市 (`madoguchi demo`): uses the rooms listed before it; none uses it
 ]
 

@@ -13,6 +13,7 @@ urlpatterns += i18n_patterns(
     path("office/nursery/", include("madoguchi.nursery.urls")),
     path("office/", include("madoguchi.office.urls")),
     path("faq/", include("madoguchi.faq.urls")),
+    path("guide/", include("madoguchi.counter.guide_urls")),
     path("", include("madoguchi.portal.urls")),
     prefix_default_language=False,
 )
