@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from madoguchi.core.audit import client_ip_of
+from madoguchi.core.i18n import lang_of
 from madoguchi.faq import selectors, services
 from madoguchi.faq.categories import category_table
 from madoguchi.faq.forms import (
@@ -35,15 +36,11 @@ INQUIRIES_PER_PAGE = 50
 ANALYTICS_PERIODS = (7, 30, 90, 365)
 
 
-def _lang(request: HttpRequest) -> str:
-    return "en" if getattr(request, "LANGUAGE_CODE", "ja") == "en" else "ja"
-
-
 def _render(
     request: HttpRequest, template: str, context: dict, *, tab: str, status: int = 200
 ) -> HttpResponse:
     """An office page: the header context of office/layout.html plus the FAQ sub-navigation."""
-    lang = _lang(request)
+    lang = lang_of(request)
     path = request.get_full_path()
     department = request.user.department
     base = {
@@ -74,7 +71,7 @@ def _department_code(request: HttpRequest) -> str:
 @staff_required
 @require_GET
 def entry_list(request: HttpRequest) -> HttpResponse:
-    lang = _lang(request)
+    lang = lang_of(request)
     query = request.GET.get("q", "").strip()[:200]
     category = request.GET.get("category", "")
     category = category if category_table().get(category) else ""
@@ -110,7 +107,7 @@ def entry_list(request: HttpRequest) -> HttpResponse:
 @staff_required
 @require_http_methods(["GET", "POST"])
 def entry_new(request: HttpRequest) -> HttpResponse:
-    lang = _lang(request)
+    lang = lang_of(request)
     form = NewEntryForm(
         request.POST if request.method == "POST" else None,
         lang=lang,
@@ -131,7 +128,7 @@ def entry_new(request: HttpRequest) -> HttpResponse:
 def _entry_page(
     request, entry, *, edit_lang, version_form=None, settings_form=None, status=200
 ) -> HttpResponse:
-    lang = _lang(request)
+    lang = lang_of(request)
     current = selectors.current_version(entry, edit_lang)
     can_edit = request.user.department_id == entry.department_id
     if version_form is None:
@@ -194,7 +191,7 @@ def entry_detail(request: HttpRequest, faq_id: str) -> HttpResponse:
                 entry=entry, staff=request.user, lang=edit_lang, **form.cleaned_data
             )
         except services.FaqError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message(_lang(request)))
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message(lang_of(request)))
         else:
             if version is None:
                 messages.info(request, _("内容が変わっていないため、新しい版は作りませんでした。"))
@@ -208,7 +205,7 @@ def entry_detail(request: HttpRequest, faq_id: str) -> HttpResponse:
 @require_POST
 def entry_settings(request: HttpRequest, faq_id: str) -> HttpResponse:
     entry = selectors.entry_for_staff(faq_id)
-    lang = _lang(request)
+    lang = lang_of(request)
     form = EntrySettingsForm(request.POST, lang=lang, department_code=entry.department.code)
     if form.is_valid():
         try:
@@ -247,7 +244,7 @@ def inquiry_queue(request: HttpRequest) -> HttpResponse:
             "status": status,
             "status_links": status_links,
             "total": sum(counts.values()),
-            "categories": dict(category_choices(_lang(request))),
+            "categories": dict(category_choices(lang_of(request))),
         },
         tab="inquiries",
     )
@@ -288,7 +285,7 @@ def inquiry_reply(request: HttpRequest, reference: str) -> HttpResponse:
         try:
             services.reply_to_inquiry(inquiry=inquiry, staff=request.user, body=form.cleaned_data["body"])
         except services.FaqError as exc:
-            form.add_error("body", exc.message(_lang(request)))
+            form.add_error("body", exc.message(lang_of(request)))
         else:
             messages.success(request, _("回答を送りました。住民のマイページとメールに届きます。"))
             return redirect("faq:office_inquiry", reference=inquiry.reference)
@@ -310,7 +307,7 @@ def inquiry_close(request: HttpRequest, reference: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def inquiry_promote(request: HttpRequest, reference: str) -> HttpResponse:
     """「FAQにする」: a new FAQ entry from the question and a staff reply, edited before saving."""
-    lang = _lang(request)
+    lang = lang_of(request)
     inquiry = selectors.inquiry_for_staff(
         staff=request.user, reference=reference, client_ip=client_ip_of(request)
     )
@@ -361,7 +358,7 @@ def analytics(request: HttpRequest) -> HttpResponse:
     except ValueError:
         days = 30
     days = days if days in ANALYTICS_PERIODS else 30
-    data = selectors.analytics(days=days, lang=_lang(request))
+    data = selectors.analytics(days=days, lang=lang_of(request))
     return _render(
         request,
         "faq/office/analytics.html",

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from madoguchi.core.audit import client_ip_of
+from madoguchi.core.i18n import lang_of
 from madoguchi.faq import selectors, services
 from madoguchi.faq.forms import AskForm, InquiryForm, MessageForm
 from madoguchi.faq.models import Intent
@@ -23,10 +24,6 @@ from madoguchi.portal.views import resident_required
 
 ASK_LIMIT = (30, 60)  # questions per client IP per minute
 INQUIRY_LIMIT = (5, 3600)  # inquiries per client IP per hour (anonymous and signed in)
-
-
-def _lang(request: HttpRequest) -> str:
-    return "en" if getattr(request, "LANGUAGE_CODE", "ja") == "en" else "ja"
 
 
 def _over_limit(request: HttpRequest, bucket: str, limit: tuple[int, int]) -> bool:
@@ -63,17 +60,17 @@ def chat(request: HttpRequest) -> HttpResponse:
         elif form.is_valid():
             result = services.ask(
                 question=form.cleaned_data["question"],
-                lang=form.cleaned_data.get("lang") or _lang(request),
+                lang=form.cleaned_data.get("lang") or lang_of(request),
                 user=request.user,
                 channel="page",
             )
-            form = AskForm(initial={"lang": _lang(request)})
+            form = AskForm(initial={"lang": lang_of(request)})
         else:
             status = 400
     return render(
         request,
         "faq/chat.html",
-        {"form": form, "result": result, "error": error, "lang": _lang(request)},
+        {"form": form, "result": result, "error": error, "lang": lang_of(request)},
         status=status,
     )
 
@@ -132,7 +129,7 @@ def _result_json(request: HttpRequest, result: services.ChatResult) -> dict:
         data["cases"] = [
             {
                 "reference": case.reference,
-                "procedure": case.procedure.name_for(_lang(request)),
+                "procedure": case.procedure.name_for(lang_of(request)),
                 "status": case.status,
                 "status_label": str(STATUS_LABELS.get(case.status, case.status)),
                 "url": reverse("portal:case", args=[case.reference]),
@@ -157,7 +154,7 @@ def ask_json(request: HttpRequest) -> JsonResponse:
         )
     result = services.ask(
         question=request.POST.get("question", ""),
-        lang=request.POST.get("lang") or _lang(request),
+        lang=request.POST.get("lang") or lang_of(request),
         user=request.user,
         channel="widget",
     )
@@ -189,8 +186,8 @@ def feedback(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def entry(request: HttpRequest, faq_id: str) -> HttpResponse:
-    view = selectors.entry_view(faq_id, _lang(request))
-    return render(request, "faq/entry.html", {"entry": view, "lang": _lang(request)})
+    view = selectors.entry_view(faq_id, lang_of(request))
+    return render(request, "faq/entry.html", {"entry": view, "lang": lang_of(request)})
 
 
 # ---- inquiries ------------------------------------------------------------------------------------------------
@@ -199,7 +196,7 @@ def entry(request: HttpRequest, faq_id: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def inquiry_new(request: HttpRequest) -> HttpResponse:
     """「職員に問い合わせる」: a ticket for the department owning the category; anonymous residents give an email."""
-    lang = _lang(request)
+    lang = lang_of(request)
     signed_in = request.user.is_authenticated and request.user.is_resident
     if request.user.is_authenticated and not request.user.is_resident:
         return render(request, "portal/staff_account.html", status=403)
@@ -249,7 +246,7 @@ def inquiry_new(request: HttpRequest) -> HttpResponse:
 @require_GET
 def inquiry_list(request: HttpRequest) -> HttpResponse:
     inquiries = selectors.inquiries_of_resident(user=request.user)
-    return render(request, "faq/inquiry_list.html", {"inquiries": inquiries, "lang": _lang(request)})
+    return render(request, "faq/inquiry_list.html", {"inquiries": inquiries, "lang": lang_of(request)})
 
 
 def _inquiry_page(request: HttpRequest, inquiry, form=None, status: int = 200) -> HttpResponse:
@@ -260,7 +257,7 @@ def _inquiry_page(request: HttpRequest, inquiry, form=None, status: int = 200) -
             "inquiry": inquiry,
             "thread": selectors.inquiry_thread(inquiry),
             "form": form or MessageForm(),
-            "lang": _lang(request),
+            "lang": lang_of(request),
         },
         status=status,
     )
@@ -284,7 +281,7 @@ def inquiry_message(request: HttpRequest, reference: str) -> HttpResponse:
                 inquiry=inquiry, resident=request.user, body=form.cleaned_data["body"]
             )
         except services.FaqError as exc:
-            form.add_error("body", exc.message(_lang(request)))
+            form.add_error("body", exc.message(lang_of(request)))
         else:
             messages.success(request, _("メッセージを送りました。担当課が確認して回答します。"))
             return redirect("faq:inquiry_detail", reference=inquiry.reference)

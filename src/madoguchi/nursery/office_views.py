@@ -15,6 +15,7 @@ from django.urls import reverse, translate_url
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from madoguchi.core.i18n import lang_of
 from madoguchi.nursery import selectors, services
 from madoguchi.nursery.forms import NewRoundForm, OverrideForm, RunForm
 from madoguchi.nursery.models import RoundStatus
@@ -35,12 +36,8 @@ def kosodate_required(view: Callable) -> Callable:
     return staff_required(wrapper)
 
 
-def _lang(request: HttpRequest) -> str:
-    return "en" if getattr(request, "LANGUAGE_CODE", "ja") == "en" else "ja"
-
-
 def _render(request: HttpRequest, template: str, context: dict, *, status: int = 200) -> HttpResponse:
-    lang = _lang(request)
+    lang = lang_of(request)
     path = request.get_full_path()
     department = request.user.department
     base = {
@@ -89,7 +86,7 @@ def round_new(request: HttpRequest) -> HttpResponse:
                     staff=request.user,
                 )
         except services.NurseryError as exc:
-            problems = exc.messages(_lang(request))
+            problems = exc.messages(lang_of(request))
         else:
             messages.success(request, _("申込を取り込みました。内容を確認して割り当てを実行してください。"))
             return redirect("nursery:round", round_id=rnd.round_id)
@@ -104,7 +101,7 @@ def _detail(request: HttpRequest, rnd, *, problems=(), run_form=None, status=200
     if show not in selectors.FILTERS:
         show = "all"
     query = request.GET.get("q", "")[:60]
-    rows = selectors.child_rows(rnd, lang=_lang(request), show=show, query=query)
+    rows = selectors.child_rows(rnd, lang=lang_of(request), show=show, query=query)
     page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
     last = rnd.overrides.order_by("-created_at", "-id").first()
     context = {
@@ -123,7 +120,7 @@ def _detail(request: HttpRequest, rnd, *, problems=(), run_form=None, status=200
         "problems": problems,
         "can_change": rnd.status == RoundStatus.ALLOCATED,
         "can_run": rnd.status != RoundStatus.PUBLISHED,
-        "notes": [n.get("en" if _lang(request) == "en" else "ja") for n in rnd.notes],
+        "notes": [n.get("en" if lang_of(request) == "en" else "ja") for n in rnd.notes],
     }
     return _render(request, "nursery/office/round_detail.html", context, status=status)
 
@@ -144,7 +141,7 @@ def round_run(request: HttpRequest, round_id: str) -> HttpResponse:
     try:
         services.run_round(round=rnd, staff=request.user, objective=form.cleaned_data["objective"])
     except services.NurseryError as exc:
-        return _detail(request, rnd, problems=exc.messages(_lang(request)), status=400)
+        return _detail(request, rnd, problems=exc.messages(lang_of(request)), status=400)
     messages.success(request, _("割り当てを実行し、検証しました。"))
     return redirect("nursery:round", round_id=rnd.round_id)
 
@@ -171,7 +168,7 @@ def round_override(request: HttpRequest, round_id: str, child_id: str) -> HttpRe
                 staff=request.user,
             )
         except services.NurseryError as exc:
-            problems = exc.messages(_lang(request))
+            problems = exc.messages(lang_of(request))
         else:
             if override.blocking_pairs:
                 messages.warning(
@@ -197,7 +194,7 @@ def round_publish(request: HttpRequest, round_id: str) -> HttpResponse:
         try:
             sent = services.publish_round(round=rnd, staff=request.user)
         except services.NurseryError as exc:
-            return _detail(request, rnd, problems=exc.messages(_lang(request)), status=400)
+            return _detail(request, rnd, problems=exc.messages(lang_of(request)), status=400)
         messages.success(request, _("結果を公開しました（通知 %(n)d 件）。") % {"n": sent})
         return redirect("nursery:round", round_id=rnd.round_id)
     return _render(

@@ -23,7 +23,8 @@ from madoguchi.accounts import selectors, services
 from madoguchi.accounts.forms import AccountLookupForm, LinkForm, PersonSearchForm, RevokeForm
 from madoguchi.accounts.models import AssuranceLevel, LinkMethod
 from madoguchi.core import audit
-from madoguchi.office.views import _lang, _render, staff_required
+from madoguchi.core.i18n import lang_of
+from madoguchi.office.views import _render, staff_required
 
 
 def identity_staff_required(view: Callable) -> Callable:
@@ -108,7 +109,7 @@ def identity_account(request: HttpRequest, user_id: int) -> HttpResponse:
 @identity_staff_required
 def identity_confirm(request: HttpRequest, user_id: int, person_id: int) -> HttpResponse:
     """Step 3: compare the person with the photo ID, say which document it was, and link."""
-    lang = _lang(request)
+    lang = lang_of(request)
     account = _account_or_404(user_id)
     client_ip = audit.client_ip_of(request)
     person = selectors.person_for_identity_check(staff=request.user, person_id=person_id, client_ip=client_ip)
@@ -164,7 +165,7 @@ def identity_revoke(request: HttpRequest, link_id: int) -> HttpResponse:
             client_ip=audit.client_ip_of(request),
         )
     except services.IdentityError as exc:
-        messages.error(request, exc.message(_lang(request)))
+        messages.error(request, exc.message(lang_of(request)))
     else:
         messages.success(request, _("紐付けを解除しました。"))
     return redirect("office:identity_account", user_id=link.user_id)

@@ -22,9 +22,10 @@ from django_otp import login as otp_login
 from madoguchi.accounts import mfa
 from madoguchi.accounts.models import User
 from madoguchi.core import audit
+from madoguchi.core.i18n import lang_of
 from madoguchi.office import pending_sign_in
 from madoguchi.office.forms import BackupCodeForm, CodeForm
-from madoguchi.office.views import _lang, _render, _safe_next
+from madoguchi.office.views import _render, _safe_next
 
 
 def _start_again(request: HttpRequest) -> HttpResponse:
@@ -68,7 +69,7 @@ def sign_in_code(request: HttpRequest) -> HttpResponse:
         try:
             device = mfa.verify_code(user=user, code=form.cleaned_data[field], ip=audit.client_ip_of(request))
         except mfa.MfaError as exc:
-            form.add_error(field, exc.message(_lang(request)))
+            form.add_error(field, exc.message(lang_of(request)))
         else:
             next_url = _finish(request, user, device)
             if using_backup:
@@ -103,7 +104,7 @@ def sign_in_setup(request: HttpRequest) -> HttpResponse:
                 user=user, code=form.cleaned_data["code"], ip=audit.client_ip_of(request)
             )
         except mfa.MfaError as exc:
-            form.add_error("code", exc.message(_lang(request)))
+            form.add_error("code", exc.message(lang_of(request)))
         else:
             next_url = _finish(request, user, enrolment.device)
             # Shown in this response only: the page is not cached and cannot be opened again.

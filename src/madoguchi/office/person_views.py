@@ -19,9 +19,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from madoguchi.core import audit
+from madoguchi.core.i18n import lang_of
 from madoguchi.jp import wareki
 from madoguchi.jp.errors import JpValueError
-from madoguchi.office.views import _lang, _render, staff_required
+from madoguchi.office.views import _render, staff_required
 from madoguchi.residents import access
 
 REASON_MAX_LENGTH = access.REASON_MAX_LENGTH
@@ -90,7 +91,7 @@ class PersonSearchForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 @staff_required
 def person_search(request: HttpRequest) -> HttpResponse:
-    lang = _lang(request)
+    lang = lang_of(request)
     purposes = access.purposes_for(request.user)
     form = PersonSearchForm(request.POST if request.method == "POST" else None, purposes=purposes, lang=lang)
     result = None
@@ -141,7 +142,7 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
 
 
 def _person_page(request: HttpRequest, *, person_id: int | None, purpose: str, via_case: str | None):
-    lang = _lang(request)
+    lang = lang_of(request)
     action = request.POST.get("action", "") if request.method == "POST" else ""
     reason = " ".join(request.POST.get("reason", "").split())[:REASON_MAX_LENGTH]
     lookup = {

@@ -37,6 +37,7 @@ from madoguchi.cases import selectors, services, workflow
 from madoguchi.cases.models import RenderStatus, Status
 from madoguchi.core import audit
 from madoguchi.core.clock import business_days_between
+from madoguchi.core.i18n import lang_of
 from madoguchi.core.models import AuditEvent
 from madoguchi.office import labels, pending_sign_in
 from madoguchi.office.forms import (
@@ -98,15 +99,11 @@ def auditor_required(view: Callable) -> Callable:
     return staff_required(wrapper)
 
 
-def _lang(request: HttpRequest) -> str:
-    return "en" if getattr(request, "LANGUAGE_CODE", "ja") == "en" else "ja"
-
-
 def _render(
     request: HttpRequest, template: str, context: dict, *, nav: str = "", status: int = 200
 ) -> HttpResponse:
     """Render an office page with the header's context: city, language links and the staff member's department."""
-    lang = _lang(request)
+    lang = lang_of(request)
     path = request.get_full_path()
     department = getattr(request.user, "department", None) if request.user.is_authenticated else None
     base = {
@@ -183,7 +180,7 @@ def sign_in_view(request: HttpRequest) -> HttpResponse:
                 staff=True,
             )
         except AccountError as exc:
-            error = exc.message(_lang(request))
+            error = exc.message(lang_of(request))
         else:
             if mfa.is_required(user):  # signed in only after the second factor (office.mfa_views)
                 pending_sign_in.begin(request, user=user, next_url=next_url)
@@ -227,7 +224,7 @@ def _due_text(due: dt.date | None, today: dt.date, cache: dict) -> tuple[str, bo
 @staff_required
 def queue(request: HttpRequest) -> HttpResponse:
     staff = request.user
-    lang = _lang(request)
+    lang = lang_of(request)
     department = staff.department
     procedures = (
         [(p.slug, p.name_for(lang)) for p in catalog(department=department.code, lang=lang)]
@@ -320,7 +317,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 @require_POST
 @staff_required
 def bulk_approve(request: HttpRequest) -> HttpResponse:
-    lang = _lang(request)
+    lang = lang_of(request)
     back = _safe_next(request, request.POST.get("next"), reverse("office:queue"))
     if not back.startswith(reverse("office:queue")):
         back = reverse("office:queue")
@@ -389,7 +386,7 @@ def _case_page(
     request: HttpRequest, case, *, assign_form: AssignForm | None = None, status: int = 200
 ) -> HttpResponse:
     """The case detail page; `assign_form` carries a refused choice of assignee, shown next to its field."""
-    lang = _lang(request)
+    lang = lang_of(request)
     spec = spec_of(case.procedure_version)
     timeline = [
         {
@@ -445,7 +442,7 @@ def _case_page(
 @require_POST
 @staff_required
 def case_action(request: HttpRequest, reference: str) -> HttpResponse:
-    lang = _lang(request)
+    lang = lang_of(request)
     case = _case(request, reference, "case_action")
     form = ActionForm(request.POST)
     if not form.is_valid():

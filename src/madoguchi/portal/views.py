@@ -36,6 +36,7 @@ from madoguchi.cases import workflow
 from madoguchi.cases.models import Status
 from madoguchi.cases.prefill import RegistryPrefill, merge_registry, registry_prefill
 from madoguchi.core.audit import client_ip_of
+from madoguchi.core.i18n import lang_of
 from madoguchi.jp.kana import suggest_reading
 from madoguchi.notify import services as notify_services
 from madoguchi.notify.models import Notice
@@ -47,10 +48,6 @@ from madoguchi.procedures.spec import LIFE_EVENTS
 OPEN_STATUSES = (Status.SUBMITTED, Status.IN_REVIEW, Status.WAITING_FOR_APPLICANT, Status.APPROVED)
 RESEND_INTERVAL_SECONDS = 60
 NOTICES_PER_PAGE = 20
-
-
-def _lang(request) -> str:
-    return "en" if getattr(request, "LANGUAGE_CODE", "ja") == "en" else "ja"
 
 
 def resident_required(view):
@@ -134,12 +131,12 @@ def _needs_verification(procedure, spec, user) -> bool:
 
 
 def home(request):
-    _departments, life_events = _filter_choices(_lang(request))
+    _departments, life_events = _filter_choices(lang_of(request))
     return render(request, "portal/home.html", {"life_events": life_events})
 
 
 def catalog(request):
-    lang = _lang(request)
+    lang = lang_of(request)
     query = request.GET.get("q", "").strip()[:100]
     department = request.GET.get("department", "").strip()
     life_event = request.GET.get("life_event", "").strip()
@@ -176,7 +173,7 @@ def catalog(request):
 
 
 def procedure_detail(request, slug: str):
-    lang = _lang(request)
+    lang = lang_of(request)
     procedure = _get_procedure_or_404(slug)
     spec = procedure_selectors.spec_of(procedure.current_version)
     return render(
@@ -379,7 +376,7 @@ def _step_context(
 @resident_required
 @require_http_methods(["GET", "POST"])
 def apply_step(request, reference: str, step_id: str):
-    lang = _lang(request)
+    lang = lang_of(request)
     case, elsewhere = _draft_of(request, reference)
     if elsewhere:
         return elsewhere
@@ -472,7 +469,7 @@ def _first_step_with_errors(spec, errors) -> str:
 @require_http_methods(["GET", "POST"])
 def review(request, reference: str):
     """Check the draft, ask the fields asked only on submission (a 個人番号, never kept in the draft), submit."""
-    lang = _lang(request)
+    lang = lang_of(request)
     case, elsewhere = _draft_of(request, reference)
     if elsewhere:
         return elsewhere
@@ -556,7 +553,7 @@ def _review_sections(spec, cleaned, case, lang: str) -> list[dict]:
 
 @resident_required
 def receipt(request, reference: str):
-    lang = _lang(request)
+    lang = lang_of(request)
     case = case_selectors.case_of_applicant(user=request.user, reference=reference)
     if case.status == Status.DRAFT:
         return redirect("portal:review", reference=reference)
@@ -573,7 +570,7 @@ def receipt(request, reference: str):
 
 @resident_required
 def mypage(request):
-    lang = _lang(request)
+    lang = lang_of(request)
     cases = list(case_selectors.cases_of_applicant(user=request.user))
     for case in cases:
         case.procedure_name = case.procedure.name_for(lang)
@@ -615,7 +612,7 @@ def identity_start(request, provider: str):
     try:
         return plugin.start_login(request)
     except IdentityProviderError as exc:
-        messages.error(request, exc.message(_lang(request)))
+        messages.error(request, exc.message(lang_of(request)))
         return redirect("portal:mypage")
 
 
@@ -623,7 +620,7 @@ def identity_start(request, provider: str):
 @require_GET
 def identity_callback(request, provider: str):
     """Back from the provider: check its answer, then link only on an exact single registry match."""
-    lang = _lang(request)
+    lang = lang_of(request)
     plugin = _identity_provider_or_404(provider)
     try:
         claims = plugin.complete_login(request)
@@ -703,7 +700,7 @@ def furigana(request):
 
 
 def _case_page(request, case, *, reply_form=None, status=200):
-    lang = _lang(request)
+    lang = lang_of(request)
     spec = procedure_selectors.spec_of(case.procedure_version)
     sections = schema.display_rows(spec, case.data, lang) if case.data else []
     actions = {t.action for t in workflow.allowed_actions(case.status, workflow.RESIDENT)}
@@ -739,7 +736,7 @@ def case_detail(request, reference: str):
 @resident_required
 @require_POST
 def case_reply(request, reference: str):
-    lang = _lang(request)
+    lang = lang_of(request)
     case = case_selectors.case_of_applicant(user=request.user, reference=reference)
     form = forms.ReplyForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -765,7 +762,7 @@ def case_reply(request, reference: str):
 @resident_required
 @require_http_methods(["GET", "POST"])
 def case_withdraw(request, reference: str):
-    lang = _lang(request)
+    lang = lang_of(request)
     case = case_selectors.case_of_applicant(user=request.user, reference=reference)
     can_withdraw = any(
         t.action == "withdraw" for t in workflow.allowed_actions(case.status, workflow.RESIDENT)
@@ -797,7 +794,7 @@ def inbox(request):
         Notice.objects.filter(recipient=request.user).select_related("case").order_by("-created_at", "-id")
     )
     page = Paginator(notices, NOTICES_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "portal/inbox.html", {"page": page, "lang": _lang(request)})
+    return render(request, "portal/inbox.html", {"page": page, "lang": lang_of(request)})
 
 
 @resident_required
@@ -821,10 +818,10 @@ def signup(request):
                 email=form.cleaned_data["email"],
                 password=form.cleaned_data["password"],
                 display_name=form.cleaned_data["display_name"],
-                language=_lang(request),
+                language=lang_of(request),
             )
         except accounts.AccountError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message(_lang(request)))
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message(lang_of(request)))
         else:
             request.session["portal_signup_email"] = user.email
             return redirect("portal:signup_done")
@@ -844,7 +841,7 @@ def verify_email(request, token: str):
         return render(
             request,
             "portal/verify_email.html",
-            {"ok": False, "error": exc.message(_lang(request))},
+            {"ok": False, "error": exc.message(lang_of(request))},
             status=400,
         )
     return render(request, "portal/verify_email.html", {"ok": True})
@@ -873,7 +870,7 @@ def resend_verification(request):
 
 @require_http_methods(["GET", "POST"])
 def login_view(request):
-    lang = _lang(request)
+    lang = lang_of(request)
     default_next = reverse("portal:mypage")
     if request.user.is_authenticated and request.user.is_resident:
         return redirect(_safe_next(request, default_next))
