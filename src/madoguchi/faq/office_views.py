@@ -1,7 +1,7 @@
 """Staff pages of the FAQ (職員画面): the knowledge base with its history, the department's inquiries with the
 reply form and 「FAQにする」, and the analytics page.
 
-Access as in the office app (`office.views.staff_required`). Entries and inquiries are changed only by staff of
+Access as in the office app (`accounts.decorators.staff_required`). Entries and inquiries are changed only by staff of
 the owning department (the services check it again); reading an inquiry writes an audit row.
 """
 
@@ -16,6 +16,7 @@ from django.urls import translate_url
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from madoguchi.accounts.decorators import staff_required
 from madoguchi.core.audit import client_ip_of
 from madoguchi.core.i18n import lang_of
 from madoguchi.faq import selectors, services
@@ -29,7 +30,6 @@ from madoguchi.faq.forms import (
     category_choices,
 )
 from madoguchi.faq.models import InquiryStatus, Language
-from madoguchi.office.views import staff_required
 
 ENTRIES_PER_PAGE = 50
 INQUIRIES_PER_PAGE = 50

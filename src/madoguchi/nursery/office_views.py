@@ -15,11 +15,11 @@ from django.urls import reverse, translate_url
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from madoguchi.accounts.decorators import staff_required
 from madoguchi.core.i18n import lang_of
 from madoguchi.nursery import selectors, services
 from madoguchi.nursery.forms import NewRoundForm, OverrideForm, RunForm
 from madoguchi.nursery.models import RoundStatus
-from madoguchi.office.views import staff_required
 
 DEPARTMENT = "kosodate"
 ROWS_PER_PAGE = 200

@@ -20,11 +20,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from madoguchi.accounts import selectors, services
+from madoguchi.accounts.decorators import staff_required
 from madoguchi.accounts.forms import AccountLookupForm, LinkForm, PersonSearchForm, RevokeForm
 from madoguchi.accounts.models import AssuranceLevel, LinkMethod
 from madoguchi.core import audit
 from madoguchi.core.i18n import lang_of
-from madoguchi.office.views import _render, staff_required
+from madoguchi.office.views import _render
 
 
 def identity_staff_required(view: Callable) -> Callable:

@@ -2,7 +2,7 @@
 
 `views.sign_in_view` checks the password and, for staff who need a second factor, hands over to these pages
 through `pending_sign_in` instead of signing in. Only an accepted code calls `login()`, and django-otp's
-`login()` marks the session as verified, which `views.staff_required` checks on every office page.
+`login()` marks the session as verified, which `accounts.decorators.staff_required` checks on every office page.
 """
 
 from __future__ import annotations

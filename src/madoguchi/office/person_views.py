@@ -18,11 +18,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from madoguchi.accounts.decorators import staff_required
 from madoguchi.core import audit
 from madoguchi.core.i18n import lang_of
 from madoguchi.jp import wareki
 from madoguchi.jp.errors import JpValueError
-from madoguchi.office.views import _render, staff_required
+from madoguchi.office.views import _render
 from madoguchi.residents import access
 
 REASON_MAX_LENGTH = access.REASON_MAX_LENGTH

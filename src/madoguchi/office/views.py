@@ -31,6 +31,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from madoguchi.accounts import mfa
+from madoguchi.accounts.decorators import staff_required
 from madoguchi.accounts.models import Role
 from madoguchi.accounts.services import AccountError, sign_in
 from madoguchi.cases import selectors, services, workflow
@@ -60,31 +61,6 @@ AUDIT_PAGE_SIZE = 50
 OPEN_STATUSES = selectors.QUEUE_STATUSES
 # Cases still waiting for a decision: these are highlighted when late (as queue_counts counts them).
 UNDECIDED_STATUSES = selectors.OVERDUE_STATUSES
-
-
-def staff_required(view: Callable) -> Callable:
-    """Only signed-in staff. Anonymous visitors go to the office sign-in; residents get a plain 404.
-
-    With MADOGUCHI_STAFF_MFA on, a session that has not passed the second factor (signed in before the
-    setting was turned on, or whose authenticator was reset since) is signed out and sent to the sign-in.
-    Every office page, the nursery and FAQ office pages included, is behind this one check.
-    """
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        user = request.user
-        if not user.is_authenticated:
-            query = urlencode({"next": request.get_full_path()})
-            return redirect(f"{reverse('office:login')}?{query}")
-        if not (user.is_active and user.is_office_staff):
-            raise Http404("not an office page for this user")
-        if not mfa.second_factor_passed(user):
-            query = urlencode({"next": request.get_full_path()})
-            logout(request)
-            return redirect(f"{reverse('office:login')}?{query}")
-        return view(request, *args, **kwargs)
-
-    return never_cache(wrapper)
 
 
 def auditor_required(view: Callable) -> Callable:
