@@ -7,12 +7,10 @@ the owning department (the services check it again); reading an inquiry writes a
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import translate_url
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -36,29 +34,17 @@ INQUIRIES_PER_PAGE = 50
 ANALYTICS_PERIODS = (7, 30, 90, 365)
 
 
-def _render(
-    request: HttpRequest, template: str, context: dict, *, tab: str, status: int = 200
-) -> HttpResponse:
-    """An office page: the header context of office/layout.html plus the FAQ sub-navigation."""
-    lang = lang_of(request)
-    path = request.get_full_path()
+def _faq_office(request: HttpRequest, tab: str) -> dict:
+    """The FAQ office's part of an office page: its menu entry, its sub-navigation (faq/office/_base.html) with
+    the number of open inquiries. The rest of the header comes from office.context_processors."""
     department = request.user.department
-    base = {
-        "language_links": [
-            {"code": code, "label": label, "url": translate_url(path, code), "current": code == lang}
-            for code, label in settings.LANGUAGES
-        ],
-        "staff_department": department.name_for(lang) if department else "",
+    return {
         "nav": "faq",
         "tab": tab,
-        "lang": lang,
-        "sep": " · " if lang == "en" else "・",
-        "colon": ": " if lang == "en" else "：",
         "open_inquiries": selectors.inquiry_counts(staff=request.user)[InquiryStatus.OPEN]
         if department
         else 0,
     }
-    return render(request, template, {**base, **context}, status=status)
 
 
 def _department_code(request: HttpRequest) -> str:
@@ -86,10 +72,11 @@ def entry_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(rows, ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
     query_string = request.GET.copy()
     query_string.pop("page", None)
-    return _render(
+    return render(
         request,
         "faq/office/entries.html",
         {
+            **_faq_office(request, "entries"),
             "page": page,
             "count": len(rows),
             "query": query,
@@ -100,7 +87,6 @@ def entry_list(request: HttpRequest) -> HttpResponse:
             "page_query": query_string.urlencode(),
             "language_labels": dict(Language.choices),
         },
-        tab="entries",
     )
 
 
@@ -122,7 +108,9 @@ def entry_new(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("FAQ %(id)s を作成しました。") % {"id": entry.faq_id})
             return redirect("faq:office_entry", faq_id=entry.faq_id)
     status = 400 if request.method == "POST" else 200
-    return _render(request, "faq/office/entry_new.html", {"form": form}, tab="entries", status=status)
+    return render(
+        request, "faq/office/entry_new.html", {**_faq_office(request, "entries"), "form": form}, status=status
+    )
 
 
 def _entry_page(
@@ -149,10 +137,11 @@ def _entry_page(
             department_code=entry.department.code,
         )
     labels = dict(Language.choices)
-    return _render(
+    return render(
         request,
         "faq/office/entry.html",
         {
+            **_faq_office(request, "entries"),
             "entry": entry,
             "category": category_table().get(entry.category),
             "edit_lang": edit_lang,
@@ -167,7 +156,6 @@ def _entry_page(
             "history": selectors.entry_history(entry),
             "language_labels": labels,
         },
-        tab="entries",
         status=status,
     )
 
@@ -236,31 +224,31 @@ def inquiry_queue(request: HttpRequest) -> HttpResponse:
         {"code": code, "label": label, "count": counts[code], "current": code == status}
         for code, label in InquiryStatus.choices
     ]
-    return _render(
+    return render(
         request,
         "faq/office/inquiries.html",
         {
+            **_faq_office(request, "inquiries"),
             "page": page,
             "status": status,
             "status_links": status_links,
             "total": sum(counts.values()),
             "categories": dict(category_choices(lang_of(request))),
         },
-        tab="inquiries",
     )
 
 
 def _inquiry_page(request, inquiry, *, reply_form=None, status=200) -> HttpResponse:
-    return _render(
+    return render(
         request,
         "faq/office/inquiry.html",
         {
+            **_faq_office(request, "inquiries"),
             "inquiry": inquiry,
             "thread": selectors.inquiry_thread(inquiry),
             "reply_form": reply_form or ReplyForm(),
             "category": category_table().get(inquiry.category),
         },
-        tab="inquiries",
         status=status,
     )
 
@@ -342,8 +330,11 @@ def inquiry_promote(request: HttpRequest, reference: str) -> HttpResponse:
             department_code=_department_code(request),
         )
         status = 200
-    return _render(
-        request, "faq/office/promote.html", {"inquiry": inquiry, "form": form}, tab="inquiries", status=status
+    return render(
+        request,
+        "faq/office/promote.html",
+        {**_faq_office(request, "inquiries"), "inquiry": inquiry, "form": form},
+        status=status,
     )
 
 
@@ -359,11 +350,16 @@ def analytics(request: HttpRequest) -> HttpResponse:
         days = 30
     days = days if days in ANALYTICS_PERIODS else 30
     data = selectors.analytics(days=days, lang=lang_of(request))
-    return _render(
+    return render(
         request,
         "faq/office/analytics.html",
-        {"data": data, "days": days, "periods": ANALYTICS_PERIODS, "daily_bars": _daily_bars(data.daily)},
-        tab="analytics",
+        {
+            **_faq_office(request, "analytics"),
+            "data": data,
+            "days": days,
+            "periods": ANALYTICS_PERIODS,
+            "daily_bars": _daily_bars(data.daily),
+        },
     )
 
 

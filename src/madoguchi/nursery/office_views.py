@@ -6,12 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse, translate_url
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -36,28 +35,10 @@ def kosodate_required(view: Callable) -> Callable:
     return staff_required(wrapper)
 
 
-def _render(request: HttpRequest, template: str, context: dict, *, status: int = 200) -> HttpResponse:
-    lang = lang_of(request)
-    path = request.get_full_path()
-    department = request.user.department
-    base = {
-        "language_links": [
-            {"code": code, "label": label, "url": translate_url(path, code), "current": code == lang}
-            for code, label in settings.LANGUAGES
-        ],
-        "staff_department": department.name_for(lang) if department else "",
-        "nav": "nursery",
-        "lang": lang,
-        "sep": " · " if lang == "en" else "・",
-        "colon": ": " if lang == "en" else "：",
-    }
-    return render(request, template, {**base, **context}, status=status)
-
-
 @kosodate_required
 @require_http_methods(["GET"])
 def round_list(request: HttpRequest) -> HttpResponse:
-    return _render(request, "nursery/office/round_list.html", {"rounds": selectors.rounds()})
+    return render(request, "nursery/office/round_list.html", {"nav": "nursery", "rounds": selectors.rounds()})
 
 
 @kosodate_required
@@ -91,8 +72,11 @@ def round_new(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("申込を取り込みました。内容を確認して割り当てを実行してください。"))
             return redirect("nursery:round", round_id=rnd.round_id)
     status = 400 if request.method == "POST" else 200
-    return _render(
-        request, "nursery/office/round_new.html", {"form": form, "problems": problems}, status=status
+    return render(
+        request,
+        "nursery/office/round_new.html",
+        {"nav": "nursery", "form": form, "problems": problems},
+        status=status,
     )
 
 
@@ -122,7 +106,7 @@ def _detail(request: HttpRequest, rnd, *, problems=(), run_form=None, status=200
         "can_run": rnd.status != RoundStatus.PUBLISHED,
         "notes": [n.get("en" if lang_of(request) == "en" else "ja") for n in rnd.notes],
     }
-    return _render(request, "nursery/office/round_detail.html", context, status=status)
+    return render(request, "nursery/office/round_detail.html", {"nav": "nursery", **context}, status=status)
 
 
 @kosodate_required
@@ -183,7 +167,7 @@ def round_override(request: HttpRequest, round_id: str, child_id: str) -> HttpRe
             return redirect(reverse("nursery:round", kwargs={"round_id": rnd.round_id}) + "?show=overridden")
     status = 400 if request.method == "POST" else 200
     context = {"round": rnd, "child_id": child_id, "form": form, "problems": problems, "current": current}
-    return _render(request, "nursery/office/override.html", context, status=status)
+    return render(request, "nursery/office/override.html", {"nav": "nursery", **context}, status=status)
 
 
 @kosodate_required
@@ -197,8 +181,8 @@ def round_publish(request: HttpRequest, round_id: str) -> HttpResponse:
             return _detail(request, rnd, problems=exc.messages(lang_of(request)), status=400)
         messages.success(request, _("結果を公開しました（通知 %(n)d 件）。") % {"n": sent})
         return redirect("nursery:round", round_id=rnd.round_id)
-    return _render(
+    return render(
         request,
         "nursery/office/publish.html",
-        {"round": rnd, "summary": selectors.summary(rnd), "linked": rnd.case_links.count()},
+        {"nav": "nursery", "round": rnd, "summary": selectors.summary(rnd), "linked": rnd.case_links.count()},
     )

@@ -13,7 +13,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
@@ -23,7 +23,6 @@ from madoguchi.core import audit
 from madoguchi.core.i18n import lang_of
 from madoguchi.jp import wareki
 from madoguchi.jp.errors import JpValueError
-from madoguchi.office.views import _render
 from madoguchi.residents import access
 
 REASON_MAX_LENGTH = access.REASON_MAX_LENGTH
@@ -124,7 +123,7 @@ def person_search(request: HttpRequest) -> HttpResponse:
         "purpose": form.cleaned_data.get("purpose", "") if result is not None else "",
         "limit": access.SEARCH_LIMIT,
     }
-    return _render(request, "office/person_search.html", context, nav="persons", status=status)
+    return render(request, "office/person_search.html", {"nav": "persons", **context}, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -162,7 +161,7 @@ def _person_page(request: HttpRequest, *, person_id: int | None, purpose: str, v
         return redirect("office:case_detail", reference=via_case)
     except access.ProtectedAddressRefused as exc:
         if exc.code != "reason_required":
-            return _render(request, "office/person_refused.html", {"message": exc.message(lang)}, status=403)
+            return render(request, "office/person_refused.html", {"message": exc.message(lang)}, status=403)
         error, status = exc.message(lang), 400
         person = access.person_for_staff(**lookup)
     context = {
@@ -179,7 +178,7 @@ def _person_page(request: HttpRequest, *, person_id: int | None, purpose: str, v
         error = error or my_number_error
         status = max(status, my_number_status)
     context["error"] = error
-    return _render(request, "office/person_detail.html", context, nav="persons", status=status)
+    return render(request, "office/person_detail.html", {"nav": "persons", **context}, status=status)
 
 
 def _my_number_panel(request: HttpRequest, person: access.PersonView, action: str, reason: str, lang: str):
