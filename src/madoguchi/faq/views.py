@@ -20,7 +20,6 @@ from madoguchi.core.i18n import lang_of
 from madoguchi.faq import selectors, services
 from madoguchi.faq.forms import AskForm, InquiryForm, MessageForm
 from madoguchi.faq.models import Intent
-from madoguchi.portal.templatetags.portal import STATUS_LABELS
 
 ASK_LIMIT = (30, 60)  # questions per client IP per minute
 INQUIRY_LIMIT = (5, 3600)  # inquiries per client IP per hour (anonymous and signed in)
@@ -131,7 +130,7 @@ def _result_json(request: HttpRequest, result: services.ChatResult) -> dict:
                 "reference": case.reference,
                 "procedure": case.procedure.name_for(lang_of(request)),
                 "status": case.status,
-                "status_label": str(STATUS_LABELS.get(case.status, case.status)),
+                "status_label": str(case.get_status_display()),  # the portal badge's words (same msgids)
                 "url": reverse("portal:case", args=[case.reference]),
             }
             for case in result.cases
