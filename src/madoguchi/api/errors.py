@@ -17,9 +17,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled, ValidationError
 
-from madoguchi.cases.services import CaseValidationError
-from madoguchi.cases.workflow import TransitionNotAllowed
-
 logger = logging.getLogger("madoguchi.api")
 
 
@@ -75,7 +72,7 @@ def field_error(code: str, ja: str, en: str) -> dict[str, str]:
     return {"code": code, "ja": ja, "en": en}
 
 
-def _problem(message: Any) -> dict[str, str]:
+def problem_of(message: Any) -> dict[str, str]:
     """A procedures.schema.Message as a field problem (with `part` for composite fields)."""
     problem = field_error(message.code, message.ja, message.en)
     if getattr(message, "part", None):
@@ -179,7 +176,11 @@ BODY_PARAMS = frozenset({"payload"})
 
 
 def register_exception_handlers(api: NinjaAPI) -> None:
-    """Replace django-ninja's default handlers so that every error has the one shape."""
+    """Replace django-ninja's default handlers so that every error has the one shape.
+
+    A room whose services raise exceptions of their own registers their handlers next to its router, in the
+    same shape (cases.api.register_case_exception_handlers); the assembly (api.api) calls both.
+    """
 
     def on_api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
         return _respond(
@@ -188,10 +189,6 @@ def register_exception_handlers(api: NinjaAPI) -> None:
 
     def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         fields = fields_from_ninja_errors(exc.errors, BODY_PARAMS)
-        return _respond(api, request, 422, error_body("validation_error", *VALIDATION_MESSAGE, fields))
-
-    def on_case_validation_error(request: HttpRequest, exc: CaseValidationError) -> HttpResponse:
-        fields = {field_id: [_problem(m) for m in messages] for field_id, messages in exc.errors.items()}
         return _respond(api, request, 422, error_body("validation_error", *VALIDATION_MESSAGE, fields))
 
     def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
@@ -270,9 +267,6 @@ def register_exception_handlers(api: NinjaAPI) -> None:
             )
         return _respond(api, request, exc.status_code, body)
 
-    def on_transition_not_allowed(request: HttpRequest, exc: TransitionNotAllowed) -> HttpResponse:
-        return _respond(api, request, 409, error_body(exc.code, exc.message_ja, exc.message_en))
-
     def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
         return _respond(
             api,
@@ -312,13 +306,11 @@ def register_exception_handlers(api: NinjaAPI) -> None:
 
     api.add_exception_handler(ApiError, on_api_error)
     api.add_exception_handler(ValidationError, on_validation_error)
-    api.add_exception_handler(CaseValidationError, on_case_validation_error)
     api.add_exception_handler(Http404, on_not_found)
     api.add_exception_handler(AuthenticationError, on_authentication_error)
     api.add_exception_handler(AuthorizationError, on_authorization_error)
     api.add_exception_handler(Throttled, on_throttled)
     api.add_exception_handler(HttpError, on_http_error)
-    api.add_exception_handler(TransitionNotAllowed, on_transition_not_allowed)
     api.add_exception_handler(RequestDataTooBig, on_too_big)
     api.add_exception_handler(SuspiciousOperation, on_suspicious)
     api.add_exception_handler(Exception, on_unexpected)

@@ -14,15 +14,23 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone, translation
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, NinjaAPI, Query, Router, Schema, Status
 from pydantic import ConfigDict, field_validator
 from pydantic_core import PydanticCustomError
 
 from madoguchi.accounts import selectors as account_selectors
 from madoguchi.api.auth import resident_session, staff_token
-from madoguchi.api.errors import VALIDATION_MESSAGE, ApiError, ErrorOut, field_error, validation_failed
+from madoguchi.api.errors import (
+    VALIDATION_MESSAGE,
+    ApiError,
+    ErrorOut,
+    error_body,
+    field_error,
+    problem_of,
+    validation_failed,
+)
 from madoguchi.cases import selectors, services, workflow
 from madoguchi.cases.models import Case, CaseHistory, Channel
 from madoguchi.cases.models import Status as CaseStatus
@@ -32,6 +40,24 @@ from madoguchi.procedures import selectors as procedure_selectors
 
 resident_router = Router(auth=resident_session, tags=["resident: cases"])
 office_router = Router(auth=staff_token, tags=["office"])
+
+
+def register_case_exception_handlers(api: NinjaAPI) -> None:
+    """The cases' own exceptions in the API's one error shape (api/errors.py): a form the procedure's validation
+    refused is a 422 naming the fields, an action the state machine refuses a 409 saying why."""
+
+    def on_case_validation_error(request: HttpRequest, exc: services.CaseValidationError) -> HttpResponse:
+        fields = {field_id: [problem_of(m) for m in messages] for field_id, messages in exc.errors.items()}
+        return api.create_response(
+            request, error_body("validation_error", *VALIDATION_MESSAGE, fields), status=422
+        )
+
+    def on_transition_not_allowed(request: HttpRequest, exc: workflow.TransitionNotAllowed) -> HttpResponse:
+        return api.create_response(request, error_body(exc.code, exc.message_ja, exc.message_en), status=409)
+
+    api.add_exception_handler(services.CaseValidationError, on_case_validation_error)
+    api.add_exception_handler(workflow.TransitionNotAllowed, on_transition_not_allowed)
+
 
 REFERENCE_RE = re.compile(r"^[2-9A-Z]{4}-[2-9A-Z]{4}$")
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
