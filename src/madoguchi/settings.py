@@ -94,6 +94,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "madoguchi.office.context_processors.office_chrome",  # the header of every office page
             ],
         },
     }
@@ -298,7 +299,7 @@ AUDIT_CHAINS = env_int(
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"mask_my_number": {"()": "madoguchi.core.logging.MyNumberMaskingFilter"}},
+    "filters": {"mask_my_number": {"()": "madoguchi.mynumber.logging.MyNumberMaskingFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_my_number"]}},
     "root": {"handlers": ["console"], "level": env("MADOGUCHI_LOG_LEVEL", "INFO", help="Log level.")},
     # In-process (eager) Celery would log every task at INFO.

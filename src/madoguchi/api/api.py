@@ -10,6 +10,7 @@ from ninja import NinjaAPI, Router
 from madoguchi.api.errors import register_exception_handlers
 from madoguchi.api.postal import router as postal_router
 from madoguchi.api.renderers import Utf8JSONRenderer
+from madoguchi.cases.api import ERROR_ANSWERS as CASE_ERROR_ANSWERS
 from madoguchi.cases.api import office_router, resident_router
 from madoguchi.faq.api import router as faq_router
 from madoguchi.procedures.api import router as procedures_router
@@ -27,7 +28,7 @@ api = NinjaAPI(
     openapi_url="/openapi.json",
     renderer=Utf8JSONRenderer(),
 )
-register_exception_handlers(api)
+register_exception_handlers(api, CASE_ERROR_ANSWERS)
 
 api.add_router("/v1/procedures", procedures_router)
 api.add_router("/v1/postal-codes", postal_router)

@@ -19,8 +19,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled, ValidationError
 
-from madoguchi.cases.services import ApplyNotAllowed, CaseValidationError
-from madoguchi.cases.workflow import TransitionNotAllowed
 from madoguchi.core.errors import MadoguchiError
 
 logger = logging.getLogger("madoguchi.api")
@@ -79,7 +77,7 @@ def field_error(code: str, ja: str, en: str) -> dict[str, str]:
     return {"code": code, "ja": ja, "en": en}
 
 
-def _problem(message: Any) -> dict[str, str]:
+def problem_of(message: Any) -> dict[str, str]:
     """A procedures.schema.Message as a field problem (with `part` for composite fields)."""
     problem = field_error(message.code, message.ja, message.en)
     if getattr(message, "part", None):
@@ -215,11 +213,6 @@ def _pydantic_problems(exc: ValidationError) -> dict[str, Any]:
     )
 
 
-def _form_problems(exc: CaseValidationError) -> dict[str, Any]:
-    fields = {field_id: [_problem(m) for m in messages] for field_id, messages in exc.errors.items()}
-    return error_body("validation_error", *VALIDATION_MESSAGE, fields)
-
-
 def _http_error(exc: HttpError) -> dict[str, Any]:
     # django-ninja raises HttpError itself for two things only: a body it cannot parse (400) and a
     # failed CSRF check of cookie authentication (403).
@@ -251,10 +244,7 @@ def _log_unexpected(request: HttpRequest, exc: Exception, response: HttpResponse
 
 ERROR_ANSWERS: Mapping[type[Exception], ErrorAnswer] = {
     ApiError: ErrorAnswer(hinted_status, own_message),
-    TransitionNotAllowed: ErrorAnswer(hinted_status, own_message),
-    ApplyNotAllowed: ErrorAnswer(hinted_status, own_message),
     ValidationError: ErrorAnswer(422, _pydantic_problems),
-    CaseValidationError: ErrorAnswer(422, _form_problems),
     Http404: ErrorAnswer(
         404,
         fixed(
@@ -321,11 +311,15 @@ def answer(api: NinjaAPI, table_row: ErrorAnswer, request: HttpRequest, exc: Exc
     return response
 
 
-def register_exception_handlers(api: NinjaAPI) -> None:
+def register_exception_handlers(
+    api: NinjaAPI, rooms_answers: Mapping[type[Exception], ErrorAnswer] | None = None
+) -> None:
     """Replace django-ninja's default handlers so that every error has the one shape.
 
-    django-ninja picks the row of the exception's nearest class in the table (its MRO), so the order of the
-    rows does not matter.
+    `rooms_answers` are the rows of rooms whose services raise exceptions of their own (cases.api.ERROR_ANSWERS),
+    in the same shape; the assembly (api.api) passes them, so this module imports no room above it.
+    django-ninja picks the row of the exception's nearest class (its MRO), so the order of the rows does not
+    matter.
     """
-    for exc_class, table_row in ERROR_ANSWERS.items():
+    for exc_class, table_row in {**ERROR_ANSWERS, **(rooms_answers or {})}.items():
         api.add_exception_handler(exc_class, partial(answer, api, table_row))

@@ -21,7 +21,18 @@ from pydantic import ConfigDict, field_validator
 from pydantic_core import PydanticCustomError
 
 from madoguchi.api.auth import resident_session, staff_token
-from madoguchi.api.errors import VALIDATION_MESSAGE, ApiError, ErrorOut, field_error, validation_failed
+from madoguchi.api.errors import (
+    VALIDATION_MESSAGE,
+    ApiError,
+    ErrorAnswer,
+    ErrorOut,
+    error_body,
+    field_error,
+    hinted_status,
+    own_message,
+    problem_of,
+    validation_failed,
+)
 from madoguchi.cases import selectors, services, workflow
 from madoguchi.cases.models import Case, CaseHistory, Channel
 from madoguchi.cases.models import Status as CaseStatus
@@ -31,6 +42,22 @@ from madoguchi.procedures import selectors as procedure_selectors
 
 resident_router = Router(auth=resident_session, tags=["resident: cases"])
 office_router = Router(auth=staff_token, tags=["office"])
+
+
+def _form_problems(exc: services.CaseValidationError) -> dict[str, Any]:
+    fields = {field_id: [problem_of(m) for m in messages] for field_id, messages in exc.errors.items()}
+    return error_body("validation_error", *VALIDATION_MESSAGE, fields)
+
+
+# The cases' own exceptions in the API's one error shape (api/errors.py), registered by the assembly (api.api):
+# a form the procedure's validation refused is a 422 naming the fields; an action the state machine or the
+# apply policy refuses is the status the exception carries (409), saying why.
+ERROR_ANSWERS = {
+    services.CaseValidationError: ErrorAnswer(422, _form_problems),
+    workflow.TransitionNotAllowed: ErrorAnswer(hinted_status, own_message),
+    services.ApplyNotAllowed: ErrorAnswer(hinted_status, own_message),
+}
+
 
 REFERENCE_RE = re.compile(r"^[2-9A-Z]{4}-[2-9A-Z]{4}$")
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")

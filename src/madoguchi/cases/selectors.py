@@ -14,6 +14,7 @@ from madoguchi.accounts.models import UserKind
 from madoguchi.cases import workflow
 from madoguchi.cases.models import Case, CaseCount, Status
 from madoguchi.core import audit
+from madoguchi.residents import access
 
 QUEUE_PAGE_SIZE = 50
 
@@ -138,6 +139,20 @@ def case_for_staff(
         client_ip=client_ip,
     )
     return case
+
+
+def via_case_for_staff(*, staff, reference: str) -> access.ViaCase:
+    """The case a staff member opens its applicant's registry record through (`residents.access.person_for_staff`):
+    the applicant's person, and whether it is a submitted case of the staff member's department. One read, not
+    audited here: the access layer writes the row, a refusal included."""
+    row = Case.objects.filter(reference=reference).values("person_id", "department_id", "status").first()
+    if row is None:
+        return access.ViaCase(reference=reference, person_id=None, open_to_staff=False)
+    department_id = getattr(staff, "department_id", None)
+    open_to_staff = (
+        bool(department_id) and row["department_id"] == department_id and row["status"] != Status.DRAFT
+    )
+    return access.ViaCase(reference=reference, person_id=row["person_id"], open_to_staff=open_to_staff)
 
 
 def timeline_for_applicant(case: Case):

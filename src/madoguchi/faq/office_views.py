@@ -1,22 +1,22 @@
 """Staff pages of the FAQ (職員画面): the knowledge base with its history, the department's inquiries with the
 reply form and 「FAQにする」, and the analytics page.
 
-Access as in the office app (`office.views.staff_required`). Entries and inquiries are changed only by staff of
+Access as in the office app (`accounts.decorators.staff_required`). Entries and inquiries are changed only by staff of
 the owning department (the services check it again); reading an inquiry writes an audit row.
 """
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import translate_url
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from madoguchi.accounts.decorators import staff_required
 from madoguchi.core.audit import client_ip_of
+from madoguchi.core.i18n import lang_of
 from madoguchi.faq import selectors, services
 from madoguchi.faq.categories import category_table
 from madoguchi.faq.forms import (
@@ -28,40 +28,23 @@ from madoguchi.faq.forms import (
     category_choices,
 )
 from madoguchi.faq.models import InquiryStatus, Language
-from madoguchi.office.views import staff_required
 
 ENTRIES_PER_PAGE = 50
 INQUIRIES_PER_PAGE = 50
 ANALYTICS_PERIODS = (7, 30, 90, 365)
 
 
-def _lang(request: HttpRequest) -> str:
-    return "en" if getattr(request, "LANGUAGE_CODE", "ja") == "en" else "ja"
-
-
-def _render(
-    request: HttpRequest, template: str, context: dict, *, tab: str, status: int = 200
-) -> HttpResponse:
-    """An office page: the header context of office/layout.html plus the FAQ sub-navigation."""
-    lang = _lang(request)
-    path = request.get_full_path()
+def _faq_office(request: HttpRequest, tab: str) -> dict:
+    """The FAQ office's part of an office page: its menu entry, its sub-navigation (faq/office/_base.html) with
+    the number of open inquiries. The rest of the header comes from office.context_processors."""
     department = request.user.department
-    base = {
-        "language_links": [
-            {"code": code, "label": label, "url": translate_url(path, code), "current": code == lang}
-            for code, label in settings.LANGUAGES
-        ],
-        "staff_department": department.name_for(lang) if department else "",
+    return {
         "nav": "faq",
         "tab": tab,
-        "lang": lang,
-        "sep": " · " if lang == "en" else "・",
-        "colon": ": " if lang == "en" else "：",
         "open_inquiries": selectors.inquiry_counts(staff=request.user)[InquiryStatus.OPEN]
         if department
         else 0,
     }
-    return render(request, template, {**base, **context}, status=status)
 
 
 def _department_code(request: HttpRequest) -> str:
@@ -74,7 +57,7 @@ def _department_code(request: HttpRequest) -> str:
 @staff_required
 @require_GET
 def entry_list(request: HttpRequest) -> HttpResponse:
-    lang = _lang(request)
+    lang = lang_of(request)
     query = request.GET.get("q", "").strip()[:200]
     category = request.GET.get("category", "")
     category = category if category_table().get(category) else ""
@@ -89,10 +72,11 @@ def entry_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(rows, ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
     query_string = request.GET.copy()
     query_string.pop("page", None)
-    return _render(
+    return render(
         request,
         "faq/office/entries.html",
         {
+            **_faq_office(request, "entries"),
             "page": page,
             "count": len(rows),
             "query": query,
@@ -103,14 +87,13 @@ def entry_list(request: HttpRequest) -> HttpResponse:
             "page_query": query_string.urlencode(),
             "language_labels": dict(Language.choices),
         },
-        tab="entries",
     )
 
 
 @staff_required
 @require_http_methods(["GET", "POST"])
 def entry_new(request: HttpRequest) -> HttpResponse:
-    lang = _lang(request)
+    lang = lang_of(request)
     form = NewEntryForm(
         request.POST if request.method == "POST" else None,
         lang=lang,
@@ -125,13 +108,15 @@ def entry_new(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("FAQ %(id)s を作成しました。") % {"id": entry.faq_id})
             return redirect("faq:office_entry", faq_id=entry.faq_id)
     status = 400 if request.method == "POST" else 200
-    return _render(request, "faq/office/entry_new.html", {"form": form}, tab="entries", status=status)
+    return render(
+        request, "faq/office/entry_new.html", {**_faq_office(request, "entries"), "form": form}, status=status
+    )
 
 
 def _entry_page(
     request, entry, *, edit_lang, version_form=None, settings_form=None, status=200
 ) -> HttpResponse:
-    lang = _lang(request)
+    lang = lang_of(request)
     current = selectors.current_version(entry, edit_lang)
     can_edit = request.user.department_id == entry.department_id
     if version_form is None:
@@ -152,10 +137,11 @@ def _entry_page(
             department_code=entry.department.code,
         )
     labels = dict(Language.choices)
-    return _render(
+    return render(
         request,
         "faq/office/entry.html",
         {
+            **_faq_office(request, "entries"),
             "entry": entry,
             "category": category_table().get(entry.category),
             "edit_lang": edit_lang,
@@ -170,7 +156,6 @@ def _entry_page(
             "history": selectors.entry_history(entry),
             "language_labels": labels,
         },
-        tab="entries",
         status=status,
     )
 
@@ -194,7 +179,7 @@ def entry_detail(request: HttpRequest, faq_id: str) -> HttpResponse:
                 entry=entry, staff=request.user, lang=edit_lang, **form.cleaned_data
             )
         except services.FaqError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message(_lang(request)))
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message(lang_of(request)))
         else:
             if version is None:
                 messages.info(request, _("内容が変わっていないため、新しい版は作りませんでした。"))
@@ -208,7 +193,7 @@ def entry_detail(request: HttpRequest, faq_id: str) -> HttpResponse:
 @require_POST
 def entry_settings(request: HttpRequest, faq_id: str) -> HttpResponse:
     entry = selectors.entry_for_staff(faq_id)
-    lang = _lang(request)
+    lang = lang_of(request)
     form = EntrySettingsForm(request.POST, lang=lang, department_code=entry.department.code)
     if form.is_valid():
         try:
@@ -239,31 +224,31 @@ def inquiry_queue(request: HttpRequest) -> HttpResponse:
         {"code": code, "label": label, "count": counts[code], "current": code == status}
         for code, label in InquiryStatus.choices
     ]
-    return _render(
+    return render(
         request,
         "faq/office/inquiries.html",
         {
+            **_faq_office(request, "inquiries"),
             "page": page,
             "status": status,
             "status_links": status_links,
             "total": sum(counts.values()),
-            "categories": dict(category_choices(_lang(request))),
+            "categories": dict(category_choices(lang_of(request))),
         },
-        tab="inquiries",
     )
 
 
 def _inquiry_page(request, inquiry, *, reply_form=None, status=200) -> HttpResponse:
-    return _render(
+    return render(
         request,
         "faq/office/inquiry.html",
         {
+            **_faq_office(request, "inquiries"),
             "inquiry": inquiry,
             "thread": selectors.inquiry_thread(inquiry),
             "reply_form": reply_form or ReplyForm(),
             "category": category_table().get(inquiry.category),
         },
-        tab="inquiries",
         status=status,
     )
 
@@ -288,7 +273,7 @@ def inquiry_reply(request: HttpRequest, reference: str) -> HttpResponse:
         try:
             services.reply_to_inquiry(inquiry=inquiry, staff=request.user, body=form.cleaned_data["body"])
         except services.FaqError as exc:
-            form.add_error("body", exc.message(_lang(request)))
+            form.add_error("body", exc.message(lang_of(request)))
         else:
             messages.success(request, _("回答を送りました。住民のマイページとメールに届きます。"))
             return redirect("faq:office_inquiry", reference=inquiry.reference)
@@ -310,7 +295,7 @@ def inquiry_close(request: HttpRequest, reference: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def inquiry_promote(request: HttpRequest, reference: str) -> HttpResponse:
     """「FAQにする」: a new FAQ entry from the question and a staff reply, edited before saving."""
-    lang = _lang(request)
+    lang = lang_of(request)
     inquiry = selectors.inquiry_for_staff(
         staff=request.user, reference=reference, client_ip=client_ip_of(request)
     )
@@ -345,8 +330,11 @@ def inquiry_promote(request: HttpRequest, reference: str) -> HttpResponse:
             department_code=_department_code(request),
         )
         status = 200
-    return _render(
-        request, "faq/office/promote.html", {"inquiry": inquiry, "form": form}, tab="inquiries", status=status
+    return render(
+        request,
+        "faq/office/promote.html",
+        {**_faq_office(request, "inquiries"), "inquiry": inquiry, "form": form},
+        status=status,
     )
 
 
@@ -361,12 +349,17 @@ def analytics(request: HttpRequest) -> HttpResponse:
     except ValueError:
         days = 30
     days = days if days in ANALYTICS_PERIODS else 30
-    data = selectors.analytics(days=days, lang=_lang(request))
-    return _render(
+    data = selectors.analytics(days=days, lang=lang_of(request))
+    return render(
         request,
         "faq/office/analytics.html",
-        {"data": data, "days": days, "periods": ANALYTICS_PERIODS, "daily_bars": _daily_bars(data.daily)},
-        tab="analytics",
+        {
+            **_faq_office(request, "analytics"),
+            "data": data,
+            "days": days,
+            "periods": ANALYTICS_PERIODS,
+            "daily_bars": _daily_bars(data.daily),
+        },
     )
 
 

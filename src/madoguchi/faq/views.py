@@ -14,13 +14,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from madoguchi.accounts.decorators import resident_required
 from madoguchi.cases import workflow
 from madoguchi.core.audit import client_ip_of
 from madoguchi.core.i18n import lang_of
 from madoguchi.faq import selectors, services
 from madoguchi.faq.forms import AskForm, InquiryForm, MessageForm
 from madoguchi.faq.models import Intent
-from madoguchi.portal.views import resident_required
 
 ASK_LIMIT = (30, 60)  # questions per client IP per minute
 INQUIRY_LIMIT = (5, 3600)  # inquiries per client IP per hour (anonymous and signed in)

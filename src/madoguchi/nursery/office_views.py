@@ -6,19 +6,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse, translate_url
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from madoguchi.accounts.decorators import staff_required
+from madoguchi.core.i18n import lang_of
 from madoguchi.nursery import selectors, services
 from madoguchi.nursery.forms import NewRoundForm, OverrideForm, RunForm
 from madoguchi.nursery.models import RoundStatus
-from madoguchi.office.views import staff_required
 
 DEPARTMENT = "kosodate"
 ROWS_PER_PAGE = 200
@@ -35,32 +35,10 @@ def kosodate_required(view: Callable) -> Callable:
     return staff_required(wrapper)
 
 
-def _lang(request: HttpRequest) -> str:
-    return "en" if getattr(request, "LANGUAGE_CODE", "ja") == "en" else "ja"
-
-
-def _render(request: HttpRequest, template: str, context: dict, *, status: int = 200) -> HttpResponse:
-    lang = _lang(request)
-    path = request.get_full_path()
-    department = request.user.department
-    base = {
-        "language_links": [
-            {"code": code, "label": label, "url": translate_url(path, code), "current": code == lang}
-            for code, label in settings.LANGUAGES
-        ],
-        "staff_department": department.name_for(lang) if department else "",
-        "nav": "nursery",
-        "lang": lang,
-        "sep": " · " if lang == "en" else "・",
-        "colon": ": " if lang == "en" else "：",
-    }
-    return render(request, template, {**base, **context}, status=status)
-
-
 @kosodate_required
 @require_http_methods(["GET"])
 def round_list(request: HttpRequest) -> HttpResponse:
-    return _render(request, "nursery/office/round_list.html", {"rounds": selectors.rounds()})
+    return render(request, "nursery/office/round_list.html", {"nav": "nursery", "rounds": selectors.rounds()})
 
 
 @kosodate_required
@@ -89,13 +67,16 @@ def round_new(request: HttpRequest) -> HttpResponse:
                     staff=request.user,
                 )
         except services.NurseryError as exc:
-            problems = exc.messages(_lang(request))
+            problems = exc.messages(lang_of(request))
         else:
             messages.success(request, _("申込を取り込みました。内容を確認して割り当てを実行してください。"))
             return redirect("nursery:round", round_id=rnd.round_id)
     status = 400 if request.method == "POST" else 200
-    return _render(
-        request, "nursery/office/round_new.html", {"form": form, "problems": problems}, status=status
+    return render(
+        request,
+        "nursery/office/round_new.html",
+        {"nav": "nursery", "form": form, "problems": problems},
+        status=status,
     )
 
 
@@ -104,7 +85,7 @@ def _detail(request: HttpRequest, rnd, *, problems=(), run_form=None, status=200
     if show not in selectors.FILTERS:
         show = "all"
     query = request.GET.get("q", "")[:60]
-    rows = selectors.child_rows(rnd, lang=_lang(request), show=show, query=query)
+    rows = selectors.child_rows(rnd, lang=lang_of(request), show=show, query=query)
     page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
     last = rnd.overrides.order_by("-created_at", "-id").first()
     context = {
@@ -123,9 +104,9 @@ def _detail(request: HttpRequest, rnd, *, problems=(), run_form=None, status=200
         "problems": problems,
         "can_change": rnd.status == RoundStatus.ALLOCATED,
         "can_run": rnd.status != RoundStatus.PUBLISHED,
-        "notes": [n.get("en" if _lang(request) == "en" else "ja") for n in rnd.notes],
+        "notes": [n.get("en" if lang_of(request) == "en" else "ja") for n in rnd.notes],
     }
-    return _render(request, "nursery/office/round_detail.html", context, status=status)
+    return render(request, "nursery/office/round_detail.html", {"nav": "nursery", **context}, status=status)
 
 
 @kosodate_required
@@ -144,7 +125,7 @@ def round_run(request: HttpRequest, round_id: str) -> HttpResponse:
     try:
         services.run_round(round=rnd, staff=request.user, objective=form.cleaned_data["objective"])
     except services.NurseryError as exc:
-        return _detail(request, rnd, problems=exc.messages(_lang(request)), status=400)
+        return _detail(request, rnd, problems=exc.messages(lang_of(request)), status=400)
     messages.success(request, _("割り当てを実行し、検証しました。"))
     return redirect("nursery:round", round_id=rnd.round_id)
 
@@ -171,7 +152,7 @@ def round_override(request: HttpRequest, round_id: str, child_id: str) -> HttpRe
                 staff=request.user,
             )
         except services.NurseryError as exc:
-            problems = exc.messages(_lang(request))
+            problems = exc.messages(lang_of(request))
         else:
             if override.blocking_pairs:
                 messages.warning(
@@ -186,7 +167,7 @@ def round_override(request: HttpRequest, round_id: str, child_id: str) -> HttpRe
             return redirect(reverse("nursery:round", kwargs={"round_id": rnd.round_id}) + "?show=overridden")
     status = 400 if request.method == "POST" else 200
     context = {"round": rnd, "child_id": child_id, "form": form, "problems": problems, "current": current}
-    return _render(request, "nursery/office/override.html", context, status=status)
+    return render(request, "nursery/office/override.html", {"nav": "nursery", **context}, status=status)
 
 
 @kosodate_required
@@ -197,11 +178,11 @@ def round_publish(request: HttpRequest, round_id: str) -> HttpResponse:
         try:
             sent = services.publish_round(round=rnd, staff=request.user)
         except services.NurseryError as exc:
-            return _detail(request, rnd, problems=exc.messages(_lang(request)), status=400)
+            return _detail(request, rnd, problems=exc.messages(lang_of(request)), status=400)
         messages.success(request, _("結果を公開しました（通知 %(n)d 件）。") % {"n": sent})
         return redirect("nursery:round", round_id=rnd.round_id)
-    return _render(
+    return render(
         request,
         "nursery/office/publish.html",
-        {"round": rnd, "summary": selectors.summary(rnd), "linked": rnd.case_links.count()},
+        {"nav": "nursery", "round": rnd, "summary": selectors.summary(rnd), "linked": rnd.case_links.count()},
     )

@@ -14,17 +14,17 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from madoguchi.accounts import selectors, services
+from madoguchi.accounts.decorators import staff_required
 from madoguchi.accounts.forms import AccountLookupForm, LinkForm, PersonSearchForm, RevokeForm
 from madoguchi.accounts.models import AssuranceLevel, LinkMethod
 from madoguchi.core import audit
 from madoguchi.core.i18n import lang_of
-from madoguchi.office.views import _render, staff_required
 
 
 def identity_staff_required(view: Callable) -> Callable:
@@ -33,7 +33,7 @@ def identity_staff_required(view: Callable) -> Callable:
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not services.can_manage_identity_links(request.user):
-            return _render(request, "office/identity_forbidden.html", {}, status=403)
+            return render(request, "office/identity_forbidden.html", status=403)
         return view(request, *args, **kwargs)
 
     return staff_required(wrapper)
@@ -66,11 +66,10 @@ def identity_lookup(request: HttpRequest) -> HttpResponse:
             return redirect("office:identity_account", user_id=account.pk)
         not_found = True
     status = 400 if form.is_bound and form.errors else 200
-    return _render(
+    return render(
         request,
         "office/identity_lookup.html",
-        {"form": form, "not_found": not_found},
-        nav="identity",
+        {"nav": "identity", "form": form, "not_found": not_found},
         status=status,
     )
 
@@ -102,7 +101,7 @@ def identity_account(request: HttpRequest, user_id: int) -> HttpResponse:
         "search_query": urlencode({"q": _search_query(request.GET)}),
     }
     status = 400 if search_form.is_bound and search_form.errors else 200
-    return _render(request, "office/identity_account.html", context, nav="identity", status=status)
+    return render(request, "office/identity_account.html", {"nav": "identity", **context}, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -142,7 +141,7 @@ def identity_confirm(request: HttpRequest, user_id: int, person_id: int) -> Http
         back = f"{back}?{query}"
     context = {"account": account, "person": person, "form": form, "error": error, "back_url": back}
     status = 400 if request.method == "POST" else 200
-    return _render(request, "office/identity_confirm.html", context, nav="identity", status=status)
+    return render(request, "office/identity_confirm.html", {"nav": "identity", **context}, status=status)
 
 
 @require_POST

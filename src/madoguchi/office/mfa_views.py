@@ -2,7 +2,7 @@
 
 `views.sign_in_view` checks the password and, for staff who need a second factor, hands over to these pages
 through `pending_sign_in` instead of signing in. Only an accepted code calls `login()`, and django-otp's
-`login()` marks the session as verified, which `views.staff_required` checks on every office page.
+`login()` marks the session as verified, which `accounts.decorators.staff_required` checks on every office page.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -25,7 +25,7 @@ from madoguchi.core import audit
 from madoguchi.core.i18n import lang_of
 from madoguchi.office import pending_sign_in
 from madoguchi.office.forms import BackupCodeForm, CodeForm
-from madoguchi.office.views import _render, _safe_next
+from madoguchi.office.views import _safe_next
 
 
 def _start_again(request: HttpRequest) -> HttpResponse:
@@ -83,9 +83,7 @@ def sign_in_code(request: HttpRequest) -> HttpResponse:
                 )
             return redirect(next_url)
     context = {"code_form": code_form, "backup_form": backup_form}
-    return _render(
-        request, "office/login_code.html", context, status=400 if request.method == "POST" else 200
-    )
+    return render(request, "office/login_code.html", context, status=400 if request.method == "POST" else 200)
 
 
 @never_cache
@@ -108,7 +106,7 @@ def sign_in_setup(request: HttpRequest) -> HttpResponse:
         else:
             next_url = _finish(request, user, enrolment.device)
             # Shown in this response only: the page is not cached and cannot be opened again.
-            return _render(
+            return render(
                 request,
                 "office/login_backup_codes.html",
                 {"backup_codes": enrolment.backup_codes, "next": next_url},
@@ -122,6 +120,6 @@ def sign_in_setup(request: HttpRequest) -> HttpResponse:
         "account_name": user.email,
         "issuer": settings.OTP_TOTP_ISSUER,
     }
-    return _render(
+    return render(
         request, "office/login_setup.html", context, status=400 if request.method == "POST" else 200
     )

@@ -13,16 +13,17 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from madoguchi.accounts.decorators import staff_required
+from madoguchi.cases import selectors as case_selectors
 from madoguchi.core import audit
 from madoguchi.core.i18n import lang_of
 from madoguchi.jp import wareki
 from madoguchi.jp.errors import JpValueError
-from madoguchi.office.views import _render, staff_required
 from madoguchi.residents import access
 
 REASON_MAX_LENGTH = access.REASON_MAX_LENGTH
@@ -123,14 +124,15 @@ def person_search(request: HttpRequest) -> HttpResponse:
         "purpose": form.cleaned_data.get("purpose", "") if result is not None else "",
         "limit": access.SEARCH_LIMIT,
     }
-    return _render(request, "office/person_search.html", context, nav="persons", status=status)
+    return render(request, "office/person_search.html", {"nav": "persons", **context}, status=status)
 
 
 @require_http_methods(["GET", "POST"])
 @staff_required
 def case_person(request: HttpRequest, reference: str) -> HttpResponse:
     """The applicant's registry record, opened from a case of the staff member's department."""
-    return _person_page(request, person_id=None, purpose=access.CASE_REVIEW, via_case=reference)
+    via_case = case_selectors.via_case_for_staff(staff=request.user, reference=reference)
+    return _person_page(request, person_id=None, purpose=access.CASE_REVIEW, via_case=via_case)
 
 
 @require_http_methods(["GET", "POST"])
@@ -141,7 +143,9 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
     return _person_page(request, person_id=person_id, purpose=purpose or "", via_case=None)
 
 
-def _person_page(request: HttpRequest, *, person_id: int | None, purpose: str, via_case: str | None):
+def _person_page(
+    request: HttpRequest, *, person_id: int | None, purpose: str, via_case: access.ViaCase | None
+):
     lang = lang_of(request)
     action = request.POST.get("action", "") if request.method == "POST" else ""
     reason = " ".join(request.POST.get("reason", "").split())[:REASON_MAX_LENGTH]
@@ -158,10 +162,10 @@ def _person_page(request: HttpRequest, *, person_id: int | None, purpose: str, v
         person = access.person_for_staff(**lookup, reveal_address=action == "reveal_address", reason=reason)
     except access.PersonNotLinked as exc:
         messages.error(request, exc.message(lang))
-        return redirect("office:case_detail", reference=via_case)
+        return redirect("office:case_detail", reference=via_case.reference)
     except access.ProtectedAddressRefused as exc:
         if exc.code != "reason_required":
-            return _render(request, "office/person_refused.html", {"message": exc.message(lang)}, status=403)
+            return render(request, "office/person_refused.html", {"message": exc.message(lang)}, status=403)
         error, status = exc.message(lang), 400
         person = access.person_for_staff(**lookup)
     context = {
@@ -178,7 +182,7 @@ def _person_page(request: HttpRequest, *, person_id: int | None, purpose: str, v
         error = error or my_number_error
         status = max(status, my_number_status)
     context["error"] = error
-    return _render(request, "office/person_detail.html", context, nav="persons", status=status)
+    return render(request, "office/person_detail.html", {"nav": "persons", **context}, status=status)
 
 
 def _my_number_panel(request: HttpRequest, person: access.PersonView, action: str, reason: str, lang: str):

@@ -22,7 +22,7 @@ from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse, translate_url
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -31,6 +31,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from madoguchi.accounts import mfa
+from madoguchi.accounts.decorators import staff_required
 from madoguchi.accounts.models import Role
 from madoguchi.accounts.services import AccountError, sign_in
 from madoguchi.cases import selectors, services, workflow
@@ -57,62 +58,16 @@ PAGE_SIZE = selectors.QUEUE_PAGE_SIZE
 AUDIT_PAGE_SIZE = 50
 
 
-def staff_required(view: Callable) -> Callable:
-    """Only signed-in staff. Anonymous visitors go to the office sign-in; residents get a plain 404.
-
-    With MADOGUCHI_STAFF_MFA on, a session that has not passed the second factor (signed in before the
-    setting was turned on, or whose authenticator was reset since) is signed out and sent to the sign-in.
-    Every office page, the nursery and FAQ office pages included, is behind this one check.
-    """
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        user = request.user
-        if not user.is_authenticated:
-            query = urlencode({"next": request.get_full_path()})
-            return redirect(f"{reverse('office:login')}?{query}")
-        if not (user.is_active and user.is_office_staff):
-            raise Http404("not an office page for this user")
-        if not mfa.second_factor_passed(user):
-            query = urlencode({"next": request.get_full_path()})
-            logout(request)
-            return redirect(f"{reverse('office:login')}?{query}")
-        return view(request, *args, **kwargs)
-
-    return never_cache(wrapper)
-
-
 def auditor_required(view: Callable) -> Callable:
     """Only staff with the auditor role; other staff see a 403 page that says whom to ask."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if request.user.role != Role.AUDITOR:
-            return _render(request, "office/forbidden.html", {}, status=403)
+            return render(request, "office/forbidden.html", status=403)
         return view(request, *args, **kwargs)
 
     return staff_required(wrapper)
-
-
-def _render(
-    request: HttpRequest, template: str, context: dict, *, nav: str = "", status: int = 200
-) -> HttpResponse:
-    """Render an office page with the header's context: city, language links and the staff member's department."""
-    lang = lang_of(request)
-    path = request.get_full_path()
-    department = getattr(request.user, "department", None) if request.user.is_authenticated else None
-    base = {
-        "language_links": [
-            {"code": code, "label": label, "url": translate_url(path, code), "current": code == lang}
-            for code, label in settings.LANGUAGES
-        ],
-        "staff_department": department.name_for(lang) if department else "",
-        "nav": nav,
-        "lang": lang,
-        "sep": " · " if lang == "en" else "・",
-        "colon": ": " if lang == "en" else "：",
-    }
-    return render(request, template, {**base, **context}, status=status)
 
 
 def _assignable_staff(staff) -> list:
@@ -183,7 +138,7 @@ def sign_in_view(request: HttpRequest) -> HttpResponse:
             login(request, user)
             return redirect(next_url)
     status = 400 if request.method == "POST" else 200
-    return _render(
+    return render(
         request, "office/login.html", {"form": form, "error": error, "next": next_url}, status=status
     )
 
@@ -308,7 +263,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "first_query": urlencode(base_query),
         "can_approve": workflow.may_take(staff, workflow.Action.APPROVE),
     }
-    return _render(request, "office/queue.html", context, nav="queue")
+    return render(request, "office/queue.html", {"nav": "queue", **context})
 
 
 @require_POST
@@ -437,7 +392,7 @@ def _case_page(
         "assignee_selected": chosen or request.user.pk,
         "assign_errors": assign_errors,
     }
-    return _render(request, "office/case_detail.html", context, nav="queue", status=status)
+    return render(request, "office/case_detail.html", {"nav": "queue", **context}, status=status)
 
 
 @require_POST
@@ -675,4 +630,4 @@ def audit_search(request: HttpRequest) -> HttpResponse:
         ),
     }
     status = 400 if form.errors else 200
-    return _render(request, "office/audit.html", context, nav="audit", status=status)
+    return render(request, "office/audit.html", {"nav": "audit", **context}, status=status)

@@ -7,11 +7,8 @@ accounts.selectors.registry_values_for; the server re-reads them on every POST (
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django.contrib import messages
 from django.contrib.auth import login, logout
-from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -27,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from madoguchi.accounts import selectors as account_selectors
 from madoguchi.accounts import services as accounts
+from madoguchi.accounts.decorators import resident_required
 from madoguchi.accounts.identity.base import IdentityProviderError
 from madoguchi.accounts.identity.registry import register as identity_providers
 from madoguchi.accounts.models import User, UserKind
@@ -47,19 +45,6 @@ from madoguchi.procedures.spec import LIFE_EVENTS
 
 RESEND_INTERVAL_SECONDS = 60
 NOTICES_PER_PAGE = 20
-
-
-def resident_required(view):
-    """Signed in as a resident; a staff account gets a page saying to use the office instead."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_resident:
-            return render(request, "portal/staff_account.html", status=403)
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _safe_next(request, default: str) -> str:

@@ -2,7 +2,8 @@
 
 A staff member sees a person
 
-- through a case of their own department (`via_case`, purpose 申請の審査), or
+- through a case of their own department (`via_case`, purpose 申請の審査; the cases room finds the case,
+  `cases.selectors.via_case_for_staff`, since the registry sits below cases and does not look them up), or
 - through a search with a purpose from `SEARCH_PURPOSES` that their department may state.
 
 Every read writes one `core.audit.record_access` row naming the fields that were shown; every refusal
@@ -26,7 +27,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
-from madoguchi.cases.models import Case, Status
 from madoguchi.core import audit
 from madoguchi.core.errors import MadoguchiError
 from madoguchi.jp import kana
@@ -55,6 +55,18 @@ IDENTITY_FIELDS = (
 )
 ADDRESS_FIELDS = ("postal_code", "address")
 SUMMARY_FIELDS = ("name", "name_kana", "birth_date")
+
+
+@dataclass(frozen=True)
+class ViaCase:
+    """The case a staff member opens a person through, as the cases room found it
+    (`cases.selectors.via_case_for_staff`): this module checks the answer, it does not look cases up."""
+
+    reference: str
+    person_id: (
+        int | None
+    )  # the applicant's registry person, whoever may see the case (None: no such case, unmatched)
+    open_to_staff: bool  # a submitted case (not a draft) of the staff member's own department
 
 
 @dataclass(frozen=True)
@@ -247,7 +259,7 @@ def person_for_staff(
     staff,
     person_id: int | None,
     purpose: str,
-    via_case: str | None = None,
+    via_case: ViaCase | None = None,
     client_ip: str | None = None,
     channel: str = "screen",
     reveal_address: bool = False,
@@ -255,24 +267,25 @@ def person_for_staff(
 ) -> PersonView:
     """One person, if `staff` may see them: through a case of their department, or for a search purpose.
 
-    With `via_case`, `person_id` may be None (the person of that case). `reveal_address` asks for the
-    address of a person under 支援措置: allowed only with `residents.view_protected_address` and a stated
-    `reason`. Raises PersonAccessRefused (404), ProtectedAddressRefused (403) or PersonNotLinked (404);
+    With `via_case` (from `cases.selectors.via_case_for_staff`), `person_id` may be None (the person of that
+    case). `reveal_address` asks for the address of a person under 支援措置: allowed only with
+    `residents.view_protected_address` and a stated `reason`. Raises PersonAccessRefused (404), ProtectedAddressRefused (403) or PersonNotLinked (404);
     every outcome but PersonNotLinked writes an audit row.
     """
     purpose = _stated(purpose, 60)
+    reference = via_case.reference if via_case else None
 
     def refuse() -> PersonAccessRefused:
         target = person_id
         if target is None and via_case:  # for the auditor: whose record was asked for (never shown)
-            target = Case.objects.filter(reference=via_case).values_list("person_id", flat=True).first()
+            target = via_case.person_id
         _record(
             staff=staff,
             action="refused",
-            object_id=str(person_id) if person_id is not None else f"case:{via_case}",
+            object_id=str(person_id) if person_id is not None else f"case:{reference}",
             person_id=target,
             fields=(),
-            purpose=purpose if not via_case else f"{purpose} ({via_case})",
+            purpose=purpose if not via_case else f"{purpose} ({reference})",
             channel=channel,
             client_ip=client_ip,
         )
@@ -281,24 +294,16 @@ def person_for_staff(
     if not is_staff(staff) or not purpose:
         raise refuse()
     if via_case:
-        case = (
-            Case.objects.filter(reference=via_case, department_id=staff.department_id)
-            .exclude(status=Status.DRAFT)
-            .only("id", "person_id")
-            .first()
-            if staff.department_id
-            else None
-        )
-        if case is None or (person_id is not None and case.person_id != person_id):
+        if not via_case.open_to_staff or (person_id is not None and via_case.person_id != person_id):
             raise refuse()
-        if case.person_id is None:
+        if via_case.person_id is None:
             raise PersonNotLinked(
                 "not_linked",
                 "この申請の申請者は住民記録と照合されていません。住民検索で本人を確認してください。",
                 "The applicant of this case has not been matched with the resident register. Use the "
                 "resident search to identify them.",
             )
-        person_id = case.person_id
+        person_id = via_case.person_id
     elif purpose not in {p.code for p in purposes_for(staff)}:
         raise refuse()
 
@@ -309,7 +314,7 @@ def person_for_staff(
     authorised = may_view_protected_address(staff)
     show_address = not person.support_measure
     action = "read"
-    audit_purpose = purpose if not via_case else f"{purpose} ({via_case})"
+    audit_purpose = purpose if not via_case else f"{purpose} ({reference})"
     if person.support_measure and reveal_address:
         stated_reason = _stated(reason, REASON_MAX_LENGTH)
         if not authorised or not stated_reason:
@@ -366,7 +371,7 @@ def person_for_staff(
         address_withheld=not show_address,
         may_reveal_address=person.support_measure and authorised,
         purpose=purpose,
-        via_case=via_case or "",
+        via_case=reference or "",
     )
 
 

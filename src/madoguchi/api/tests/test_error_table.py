@@ -12,12 +12,17 @@ from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Thr
 
 from madoguchi.api import errors
 from madoguchi.api.api import api
-from madoguchi.api.errors import ERROR_ANSWERS, ApiError, answer, validation_failed
+from madoguchi.api.errors import ERROR_ANSWERS as API_ERROR_ANSWERS
+from madoguchi.api.errors import ApiError, answer, validation_failed
+from madoguchi.cases.api import ERROR_ANSWERS as CASE_ERROR_ANSWERS
 from madoguchi.cases.services import ApplyNotAllowed, CaseValidationError
 from madoguchi.cases.workflow import TransitionNotAllowed
 from madoguchi.core.errors import MadoguchiError
 from madoguchi.procedures.schema import Message
 from madoguchi.residents.access import PersonAccessRefused
+
+# The whole table: the API's own rows and the rows the cases room gives next to its router.
+ERROR_ANSWERS = {**API_ERROR_ANSWERS, **CASE_ERROR_ANSWERS}
 
 GENERIC_VALIDATION = {
     "ja": "入力内容に誤りがあります。fields に示した項目を確認してください。",
@@ -267,6 +272,8 @@ def test_the_table_covers_the_classes_that_had_a_handler():
         Exception,
     }
     assert MadoguchiError not in ERROR_ANSWERS  # an unexpected domain error stays a 500, never a guess
+    assert set(CASE_ERROR_ANSWERS) == {TransitionNotAllowed, ApplyNotAllowed, CaseValidationError}
+    assert not set(CASE_ERROR_ANSWERS) & set(API_ERROR_ANSWERS)  # api.errors imports no room above it
 
 
 AUTHENTICATION_REQUIRED = {

@@ -171,6 +171,31 @@ def test_status_question_shows_only_the_residents_own_cases(
     assert "MINE-0001" in page and "THEM-0001" not in page
 
 
+@pytest.mark.parametrize(("prefix", "label"), [("", "審査中"), ("/en", "In review")])
+def test_status_answer_names_the_status_in_the_page_language(
+    client, demo_faq, two_residents_with_cases, prefix, label
+):
+    mine, _theirs = two_residents_with_cases
+    client.force_login(mine)
+    data = client.post(f"{prefix}/faq/ask.json", {"question": "Where is my application?"}).json()
+    assert [c["status_label"] for c in data["cases"]] == [label]
+
+
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_status_labels_are_the_words_of_the_portal_badge(language):
+    """The widget's status label is the case's status label, which is the portal badge's word for it."""
+    from django.utils import translation
+
+    from madoguchi.cases import workflow
+    from madoguchi.cases.models import Case, Status
+
+    with translation.override(language):
+        for status in Status.values:
+            badge = workflow.status_label(status, workflow.RESIDENT)
+            assert str(Case(status=status).get_status_display()) == badge
+        assert str(Case(status="unknown").get_status_display()) == "unknown"
+
+
 def test_status_question_from_an_anonymous_visitor_asks_to_sign_in(
     client, demo_faq, two_residents_with_cases
 ):

@@ -19,6 +19,7 @@ from django.http import Http404
 from madoguchi.accounts.models import Role
 from madoguchi.accounts.tests.factories import DepartmentFactory, ResidentFactory, StaffFactory
 from madoguchi.cases.models import Status
+from madoguchi.cases.selectors import via_case_for_staff
 from madoguchi.cases.tests.factories import CaseFactory
 from madoguchi.core.models import AuditEvent
 from madoguchi.procedures.tests.factories import ProcedureFactory
@@ -102,7 +103,7 @@ def test_staff_open_the_person_of_a_case_of_their_department(kosodate_staff, cas
         staff=kosodate_staff,
         person_id=None,
         purpose="case_review",
-        via_case=case.reference,
+        via_case=via_case_for_staff(staff=kosodate_staff, reference=case.reference),
         client_ip="192.0.2.5",
     )
 
@@ -119,7 +120,10 @@ def test_kankyo_staff_cannot_open_the_person_behind_a_kosodate_case(kankyo_staff
     """環境課 staff asking for the applicant of a 子育て支援課 case: 404, and the refusal is audited."""
     with pytest.raises(Http404) as excinfo:
         access.person_for_staff(
-            staff=kankyo_staff, person_id=None, purpose="case_review", via_case=case.reference
+            staff=kankyo_staff,
+            person_id=None,
+            purpose="case_review",
+            via_case=via_case_for_staff(staff=kankyo_staff, reference=case.reference),
         )
 
     assert isinstance(excinfo.value, access.PersonAccessRefused)
@@ -134,7 +138,10 @@ def test_kankyo_staff_cannot_open_the_person_behind_a_kosodate_case(kankyo_staff
 def test_kankyo_staff_cannot_name_the_person_either(kankyo_staff, case, person):
     with pytest.raises(access.PersonAccessRefused):
         access.person_for_staff(
-            staff=kankyo_staff, person_id=person.pk, purpose="case_review", via_case=case.reference
+            staff=kankyo_staff,
+            person_id=person.pk,
+            purpose="case_review",
+            via_case=via_case_for_staff(staff=kankyo_staff, reference=case.reference),
         )
 
     assert (_last().action, _last().person_id) == ("refused", person.pk)
@@ -145,7 +152,10 @@ def test_a_case_does_not_open_another_person(kosodate_staff, case):
 
     with pytest.raises(access.PersonAccessRefused):
         access.person_for_staff(
-            staff=kosodate_staff, person_id=stranger.pk, purpose="case_review", via_case=case.reference
+            staff=kosodate_staff,
+            person_id=stranger.pk,
+            purpose="case_review",
+            via_case=via_case_for_staff(staff=kosodate_staff, reference=case.reference),
         )
 
     assert (_last().action, _last().person_id) == ("refused", stranger.pk)
@@ -154,7 +164,10 @@ def test_a_case_does_not_open_another_person(kosodate_staff, case):
 def test_an_overlong_reference_is_refused_within_the_audit_columns(kosodate_staff):
     with pytest.raises(access.PersonAccessRefused):
         access.person_for_staff(
-            staff=kosodate_staff, person_id=None, purpose="case_review", via_case="X" * 500
+            staff=kosodate_staff,
+            person_id=None,
+            purpose="case_review",
+            via_case=via_case_for_staff(staff=kosodate_staff, reference="X" * 500),
         )
 
     event = _last()
@@ -182,7 +195,10 @@ def test_a_draft_does_not_open_its_person(kosodate_staff, case):
 
     with pytest.raises(access.PersonAccessRefused):
         access.person_for_staff(
-            staff=kosodate_staff, person_id=None, purpose="case_review", via_case=case.reference
+            staff=kosodate_staff,
+            person_id=None,
+            purpose="case_review",
+            via_case=via_case_for_staff(staff=kosodate_staff, reference=case.reference),
         )
 
 
@@ -192,7 +208,10 @@ def test_a_case_without_a_person_says_so_without_reading_anything(kosodate_staff
 
     with pytest.raises(access.PersonNotLinked) as excinfo:
         access.person_for_staff(
-            staff=kosodate_staff, person_id=None, purpose="case_review", via_case=unmatched.reference
+            staff=kosodate_staff,
+            person_id=None,
+            purpose="case_review",
+            via_case=via_case_for_staff(staff=kosodate_staff, reference=unmatched.reference),
         )
 
     assert "住民検索" in excinfo.value.message("ja")
@@ -204,7 +223,10 @@ def test_residents_and_inactive_staff_are_refused(case, kosodate_staff):
     for user in (ResidentFactory(), kosodate_staff):
         with pytest.raises(access.PersonAccessRefused):
             access.person_for_staff(
-                staff=user, person_id=None, purpose="case_review", via_case=case.reference
+                staff=user,
+                person_id=None,
+                purpose="case_review",
+                via_case=via_case_for_staff(staff=user, reference=case.reference),
             )
 
     assert list(AuditEvent.objects.values_list("action", flat=True)) == ["refused", "refused"]

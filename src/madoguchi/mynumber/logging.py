@@ -4,7 +4,7 @@ Code must never log a My Number in the first place; this filter is the safety ne
 foresaw (an exception message quoting a form value, a debug line, a third-party library). It is attached to
 the handlers in settings.LOGGING, so it sees every record that reaches a log file, whichever logger wrote it:
 
-    "filters": {"mask_my_number": {"()": "madoguchi.core.logging.MyNumberMaskingFilter"}},
+    "filters": {"mask_my_number": {"()": "madoguchi.mynumber.logging.MyNumberMaskingFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_my_number"]}},
 
 It masks every run of 12 digits (ASCII or full-width, optionally written 4-4-4 with hyphens or spaces) whose

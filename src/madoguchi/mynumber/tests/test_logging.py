@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
-from madoguchi.core.logging import MASK, MyNumberMaskingFilter, mask_my_numbers
 from madoguchi.jp.checkdigit import my_number_check_digit
+from madoguchi.mynumber.logging import MASK, MyNumberMaskingFilter, mask_my_numbers
 
 VALID = "123456789018"
 assert my_number_check_digit(VALID[:11]) == int(VALID[11])
@@ -125,7 +125,7 @@ def test_filter_can_be_configured_by_dictconfig():
         {
             "version": 1,
             "disable_existing_loggers": False,
-            "filters": {"mask_my_number": {"()": "madoguchi.core.logging.MyNumberMaskingFilter"}},
+            "filters": {"mask_my_number": {"()": "madoguchi.mynumber.logging.MyNumberMaskingFilter"}},
             "handlers": {
                 "probe": {"class": "logging.StreamHandler", "stream": stream, "filters": ["mask_my_number"]}
             },
