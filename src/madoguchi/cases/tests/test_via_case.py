@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from madoguchi.accounts.models import Role
+from madoguchi.accounts.tests.factories import DepartmentFactory, ResidentFactory, StaffFactory
 from madoguchi.cases.models import Status
 from madoguchi.cases.selectors import via_case_for_staff
-from madoguchi.accounts.tests.factories import DepartmentFactory, ResidentFactory, StaffFactory
 from madoguchi.cases.tests.factories import CaseFactory
 from madoguchi.procedures.tests.factories import ProcedureFactory
 from madoguchi.residents import access
