@@ -1,4 +1,4 @@
-"""Append-only, hash-chained audit log of every look at personal data (DESIGN.md §6).
+"""Append-only, hash-chained audit log of every look at personal data (docs/architecture.md, "Personal data and security").
 
 The log is a fixed pool of parallel chains (`MADOGUCHI_AUDIT_CHAINS`, default 8), so that concurrent
 writers do not queue behind one lock. An append locks one chain head, inserts the row chained to that

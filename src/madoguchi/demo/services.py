@@ -1,7 +1,7 @@
 """Every write of the demo: the demo town みどり市 loaded into the registry through its import, the town's
 departments and demo accounts, and the demo FAQ. `madoguchi demo` calls these; no other room may.
 
-The demo plays the municipality's core 住民記録 system (DESIGN.md §2.4) and its first administrator: it uses
+The demo plays the municipality's core 住民記録 system (docs/architecture.md, principle 4) and its first administrator: it uses
 the services of residents, accounts and faq like any installation would, and is the only code that writes
 the fixed demo range (宛名番号 0000000001 …) directly, to replace its own town.
 """

@@ -1,6 +1,6 @@
 """The demo town みどり市: a deterministic generator of households and residents.
 
-The demo plays the municipality's core 住民記録 system (DESIGN.md §2.4): it yields the households and
+The demo plays the municipality's core 住民記録 system (docs/architecture.md, principle 4): it yields the households and
 persons that the registry read-model would receive from it. Pure Python, no Django, so it is fast to
 test and to benchmark; ``demo.services.load_demo_town`` writes what it yields.
 

@@ -1,4 +1,4 @@
-"""Logging filter that keeps 個人番号 (My Number) out of log files (DESIGN.md §6).
+"""Logging filter that keeps 個人番号 (My Number) out of log files (docs/architecture.md, "Personal data and security").
 
 Code must never log a My Number in the first place; this filter is the safety net for the cases nobody
 foresaw (an exception message quoting a form value, a debug line, a third-party library). It is attached to

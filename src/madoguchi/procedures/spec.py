@@ -43,7 +43,7 @@ IDENTITY_LEVELS = ("none", "email", "verified")
 # Files are read against the registry itself, so a type registered later is known too.
 FIELD_TYPES = registry.names()
 # Fields asked only on the page that submits the form and never kept in a draft: a 個人番号 goes from that one
-# request to the My Number vault (DESIGN.md §6). Their procedure needs identity_level: verified.
+# request to the My Number vault (docs/architecture.md, "Personal data and security"). Their procedure needs identity_level: verified.
 SUBMIT_ONLY_TYPES = registry.names_where("submit_only")
 # Registry pre-fill keys and the field types each may fill (each type lists the keys it takes).
 PREFILL_KEYS: Mapping[str, tuple[str, ...]] = registry.prefill_keys()

@@ -10,7 +10,7 @@ Every read writes one `core.audit.record_access` row naming the fields that were
 writes a "refused" row. The address of a person under 支援措置 (DV protection) is replaced by
 「支援措置対象のため表示できません」 — also the postal code, which would narrow it down — unless a staff member
 holding `residents.view_protected_address` asks for it with a stated reason; that read is audited as
-"reveal", and the same request without the permission is refused and audited (DESIGN.md §6).
+"reveal", and the same request without the permission is refused and audited (docs/architecture.md, "Personal data and security").
 
 Views get read-only `PersonView` / `PersonSummary` objects, never `Person` rows, so a template cannot reach
 a field that was not audited.
