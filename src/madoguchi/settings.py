@@ -223,13 +223,21 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 REDIS_URL = env(
-    "MADOGUCHI_REDIS_URL", "", help="Redis URL for the cache and login rate limits. Empty: local memory."
+    "MADOGUCHI_REDIS_URL",
+    "",
+    help="Redis URL for the cache (redis://127.0.0.1:6379/1). Empty: Django's database cache (table "
+    "madoguchi_cache, created by migrate), shared by every worker like Redis. Sign-in and email rate limits "
+    "are counted in the database either way (core.counters).",
 )
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
         if REDIS_URL
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+        else {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "madoguchi_cache",  # core.models.CacheEntry
+            "OPTIONS": {"MAX_ENTRIES": 20000},
+        }
     )
 }
 OIDC_ISSUER_URL = env(

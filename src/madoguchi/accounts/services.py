@@ -115,30 +115,48 @@ def verify_email(*, token: str) -> User:
     return user
 
 
+def rate_limited_error(attempt: ratelimit.Attempt) -> AccountError:
+    minutes = attempt.retry_after_minutes
+    return AccountError(
+        "rate_limited",
+        f"ログインの失敗が続いたため、しばらくログインできません。{minutes}分ほど待ってからお試しください。"
+        "パスワードを忘れた場合は「パスワードを忘れた方」から再設定できます。",
+        f"Too many failed sign-in attempts. Please wait about {minutes} minute{'s' if minutes != 1 else ''} "
+        "and try again. If you forgot your password, use “Forgot your password?” to set a new one.",
+    )
+
+
 def sign_in(*, email: str, password: str, ip: str | None, staff: bool) -> User:
-    """Check credentials with rate limiting; residents must have verified their email."""
+    """Check credentials with rate limiting; residents must have verified their email.
+
+    The attempt is counted before the password is checked (accounts.ratelimit), so concurrent workers
+    check at most the limit of wrong passwords per account and per IP; a right password clears only this
+    account's counter.
+    """
     email = email.strip().lower()
-    if ratelimit.is_locked(email=email, ip=ip):
-        raise AccountError(
-            "rate_limited",
-            "ログインの失敗が続いたため、しばらくログインできません。15分ほど待ってからお試しください。",
-            "Too many failed sign-in attempts. Please wait about 15 minutes and try again.",
-        )
-    user = authenticate(username=email, password=password)
+    attempt = ratelimit.begin(email=email, ip=ip)
+    if not attempt.allowed:
+        raise rate_limited_error(attempt)
+    try:
+        user = authenticate(username=email, password=password)
+    except BaseException:
+        attempt.not_counted()
+        raise
     if user is None or user.is_office_staff != staff:
-        ratelimit.register_failure(email=email, ip=ip)
+        attempt.failed()
         raise AccountError(
             "bad_credentials",
             "メールアドレスかパスワードが正しくありません。",
             "The email address or password is not correct.",
         )
     if not staff and user.email_verified_at is None:
+        attempt.not_counted()
         raise AccountError(
             "email_not_verified",
             "メールアドレスの確認が済んでいません。届いたメールのリンクを開いてください。",
             "Your email address is not confirmed yet. Open the link in the email we sent you.",
         )
-    ratelimit.reset(email=email, ip=ip)
+    attempt.succeeded()
     return user
 
 

@@ -1,16 +1,7 @@
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from madoguchi.api.tests import factories
-
-
-@pytest.fixture(autouse=True)
-def _clean_cache():
-    """Rate limits (postal codes) live in the cache; every test starts without them."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
