@@ -19,10 +19,13 @@ VAR_DIR = Path(
 )
 
 DEBUG = env_bool("MADOGUCHI_DEBUG", False, help="Django debug mode. Never on in production.")
+DEVELOPMENT_SECRET_KEY = "insecure-development-key-change-me"  # public: refused when MADOGUCHI_PRODUCTION is on
 SECRET_KEY = env(
     "MADOGUCHI_SECRET_KEY",
-    "insecure-development-key-change-me",
-    help="Django secret key. Must be set to a long random value in production.",
+    DEVELOPMENT_SECRET_KEY,
+    help="Django secret key: signs sessions, CSRF tokens and the links sent by email. Required in production "
+    "(the server refuses to start with the default): a long random value, e.g. "
+    "`python3 -c 'import secrets; print(secrets.token_urlsafe(50))'`.",
 )
 ALLOWED_HOSTS = env_list(
     "MADOGUCHI_ALLOWED_HOSTS",
@@ -285,11 +288,17 @@ STAFF_MFA = env_bool(
     "is on, off otherwise (the demo logins). Staff API tokens are not affected.",
 )
 OTP_TOTP_ISSUER = f"{MUNICIPALITY_NAME} Madoguchi"  # the account's name in the authenticator app
-AUDIT_HMAC_KEY = env(
+_AUDIT_KEY = env(
     "MADOGUCHI_AUDIT_KEY",
-    SECRET_KEY,
-    help="Key that chains the audit log (HMAC-SHA256). Defaults to the secret key.",
+    "",
+    help="Key that chains the audit log and signs its anchor file (HMAC-SHA256); keep it outside the "
+    "database. Required in production (the server refuses to start without it): a long random value of its "
+    "own, e.g. `python3 -c 'import secrets; print(secrets.token_urlsafe(50))'`; a site whose log was written "
+    "without it sets it to its current MADOGUCHI_SECRET_KEY so that the log still verifies. Empty: the "
+    "secret key (development only).",
 )
+AUDIT_HMAC_KEY = _AUDIT_KEY or SECRET_KEY
+AUDIT_KEY_CONFIGURED = bool(_AUDIT_KEY)  # core.checks refuses the fallback in production
 AUDIT_CHAINS = env_int(
     "MADOGUCHI_AUDIT_CHAINS",
     8,
