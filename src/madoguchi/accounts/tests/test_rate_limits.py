@@ -182,7 +182,9 @@ def test_three_worker_processes_check_exactly_the_limit_on_a_shared_sqlite_file(
     _check_three_workers(tmp_path, env, emails)
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="runs on the test database when it is PostgreSQL")
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="runs on the test database when it is PostgreSQL"
+)
 @pytest.mark.django_db(transaction=True)
 def test_three_worker_processes_check_exactly_the_limit_on_postgresql(tmp_path):
     emails = ["target@example.jp", "a@example.jp", "b@example.jp", "c@example.jp"]
