@@ -19,7 +19,7 @@ VAR_DIR = Path(
 )
 
 DEBUG = env_bool("MADOGUCHI_DEBUG", False, help="Django debug mode. Never on in production.")
-DEVELOPMENT_SECRET_KEY = "insecure-development-key-change-me"  # public: refused when MADOGUCHI_PRODUCTION is on
+DEVELOPMENT_SECRET_KEY = "insecure-development-key-change-me"  # noqa: S105 - public: refused in production
 SECRET_KEY = env(
     "MADOGUCHI_SECRET_KEY",
     DEVELOPMENT_SECRET_KEY,
@@ -133,6 +133,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "portal:login"
+PASSWORD_RESET_TIMEOUT = 60 * 60  # a password-reset link works once and for an hour (accounts.passwords)
 
 LANGUAGE_CODE = "ja"
 LANGUAGES = [("ja", "日本語"), ("en", "English")]

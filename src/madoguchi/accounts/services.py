@@ -30,11 +30,13 @@ from madoguchi.accounts.models import (
     User,
     UserKind,
 )
-from madoguchi.core import audit, events
+from madoguchi.core import audit, counters, events
 from madoguchi.residents.models import Person
 
 VERIFY_SALT = "madoguchi.accounts.verify-email"
 VERIFY_MAX_AGE = 3 * 24 * 3600
+EMAIL_REQUESTS_WINDOW_SECONDS = 15 * 60
+EMAIL_REQUESTS_PER_IP = 10  # confirmation resends and password-reset requests per client IP in the window
 
 
 class AccountError(Exception):
@@ -47,6 +49,11 @@ class AccountError(Exception):
 
     def message(self, lang: str) -> str:
         return self.message_en if lang == "en" else self.message_ja
+
+
+def email_digest(email: str) -> str:
+    """A short hash of a normalised address, for counter keys (no address in the database's counters)."""
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
 
 
 def sign_up(*, email: str, password: str, display_name: str = "", language: str = "ja") -> User:
@@ -113,6 +120,23 @@ def verify_email(*, token: str) -> User:
         user.email_verified_at = timezone.now()
         user.save(update_fields=["email_verified_at"])
     return user
+
+
+def count_email_request(ip: str | None) -> None:
+    """Count a request that may send an email, per client IP; AccountError once over the limit."""
+    if not ip:
+        return
+    counted = counters.hit(f"email-request:ip:{ip}", EMAIL_REQUESTS_WINDOW_SECONDS)
+    if counted.count > EMAIL_REQUESTS_PER_IP:
+        minutes = max(1, -(-counted.seconds_left() // 60))
+        raise AccountError(
+            "rate_limited",
+            f"短い時間に何度もメールの送信が依頼されました。{minutes}分ほど待ってからお試しください。"
+            "届いているメールがないか、迷惑メールのフォルダも確認してください。",
+            f"Emails were asked for too many times in a short time. Please wait about {minutes} minute"
+            f"{'s' if minutes != 1 else ''} and try again, and check your spam folder for an email that "
+            "has already arrived.",
+        )
 
 
 def rate_limited_error(attempt: ratelimit.Attempt) -> AccountError:

@@ -79,7 +79,9 @@ class RequireUtf8FormsMiddleware:
         if is_api or not is_form:
             return ""
         try:
-            if request.content_type == "application/x-www-form-urlencoded" and not _is_utf8_form(request.body):
+            if request.content_type == "application/x-www-form-urlencoded" and not _is_utf8_form(
+                request.body
+            ):
                 return "unsupported_charset"
             request.POST  # noqa: B018 - parse it now, where a failure can still be answered properly
         except (BadRequest, SuspiciousOperation, MultiPartParserError, OSError):
@@ -96,5 +98,7 @@ class RequireUtf8FormsMiddleware:
                 status=400,
                 json_dumps_params={"ensure_ascii": False},
             )
-        html = render_to_string("core/bad_form_encoding.html", {"code": code, "message_ja": ja, "message_en": en})
+        html = render_to_string(
+            "core/bad_form_encoding.html", {"code": code, "message_ja": ja, "message_en": en}
+        )
         return HttpResponse(html, status=400, content_type="text/html; charset=utf-8")

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from madoguchi.portal import views
+from madoguchi.portal.password_views import resident_flow
 
 app_name = "portal"
 urlpatterns = [
@@ -26,5 +27,10 @@ urlpatterns = [
     path("verify/resend/", views.resend_verification, name="resend_verification"),
     path("verify/<str:token>/", views.verify_email, name="verify_email"),
     path("login/", views.login_view, name="login"),
+    path("password/reset/", resident_flow.request_link, name="password_reset"),
+    path("password/reset/sent/", resident_flow.sent, name="password_reset_sent"),
+    path("password/reset/done/", resident_flow.done, name="password_reset_done"),
+    path("password/reset/<str:uidb64>/set/", resident_flow.set_password, name="password_reset_set"),
+    path("password/reset/<str:uidb64>/<str:token>/", resident_flow.open_link, name="password_reset_link"),
     path("logout/", views.logout_view, name="logout"),
 ]

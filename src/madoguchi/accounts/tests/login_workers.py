@@ -27,10 +27,9 @@ def _setup_django() -> None:
 
 
 def setup(emails: list[str]) -> None:
-    from django.db import connection
-
     from django.contrib.auth.models import Group, Permission
     from django.contrib.contenttypes.models import ContentType
+    from django.db import connection
 
     from madoguchi.accounts.models import Department, User, UserKind
     from madoguchi.core.models import RateCounter
