@@ -223,8 +223,25 @@ OUTBOX_SWEEP_SECONDS = env_int(
     help="How often Celery beat delivers outbox events still pending after this many seconds (lost broker "
     "messages, failed subscribers).",
 )
+AUDIT_ANCHOR_FILE = env(
+    "MADOGUCHI_AUDIT_ANCHOR_FILE",
+    str(VAR_DIR / "audit-anchors.jsonl"),
+    help="Append-only file outside the database where `madoguchi audit anchor` records every audit chain's "
+    "length and newest hash (signed with MADOGUCHI_AUDIT_KEY); `madoguchi audit verify` checks the log "
+    "against it. Ship copies off the server (docs/security.md).",
+)
+AUDIT_ANCHOR_SECONDS = env_int(
+    "MADOGUCHI_AUDIT_ANCHOR_SECONDS",
+    300,
+    help="How often Celery beat anchors the audit log (`madoguchi audit anchor`); without Celery, run it "
+    "from cron (docs/operations.md).",
+)
 CELERY_BEAT_SCHEDULE = {
-    "outbox-sweep": {"task": "madoguchi.core.tasks.sweep_outbox", "schedule": float(OUTBOX_SWEEP_SECONDS)}
+    "outbox-sweep": {"task": "madoguchi.core.tasks.sweep_outbox", "schedule": float(OUTBOX_SWEEP_SECONDS)},
+    "audit-anchor": {
+        "task": "madoguchi.core.tasks.anchor_audit_log",
+        "schedule": float(AUDIT_ANCHOR_SECONDS),
+    },
 }
 
 REDIS_URL = env(
