@@ -27,6 +27,7 @@ def browser():
 @pytest.fixture(autouse=True)
 def _isolated_files(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "uploads"
+    settings.AUDIT_ANCHOR_FILE = tmp_path / "audit-anchors.jsonl"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

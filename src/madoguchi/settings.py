@@ -19,10 +19,13 @@ VAR_DIR = Path(
 )
 
 DEBUG = env_bool("MADOGUCHI_DEBUG", False, help="Django debug mode. Never on in production.")
+DEVELOPMENT_SECRET_KEY = "insecure-development-key-change-me"  # noqa: S105 - public: refused in production
 SECRET_KEY = env(
     "MADOGUCHI_SECRET_KEY",
-    "insecure-development-key-change-me",
-    help="Django secret key. Must be set to a long random value in production.",
+    DEVELOPMENT_SECRET_KEY,
+    help="Django secret key: signs sessions, CSRF tokens and the links sent by email. Required in production "
+    "(the server refuses to start with the default): a long random value, e.g. "
+    "`python3 -c 'import secrets; print(secrets.token_urlsafe(50))'`.",
 )
 ALLOWED_HOSTS = env_list(
     "MADOGUCHI_ALLOWED_HOSTS",
@@ -67,6 +70,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "madoguchi.core.request_encoding.RequireUtf8FormsMiddleware",  # before anything reads request.POST
     "madoguchi.core.middleware.RejectNulCharactersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -131,6 +135,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "portal:login"
+PASSWORD_RESET_TIMEOUT = 60 * 60  # a password-reset link works once and for an hour (accounts.passwords)
 
 LANGUAGE_CODE = "ja"
 LANGUAGES = [("ja", "日本語"), ("en", "English")]
@@ -220,22 +225,47 @@ OUTBOX_SWEEP_SECONDS = env_int(
     help="How often Celery beat delivers outbox events still pending after this many seconds (lost broker "
     "messages, failed subscribers).",
 )
+AUDIT_ANCHOR_FILE = env(
+    "MADOGUCHI_AUDIT_ANCHOR_FILE",
+    str(VAR_DIR / "audit-anchors.jsonl"),
+    help="Append-only file outside the database where `madoguchi audit anchor` records every audit chain's "
+    "length and newest hash (signed with MADOGUCHI_AUDIT_KEY); `madoguchi audit verify` checks the log "
+    "against it. Ship copies off the server (docs/security.md).",
+)
+AUDIT_ANCHOR_SECONDS = env_int(
+    "MADOGUCHI_AUDIT_ANCHOR_SECONDS",
+    300,
+    help="How often Celery beat anchors the audit log (`madoguchi audit anchor`); without Celery, run it "
+    "from cron (docs/operations.md).",
+)
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "madoguchi.core.tasks.sweep_outbox", "schedule": float(OUTBOX_SWEEP_SECONDS)},
     "unsent-notice-emails": {
         "task": "madoguchi.notify.tasks.email_unsent_notices",
         "schedule": float(OUTBOX_SWEEP_SECONDS),
     },
+    "audit-anchor": {
+        "task": "madoguchi.core.tasks.anchor_audit_log",
+        "schedule": float(AUDIT_ANCHOR_SECONDS),
+    },
 }
 
 REDIS_URL = env(
-    "MADOGUCHI_REDIS_URL", "", help="Redis URL for the cache and login rate limits. Empty: local memory."
+    "MADOGUCHI_REDIS_URL",
+    "",
+    help="Redis URL for the cache (redis://127.0.0.1:6379/1). Empty: Django's database cache (table "
+    "madoguchi_cache, created by migrate), shared by every worker like Redis. Sign-in and email rate limits "
+    "are counted in the database either way (core.counters).",
 )
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
         if REDIS_URL
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+        else {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "madoguchi_cache",  # core.models.CacheEntry
+            "OPTIONS": {"MAX_ENTRIES": 20000},
+        }
     )
 }
 OIDC_ISSUER_URL = env(
@@ -283,11 +313,17 @@ STAFF_MFA = env_bool(
     "is on, off otherwise (the demo logins). Staff API tokens are not affected.",
 )
 OTP_TOTP_ISSUER = f"{MUNICIPALITY_NAME} Madoguchi"  # the account's name in the authenticator app
-AUDIT_HMAC_KEY = env(
+_AUDIT_KEY = env(
     "MADOGUCHI_AUDIT_KEY",
-    SECRET_KEY,
-    help="Key that chains the audit log (HMAC-SHA256). Defaults to the secret key.",
+    "",
+    help="Key that chains the audit log and signs its anchor file (HMAC-SHA256); keep it outside the "
+    "database. Required in production (the server refuses to start without it): a long random value of its "
+    "own, e.g. `python3 -c 'import secrets; print(secrets.token_urlsafe(50))'`; a site whose log was written "
+    "without it sets it to its current MADOGUCHI_SECRET_KEY so that the log still verifies. Empty: the "
+    "secret key (development only).",
 )
+AUDIT_HMAC_KEY = _AUDIT_KEY or SECRET_KEY
+AUDIT_KEY_CONFIGURED = bool(_AUDIT_KEY)  # core.checks refuses the fallback in production
 AUDIT_CHAINS = env_int(
     "MADOGUCHI_AUDIT_CHAINS",
     8,

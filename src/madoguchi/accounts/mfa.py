@@ -13,6 +13,8 @@ import base64
 import logging
 import math
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import segno
@@ -109,14 +111,15 @@ def enrolment_device(*, user: User) -> TOTPDevice:
 
 def confirm_enrolment(*, user: User, code: str, ip: str | None) -> Enrolment:
     """Confirm the set-up with a code from the app; replaces any backup codes with ten new ones."""
-    _check_not_locked(user, ip)
+    attempt = _begin_attempt(user, ip)
     token = normalize_code(code)
     throttled = None
-    with transaction.atomic():
+    accepted = False
+    with _uncounted_on_error(attempt), transaction.atomic():
         device = (
             TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).order_by("pk").first()
         )
-        if device is None:
+        if device is None:  # taken back by _uncounted_on_error
             raise MfaError(
                 "no_set_up",
                 "設定の手続きが見つかりません。ログインからやり直してください。",
@@ -130,10 +133,12 @@ def confirm_enrolment(*, user: User, code: str, ip: str | None) -> Enrolment:
             TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
             codes = _replace_backup_codes(user)
     if throttled is not None:
+        attempt.not_counted()  # django-otp refused it without checking the code
         raise _throttled_error(throttled)
     if not accepted:
-        raise _refused(user, ip, setting_up=True)
-    ratelimit.reset(email=user.email, ip=ip, scope=ratelimit.MFA)
+        attempt.failed()
+        raise _refused(setting_up=True)
+    attempt.succeeded()
     logger.info("staff member %s set up an authenticator app", user.pk)
     return Enrolment(device=device, backup_codes=[format_backup_code(token) for token in codes])
 
@@ -155,21 +160,23 @@ def _replace_backup_codes(user: User) -> list[str]:
 
 def verify_code(*, user: User, code: str, ip: str | None) -> Device:
     """The device that accepted `code`: the authenticator for six digits, otherwise a backup code (used up)."""
-    _check_not_locked(user, ip)
+    attempt = _begin_attempt(user, ip)
     token = normalize_code(code)
     model = TOTPDevice if _is_totp(token) else StaticDevice
     throttled = None
-    with transaction.atomic():
+    with _uncounted_on_error(attempt), transaction.atomic():
         device = model.objects.select_for_update().filter(user=user, confirmed=True).order_by("pk").first()
         accepted = False
         if device is not None:
             throttled = _throttled_seconds(device)
             accepted = throttled is None and device.verify_token(token)
     if throttled is not None:
+        attempt.not_counted()  # django-otp refused it without checking the code
         raise _throttled_error(throttled)
     if not accepted:
-        raise _refused(user, ip, setting_up=False)
-    ratelimit.reset(email=user.email, ip=ip, scope=ratelimit.MFA)
+        attempt.failed()
+        raise _refused(setting_up=False)
+    attempt.succeeded()
     if model is StaticDevice:
         left = StaticToken.objects.filter(device=device).count()
         logger.info("staff member %s signed in with a backup code (%d left)", user.pk, left)
@@ -184,19 +191,33 @@ def _is_totp(token: str) -> bool:
     return len(token) == TOTP_DIGITS and token.isascii() and token.isdigit()
 
 
-def _check_not_locked(user: User, ip: str | None) -> None:
-    if ratelimit.is_locked(email=user.email, ip=ip, scope=ratelimit.MFA):
+def _begin_attempt(user: User, ip: str | None) -> ratelimit.Attempt:
+    """Count the code before checking it (accounts.ratelimit, scope "mfa"); refuse it over the limit."""
+    attempt = ratelimit.begin(email=user.email, ip=ip, scope=ratelimit.MFA)
+    if not attempt.allowed:
+        minutes = attempt.retry_after_minutes
         raise MfaError(
             "rate_limited",
-            "確認コードの間違いが続いたため、しばらくログインできません。15分ほど待ってからお試しください。",
-            "Too many wrong codes. Please wait about 15 minutes and try again.",
+            f"確認コードの間違いが続いたため、しばらくログインできません。{minutes}分ほど待ってからお試しください。",
+            f"Too many wrong codes. Please wait about {minutes} minute{'s' if minutes != 1 else ''} and try "
+            "again.",
             field="code",
         )
+    return attempt
 
 
-def _refused(user: User, ip: str | None, *, setting_up: bool) -> MfaError:
-    """Count a wrong code (scope "mfa") and say what to enter instead."""
-    ratelimit.register_failure(email=user.email, ip=ip, scope=ratelimit.MFA)
+@contextmanager
+def _uncounted_on_error(attempt: ratelimit.Attempt) -> Iterator[None]:
+    """An unexpected error while checking (a database error) takes the attempt back."""
+    try:
+        yield
+    except BaseException:
+        attempt.not_counted()
+        raise
+
+
+def _refused(*, setting_up: bool) -> MfaError:
+    """Say what to enter instead of a wrong code (already counted by its attempt)."""
     if setting_up:
         return MfaError(
             "bad_code",

@@ -10,17 +10,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
-from django.core import signing
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
 
-from madoguchi.accounts import matching, ratelimit
+from madoguchi.accounts import emails, matching, ratelimit, tokens
 from madoguchi.accounts.models import (
     ApiToken,
     AssuranceLevel,
@@ -30,20 +26,31 @@ from madoguchi.accounts.models import (
     User,
     UserKind,
 )
-from madoguchi.core import audit, events
+from madoguchi.core import audit, counters, events
 from madoguchi.core.errors import MadoguchiError
 from madoguchi.residents.models import Person
 
-VERIFY_SALT = "madoguchi.accounts.verify-email"
-VERIFY_MAX_AGE = 3 * 24 * 3600
+RESEND_INTERVAL_SECONDS = 60  # one confirmation email per address and minute
+EMAIL_REQUESTS_WINDOW_SECONDS = 15 * 60
+EMAIL_REQUESTS_PER_IP = 10  # confirmation resends and password-reset requests per client IP in the window
 
 
 class AccountError(MadoguchiError):
     """A sign-up, sign-in or account change that cannot be done; `field` names the input at fault."""
 
 
-def sign_up(*, email: str, password: str, display_name: str = "", language: str = "ja") -> User:
-    """Create a resident account that must verify its email before signing in; sends the link."""
+def email_digest(email: str) -> str:
+    """A short hash of a normalised address, for counter keys (no address in the database's counters)."""
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+
+
+def sign_up(*, email: str, password: str, display_name: str = "", language: str = "ja") -> str:
+    """Create a resident account that must confirm its email before signing in, and send the link.
+
+    The answer does not tell whether the address was registered: for a registered one nothing is created,
+    the same work is done (the password is hashed) and its owner gets an email saying that someone tried
+    to sign up, with links to sign in and to reset the password. Returns the normalised address.
+    """
     email = email.strip().lower()
     try:
         validate_password(password, User(email=email, display_name=display_name))
@@ -56,82 +63,130 @@ def sign_up(*, email: str, password: str, display_name: str = "", language: str 
         ) from exc
     try:
         with transaction.atomic():
-            user = User.objects.create_user(
+            user = User.objects.create_user(  # hashes the password first, whether or not the insert works
                 email=email,
                 password=password,
                 display_name=display_name.strip()[:100],
                 kind=UserKind.RESIDENT,
                 preferred_language=language if language in {"ja", "en"} else "ja",
             )
-    except IntegrityError as exc:
-        raise AccountError(
-            "email_taken",
-            "このメールアドレスはすでに登録されています。ログインするか、別のアドレスをお使いください。",
-            "This email address is already registered. Sign in, or use another address.",
-            field="email",
-        ) from exc
-    send_verification_email(user=user)
-    return user
-
-
-def verification_token(user: User) -> str:
-    return signing.dumps({"uid": user.pk, "email": user.email}, salt=VERIFY_SALT)
+    except IntegrityError:
+        existing = User.objects.filter(email=email).first()
+        if existing is not None and existing.is_active:
+            emails.send(emails.SIGNUP_ATTEMPT, existing)
+        return email
+    emails.send(emails.VERIFY, user)
+    return email
 
 
 def send_verification_email(*, user: User) -> None:
-    prefix = "/en" if user.preferred_language == "en" else ""
-    link = f"{settings.SITE_URL}{prefix}{reverse('portal:verify_email', args=[verification_token(user)]).removeprefix('/en')}"
-    if user.preferred_language == "en":
-        subject = f"[{settings.MUNICIPALITY_NAME}] Confirm your email address"
-        body = f"Open this link to confirm your email address and finish signing up:\n{link}\n\nThe link is valid for 3 days."
-    else:
-        subject = f"[{settings.MUNICIPALITY_NAME}] メールアドレスの確認"
-        body = f"次のリンクを開いて、メールアドレスの確認と登録を完了してください。\n{link}\n\nリンクの有効期限は3日間です。"
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+    emails.send(emails.VERIFY, user)
 
 
-def verify_email(*, token: str) -> User:
-    try:
-        data = signing.loads(token, salt=VERIFY_SALT, max_age=VERIFY_MAX_AGE)
-    except signing.BadSignature as exc:
+def _bad_verification_link() -> AccountError:
+    return AccountError(
+        "bad_token",
+        "この確認リンクは使えません。リンクの有効期限（3日間）が切れたか、すでに使われています。"
+        "確認が済んでいればそのままログインできます。済んでいない場合は、ログイン画面から確認メールを再送してください。",
+        "This confirmation link cannot be used: it has expired (after 3 days) or has already been used. If "
+        "your address is confirmed, just sign in; otherwise request a new link from the sign-in page.",
+    )
+
+
+def verify_email(*, uidb64: str, token: str) -> User:
+    """Confirm the address of the account the link was made for; a link works once and for 3 days."""
+    user = tokens.user_of_uidb64(uidb64)
+    if user is None or not tokens.email_verification_tokens.check_token(user, token):
+        raise _bad_verification_link()
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if locked.email_verified_at is not None:  # a concurrent click of the same link won
+            raise _bad_verification_link()
+        locked.email_verified_at = timezone.now()
+        locked.save(update_fields=["email_verified_at"])
+    return locked
+
+
+def old_verification_link() -> AccountError:
+    """Links of the earlier format (one signed value, reusable for 3 days) are no longer accepted."""
+    return _bad_verification_link()
+
+
+def count_email_request(ip: str | None) -> None:
+    """Count a request that may send an email, per client IP; AccountError once over the limit."""
+    if not ip:
+        return
+    counted = counters.hit(f"email-request:ip:{ip}", EMAIL_REQUESTS_WINDOW_SECONDS)
+    if counted.count > EMAIL_REQUESTS_PER_IP:
+        minutes = max(1, -(-counted.seconds_left() // 60))
         raise AccountError(
-            "bad_token",
-            "確認リンクが無効か、有効期限が切れています。ログイン画面から確認メールを再送してください。",
-            "The confirmation link is invalid or has expired. Request a new one from the sign-in page.",
-        ) from exc
-    user = User.objects.filter(pk=data["uid"], email=data["email"]).first()
+            "rate_limited",
+            f"短い時間に何度もメールの送信が依頼されました。{minutes}分ほど待ってからお試しください。"
+            "届いているメールがないか、迷惑メールのフォルダも確認してください。",
+            f"Emails were asked for too many times in a short time. Please wait about {minutes} minute"
+            f"{'s' if minutes != 1 else ''} and try again, and check your spam folder for an email that "
+            "has already arrived.",
+        )
+
+
+def resend_verification(*, email: str, ip: str | None) -> None:
+    """Send the confirmation link again to a resident who has not confirmed yet; one per minute and address.
+
+    Nothing tells the caller whether the address is registered (the page answers the same).
+    """
+    count_email_request(ip)
+    email = email.strip().lower()
+    user = User.objects.filter(
+        email=email, kind=UserKind.RESIDENT, is_active=True, email_verified_at__isnull=True
+    ).first()
     if user is None:
-        raise AccountError("bad_token", "確認リンクが無効です。", "The confirmation link is invalid.")
-    if user.email_verified_at is None:
-        user.email_verified_at = timezone.now()
-        user.save(update_fields=["email_verified_at"])
-    return user
+        return
+    if counters.hit(f"verify-resend:acct:{email_digest(email)}", RESEND_INTERVAL_SECONDS).count == 1:
+        emails.send(emails.VERIFY, user)
+
+
+def rate_limited_error(attempt: ratelimit.Attempt) -> AccountError:
+    minutes = attempt.retry_after_minutes
+    return AccountError(
+        "rate_limited",
+        f"ログインの失敗が続いたため、しばらくログインできません。{minutes}分ほど待ってからお試しください。"
+        "パスワードを忘れた場合は「パスワードを忘れた方」から再設定できます。",
+        f"Too many failed sign-in attempts. Please wait about {minutes} minute{'s' if minutes != 1 else ''} "
+        "and try again. If you forgot your password, use “Forgot your password?” to set a new one.",
+    )
 
 
 def sign_in(*, email: str, password: str, ip: str | None, staff: bool) -> User:
-    """Check credentials with rate limiting; residents must have verified their email."""
+    """Check credentials with rate limiting; residents must have verified their email.
+
+    The attempt is counted before the password is checked (accounts.ratelimit), so concurrent workers
+    check at most the limit of wrong passwords per account and per IP; a right password clears only this
+    account's counter.
+    """
     email = email.strip().lower()
-    if ratelimit.is_locked(email=email, ip=ip):
-        raise AccountError(
-            "rate_limited",
-            "ログインの失敗が続いたため、しばらくログインできません。15分ほど待ってからお試しください。",
-            "Too many failed sign-in attempts. Please wait about 15 minutes and try again.",
-        )
-    user = authenticate(username=email, password=password)
+    attempt = ratelimit.begin(email=email, ip=ip)
+    if not attempt.allowed:
+        raise rate_limited_error(attempt)
+    try:
+        user = authenticate(username=email, password=password)
+    except BaseException:
+        attempt.not_counted()
+        raise
     if user is None or user.is_office_staff != staff:
-        ratelimit.register_failure(email=email, ip=ip)
+        attempt.failed()
         raise AccountError(
             "bad_credentials",
             "メールアドレスかパスワードが正しくありません。",
             "The email address or password is not correct.",
         )
     if not staff and user.email_verified_at is None:
+        attempt.not_counted()
         raise AccountError(
             "email_not_verified",
             "メールアドレスの確認が済んでいません。届いたメールのリンクを開いてください。",
             "Your email address is not confirmed yet. Open the link in the email we sent you.",
         )
-    ratelimit.reset(email=email, ip=ip)
+    attempt.succeeded()
     return user
 
 

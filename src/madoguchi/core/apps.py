@@ -6,4 +6,7 @@ class CoreConfig(AppConfig):
     label = "core"
 
     def ready(self) -> None:
-        from madoguchi.core import celery_app  # noqa: F401  (configures Celery for tasks)
+        from madoguchi.core import (
+            celery_app,  # noqa: F401  (configures Celery for tasks)
+            checks,  # noqa: F401  (registers the production checks)
+        )

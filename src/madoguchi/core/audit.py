@@ -23,7 +23,7 @@ import os
 import threading
 import zlib
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
 
@@ -378,12 +378,15 @@ def _span(first: int, last: int) -> str:
     return f"row #{first} is" if first == last else f"rows #{first}–#{last} are"
 
 
-def verify_chain(batch_size: int = 5000) -> Iterator[ChainProblem]:
+def verify_chain(batch_size: int = 5000, anchors: Mapping | None = None) -> Iterator[ChainProblem]:
     """Recompute every chain; yield each edited, deleted, inserted or reordered row, chain by chain.
 
     One pass over the table in insertion order (a chain's rows are inserted in `seq` order, each after
-    the previous one committed), then each chain's end is compared with its head.
+    the previous one committed), then each chain's end is compared with its head. With `anchors` (chain →
+    seq → core.audit_anchor.Anchor, from the anchor file outside the database) every anchored row must
+    still be there with its anchored hash, which shows a chain cut back with its head, or deleted whole.
     """
+    anchors = anchors or {}
     states: dict[int, _ChainState] = {}
     problems: dict[int, list[ChainProblem]] = defaultdict(list)
     key = settings.AUDIT_HMAC_KEY.encode()
@@ -411,12 +414,47 @@ def verify_chain(batch_size: int = 5000) -> Iterator[ChainProblem]:
         canonical = _canonical(_canonical_without_seq(_content_of(event)), event.seq)
         if _row_digest(event.prev_hash, canonical, key) != event.hash:
             found.append(ChainProblem(event.chain, event.seq, "edited (its content does not match its hash)"))
+        anchored = anchors.get(event.chain, {}).get(event.seq)
+        if anchored is not None and anchored.hash != event.hash:
+            found.append(
+                ChainProblem(
+                    event.chain,
+                    event.seq,
+                    f"differs from its anchor of {anchored.at} (rewritten, or the chain cut back and written "
+                    "again, after it was anchored)",
+                )
+            )
         state.prev_hash, state.expected_seq, state.last_seq = event.hash, event.seq + 1, event.seq
     heads = {head.id: head for head in AuditChainHead.objects.all()}
     expected = range(1, chain_count() + 1) if heads or states else range(0)
-    for chain in sorted(set(states) | set(heads) | set(expected)):
+    for chain in sorted(set(states) | set(heads) | set(expected) | set(anchors)):
         yield from problems.get(chain, [])
         yield from _head_problems(chain, states.get(chain), heads.get(chain))
+        yield from _anchor_problems(chain, states.get(chain), anchors.get(chain) or {})
+
+
+def _anchor_problems(chain: int, state: _ChainState | None, anchored: Mapping) -> Iterator[ChainProblem]:
+    """The chain ends before its newest anchor: rows that existed when it was anchored are gone."""
+    if not anchored:
+        return
+    newest = anchored[max(anchored)]
+    last_seq = state.last_seq if state else 0
+    if last_seq >= newest.seq:
+        return
+    if state is None:
+        yield ChainProblem(
+            chain,
+            None,
+            f"anchored with rows up to #{newest.seq} at {newest.at}, but it has no rows now (the whole chain "
+            "was deleted)",
+        )
+        return
+    yield ChainProblem(
+        chain,
+        last_seq + 1,
+        f"{_span(last_seq + 1, newest.seq)} missing: anchored at {newest.at}, the chain now ends at "
+        f"#{last_seq} (cut back from its end)",
+    )
 
 
 def _head_problems(

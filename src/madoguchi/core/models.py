@@ -91,3 +91,38 @@ class OutboxEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic} #{self.pk}"
+
+
+class CacheEntry(models.Model):
+    """The table of Django's database cache (`CACHES` without `MADOGUCHI_REDIS_URL`).
+
+    Its columns are the ones `createcachetable` would create, so `DatabaseCache` reads and writes it as
+    usual; declaring it as a model lets `migrate` create it (nothing more to run for `make run` or the
+    tests) and lets test flushes empty it. Nothing reads it through the ORM.
+    """
+
+    cache_key = models.CharField(max_length=255, primary_key=True)
+    value = models.TextField()
+    expires = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = "madoguchi_cache"
+
+    def __str__(self) -> str:
+        return self.cache_key
+
+
+class RateCounter(models.Model):
+    """A fixed-window counter shared by every worker process (core.counters): sign-in failures, email sends.
+
+    Counted by one atomic statement per hit (`INSERT … ON CONFLICT DO UPDATE … RETURNING`), never through
+    the cache: a cache's increment may not be atomic (the database cache's is not) and a full cache may
+    evict an entry, which would forget a count.
+    """
+
+    key = models.CharField(max_length=200, primary_key=True)
+    count = models.PositiveIntegerField(default=0)
+    window_ends_ms = models.BigIntegerField(db_index=True)  # Unix time in milliseconds
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"

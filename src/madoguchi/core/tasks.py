@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from madoguchi.core import events
+from madoguchi.core import audit_anchor, events
 
 
 @shared_task(name="madoguchi.core.tasks.dispatch_event", acks_late=True)
@@ -18,3 +18,14 @@ def dispatch_events(event_ids: list[int]) -> int:
 def sweep_outbox() -> int:
     """Celery beat: deliver the events whose message was lost or whose subscriber failed (events.sweep)."""
     return events.sweep()
+
+
+@shared_task(name="madoguchi.core.tasks.anchor_audit_log")
+def anchor_audit_log() -> int:
+    """Celery beat: append every audit chain head to the anchor file (core.audit_anchor); the line number."""
+    written = audit_anchor.write_anchor()
+    if written.went_back:
+        audit_anchor.logger.error(
+            "audit chains shorter than at the previous anchor: %s", "; ".join(written.went_back)
+        )
+    return written.line

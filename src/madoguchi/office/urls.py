@@ -1,6 +1,7 @@
 from django.urls import path
 
 from madoguchi.office import identity_views, mfa_views, person_views, views
+from madoguchi.office.password_views import staff_flow
 
 app_name = "office"
 urlpatterns = [
@@ -9,6 +10,11 @@ urlpatterns = [
     path("login/code/", mfa_views.sign_in_code, name="login_code"),
     path("login/setup/", mfa_views.sign_in_setup, name="login_setup"),
     path("logout/", views.sign_out_view, name="logout"),
+    path("password/reset/", staff_flow.request_link, name="password_reset"),
+    path("password/reset/sent/", staff_flow.sent, name="password_reset_sent"),
+    path("password/reset/done/", staff_flow.done, name="password_reset_done"),
+    path("password/reset/<str:uidb64>/set/", staff_flow.set_password, name="password_reset_set"),
+    path("password/reset/<str:uidb64>/<str:token>/", staff_flow.open_link, name="password_reset_link"),
     path("bulk/approve/", views.bulk_approve, name="bulk_approve"),
     path("cases/<str:reference>/", views.case_detail, name="case_detail"),
     path("cases/<str:reference>/actions/", views.case_action, name="case_action"),

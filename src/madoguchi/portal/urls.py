@@ -1,6 +1,7 @@
 from django.urls import path
 
 from madoguchi.portal import views
+from madoguchi.portal.password_views import resident_flow
 
 app_name = "portal"
 urlpatterns = [
@@ -24,7 +25,13 @@ urlpatterns = [
     path("signup/", views.signup, name="signup"),
     path("signup/sent/", views.signup_done, name="signup_done"),
     path("verify/resend/", views.resend_verification, name="resend_verification"),
-    path("verify/<str:token>/", views.verify_email, name="verify_email"),
+    path("verify/<str:uidb64>/<str:token>/", views.verify_email, name="verify_email"),
+    path("verify/<str:token>/", views.verify_email_old_link, name="verify_email_old_link"),
     path("login/", views.login_view, name="login"),
+    path("password/reset/", resident_flow.request_link, name="password_reset"),
+    path("password/reset/sent/", resident_flow.sent, name="password_reset_sent"),
+    path("password/reset/done/", resident_flow.done, name="password_reset_done"),
+    path("password/reset/<str:uidb64>/set/", resident_flow.set_password, name="password_reset_set"),
+    path("password/reset/<str:uidb64>/<str:token>/", resident_flow.open_link, name="password_reset_link"),
     path("logout/", views.logout_view, name="logout"),
 ]

@@ -27,7 +27,6 @@ from madoguchi.accounts import services as accounts
 from madoguchi.accounts.decorators import resident_required
 from madoguchi.accounts.identity.base import IdentityProviderError
 from madoguchi.accounts.identity.registry import register as identity_providers
-from madoguchi.accounts.models import User, UserKind
 from madoguchi.cases import selectors as case_selectors
 from madoguchi.cases import services as case_services
 from madoguchi.cases import workflow
@@ -43,7 +42,6 @@ from madoguchi.procedures import schema
 from madoguchi.procedures import selectors as procedure_selectors
 from madoguchi.procedures.spec import LIFE_EVENTS
 
-RESEND_INTERVAL_SECONDS = 60
 NOTICES_PER_PAGE = 20
 
 
@@ -748,12 +746,13 @@ def notice_read(request, notice_id: int):
 
 @require_http_methods(["GET", "POST"])
 def signup(request):
+    """The same answer whether or not the address is registered (accounts.services.sign_up)."""
     if request.user.is_authenticated and request.user.is_resident:
         return redirect("portal:mypage")
     form = forms.SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user = accounts.sign_up(
+            email = accounts.sign_up(
                 email=form.cleaned_data["email"],
                 password=form.cleaned_data["password"],
                 display_name=form.cleaned_data["display_name"],
@@ -762,7 +761,7 @@ def signup(request):
         except accounts.AccountError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message(lang_of(request)))
         else:
-            request.session["portal_signup_email"] = user.email
+            request.session["portal_signup_email"] = email
             return redirect("portal:signup_done")
     return render(request, "portal/signup.html", {"form": form})
 
@@ -773,17 +772,23 @@ def signup_done(request):
     )
 
 
-def verify_email(request, token: str):
+def _verify_email_failed(request, exc: accounts.AccountError):
+    return render(
+        request, "portal/verify_email.html", {"ok": False, "error": exc.message(lang_of(request))}, status=400
+    )
+
+
+def verify_email(request, uidb64: str, token: str):
     try:
-        accounts.verify_email(token=token)
+        accounts.verify_email(uidb64=uidb64, token=token)
     except accounts.AccountError as exc:
-        return render(
-            request,
-            "portal/verify_email.html",
-            {"ok": False, "error": exc.message(lang_of(request))},
-            status=400,
-        )
+        return _verify_email_failed(request, exc)
     return render(request, "portal/verify_email.html", {"ok": True})
+
+
+def verify_email_old_link(request, token: str):
+    """A link of the earlier format (reusable for 3 days): no longer accepted; says how to get a new one."""
+    return _verify_email_failed(request, accounts.old_verification_link())
 
 
 @require_http_methods(["GET", "POST"])
@@ -791,19 +796,18 @@ def resend_verification(request):
     """Send the confirmation email again. The answer is the same whether or not the address is known."""
     form = forms.ResendVerificationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        email = form.cleaned_data["email"].strip().lower()
-        user = User.objects.filter(
-            email=email, kind=UserKind.RESIDENT, email_verified_at__isnull=True
-        ).first()
-        if user is not None and cache.add(f"portal:resend:{user.pk}", 1, RESEND_INTERVAL_SECONDS):
-            accounts.send_verification_email(user=user)
-        messages.success(
-            request,
-            _(
-                "登録されているメールアドレスで、確認が済んでいない場合は、確認メールを送りました。メールが届かないときは、迷惑メールのフォルダもご確認ください。"
-            ),
-        )
-        return redirect("portal:login")
+        try:
+            accounts.resend_verification(email=form.cleaned_data["email"], ip=client_ip_of(request))
+        except accounts.AccountError as exc:
+            form.add_error("email", exc.message(lang_of(request)))
+        else:
+            messages.success(
+                request,
+                _(
+                    "登録されているメールアドレスで、確認が済んでいない場合は、確認メールを送りました。メールが届かないときは、迷惑メールのフォルダもご確認ください。"
+                ),
+            )
+            return redirect("portal:login")
     return render(request, "portal/resend_verification.html", {"form": form})
 
 

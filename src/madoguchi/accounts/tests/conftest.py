@@ -1,5 +1,4 @@
 import pytest
-from django.core.cache import cache
 from django.utils import translation
 
 from madoguchi.accounts.tests import factories
@@ -8,11 +7,9 @@ from madoguchi.residents.tests.factories import HouseholdFactory, PersonFactory
 
 @pytest.fixture(autouse=True)
 def _isolated():
-    """Japanese by default (a request to /en/ leaves English active), and no rate-limit counters left over."""
+    """Japanese by default (a request to /en/ leaves English active in the test thread)."""
     translation.activate("ja")
-    cache.clear()
     yield
-    cache.clear()
     translation.activate("ja")
 
 

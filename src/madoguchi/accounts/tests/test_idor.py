@@ -19,6 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from madoguchi.accounts import selectors
 from madoguchi.accounts.models import IdentityLink
 from madoguchi.accounts.tests import factories
+from madoguchi.accounts.tokens import uidb64_of
 from madoguchi.cases import services as case_services
 from madoguchi.cases.models import Case, CaseAttachment, CaseHistory, CaseMessage, Status
 from madoguchi.core.models import AuditEvent
@@ -105,6 +106,7 @@ def _values(world) -> dict[str, list[str]]:
         "provider": ["oidc"],
         "slug": ["juminhyo-copy"],
         "token": [str(world["b"].pk)],
+        "uidb64": [uidb64_of(world["b"])],  # emailed links: confirmation, password reset
     }
 
 

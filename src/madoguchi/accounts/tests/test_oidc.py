@@ -115,7 +115,7 @@ CLAIMS = {
 
 
 @pytest.fixture
-def op(settings, monkeypatch):
+def op(db, settings, monkeypatch):  # the provider's metadata and keys are cached in the database cache
     settings.OIDC_ISSUER_URL = ISSUER
     settings.OIDC_CLIENT_ID = CLIENT_ID
     settings.OIDC_CLIENT_SECRET = CLIENT_SECRET

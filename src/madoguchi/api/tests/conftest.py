@@ -1,18 +1,9 @@
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from madoguchi.accounts.tests.factories import DepartmentFactory, ResidentFactory
 from madoguchi.api.tests import factories
 from madoguchi.procedures.tests.factories import sync_repository_procedures
-
-
-@pytest.fixture(autouse=True)
-def _clean_cache():
-    """Rate limits (postal codes) live in the cache; every test starts without them."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

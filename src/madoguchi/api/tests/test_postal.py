@@ -4,6 +4,8 @@ import pytest
 
 from madoguchi.api.tests.helpers import assert_error
 
+pytestmark = pytest.mark.django_db  # the look-up throttle is kept in the cache, the database cache by default
+
 
 @pytest.mark.parametrize("code", ["1000001", "100-0001", "１００－０００１", "〒100-0001"])
 def test_known_code_gives_the_address(client, code):

@@ -4,7 +4,6 @@ test session although every test imports it into its own (rolled-back) database.
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 from django.utils import translation
 
 from madoguchi.accounts.models import Role
@@ -17,9 +16,7 @@ def _faq_urls_and_language(settings):
     settings.ROOT_URLCONF = "madoguchi.faq.tests.urls"
     settings.LANGUAGE_CODE = "ja"
     translation.activate("ja")
-    cache.clear()
     yield
-    cache.clear()
     translation.activate("ja")
 
 

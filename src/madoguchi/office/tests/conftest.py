@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 
 from madoguchi.accounts.models import Role
 from madoguchi.accounts.tests.factories import DepartmentFactory, StaffFactory
@@ -12,9 +11,6 @@ from madoguchi.procedures.tests.factories import ProcedureFactory
 def _isolated(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "uploads"
     settings.LANGUAGE_CODE = "ja"
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -1,5 +1,4 @@
 import pytest
-from django.core.cache import cache
 from django.utils import translation
 
 from madoguchi.accounts.tests.factories import ResidentFactory
@@ -12,14 +11,6 @@ def _japanese():
     translation.activate("ja")
     yield
     translation.activate("ja")
-
-
-@pytest.fixture(autouse=True)
-def _clean_cache():
-    """Login rate limits and resend throttles live in the cache; every test starts without them."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -55,6 +55,8 @@ class Command(BaseCommand):
     def handle(self, *args, host: str, port: int, workers: int, threads: int, **options) -> None:
         if not 1 <= port <= 65535:
             raise CommandError(f"--port must be between 1 and 65535 (got {port}).")
+        # The production checks (core.checks: keys, shared cache) and Django's own; errors stop here.
+        self.check(include_deployment_checks=bool(settings.PRODUCTION))
         pending = unapplied_migrations()
         if pending:
             raise CommandError(
