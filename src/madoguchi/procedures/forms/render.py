@@ -19,7 +19,7 @@ import io
 import threading
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ from madoguchi.jp.errors import JpValueError
 
 from ..fields.base import TRUE_VALUES, selected_values
 from ..spec import Field, ProcedureSpec
+from .fonts import FontSet, configure_fonts, default_fonts
 from .layout import (
     BASIC_ADDRESS,
     BASIC_BIRTH_DATE,
@@ -53,10 +54,15 @@ from .layout import (
     TextItem,
     printed_date_text,
 )
+from .printable import (
+    Basics,
+    PrintableForm,
+    QrPayload,
+    normalise_sex,
+    parse_qr_payload,
+    qr_payload,
+)
 
-DEFAULT_MINCHO = "/usr/share/fonts/opentype/ipaexfont-mincho/ipaexm.ttf"
-DEFAULT_GOTHIC = "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"
-QR_PREFIX = "MDG1"
 TICK_MARK = "✓"
 GAIJI_MARK = "外字"
 GETA = "〓"  # stands for a character of a fixed text that the font lacks (with allow_missing)
@@ -129,117 +135,7 @@ class RenderedPdf(bytes):
 
 
 # --------------------------------------------------------------------------------------------------------------
-# What to print
-
-
-@dataclass(frozen=True)
-class Basics:
-    """The four basic items printed at the top of every form (氏名, 住所, 生年月日, 性別), from the register or
-    as given. `sex` is the register's code: "1" 男, "2" 女 ("" leaves it to be ticked by hand)."""
-
-    name: str = ""
-    address: str = ""
-    birth_date: dt.date | None = None
-    sex: str = ""
-
-    @classmethod
-    def of(cls, value: Basics | Mapping[str, Any] | None) -> Basics:
-        """`value` as Basics: a Basics, a mapping with the same keys (birth_date a date or ISO text), or None."""
-        if value is None:
-            return cls()
-        if isinstance(value, Basics):
-            return value
-        birth = value.get("birth_date")
-        if isinstance(birth, str) and birth:
-            birth = dt.date.fromisoformat(birth)
-        return cls(
-            name=str(value.get("name") or ""),
-            address=str(value.get("address") or ""),
-            birth_date=birth if isinstance(birth, dt.date) else None,
-            sex=normalise_sex(value.get("sex")),
-        )
-
-
-def normalise_sex(value: Any) -> str:
-    """The register's code of a sex given as a code, a word or a label ("1", "男", "male" → "1")."""
-    text = unicodedata.normalize("NFKC", str(value or "")).strip().casefold()
-    if text in ("1", "男", "男性", "male", "m"):
-        return "1"
-    if text in ("2", "女", "女性", "female", "f"):
-        return "2"
-    return ""
-
-
-@dataclass(frozen=True)
-class PrintableForm:
-    """One form to print: the procedure's spec and layout, the case's cleaned values (field id → value, as a
-    case stores them; empty for a blank form), the basic items, the 受付番号 (None: a blank form, "-" in the
-    QR), the procedure version number and the printed date (today when None)."""
-
-    spec: ProcedureSpec
-    layout: FormLayout
-    values: Mapping[str, Any] = field(default_factory=dict)
-    basics: Basics | None = None
-    case_number: str | None = None
-    version: int | None = None
-    printed_on: dt.date | None = None
-
-
-def qr_payload(*, case_number: str | None, procedure: str, version: int | None, page: int, pages: int) -> str:
-    """`MDG1|<case>|<procedure>|<version>|<page>/<pages>`; "-" for a blank form's case (or an unknown version)."""
-    case = case_number or "-"
-    return f"{QR_PREFIX}|{case}|{procedure}|{version if version is not None else '-'}|{page}/{pages}"
-
-
-@dataclass(frozen=True)
-class QrPayload:
-    case_number: str | None
-    procedure: str
-    version: int | None
-    page: int
-    pages: int
-
-
-def parse_qr_payload(text: str) -> QrPayload:
-    """The fields of a form's QR code; ValueError when `text` is not one."""
-    parts = text.strip().split("|")
-    if len(parts) != 5 or parts[0] != QR_PREFIX or "/" not in parts[4]:
-        raise ValueError(f"not a Madoguchi form code: {text!r}")
-    page, pages = parts[4].split("/", 1)
-    return QrPayload(
-        case_number=None if parts[1] == "-" else parts[1],
-        procedure=parts[2],
-        version=None if parts[3] == "-" else int(parts[3]),
-        page=int(page),
-        pages=int(pages),
-    )
-
-
-# --------------------------------------------------------------------------------------------------------------
 # Fonts
-
-
-@dataclass(frozen=True)
-class FontSet:
-    """The TrueType files forms are printed with: Mincho for values and fixed texts, Gothic for labels."""
-
-    mincho: str = DEFAULT_MINCHO
-    gothic: str = DEFAULT_GOTHIC
-
-
-_configured = FontSet()
-_fonts_lock = threading.Lock()
-_loaded: dict[str, tuple[str, frozenset[int]]] = {}
-
-
-def configure_fonts(*, mincho: str | None = None, gothic: str | None = None) -> None:
-    """Set the default fonts (the procedures app does it from MADOGUCHI_FORMS_FONT_MINCHO / _GOTHIC)."""
-    global _configured
-    _configured = FontSet(mincho=mincho or DEFAULT_MINCHO, gothic=gothic or DEFAULT_GOTHIC)
-
-
-def default_fonts() -> FontSet:
-    return _configured
 
 
 def _font_missing(path: str, reason: str) -> FormFontMissing:
@@ -252,6 +148,10 @@ def _font_missing(path: str, reason: str) -> FormFontMissing:
         "`apt-get install fonts-ipaexfont-mincho fonts-ipaexfont-gothic`, or set MADOGUCHI_FORMS_FONT_MINCHO / "
         "MADOGUCHI_FORMS_FONT_GOTHIC to the path of a TrueType (.ttf) font.",
     )
+
+
+_fonts_lock = threading.Lock()
+_loaded: dict[str, tuple[str, frozenset[int]]] = {}
 
 
 def load_font(path: str) -> tuple[str, frozenset[int]]:
