@@ -168,8 +168,19 @@ def _create_version(
         sha256=sha256,
         spec=spec.to_json(),
         source_path=f"procedures/{path.name}",
-        print_layout=layout_form(spec).to_json(),
+        print_layout=_layout_json(spec, sha256),
     )
+
+
+_layouts: dict[str, dict[str, Any]] = {}
+
+
+def _layout_json(spec: ProcedureSpec, sha256: str) -> dict[str, Any]:
+    """The print layout of a spec, laid out once per process and content (the same spec, the same layout)."""
+    layout = _layouts.get(sha256)
+    if layout is None:
+        layout = _layouts[sha256] = layout_form(spec).to_json()
+    return layout
 
 
 def printable_form(

@@ -107,8 +107,12 @@ class Rect:
         return Rect(self.x - by, self.y - by, self.width + 2 * by, self.height + 2 * by)
 
     def overlaps(self, other: Rect) -> bool:
+        eps = 0.005  # coordinates are kept to 0.01 pt: touching is not overlapping
         return (
-            self.x < other.right and other.x < self.right and self.y < other.bottom and other.y < self.bottom
+            self.x < other.right - eps
+            and other.x < self.right - eps
+            and self.y < other.bottom - eps
+            and other.y < self.bottom - eps
         )
 
     def to_json(self) -> list[float]:
@@ -527,28 +531,35 @@ def _digits_box(item: _Item, layout: PrintLayout, y: float, part: str | None, oc
 def _choices_box(
     item: _Item, layout: PrintLayout, y: float, part: str | None, ocr: OcrHints | None, limit: float
 ) -> _Block:
+    """A box to tick per option, in as many columns as the longest label allows. A label too long for one
+    line puts its English under the Japanese."""
     labels = [item.choice_label(value, part) for value in layout.choices]
     widths = [text_width(ja, 8.5) + 3 + text_width(en, 6.0) for ja, en in labels]
-    column = TICK + 1.5 * MM + max(widths, default=0) + 4 * MM
-    columns = max(1, min(len(labels), int((limit + 4 * MM) // column)))
+    lead = TICK + 1.5 * MM
+    column = lead + max(widths, default=0) + 4 * MM
+    two_lines = column - 4 * MM > limit
+    row_h = 9 * MM if two_lines else CHOICE_ROW
+    columns = 1 if two_lines else max(1, min(len(labels), int((limit + 4 * MM) // column)))
     rows = math.ceil(len(labels) / columns) if labels else 1
     rects, texts = [], []
-    for index, ((ja, en), w) in enumerate(zip(labels, widths, strict=True)):
+    for index, (ja, en) in enumerate(labels):
         row, col = divmod(index, columns)
-        x0, y0 = col * column, y + row * CHOICE_ROW
+        x0, y0 = col * column, y + row * row_h
         rects.append(_rect(x0, y0 + (CHOICE_ROW - TICK) / 2 - 1, TICK, TICK))
-        label_x = x0 + TICK + 1.5 * MM
-        ja_w = text_width(ja, 8.5)
+        label_x = x0 + lead
+        ja_w = min(text_width(ja, 8.5), limit - lead)
         texts.append(TextItem(_r(label_x), _r(y0), _r(ja_w), _r(CHOICE_ROW - 2), ja, 8.5, field_id=item.id))
-        if en:
-            texts.append(
-                TextItem(
-                    _r(label_x + ja_w + 3), _r(y0 + 0.5), _r(w - ja_w - 3), _r(CHOICE_ROW - 2), en, 6.0,
-                    tone="gray", field_id=item.id,
-                )
-            )  # fmt: skip
+        if not en:
+            continue
+        if two_lines:
+            en_x, en_y, en_w = label_x, y0 + CHOICE_ROW - 3, min(text_width(en, 6.0), limit - lead)
+        else:
+            en_x, en_y, en_w = label_x + ja_w + 3, y0 + 0.5, text_width(en, 6.0)
+        texts.append(
+            TextItem(_r(en_x), _r(en_y), _r(en_w), _r(CHOICE_ROW - 2), en, 6.0, tone="gray", field_id=item.id)
+        )
     width = min(columns * column - 4 * MM, limit)
-    height = rows * CHOICE_ROW - 2
+    height = (rows - 1) * row_h + CHOICE_ROW - 2 + (3 * MM if two_lines else 0)
     box = FieldBox(
         item.id, 1, 0, _r(y), _r(width), _r(height), "choices", len(labels),
         part=part, rows=rows, rects=tuple(rects), choices=tuple(layout.choices), ocr=ocr,
@@ -855,13 +866,15 @@ class _Flow:
                 self.pages, self.texts, self.rules, self.shades, strict=True
             )
         )
-        return FormLayout(
+        layout = FormLayout(
             procedure=spec.id,
             title_ja=spec.name.ja,
             title_en=spec.name.en,
             pages=pages,
             boxes=tuple(self.boxes),
         )
+        # Every number as stored (to 0.01 pt): the layout read back from its JSON equals this one.
+        return FormLayout.from_json(layout.to_json())
 
 
 def _add_section(flow: _Flow, heading: _Block, blocks: Iterable[_Block]) -> None:
