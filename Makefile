@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_WORKERS ?= 2
 
-.PHONY: install bootstrap-test run serve demo test test-fast lint format bench bench-nursery bench-faq bench-platform bench-residents bench-audit clean docs
+.PHONY: install bootstrap-test run serve demo test test-fast lint format bench bench-nursery bench-faq bench-platform bench-residents bench-audit bench-forms clean docs
 
 install: $(VENV)/.installed
 
@@ -51,7 +51,7 @@ format: install
 docs: install
 	@$(BIN)/madoguchi settings_reference > docs/settings.md
 
-bench: bench-platform bench-residents bench-audit bench-nursery bench-faq
+bench: bench-platform bench-residents bench-audit bench-nursery bench-faq bench-forms
 
 bench-platform: install
 	@$(BIN)/python -m bench.platform.run
@@ -67,6 +67,9 @@ bench-nursery: install
 
 bench-faq: install
 	@$(BIN)/python -m bench.faq.run
+
+bench-forms: install
+	@$(BIN)/python -m bench.forms.run
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

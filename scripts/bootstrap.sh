@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Madoguchi needs, when they are missing.
-#   scripts/bootstrap.sh run    python3-venv (to create .venv)
-#   scripts/bootstrap.sh test   the above, plus Chromium and Japanese fonts for the browser tests
+#   scripts/bootstrap.sh run    python3-venv (to create .venv), the IPAex fonts printed forms embed
+#   scripts/bootstrap.sh test   the above, plus Chromium and Japanese fonts for the browser tests, and
+#                               poppler-utils (pdftotext, pdffonts) for the printed-form tests
 # As root it installs them with apt-get; otherwise it prints the exact apt-get line and stops.
 set -euo pipefail
 
@@ -11,9 +12,13 @@ missing=()
 if ! python3 -c "import ensurepip, venv" >/dev/null 2>&1; then
   missing+=("python3-venv")
 fi
+# Printed forms (procedures.forms) embed these TrueType fonts (IPA Font License: embedding allowed).
+[ -f /usr/share/fonts/opentype/ipaexfont-mincho/ipaexm.ttf ] || missing+=("fonts-ipaexfont-mincho")
+[ -f /usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf ] || missing+=("fonts-ipaexfont-gothic")
 if [ "$purpose" = "test" ]; then
   [ -x /usr/bin/chromium ] || missing+=("chromium")
   [ -d /usr/share/fonts/opentype/noto ] || missing+=("fonts-noto-cjk")
+  command -v pdftotext >/dev/null 2>&1 && command -v pdffonts >/dev/null 2>&1 || missing+=("poppler-utils")
 fi
 
 [ ${#missing[@]} -eq 0 ] && exit 0

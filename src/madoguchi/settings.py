@@ -349,3 +349,15 @@ PROCEDURES_DIR = Path(
         help="Directory of procedure YAML files read by `madoguchi procedures sync`.",
     )
 )
+# Printed forms (procedures.forms): TrueType fonts embedded in every PDF. Debian: fonts-ipaexfont-mincho and
+# fonts-ipaexfont-gothic (IPA Font License, embedding allowed); scripts/bootstrap.sh installs them.
+FORMS_FONT_MINCHO = env(
+    "MADOGUCHI_FORMS_FONT_MINCHO",
+    "/usr/share/fonts/opentype/ipaexfont-mincho/ipaexm.ttf",
+    help="TrueType (.ttf) Mincho font embedded in printed forms (values and fixed texts).",
+)
+FORMS_FONT_GOTHIC = env(
+    "MADOGUCHI_FORMS_FONT_GOTHIC",
+    "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf",
+    help="TrueType (.ttf) Gothic font embedded in printed forms (labels and headings).",
+)

@@ -161,3 +161,35 @@ def timeline_for_applicant(case: Case):
 
 def timeline_for_staff(case: Case):
     return case.history.select_related("actor")
+
+
+PRINT_PURPOSE = "form_print"
+
+
+def case_for_print(*, reference: str, actor, channel: str = "cli", client_ip=None) -> Case | None:
+    """A submitted case (never a draft) by 受付番号 for printing its form, with its version and person, the read
+    written to the audit log as a print ("print", purpose form_print); None when there is no such case.
+
+    For the operator's `madoguchi forms render --case` (`actor` is then a label such as "cli:<user>") and the
+    counter's printing; a view for staff must scope by department first (`case_for_staff`).
+    """
+    case = (
+        Case.objects.filter(reference=reference)
+        .exclude(status=Status.DRAFT)
+        .select_related("procedure", "procedure_version", "person")
+        .first()
+    )
+    if case is None:
+        return None
+    audit.record_access(
+        actor=actor,
+        action="print",
+        object_type="case",
+        object_id=case.reference,
+        person_id=case.person_id,
+        fields=sorted({*case.data.keys(), "name", "address", "birth_date", "sex"}),
+        purpose=PRINT_PURPOSE,
+        channel=channel,
+        client_ip=client_ip,
+    )
+    return case

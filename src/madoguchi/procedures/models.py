@@ -36,6 +36,10 @@ class ProcedureVersion(models.Model):
     sha256 = models.CharField(max_length=64)
     spec = models.JSONField()  # the validated procedure definition, including its form schema
     source_path = models.CharField(max_length=300)
+    # The printed form's layout (procedures.forms.layout.FormLayout.to_json()): where every box is on the paper,
+    # the field map the paper intake reads scans with. Computed when the version is published and kept as it
+    # was, so that forms printed from this version are read with the layout they were printed with.
+    print_layout = models.JSONField(null=True, blank=True, editable=False)
     published_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -10,6 +10,7 @@ import jaconv
 from django.conf import settings
 
 from .fields import registry
+from .forms.layout import FormLayout, layout_form
 from .models import Procedure, ProcedureVersion
 from .spec import ProcedureSpec
 
@@ -31,6 +32,7 @@ def catalog(
     procedures = (
         Procedure.objects.filter(is_active=True, current_version__isnull=False)
         .select_related("department", "current_version")
+        .defer("current_version__print_layout")
         .order_by("department__code", "slug")
     )
     if department:
@@ -67,7 +69,7 @@ def get_procedure(slug: str) -> Procedure | None:
     return (
         Procedure.objects.filter(slug=slug, is_active=True, current_version__isnull=False)
         .select_related("department", "current_version")
-        .defer("current_version__spec")
+        .defer("current_version__spec", "current_version__print_layout")
         .first()
     )
 
@@ -112,3 +114,52 @@ def published_spec(version: ProcedureVersion) -> dict[str, Any]:
         for field in step.get("fields", [])
     )
     return spec_of(version).to_json() if asks_my_number and not my_number_enabled() else stored
+
+
+_layout_cache: dict[tuple[int, str, bool], FormLayout] = {}
+
+
+def form_layout(procedure_or_version: Procedure | ProcedureVersion) -> FormLayout:
+    """The printed form's layout of a version (of a procedure's current version), as this installation prints it.
+
+    That is the layout stored with the version (`print_layout`, laid out when it was published; a version
+    without one is laid out now and the result stored, once). While MADOGUCHI_MY_NUMBER_ENABLED is off, a
+    version with a `my_number` field is printed without it, as `spec_of` asks it: that layout is laid out from
+    that spec (and cached), not stored. The paper intake reads scans with the same function.
+    """
+    version = (
+        procedure_or_version.current_version
+        if isinstance(procedure_or_version, Procedure)
+        else procedure_or_version
+    )
+    if version is None:
+        raise ValueError(f"{procedure_or_version} has no published version")
+    enabled = my_number_enabled()
+    key = (version.pk, version.sha256, enabled)
+    cached = _layout_cache.get(key)
+    if cached is not None:
+        return cached
+    spec = spec_of(version)
+    stored_fields = sum(len(step.get("fields", [])) for step in version.spec.get("form", {}).get("steps", []))
+    if len(spec.fields) != stored_fields:
+        layout = layout_form(spec)  # printed without the fields this installation does not ask
+    else:
+        layout = FormLayout.from_json(stored_layout(version))
+    with _spec_cache_lock:
+        _layout_cache[key] = layout
+    return layout
+
+
+def stored_layout(version: ProcedureVersion) -> dict[str, Any]:
+    """The layout JSON stored with `version`; laid out from its stored spec and saved when it has none yet."""
+    stored = (
+        ProcedureVersion.objects.filter(pk=version.pk).values_list("print_layout", flat=True).first()
+        if "print_layout" in version.get_deferred_fields()
+        else version.print_layout
+    )
+    if stored is None:
+        stored = layout_form(ProcedureSpec.from_json(version.spec)).to_json()
+        # Derived data, written once: a published version's content (its spec) never changes.
+        ProcedureVersion.objects.filter(pk=version.pk, print_layout__isnull=True).update(print_layout=stored)
+    version.print_layout = stored
+    return stored

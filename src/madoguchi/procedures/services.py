@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from madoguchi.accounts.models import Department
 
+from . import selectors
+from .forms.layout import layout_form
+from .forms.printable import Basics, PrintableForm
 from .models import Procedure, ProcedureVersion
 from .spec import Problem, ProcedureFileError, ProcedureSpec, canonical_sha256, load_procedure_file
 
@@ -162,4 +168,57 @@ def _create_version(
         sha256=sha256,
         spec=spec.to_json(),
         source_path=f"procedures/{path.name}",
+        print_layout=_layout_json(spec, sha256),
+    )
+
+
+_layouts: dict[str, dict[str, Any]] = {}
+
+
+def _layout_json(spec: ProcedureSpec, sha256: str) -> dict[str, Any]:
+    """The print layout of a spec, laid out once per process and content (the same spec, the same layout)."""
+    layout = _layouts.get(sha256)
+    if layout is None:
+        layout = _layouts[sha256] = layout_form(spec).to_json()
+    return layout
+
+
+def printable_form(
+    *,
+    procedure_version: ProcedureVersion,
+    values: Mapping[str, Any] | None,
+    basics: Basics | Mapping[str, Any] | None,
+    case_number: str | None,
+) -> PrintableForm:
+    """One form of a visit, ready for `forms.render.render_forms`: the version's spec and layout as this
+    installation prints them (`selectors.form_layout`), the cleaned values (field id → value, as a case keeps
+    them; None or {} for a blank form), the four basic items (a `Basics`, a mapping with name / address /
+    birth_date / sex, or None) and the 受付番号 (None for a blank form), printed today.
+
+        pdf = render_forms([printable_form(...), ...], city_name=settings.MUNICIPALITY_NAME)
+    """
+    return PrintableForm(
+        spec=selectors.spec_of(procedure_version),
+        layout=selectors.form_layout(procedure_version),
+        values=dict(values or {}),
+        basics=Basics.of(basics),
+        case_number=case_number or None,
+        version=procedure_version.number,
+        printed_on=timezone.localdate(),
+    )
+
+
+def basics_of_person(person: Any) -> Basics:
+    """The four basic items of a registry person (residents.models.Person): 氏名, 住所, 生年月日, 性別.
+
+    The address of a person under 支援措置 (DV protection) is never printed: the box is left for the resident
+    to fill in by hand, as the register's rule for every display of that address says.
+    """
+    if person is None:
+        return Basics()
+    return Basics(
+        name=person.name or "",
+        address="" if getattr(person, "support_measure", False) else (person.address or ""),
+        birth_date=person.birth_date,
+        sex=person.sex or "",
     )

@@ -13,7 +13,17 @@ from typing import TYPE_CHECKING, Any
 from madoguchi.jp import banks
 from madoguchi.jp.errors import JpValueError, is_english
 
-from .base import CleanContext, DemoSource, FieldType, OcrHints, PrintLayout, as_text, first, is_empty_scalar
+from .base import (
+    DIGITS,
+    CleanContext,
+    DemoSource,
+    FieldType,
+    OcrHints,
+    PrintLayout,
+    as_text,
+    first,
+    is_empty_scalar,
+)
 from .messages import Invalid, Message, from_jp_error, invalid
 from .registry import registry
 
@@ -279,5 +289,22 @@ class BankAccountType(FieldType):
             parts=parts,
         )
 
+    def print_part_label(self, f: Field, part: str) -> tuple[str, str]:
+        labels = _BANK_LABELS.get(part)
+        return (labels[0], labels[1]) if labels else (part, part)
+
+    def print_choice_label(self, f: Field, value: str, *, part: str | None = None) -> tuple[str, str]:
+        if part == "account_type" and value in ACCOUNT_TYPES:
+            return ACCOUNT_TYPES[value]
+        return super().print_choice_label(f, value, part=part)
+
     def ocr_hints(self, f: Field) -> OcrHints:
         return OcrHints("any")  # read part by part (see print_layout); the parts have their own boxes
+
+    def ocr_part_hints(self, f: Field, part: str) -> OcrHints:
+        if part == "account_type":
+            return OcrHints("any", checkbox=True, max_length=1)
+        if part == "holder":
+            return OcrHints("katakana", min_length=1, max_length=_BANK_LABELS["holder"][4])
+        length = {"bank_code": 4, "branch_code": 3, "account_number": 7}.get(part)
+        return OcrHints("digits", whitelist=DIGITS, min_length=1, max_length=length)

@@ -150,10 +150,13 @@ class PrintLayout:
     unit: str = ""  # printed after the boxes (円, 通)
     parts: tuple[tuple[str, PrintLayout], ...] = ()  # group: (part name, its layout)
     blank: bool = False  # always printed empty, whatever the case holds
+    align: str = "left"  # digits: "right" puts a shorter value into the rightmost boxes (amounts)
 
     def __post_init__(self) -> None:
         if self.box not in BOX_KINDS:
             raise ValueError(f"unknown box kind {self.box!r}; use one of {', '.join(BOX_KINDS)}")
+        if self.align not in ("left", "right"):
+            raise ValueError(f"unknown alignment {self.align!r}; use left or right")
         if self.groups and sum(self.groups) != self.cells:
             raise ValueError(f"groups {self.groups} do not add up to {self.cells} boxes")
 
@@ -167,7 +170,13 @@ class PrintLayout:
 
     @classmethod
     def digit_boxes(
-        cls, count: int, *, groups: tuple[int, ...] = (), unit: str = "", blank: bool = False
+        cls,
+        count: int,
+        *,
+        groups: tuple[int, ...] = (),
+        unit: str = "",
+        blank: bool = False,
+        align: str = "left",
     ) -> PrintLayout:
         gaps = max(len(groups) - 1, 0)
         return cls(
@@ -178,6 +187,7 @@ class PrintLayout:
             groups=groups,
             unit=unit,
             blank=blank,
+            align=align,
         )
 
     @classmethod
@@ -596,9 +606,23 @@ class FieldType(ABC):
         """How the field is laid out on a printed A4 form. By default one ruled line for handwriting."""
         return PrintLayout.text_area(1)
 
+    def print_choice_label(self, f: Field, value: str, *, part: str | None = None) -> tuple[str, str]:
+        """The words (ja, en) printed next to the box of the choice `value` (of the group part `part`). By
+        default the option's label; a date's era names are printed as they are."""
+        option = f.option(value) if part is None else None
+        return (option.label.ja, option.label.en) if option is not None else (value, value)
+
+    def print_part_label(self, f: Field, part: str) -> tuple[str, str]:
+        """The words (ja, en) printed above one part of a group layout (a bank account's 支店コード)."""
+        return part, part
+
     def ocr_hints(self, f: Field) -> OcrHints:
         """What to expect when reading the field from a scan. By default any characters, any length."""
         return OcrHints("any", max_length=f.max_length or self.default_max_length)
+
+    def ocr_part_hints(self, f: Field, part: str) -> OcrHints:
+        """What to expect in one part of a group layout (see `print_layout`); by default anything."""
+        return OcrHints("any")
 
     def normalise_ocr(self, f: Field, text: str) -> Any:
         """Text read from paper as a raw value `clean` takes. By default: widths normalised (ＡＢ１ → AB1,

@@ -126,7 +126,7 @@ class NumberType(FieldType):
         return f.unit.ja if f.unit else ""
 
     def print_layout(self, f: Field) -> PrintLayout:
-        return PrintLayout.digit_boxes(self.digits(f), unit=self.print_unit(f))
+        return PrintLayout.digit_boxes(self.digits(f), unit=self.print_unit(f), align="right")
 
     def ocr_hints(self, f: Field) -> OcrHints:
         return OcrHints("digits", whitelist=DIGITS, min_length=1, max_length=self.digits(f))
