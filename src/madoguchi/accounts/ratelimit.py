@@ -1,6 +1,7 @@
 """Failed-attempt counting per account and per client IP (cache-backed, 15-minute window).
 
-One counter family per `scope`: "login" for passwords, "mfa" for the staff second factor (accounts.mfa).
+One counter family per `scope`: "login" for passwords, "mfa" for the staff second factor (accounts.mfa),
+"counter" for look-ups of pre-fill bundle codes at the counter (counter.services, its own limit).
 The scopes are separate so that a correct password, which resets the "login" counters, cannot reset the
 count of wrong codes that follow it.
 """
@@ -15,6 +16,7 @@ from django.core.cache import cache
 WINDOW_SECONDS = 15 * 60
 LOGIN = "login"
 MFA = "mfa"
+COUNTER = "counter"
 
 
 def _keys(email: str, ip: str | None, scope: str) -> list[str]:
@@ -25,8 +27,9 @@ def _keys(email: str, ip: str | None, scope: str) -> list[str]:
     return keys
 
 
-def is_locked(*, email: str, ip: str | None, scope: str = LOGIN) -> bool:
-    limit = settings.LOGIN_RATE_LIMIT
+def is_locked(*, email: str, ip: str | None, scope: str = LOGIN, limit: int | None = None) -> bool:
+    """Whether the account or the IP has `limit` failures in the window (default MADOGUCHI_LOGIN_RATE_LIMIT)."""
+    limit = settings.LOGIN_RATE_LIMIT if limit is None else limit
     return any((cache.get(key) or 0) >= limit for key in _keys(email, ip, scope))
 
 
