@@ -20,7 +20,7 @@ from typing import Any
 
 from madoguchi.procedures import schema
 from madoguchi.procedures.fields import registry
-from madoguchi.procedures.spec import Field, ProcedureSpec
+from madoguchi.procedures.spec import Field, Localized, ProcedureSpec, Step
 
 SHARED_PAGE = "shared"
 FORM_PAGE = "form"
@@ -74,6 +74,14 @@ class Plan:
     shared: tuple[SharedField, ...]
     pages: tuple[Page, ...]
     not_asked: Mapping[str, tuple[Field, ...]]  # per form: the file fields (documents to bring)
+
+    def shared_spec(self) -> ProcedureSpec | None:
+        """A form of the shared questions only (their renamed fields), to render and autofill that page."""
+        if not self.shared:
+            return None
+        title = Localized(ja="共通の項目", en="Common details")
+        step = Step(id=SHARED_PAGE, title=title, fields=tuple(s.field for s in self.shared))
+        return replace(self.specs[self.slugs[0]], steps=(step,))
 
     def shared_of(self, slug: str) -> dict[str, SharedField]:
         """field id → the shared question that answers it, for one form."""

@@ -34,6 +34,7 @@ from madoguchi.cases.models import Case
 from madoguchi.core import audit, crypto
 from madoguchi.core.errors import MadoguchiError
 from madoguchi.counter import bundle as plan_engine
+from madoguchi.counter import printing
 from madoguchi.counter.models import Bundle, IdentityDocument, Visit, VisitForm
 from madoguchi.procedures import schema
 from madoguchi.procedures.models import Procedure, ProcedureVersion
@@ -600,10 +601,32 @@ def confirm_visit(*, visit: Visit, staff) -> list[Case]:
     return filed
 
 
-def mark_printed(*, visit: Visit, staff) -> None:
+def print_visit(*, visit: Visit, staff, basics: Mapping[str, Any], client_ip: str | None = None) -> bytes:
+    """One PDF of every filed form of the visit (counter.printing); sets printed_at. The cases are committed
+    before: a PrintFailed loses nothing, and the clerk can try again. The print is audited."""
     workflow.require_counter_intake(staff)
+    forms = list(visit.forms.filter(case__isnull=False).select_related("case", "version"))
+    if not forms:
+        raise VisitNotReady(
+            "not_confirmed", "先に申請を確定してください。", "Confirm the applications first."
+        )
+    pdf = printing.render_pdf(
+        [printing.FormToPrint(f.case.procedure_version, dict(f.case.data), f.case.reference) for f in forms],
+        basics=dict(basics),
+    )
+    _audit(
+        staff,
+        action="print",
+        object_type="counter_visit",
+        object_id=visit.pk,
+        purpose="counter_intake: print forms",
+        client_ip=client_ip,
+        fields=("forms",),
+        person_id=visit.person_id,
+    )
     visit.printed_at = timezone.now()
     visit.save(update_fields=["printed_at"])
+    return pdf
 
 
 def mark_signed(*, visit: Visit, staff) -> None:
