@@ -89,7 +89,7 @@ def test_version_changes_and_carry_over():
         old,
         steps=(
             old.steps[0],
-            replace(step, fields=step.fields[1:] + (replace(step.fields[0], id="child_full_name"),)),
+            replace(step, fields=(*step.fields[1:], replace(step.fields[0], id="child_full_name"))),
         ),
     )
     added, removed = bundle.version_changes(old, new)

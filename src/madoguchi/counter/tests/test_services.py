@@ -153,8 +153,8 @@ def test_guessing_is_rate_limited_per_staff_member_and_per_ip(published, setting
 
 
 def test_purge_deletes_expired_bundles_and_stale_visit_answers(published):
-    bundle, _token, _issued = issued_bundle()
-    draft, _draft_token = services.start_bundle(
+    _bundle, _token, _issued = issued_bundle()
+    _draft, _draft_token = services.start_bundle(
         guide_id="birth", answers={}, event_date=None, slugs=BIRTH_FORMS
     )
     staff = counter_clerk()
