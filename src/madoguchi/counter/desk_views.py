@@ -210,7 +210,7 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     search = None
     search_error = ""
     query_name, query_birth = "", None
-    if person is None and visit.done_at is None:
+    if person is None and visit.confirmed_at is None:
         query_name = request.GET.get("name", "")[:MAX_INPUT]
         raw_birth = request.GET.get("birth_date", "")[:40]
         if not query_name and not raw_birth:

@@ -509,10 +509,20 @@ def save_form(*, form: VisitForm, raw: Mapping[str, Any], staff) -> schema.Resul
     return schema.validate(spec, values, today=timezone.localdate())
 
 
+def _check_not_confirmed(visit: Visit) -> None:
+    if visit.confirmed_at is not None:
+        raise VisitNotReady(
+            "visit_confirmed",
+            "申請を確定したあとは、本人と本人確認は変更できません。",
+            "The person and the identity check cannot change once the applications are filed.",
+        )
+
+
 def select_person(*, visit: Visit, staff, person_id: int, client_ip: str | None = None) -> access.PersonView:
     """The registry person the resident is, read for the purpose 窓口での本人確認 (audited by the access
-    layer, 支援措置 respected) and kept on the visit."""
+    layer, 支援措置 respected) and kept on the visit. Not after confirm: the cases name the person."""
     _check_clerk(visit, staff)
+    _check_not_confirmed(visit)
     view = access.person_for_staff(
         staff=staff, person_id=person_id, purpose="identity_check", client_ip=client_ip
     )
@@ -524,6 +534,7 @@ def select_person(*, visit: Visit, staff, person_id: int, client_ip: str | None 
 def record_identity_check(*, visit: Visit, staff, document: str, note: str = "") -> Visit:
     """Who checked which identity document, and when (the document's number is never written down)."""
     _check_clerk(visit, staff)
+    _check_not_confirmed(visit)
     note = " ".join((note or "").split())[:IDENTITY_NOTE_MAX]
     if document not in IdentityDocument.values:
         raise VisitNotReady(

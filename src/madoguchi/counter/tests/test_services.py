@@ -300,3 +300,15 @@ def test_the_short_code_on_the_page_matches_the_format(published):
         r"[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{4}-[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{4}",
         issued.short_code_display,
     )
+
+
+def test_person_and_identity_check_are_fixed_once_filed(published):
+    person = PersonFactory()
+    visit, staff = _ready_visit(person)
+    services.confirm_visit(visit=visit, staff=staff)
+    with pytest.raises(services.VisitNotReady):
+        services.select_person(visit=visit, staff=staff, person_id=PersonFactory().pk)
+    with pytest.raises(services.VisitNotReady):
+        services.record_identity_check(visit=visit, staff=staff, document="passport")
+    visit.refresh_from_db()
+    assert visit.person == person and visit.identity_document == IdentityDocument.MY_NUMBER_CARD
