@@ -248,6 +248,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "madoguchi.core.tasks.anchor_audit_log",
         "schedule": float(AUDIT_ANCHOR_SECONDS),
     },
+    # 書かない窓口: delete expired pre-fill bundles and the answers of visits never confirmed.
+    "counter-purge": {"task": "madoguchi.counter.tasks.purge_expired", "schedule": 3600.0},
 }
 
 REDIS_URL = env(
@@ -341,6 +343,20 @@ LOGGING = {
     # In-process (eager) Celery would log every task at INFO.
     "loggers": {"celery.app.trace": {"level": "WARNING"}},
 }
+
+BUNDLE_DAYS = env_int(
+    "MADOGUCHI_BUNDLE_DAYS",
+    14,
+    help="Days a pre-fill bundle (書かない窓口: the QR code and short code a resident brings to the counter) "
+    "stays valid. Expired bundles are deleted every hour by Celery beat (or `madoguchi counter purge`).",
+)
+COUNTER_LOOKUP_LIMIT = env_int(
+    "MADOGUCHI_COUNTER_LOOKUP_LIMIT",
+    10,
+    help="Failed look-ups of bundle codes allowed per staff member and per IP in 15 minutes at the counter "
+    "screen; then look-ups are refused until the window ends. Counted in the cache (shared with "
+    "MADOGUCHI_REDIS_URL).",
+)
 
 PROCEDURES_DIR = Path(
     env(

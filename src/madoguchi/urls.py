@@ -11,9 +11,11 @@ urlpatterns = [
 ]
 urlpatterns += i18n_patterns(
     path("office/nursery/", include("madoguchi.nursery.urls")),
+    path("office/counter/", include("madoguchi.counter.desk_urls")),
     path("office/", include("madoguchi.office.urls")),
     path("faq/", include("madoguchi.faq.urls")),
     path("guide/", include("madoguchi.counter.guide_urls")),
+    path("prefill/", include("madoguchi.counter.bundle_urls")),
     path("", include("madoguchi.portal.urls")),
     prefix_default_language=False,
 )

@@ -1,7 +1,8 @@
 """Failed-attempt limits per account and per client IP, shared by every worker process (core.counters).
 
 One counter family per `scope`: "login" for passwords, "mfa" for the staff second factor (accounts.mfa),
-"reset" for password-reset emails. The scopes are separate so that a correct password cannot reset the
+"reset" for password-reset emails, "counter" for look-ups of pre-fill bundle codes at the counter
+(counter.services, its own limit). The scopes are separate so that a correct password cannot reset the
 count of wrong codes that follow it.
 
 An attempt is counted *before* it is checked (`begin`), on the account's counter and on the IP's: both
@@ -25,6 +26,7 @@ from madoguchi.core import counters
 WINDOW_SECONDS = 15 * 60
 LOGIN = "login"
 MFA = "mfa"
+COUNTER = "counter"
 
 
 def _account_key(email: str, scope: str) -> str:
@@ -86,9 +88,9 @@ def begin(*, email: str, ip: str | None, scope: str = LOGIN, limit: int | None =
     return Attempt(allowed=True, _hits=hits)
 
 
-def is_locked(*, email: str, ip: str | None, scope: str = LOGIN) -> bool:
+def is_locked(*, email: str, ip: str | None, scope: str = LOGIN, limit: int | None = None) -> bool:
     """Whether the next attempt would be refused (a read only; `begin` is what enforces the limit)."""
-    limit = settings.LOGIN_RATE_LIMIT
+    limit = settings.LOGIN_RATE_LIMIT if limit is None else limit
     return any(counters.peek(key).count >= limit for key in _keys(email, ip, scope))
 
 

@@ -36,12 +36,15 @@ from madoguchi.core.clock import add_business_days
 from madoguchi.core.errors import MadoguchiError
 from madoguchi.mynumber import intake as my_number_intake
 from madoguchi.procedures import schema
+from madoguchi.procedures.fields import registry
 from madoguchi.procedures.models import Procedure
 from madoguchi.procedures.selectors import spec_of
 
 logger = logging.getLogger(__name__)
 
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out over the phone
+_UPLOAD_TYPES = registry.names_where("is_upload")
+_SUBMIT_ONLY_TYPES = registry.names_where("submit_only")
 
 
 class CaseValidationError(Exception):
@@ -426,6 +429,82 @@ def submit_new_case(
                 continue  # a reference collision (about one in a trillion): draw another
             raise
     raise RuntimeError("could not allocate a unique case reference")
+
+
+COUNTER_NOTE = "窓口で受付（書かない窓口）"
+
+
+def create_counter_case(
+    *,
+    procedure: Procedure,
+    raw: Mapping[str, Any],
+    person,
+    staff,
+    version=None,
+    note: str = "",
+) -> Case:
+    """File a case a clerk filled in with the resident at the counter (channel=counter, no applicant account).
+
+    Validated once, here, with the form of `version` (default: the procedure's current version) as the
+    counter asks it: without file fields (the clerk sees the documents themselves) and without fields asked
+    only on submission (a 個人番号 is written by hand on the printed form, never typed at the counter).
+    Then, in one transaction: the case, its first history row (actor: the clerk), a `case.submitted` outbox
+    event and the status counter, as `create_and_submit_case` does. `person` is the registry person the clerk
+    identified, or None. Raises CaseValidationError or TransitionNotAllowed; nothing is written then.
+    """
+    workflow.require_counter_intake(staff)
+    version = version or procedure.current_version
+    spec = spec_of(version)
+    form = spec.without_field_types((*_UPLOAD_TYPES, *_SUBMIT_ONLY_TYPES))
+    result = schema.validate(form, dict(raw), files={}, household=None, today=timezone.localdate())
+    if result.errors:
+        raise CaseValidationError(result.errors, cleaned=result.cleaned)
+    for _attempt in range(5):
+        now = timezone.now()
+        reference = new_reference()
+        try:
+            with transaction.atomic():
+                case = Case.objects.create(
+                    reference=reference,
+                    channel=Channel.COUNTER,
+                    procedure=procedure,
+                    procedure_version=version,
+                    department_id=procedure.department_id,
+                    applicant=None,
+                    person=person,
+                    applicant_name=_counter_applicant_name(form, result.cleaned, person),
+                    data=result.cleaned,
+                    status=Status.SUBMITTED,
+                    submitted_at=now,
+                    status_changed_at=now,
+                    due_date=_due_date(spec, now),
+                )
+                CaseHistory.objects.create(
+                    case=case,
+                    action=workflow.Action.SUBMIT,
+                    from_status=Status.DRAFT,
+                    to_status=case.status,
+                    actor=staff,
+                    note=note or COUNTER_NOTE,
+                )
+                _submitted_event(case, procedure.slug)
+                _count_status_change(case.department_id, Status.DRAFT, case.status)
+                return case
+        except IntegrityError:
+            if Case.objects.filter(reference=reference).exists():
+                continue
+            raise
+    raise RuntimeError("could not allocate a unique case reference")
+
+
+def _counter_applicant_name(form, cleaned: Mapping[str, Any], person) -> str:
+    """The queue's name of a counter case: the form's person.name field, else the usual keys, else the
+    registry person's name."""
+    for f in form.fields:
+        value = cleaned.get(f.id)
+        if f.prefill == "person.name" and isinstance(value, str) and value:
+            return value[:100]
+    return _applicant_name(cleaned, None) or (getattr(person, "name", "") or "")[:100]
 
 
 def _invalid_assignee() -> workflow.TransitionNotAllowed:

@@ -178,6 +178,26 @@ def require(actor, action: str, case) -> Transition:
     return transition
 
 
+# Who may file a case for a resident at the counter (書かない窓口): staff who work on cases, of any department
+# (the counter is one-stop: the clerk files every procedure of the visit, the departments review them).
+COUNTER_CLERKS = REVIEWERS
+
+
+def require_counter_intake(actor) -> None:
+    """Raise TransitionNotAllowed unless `actor` may file cases at the counter for a resident."""
+    if not (
+        getattr(actor, "is_active", False)
+        and getattr(actor, "is_office_staff", False)
+        and actor.role in COUNTER_CLERKS
+        and actor.department_id is not None
+    ):
+        raise TransitionNotAllowed(
+            "forbidden_action",
+            "窓口で申請を受け付ける権限がありません。審査を担当する職員のアカウントでお手続きください。",
+            "You may not file applications at the counter. Use a staff account that works on cases.",
+        )
+
+
 def can(actor, action: str, case) -> bool:
     """Whether `actor` may take `action` on `case` now (see `require`)."""
     try:

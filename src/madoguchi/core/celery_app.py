@@ -4,6 +4,6 @@ from celery import Celery
 
 app = Celery("madoguchi")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["madoguchi.core", "madoguchi.notify", "madoguchi.cases", "madoguchi.accounts"])
+app.autodiscover_tasks(["madoguchi.core", "madoguchi.notify", "madoguchi.cases", "madoguchi.accounts", "madoguchi.counter"])
 
 QUEUES = ("default", "events", "notifications", "bulk")

@@ -130,6 +130,7 @@ def guide_detail(request: HttpRequest, event: str) -> HttpResponse:
     }
     if submitted and not error_items:
         context.update(_results(guide, checked.answers, event_date, today, lang))
+        context["prefill_url"] = reverse("prefill:start", args=[guide.id]) + "?" + request.GET.urlencode()
     return render(request, "counter/guide_detail.html", context)
 
 

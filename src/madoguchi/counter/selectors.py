@@ -130,3 +130,37 @@ def registry_answers_for(
         guide, birth_date=birth_date, household=household, today=today, event_date=event_date
     )
     return RegistryAnswers(answers=answers, event_date=prefilled_date)
+
+
+def online_procedures_for(
+    guide: engine.Guide, answers: dict[str, str], *, event_date: dt.date | None = None
+) -> list[engine.ProcedureRef]:
+    """The online procedures a guide's answers certainly call for, in the guide's order: what a resident can
+    fill in at once for the counter (a pre-fill bundle)."""
+    refs = procedure_refs()
+    return [
+        refs[item.procedure]
+        for item in engine.evaluate(guide, answers, procedures=refs, event_date=event_date)
+        if item.procedure and item.certain and item.where.kind == "online"
+    ]
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A procedure of procedures/ that a guide names for the answers: certain, or depending on a question."""
+
+    ref: engine.ProcedureRef
+    certain: bool
+
+
+def procedures_for(
+    guide: engine.Guide, answers: dict[str, str], *, event_date: dt.date | None = None
+) -> list[Suggestion]:
+    """Every procedure of procedures/ (online or done at a window) the guide names for the answers: the forms
+    a clerk can fill in at the counter, in the guide's order."""
+    refs = procedure_refs()
+    return [
+        Suggestion(refs[item.procedure], item.certain)
+        for item in engine.evaluate(guide, answers, procedures=refs, event_date=event_date)
+        if item.procedure
+    ]
