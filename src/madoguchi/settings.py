@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "madoguchi.faq",
     "madoguchi.nursery",
     "madoguchi.counter",
+    "madoguchi.counter.handoff",  # core-system hand-off files (its own app label: handoff)
     "madoguchi.demo",  # the demo town みどり市 (`madoguchi demo`): uses the rooms listed before it; none uses it
 ]
 
@@ -312,4 +313,11 @@ PROCEDURES_DIR = Path(
         str(PROJECT_DIR / "procedures"),
         help="Directory of procedure YAML files read by `madoguchi procedures sync`.",
     )
+)
+HANDOFF_CONFIG = env(
+    "MADOGUCHI_HANDOFF_CONFIG",
+    "",
+    help="A YAML file with the columns, order, encoding and date format of the core-system hand-off files "
+    "(docs/handoff.md); each format it names replaces the shipped section "
+    "(src/madoguchi/counter/handoff/handoff.yaml). Empty: the shipped file.",
 )
