@@ -30,6 +30,7 @@ AUDIT_OBJECT = "handoff_export"
 PURPOSE = "中核システムへの連携（{label}）"
 REEXPORT_PURPOSE = "中核システムへの連携（{label}・再出力 #{original}）"
 MAX_DAYS = 366  # the longest period one file covers
+PURPOSE_MAX_LENGTH = 200  # HandoffExport.purpose and AuditEvent.purpose
 
 
 class HandoffNotAllowed(HandoffError):
@@ -150,6 +151,7 @@ def _make(
     reexport_of: HandoffExport | None,
     stream: BinaryIO | None,
 ) -> ExportOutcome:
+    purpose = purpose.strip()[:PURPOSE_MAX_LENGTH]
     records = selectors.case_records(accepted)
     with translation.override("ja"):
         result = fmt.write(records, None, options)  # raises before anything is recorded
@@ -197,7 +199,7 @@ def _make(
                 *(f"case:{r.reference}" for r in records),
                 *(f"person:{pk}" for pk in person_ids),
             ],
-            purpose=purpose[:200],
+            purpose=purpose,
             channel=channel,
             client_ip=client_ip,
         )

@@ -212,6 +212,7 @@ COLUMNS = (
     ),
 )
 _ADDRESS_COLUMNS = ("旧住所郵便番号", "旧住所", "郵便番号", "新住所")
+_DATE_COLUMNS = frozenset(c.name for c in COLUMNS if c.date)
 _LINE_SEPARATORS = re.compile(r"[\s\u3000、,，]+")
 
 
@@ -424,7 +425,7 @@ class JukiIdoFormat(HandoffFormat):
 
     @staticmethod
     def _cell(value: Any, column: ColumnChoice, options: FormatOptions) -> str:
-        if column.name in {c.name for c in COLUMNS if c.date}:
+        if column.name in _DATE_COLUMNS:
             if isinstance(value, str) and value and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
                 return value  # a 不詳 date of birth, as the registry writes it
             return format_date(value, options.date_format_of(column))
