@@ -245,7 +245,7 @@ class _Mover:
     name: str
     person: Any = None  # residents.Person, for a member chosen from the household
     birth_date: str | None = None  # ISO, read from a line
-    notes: list[tuple[str, str]] = field(default_factory=list)  # (ja, en)
+    notes: list[tuple[str, str, str]] = field(default_factory=list)  # (code, ja, en)
 
 
 @register("juki-ido")
@@ -302,10 +302,11 @@ class JukiIdoFormat(HandoffFormat):
         if form.reason_field:
             reason_name = form.reasons.get(str(data.get(form.reason_field)), form.reason)
         movers = self._movers(record, form)
-        common_notes: list[tuple[str, str]] = []
+        common_notes: list[tuple[str, str, str]] = []
         if record.protected:
             common_notes.append(
                 (
+                    "address_withheld",
                     "支援措置対象者を含むため住所を記載していません。住民記録システムで直接入力してください。",
                     "A support measure (支援措置) applies: the addresses are left empty; enter them in the core "
                     "system directly.",
@@ -315,15 +316,18 @@ class JukiIdoFormat(HandoffFormat):
         if isinstance(count, int) and count != len(movers):
             common_notes.append(
                 (
+                    "count_differs",
                     f"人数 {count} 人と氏名の行数 {len(movers)} 行が違います。",
                     f"The number of people given ({count}) differs from the lines of names ({len(movers)}).",
                 )
             )
-        for ja, en in [*common_notes, *(note for mover in movers for note in mover.notes)]:
+        if not movers:
+            common_notes.append(("no_person", "異動する方がいません。", "Nobody who moves is named."))
+        for code, ja, en in [*common_notes, *(note for mover in movers for note in mover.notes)]:
             notices.append(
                 Notice(
                     record.reference,
-                    "check",
+                    code,
                     f"受付番号 {record.reference}: {ja}",
                     f"Case {record.reference}: {en}",
                 )
@@ -363,7 +367,7 @@ class JukiIdoFormat(HandoffFormat):
                 "生年月日": mover.birth_date,
                 "性別": person.sex if person else "",
                 "続柄": person.relationship if person and keeps_relationship else "",
-                "備考": "".join(ja for ja, _en in [*common_notes, *mover.notes]),
+                "備考": "".join(ja for _code, ja, _en in [*common_notes, *mover.notes]),
             }
             if person is not None:
                 values["生年月日"] = person.birth_date_text or person.birth_date
@@ -384,6 +388,7 @@ class JukiIdoFormat(HandoffFormat):
                 if birth_date is None:
                     mover.notes.append(
                         (
+                            "birth_date_unread",
                             f"「{line.strip()}」の生年月日を読み取れませんでした。",
                             f"No date of birth could be read from the line {line.strip()!r}.",
                         )
@@ -401,7 +406,11 @@ class JukiIdoFormat(HandoffFormat):
             mover = _Mover(name=name, person=person)
             if member_id not in (None, "") and person is None:
                 mover.notes.append(
-                    (f"{name} さんが住民記録に見つかりません。", f"{name} is not found in the registry.")
+                    (
+                        "not_in_registry",
+                        f"{name} さんが住民記録に見つかりません。",
+                        f"{name} is not found in the registry.",
+                    )
                 )
             movers.append(mover)
         return movers

@@ -150,9 +150,17 @@ def test_moving_in_from_abroad_and_lines_that_cannot_be_read(make_case):
         == "人数 3 人と氏名の行数 2 行が違います。「青山　花子」の生年月日を読み取れませんでした。"
     )
     result = FORMAT.write(records())
-    assert [(n.reference, n.ja) for n in result.notices] == [
-        (case.reference, f"受付番号 {case.reference}: 人数 3 人と氏名の行数 2 行が違います。"),
-        (case.reference, f"受付番号 {case.reference}: 「青山　花子」の生年月日を読み取れませんでした。"),
+    assert [(n.reference, n.code, n.ja) for n in result.notices] == [
+        (
+            case.reference,
+            "count_differs",
+            f"受付番号 {case.reference}: 人数 3 人と氏名の行数 2 行が違います。",
+        ),
+        (
+            case.reference,
+            "birth_date_unread",
+            f"受付番号 {case.reference}: 「青山　花子」の生年月日を読み取れませんでした。",
+        ),
     ]
 
 
@@ -210,9 +218,17 @@ def test_names_typed_without_a_registry_link_and_a_member_no_longer_registered(m
         ("緑川　一郎", "", "", ""),
         ("緑川　次郎", "", "", ""),
     ]
-    make_case("tenkyo", tenkyo_raw([head]), household=members(head), person=head)
+    gone = {"id": "999999", "name": "緑川\u3000次郎", "relationship": "子"}  # since left the read-model
+    raw = {**tenkyo_raw([head]), "movers": [str(head.pk), "999999"]}
+    case = make_case("tenkyo", raw, household=[*members(head), gone], person=head)
     Person.objects.filter(pk=head.pk).update(atena_number="8100000099")  # still found: by its id
-    assert rows()[2]["宛名番号"] == "8100000099"
+    found = rows()[2:]
+    assert [pick(r, "氏名", "宛名番号", "備考") for r in found] == [
+        ("緑川\u3000一郎", "8100000099", ""),
+        ("緑川\u3000次郎", "", "緑川\u3000次郎 さんが住民記録に見つかりません。"),
+    ]
+    notices = FORMAT.write(records()).notices
+    assert [(n.reference, n.code) for n in notices] == [(case.reference, "not_in_registry")]
 
 
 def test_moving_out_domestic_and_abroad(make_case, family):
@@ -261,7 +277,7 @@ def test_a_support_measure_anywhere_in_the_household_withholds_every_address(mak
     assert pick(row, "宛名番号", "異動事由コード") == ("8100000012", "31")  # the rest is written
     assert row["備考"].startswith("支援措置対象者を含むため住所を記載していません。")
     notices = FORMAT.write(records()).notices
-    assert [(n.reference, n.code) for n in notices] == [(case.reference, "check")]
+    assert [(n.reference, n.code) for n in notices] == [(case.reference, "address_withheld")]
     assert "支援措置" in notices[0].ja and "support measure" in notices[0].en
 
 
