@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "madoguchi.faq",
     "madoguchi.nursery",
     "madoguchi.counter",
+    "madoguchi.counter.handoff",  # core-system hand-off files (its own app label: handoff)
     "madoguchi.demo",  # the demo town みどり市 (`madoguchi demo`): uses the rooms listed before it; none uses it
 ]
 
@@ -376,4 +377,11 @@ FORMS_FONT_GOTHIC = env(
     "MADOGUCHI_FORMS_FONT_GOTHIC",
     "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf",
     help="TrueType (.ttf) Gothic font embedded in printed forms (labels and headings).",
+)
+HANDOFF_CONFIG = env(
+    "MADOGUCHI_HANDOFF_CONFIG",
+    "",
+    help="A YAML file with the columns, order, encoding and date format of the core-system hand-off files "
+    "(docs/handoff.md); each format it names replaces the shipped section "
+    "(src/madoguchi/counter/handoff/handoff.yaml). Empty: the shipped file.",
 )

@@ -34,6 +34,10 @@ UNDECIDED = (Status.SUBMITTED, Status.IN_REVIEW, Status.WAITING_FOR_APPLICANT)
 IN_PROGRESS = (*UNDECIDED, Status.APPROVED)
 # Finished one way or another: `closed_at` is set when a case gets here.
 CLOSED = (Status.REJECTED, Status.COMPLETED, Status.WITHDRAWN)
+# Accepted (受理): approved, and possibly completed since. Only `approve` leads here (`complete` follows it),
+# so the day of a case's approve history row is the day it was accepted. What the core-system hand-off
+# exports (counter.handoff).
+ACCEPTED = (Status.APPROVED, Status.COMPLETED)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -4,6 +4,8 @@ from celery import Celery
 
 app = Celery("madoguchi")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["madoguchi.core", "madoguchi.notify", "madoguchi.cases", "madoguchi.accounts", "madoguchi.counter"])
+app.autodiscover_tasks(
+    ["madoguchi.core", "madoguchi.notify", "madoguchi.cases", "madoguchi.accounts", "madoguchi.counter"]
+)
 
 QUEUES = ("default", "events", "notifications", "bulk")

@@ -1,6 +1,7 @@
 """The header of every office page (office/layout.html), as a template context processor.
 
-Office pages are the pages of the office itself, of the nursery rounds and of the FAQ office (`faq:office_*`).
+Office pages are the pages of the office itself, of the nursery rounds, of the core-system hand-off
+(`handoff:*`) and of the FAQ office (`faq:office_*`).
 On them every template gets the language links, the staff member's department, the page language and the
 punctuation that goes with it; `nav` (the menu entry marked as the current page) is empty unless the view
 names it. A view's own context wins over these, so a view sets `nav` (and the FAQ office its `tab`) itself.
@@ -14,8 +15,9 @@ from django.http import HttpRequest
 from django.urls import translate_url
 
 from madoguchi.core.i18n import lang_of
+from madoguchi.counter.handoff.selectors import may_export
 
-OFFICE_NAMESPACES = frozenset({"office", "nursery"})
+OFFICE_NAMESPACES = frozenset({"office", "nursery", "handoff"})
 FAQ_OFFICE_PREFIX = "office_"  # the FAQ's staff URLs: faq:office_entries, faq:office_inquiries, ...
 
 
@@ -41,6 +43,7 @@ def office_chrome(request: HttpRequest) -> dict:
             for code, label in settings.LANGUAGES
         ],
         "staff_department": department.name_for(lang) if department else "",
+        "handoff_allowed": may_export(user) if user is not None else False,
         "nav": "",
         "lang": lang,
         "sep": " · " if lang == "en" else "・",

@@ -134,15 +134,21 @@ def read_registry_csv(stream: BinaryIO, encoding: str | None = None) -> CsvReadi
 
 
 def write_registry_csv(
-    stream: BinaryIO, header: Sequence[str], rows: Iterable[Sequence[str]], encoding: str = "utf-8"
+    stream: BinaryIO,
+    header: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    encoding: str = "utf-8",
+    *,
+    line_ending: str = "\r\n",
 ) -> list[tuple[int, str, str]]:
-    """Write header and rows as CSV (CRLF line ends) in ``encoding``; returns what could not be encoded.
+    """Write header and rows as CSV (CRLF line ends unless told) in ``encoding``; returns what could not be
+    encoded.
 
     In CP932 a character outside the code page is written as 〓 (ゲタ), and listed as (row, column, character)
-    so the caller can report it; UTF-8 writes everything.
+    so the caller can report it; UTF-8 writes everything (``utf-8-sig`` with a byte order mark).
     """
     text = io.TextIOWrapper(stream, encoding=encoding, errors="strict", newline="", write_through=False)
-    writer = csv.writer(text, lineterminator="\r\n")
+    writer = csv.writer(text, lineterminator=line_ending)
     lost: list[tuple[int, str, str]] = []
     writer.writerow(header)
     check = encoding.lower().replace("_", "-") not in ("utf-8", "utf-8-sig")
