@@ -95,6 +95,8 @@ class AbstentionRule:
     min_coverage (the rule of the first version).
 
     With a dense retriever, in this order:
+    0. answer when both retrievers put the same entry first and it is clearly ahead of the second
+       (agree and fused margin ≥ agreed_margin), whatever the words;
     1. `unknown_words`: most of the question is words no entry contains (unknown share >
        max_unknown_share) and the dense retriever is not sure either (dense_z < strong_dense_z);
     2. `retrievers_disagree`: neither retriever's best entry is among the other's first
@@ -116,6 +118,7 @@ class AbstentionRule:
     disagree_coverage: float = 0.3
     min_fused_margin: float = 0.0
     min_dense: float = 0.0
+    agreed_margin: float = 99.0
 
     @classmethod
     def for_encoder(cls, encoder: object | None) -> AbstentionRule:
@@ -128,6 +131,8 @@ class AbstentionRule:
         if not features.has_dense:
             return self._lexical(features)
         f = features
+        if f.agree and f.fused_margin >= self.agreed_margin:
+            return Decision(False, "confident")
         if f.n_concepts and f.unknown_share > self.max_unknown_share and f.dense_z < self.strong_dense_z:
             return Decision(True, "unknown_words")
         disagree = f.dense_top_in_lex >= self.agree_depth and f.lex_top_in_dense >= self.agree_depth

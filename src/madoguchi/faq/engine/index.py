@@ -44,6 +44,8 @@ WEAK_MATCH = 0.5
 BM25_K1 = 1.2
 BM25_B = 0.75
 DENSE_Z_CAP = 3.5  # a cosine's z-score counts up to this: near-duplicate wording must not outvote the words
+KANA_DENSE_FACTOR = 0.0  # dense weight × this for questions written mostly in hiragana (unreliable vectors)
+EN_DENSE_FACTOR = 1.0  # dense weight × this for questions searched the English way
 SCORE_SCALE_Z = 5.0  # Hit.score = fused / (1 + dense_weight × this), clipped to 0–1
 
 
@@ -87,6 +89,15 @@ class Answer:
 
 
 _NOT_CHARS = re.compile(r"[\s\W_]+")
+_HIRAGANA = re.compile(r"[\u3041-\u309f]")
+_KANA_KANJI = re.compile(r"[\u3041-\u30ff\u4e00-\u9fff]")
+
+
+def _mostly_hiragana(text: str) -> bool:
+    letters = _KANA_KANJI.findall(text)
+    return len(letters) >= 4 and len(_HIRAGANA.findall(text)) / len(letters) >= 0.8
+
+
 _WORD = re.compile(r"[^\W_]")  # a letter, digit or kana/kanji: anything else is not a question
 
 
@@ -365,7 +376,13 @@ class FaqIndex:
             if not ranked:
                 return Answer([], True, "no_matching_terms", answer_lang, easy, features.as_dict())
         else:
-            ranked, features = self._fuse(lexical, dense, features, coverage_of)
+            if _mostly_hiragana(text):
+                weight = self.dense_weight * KANA_DENSE_FACTOR
+            elif not contains_japanese(text):
+                weight = self.dense_weight * EN_DENSE_FACTOR
+            else:
+                weight = self.dense_weight
+            ranked, features = self._fuse(lexical, dense, features, coverage_of, weight)
         decision = self.rule.decide(features)
         hits = [Hit(entry_id, score) for entry_id, score in ranked[:limit]]
         return Answer(hits, decision.abstain, decision.reason, answer_lang, easy, features.as_dict())
@@ -384,6 +401,7 @@ class FaqIndex:
         dense: np.ndarray,
         features: Features,
         coverage_of: Callable[[int], float] | None,
+        weight: float,
     ) -> tuple[list[tuple[str, float]], Features]:
         """Lexical share-of-ideal score plus dense_weight × the standardised cosine (z-score).
 
@@ -396,7 +414,7 @@ class FaqIndex:
         lex = lexical if lexical is not None else np.zeros(n, dtype=np.float32)
         spread = float(dense.std()) or 1.0
         dense_z = (dense - float(dense.mean())) / spread
-        fused = lex + self.dense_weight * np.minimum(dense_z, DENSE_Z_CAP)
+        fused = lex + weight * np.minimum(dense_z, DENSE_Z_CAP)
         order = np.argsort(-fused, kind="stable")
         lex_order = np.argsort(-lex, kind="stable")
         dense_order = np.argsort(-dense, kind="stable")

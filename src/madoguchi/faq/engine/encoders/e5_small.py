@@ -31,7 +31,8 @@ class E5SmallEncoder(Encoder):
         agree_depth=10,
         disagree_coverage=0.5,
         min_fused_margin=0.0,
-        min_dense=0.854,
+        min_dense=0.852,
+        agreed_margin=99.0,
     )
 
     def __init__(self, threads: int = 1):

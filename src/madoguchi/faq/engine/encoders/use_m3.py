@@ -27,9 +27,10 @@ class UseM3Encoder(Encoder):
         max_unknown_share=0.5,
         strong_dense_z=5.0,
         agree_depth=10,
-        disagree_coverage=0.3,
+        disagree_coverage=0.5,
         min_fused_margin=0.0,
         min_dense=0.527,
+        agreed_margin=99.0,
     )
 
     def __init__(self, threads: int = 1):
