@@ -194,6 +194,10 @@ def latency_cells(outcomes: Sequence[Outcome]) -> str:
     return f"{percentile(ms, 0.5):.1f} | {percentile(ms, 0.95):.1f} | {max(ms):.1f}"
 
 
+def p95(outcomes: Sequence[Outcome]) -> float:
+    return percentile([1000 * o.seconds for o in outcomes], 0.95)
+
+
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
     try:
@@ -328,15 +332,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.skip_large:
         large_entries = synthesise_entries(entries, args.large + (len(entries) - len(index)))
         questions = [q for qs in sets.values() for q in qs]
+        lexical_p95 = None
         for encoder in ("none", args.encoder):
             start = time.perf_counter()
             large = FaqIndex.build(large_entries, encoder=encoder)
             large_build = time.perf_counter() - start
             large.ask("ウォームアップ")
             label = "lexical" if encoder == "none" else f"fused {encoder}"
+            large_outcomes = run_engine(large, questions)
+            ratio_cell = "" if lexical_p95 is None else f"×{p95(large_outcomes) / max(lexical_p95, 1e-9):.1f}"
+            lexical_p95 = p95(large_outcomes) if lexical_p95 is None else lexical_p95
             print(
                 f"| {len(large)} entries (synthetic) | {label} | {large_build:.1f} s "
-                f"| {latency_cells(run_engine(large, questions))} |"
+                f"| {latency_cells(large_outcomes)} | {ratio_cell} |"
             )
             del large
     print()

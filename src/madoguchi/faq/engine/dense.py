@@ -19,12 +19,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from .encoders.base import Encoder
 from .entries import FaqEntry
 from .normalise import QUESTION_MARKERS, split_sentences
 
-FIELDS = ("question", "keywords", "answer")
+FIELDS = ("question", "keywords", "answer")  # the fields of an entry that get a vector
 ANSWER_DISCOUNT = 0.95  # an answer vector's cosine is multiplied by this
 MAX_FOCUS_SENTENCES = 2  # question-like sentences encoded on their own, besides the whole message
 MIN_FOCUS_CHARS = 6
@@ -79,6 +80,7 @@ class _VectorCache:
 
 
 vector_cache = _VectorCache(CACHE_VECTORS)
+_threadpools = ThreadpoolController()  # found once: looking up the BLAS libraries takes milliseconds
 
 
 def entry_texts(entry: FaqEntry) -> list[tuple[str, str]]:
@@ -90,7 +92,7 @@ def entry_texts(entry: FaqEntry) -> list[tuple[str, str]]:
         )
     if entry.answer:
         texts.append(("answer", entry.answer))
-    return [(f, t) for f, t in texts if t.strip()]
+    return [(f, t) for f, t in texts if t.strip() and f in FIELDS]
 
 
 def is_question_like(sentence: str) -> bool:
@@ -155,6 +157,9 @@ class DenseIndex:
     def search(self, query_vectors: np.ndarray) -> DenseHits:
         scores = np.full(len(self.ids), -1.0, dtype=np.float32)
         if self.n_vectors and len(query_vectors):
-            sims = (self.vectors @ query_vectors.T).max(axis=1) * self.weights
+            # One BLAS thread: worker processes already use every core, and two threads per
+            # product on a busy machine wait for each other (up to 10× slower).
+            with _threadpools.limit(limits=1, user_api="blas"):
+                sims = (self.vectors @ query_vectors.T).max(axis=1) * self.weights
             scores[self._positions] = np.maximum.reduceat(sims, self._starts)
         return DenseHits(scores)
