@@ -262,6 +262,15 @@ def test_an_english_question_gets_the_english_version_of_the_moving_entries(demo
 # --- command-line contract ----------------------------------------------------------------------
 
 
+def test_engine_cli_can_run_lexical_only(capsys):
+    from madoguchi.faq.engine.cli import main
+
+    assert main(["ask", "住民票がほしい", "--json", "--encoder", "none"]) == 0
+    line = json.loads(capsys.readouterr().out)
+    assert line["results"][0]["id"] == "FAQ-001" and line["abstain"] is False
+    assert main(["ask", "x", "--json", "--encoder", "no-such-encoder"]) == 2
+
+
 def test_engine_cli_reads_stdin_and_prints_one_json_line_per_question():
     questions = "住民票がほしい\nHow do I register my move?\n\n明日の天気はどうですか。\n"
     result = subprocess.run(
