@@ -1,4 +1,10 @@
-"""Loading the labelled development set and splitting it into tuning and held-out halves."""
+"""Loading labelled FAQ dev sets (JSONL) and their tuning / held-out splits.
+
+A line: {"q": "...", "expected": ["FAQ-001", ...], "style": "...", "lang": "ja"|"en", "split": ...}.
+`expected` is empty for an unanswerable question. `split` may be "dev" or "heldout" (the second dev
+set), "tune" or "test" (the first one; "tune" = dev), or absent: then the split is fixed by a hash of
+the question text, so the halves never change.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +14,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEVSET = Path(__file__).with_name("devset.jsonl")
+DEVSET_PARAPHRASE = Path(__file__).with_name("devset_paraphrase.jsonl")
 STYLES = (
     "paraphrase",
     "colloquial",
+    "elderly",
+    "long_story",
+    "typo",
     "typo_kana",
     "keywords",
-    "long_story",
     "english",
     "easy_japanese",
     "unanswerable",
 )
+SPLITS = {"dev": "dev", "tune": "dev", "heldout": "heldout", "test": "heldout", "": ""}
 
 
 @dataclass(frozen=True)
@@ -26,7 +36,7 @@ class Question:
     lang: str
     style: str
     expected: tuple[str, ...]
-    pinned_split: str = ""  # "tune" for questions looked at while developing the engine
+    pinned_split: str = ""
 
     @property
     def answerable(self) -> bool:
@@ -34,23 +44,25 @@ class Question:
 
     @property
     def split(self) -> str:
-        """'tune' or 'test', fixed by a hash of the text so the halves never change."""
+        """'dev' (may be used for tuning) or 'heldout' (never used for tuning)."""
         if self.pinned_split:
-            return self.pinned_split
+            return SPLITS[self.pinned_split]
         digest = hashlib.sha256(self.q.encode("utf-8")).digest()
-        return "tune" if digest[0] % 2 == 0 else "test"
+        return "dev" if digest[0] % 2 == 0 else "heldout"
 
 
 def load_devset(path: Path = DEVSET) -> list[Question]:
     questions = []
-    for line_number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for line_number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
         row = json.loads(line)
-        if row["style"] not in STYLES:
-            raise ValueError(f"{path}:{line_number}: unknown style {row['style']!r}")
-        split = row.get("split", "")
-        if split not in ("", "tune", "test"):
+        style = row.get("style", "unspecified")
+        split = row.get("split", "") or ""
+        if split not in SPLITS:
             raise ValueError(f"{path}:{line_number}: unknown split {split!r}")
-        questions.append(Question(row["q"], row["lang"], row["style"], tuple(row["expected"]), split))
+        expected = row.get("expected", [])
+        if isinstance(expected, str):
+            expected = [expected]
+        questions.append(Question(row["q"], row.get("lang", "auto"), style, tuple(expected), split))
     return questions

@@ -327,6 +327,14 @@ _AUDIT_KEY = env(
 )
 AUDIT_HMAC_KEY = _AUDIT_KEY or SECRET_KEY
 AUDIT_KEY_CONFIGURED = bool(_AUDIT_KEY)  # core.checks refuses the fallback in production
+FAQ_ENCODER = env(
+    "MADOGUCHI_FAQ_ENCODER",
+    "use-m3",
+    help="Sentence encoder of the FAQ search's dense retriever (fused with the lexical one): use-m3 (default, "
+    "Universal Sentence Encoder multilingual, Apache-2.0), e5-small (multilingual-e5-small 4-bit, MIT; slower "
+    "to build), hashing (tests only) or none (lexical only). Models ship inside installed packages; nothing is "
+    "downloaded. See docs/faq-engine.md.",
+)
 AUDIT_CHAINS = env_int(
     "MADOGUCHI_AUDIT_CHAINS",
     8,

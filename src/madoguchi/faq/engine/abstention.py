@@ -1,4 +1,4 @@
-"""When to say "I don't know": two explainable thresholds on features of the best entry."""
+"""When to say "I don't know": a short, explainable decision list over features of the best entry."""
 
 from __future__ import annotations
 
@@ -9,13 +9,22 @@ from dataclasses import asdict, dataclass
 class Features:
     """What the decision looks at, for the best-ranked entry.
 
-    score: its relevance as a share of the best score each question word reaches anywhere (0–1).
-    margin: how far ahead of the second entry it is, relative to its own score (0–1).
-    coverage: IDF-weighted share of the question's words found in it (a word found only in the
-        answer text counts half; verbs and adjectives weigh half as much as nouns).
+    Lexical (BM25) features:
+    score: its lexical relevance as a share of the best score each question word reaches anywhere.
+    margin: how far ahead of the lexical second entry it is, relative to its own score (0–1).
+    coverage: IDF-weighted share of the question's words found in the entry shown first (a word
+        found only in the answer text counts half; verbs and adjectives weigh half as much as nouns).
     unknown_share: IDF-weighted share of the question's words that no entry contains at all.
     For a long story (3+ sentences) coverage and unknown share are taken from the sentence that
     asks the question when that is more favourable than the whole message.
+
+    Dense and fusion features (has_dense = 1 when a dense retriever took part):
+    fused_margin: fused score of the first entry minus that of the second.
+    dense_top: the best cosine any entry reaches; dense_z: the same as a z-score over all entries;
+    dense_margin: best minus second-best cosine; dense_of_best: cosine of the entry shown first.
+    agree: 1 when the lexical and the dense retrievers put the same entry first.
+    dense_top_in_lex / lex_top_in_dense: rank (0 = first) of one retriever's best entry in the
+    other's ranking (the number of entries when the lexical retriever found nothing).
     """
 
     score: float
@@ -24,6 +33,15 @@ class Features:
     unknown_share: float
     n_concepts: int
     lang: str
+    has_dense: bool = False
+    fused_margin: float = 0.0
+    dense_top: float = 0.0
+    dense_z: float = 0.0
+    dense_margin: float = 0.0
+    dense_of_best: float = 0.0
+    agree: float = 0.0
+    dense_top_in_lex: float = 0.0
+    lex_top_in_dense: float = 0.0
 
     @classmethod
     def empty(cls, *, n_concepts: int = 0, lang: str = "") -> Features:
@@ -32,7 +50,35 @@ class Features:
     def as_dict(self) -> dict[str, float]:
         data = asdict(self)
         data.pop("lang")
+        if not self.has_dense:
+            for name in _DENSE_FIELDS:
+                data.pop(name)
         return {k: float(v) for k, v in data.items()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, float], *, lang: str = "") -> Features:
+        known = {k: v for k, v in data.items() if k in _ALL_FIELDS and k != "lang"}
+        known.setdefault("score", 0.0)
+        known.setdefault("margin", 0.0)
+        known.setdefault("coverage", 0.0)
+        known.setdefault("unknown_share", 1.0)
+        known["n_concepts"] = int(known.get("n_concepts", 0))
+        known["has_dense"] = bool(known.get("has_dense", False))
+        return cls(lang=lang, **known)
+
+
+_DENSE_FIELDS = (
+    "has_dense",
+    "fused_margin",
+    "dense_top",
+    "dense_z",
+    "dense_margin",
+    "dense_of_best",
+    "agree",
+    "dense_top_in_lex",
+    "lex_top_in_dense",
+)
+_ALL_FIELDS = set(Features.__dataclass_fields__)
 
 
 @dataclass(frozen=True)
@@ -43,17 +89,62 @@ class Decision:
 
 @dataclass(frozen=True)
 class AbstentionRule:
-    """Answer only when the best entry covers enough of the question and little of it is unknown.
+    """Answer only when the retrievers back the first entry; otherwise offer an inquiry.
 
-    The two thresholds were chosen on the tuning half of bench/faq/devset.jsonl (most correct
-    abstentions with at most 4% false abstentions) and checked on the held-out half; see
-    docs/faq-engine.md. `bench.faq.run` prints what the same tuning would choose today.
+    Lexical only (no encoder): abstain when unknown share > max_unknown_share or coverage <
+    min_coverage (the rule of the first version).
+
+    With a dense retriever, in this order:
+    0. answer when both retrievers put the same entry first and it is clearly ahead of the second
+       (agree and fused margin ≥ agreed_margin), whatever the words;
+    1. `unknown_words`: most of the question is words no entry contains (unknown share >
+       max_unknown_share) and the dense retriever is not sure either (dense_z < strong_dense_z);
+    2. `retrievers_disagree`: neither retriever's best entry is among the other's first
+       `agree_depth` entries, and the words of the question are not well covered by the entry
+       shown (coverage < disagree_coverage);
+    3. `low_margin`: the first entry is barely ahead of the second (fused margin <
+       min_fused_margin) and the retrievers do not agree on it;
+    4. `low_coverage`: few of the question's words are in the entry shown (coverage <
+       min_coverage) and its cosine is low (dense_of_best < min_dense).
+
+    The thresholds were calibrated on the dev halves of the two dev sets only (docs/faq-engine.md);
+    `bench.faq.run` re-runs the calibration and prints what it would choose.
     """
 
     min_coverage: float = 0.15
     max_unknown_share: float = 0.5
+    strong_dense_z: float = 99.0
+    agree_depth: int = 10
+    disagree_coverage: float = 0.3
+    min_fused_margin: float = 0.0
+    min_dense: float = 0.0
+    agreed_margin: float = 99.0
+
+    @classmethod
+    def for_encoder(cls, encoder: object | None) -> AbstentionRule:
+        """The rule calibrated for an encoder (its `abstention` attribute), or the lexical rule."""
+        if encoder is None:
+            return cls()
+        return getattr(encoder, "abstention", None) or cls()
 
     def decide(self, features: Features) -> Decision:
+        if not features.has_dense:
+            return self._lexical(features)
+        f = features
+        if f.agree and f.fused_margin >= self.agreed_margin:
+            return Decision(False, "confident")
+        if f.n_concepts and f.unknown_share > self.max_unknown_share and f.dense_z < self.strong_dense_z:
+            return Decision(True, "unknown_words")
+        disagree = f.dense_top_in_lex >= self.agree_depth and f.lex_top_in_dense >= self.agree_depth
+        if disagree and f.coverage < self.disagree_coverage:
+            return Decision(True, "retrievers_disagree")
+        if f.fused_margin < self.min_fused_margin and not f.agree:
+            return Decision(True, "low_margin")
+        if f.coverage < self.min_coverage and f.dense_of_best < self.min_dense:
+            return Decision(True, "low_coverage")
+        return Decision(False, "confident")
+
+    def _lexical(self, features: Features) -> Decision:
         if features.n_concepts == 0:
             return Decision(True, "no_matching_terms")
         if features.unknown_share > self.max_unknown_share:

@@ -69,6 +69,11 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--details", action="store_true", help="add reason, language and features to the JSON")
     ask.add_argument("--limit", type=int, default=5)
     ask.add_argument(
+        "--encoder",
+        default=None,
+        help="sentence encoder of the dense retriever: use-m3 (default), e5-small, hashing, none (lexical only)",
+    )
+    ask.add_argument(
         "--csv",
         action="append",
         default=[],
@@ -103,8 +108,8 @@ def main(
     stdout = stdout or sys.stdout
     if index is None:
         try:
-            index = FaqIndex.build(_entries_from(args.csv))
-        except (FaqImportError, OSError) as exc:
+            index = FaqIndex.build(_entries_from(args.csv), encoder=args.encoder)
+        except (FaqImportError, OSError, KeyError) as exc:
             sys.stderr.write(f"FAQ を読み込めませんでした (could not load the FAQ): {exc}\n")
             return 2
     reads_stdin = args.question == "-"

@@ -1,4 +1,4 @@
-"""FaqIndex: BM25 over several fields of the FAQ, bilingual, with an explicit abstention."""
+"""FaqIndex: BM25 over several fields of the FAQ fused with a dense retriever, with an explicit abstention."""
 
 from __future__ import annotations
 
@@ -6,14 +6,17 @@ import json
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 
 import bm25s
 import numpy as np
 
 from .abstention import AbstentionRule, Features
 from .analysis import Concept, EnglishAnalyser, JapaneseAnalyser, QueryAnalysis
+from .dense import DenseIndex
+from .encoders import registry as encoders
+from .encoders.base import Encoder
 from .entries import FaqEntry
 from .lexicon import Glossary, SynonymTable
 from .normalise import (
@@ -40,6 +43,10 @@ WEAK_FIELDS = ("answer",)  # a word found only here counts half for coverage
 WEAK_MATCH = 0.5
 BM25_K1 = 1.2
 BM25_B = 0.75
+DENSE_Z_CAP = 3.5  # a cosine's z-score counts up to this: near-duplicate wording must not outvote the words
+KANA_DENSE_FACTOR = 0.0  # dense weight × this for questions written mostly in hiragana (unreliable vectors)
+EN_DENSE_FACTOR = 1.0  # dense weight × this for questions searched the English way
+SCORE_SCALE_Z = 5.0  # Hit.score = fused / (1 + dense_weight × this), clipped to 0–1
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,16 @@ class Answer:
 
 
 _NOT_CHARS = re.compile(r"[\s\W_]+")
+_HIRAGANA = re.compile(r"[\u3041-\u309f]")
+_KANA_KANJI = re.compile(r"[\u3041-\u30ff\u4e00-\u9fff]")
+
+
+def _mostly_hiragana(text: str) -> bool:
+    letters = _KANA_KANJI.findall(text)
+    return len(letters) >= 4 and len(_HIRAGANA.findall(text)) / len(letters) >= 0.8
+
+
+_WORD = re.compile(r"[^\W_]")  # a letter, digit or kana/kanji: anything else is not a question
 
 
 def char_bigrams(text: str) -> list[str]:
@@ -203,6 +220,8 @@ class FaqIndex:
         synonyms: SynonymTable,
         glossary: Glossary,
         rule: AbstentionRule,
+        encoder: Encoder | None = None,
+        dense_weight: float | None = None,
     ):
         self.rule = rule
         self.japanese = JapaneseAnalyser(synonyms)
@@ -221,6 +240,13 @@ class FaqIndex:
                 collection.global_positions = np.array(
                     [self._position[i] for i in collection.ids], dtype=np.int64
                 )
+        self.encoder = encoder
+        self.dense = (
+            DenseIndex(encoder, self.ids, self._entries) if encoder is not None and self.ids else None
+        )
+        self.dense_weight = (
+            dense_weight if dense_weight is not None else getattr(encoder, "fusion_weight", 0.1)
+        )
 
     # --- building ---------------------------------------------------------------------------
 
@@ -232,8 +258,14 @@ class FaqIndex:
         synonyms: SynonymTable | Mapping[str, Iterable[str]] | None = None,
         glossary: Glossary | Mapping[str, Iterable[str]] | None = None,
         rule: AbstentionRule | None = None,
+        encoder: Encoder | str | None = None,
+        dense_weight: float | None = None,
     ) -> FaqIndex:
-        """Index entries (all languages together); synonyms and glossary default to the shipped data."""
+        """Index entries (all languages together); synonyms and glossary default to the shipped data.
+
+        `encoder`: an `Encoder`, a registered name, or None for `encoders.DEFAULT`; "none" builds a
+        lexical-only index. `dense_weight` overrides the encoder's `fusion_weight`.
+        """
         if synonyms is None:
             synonyms = SynonymTable.from_yaml()
         elif not isinstance(synonyms, SynonymTable):
@@ -242,7 +274,17 @@ class FaqIndex:
             glossary = Glossary.from_yaml()
         elif not isinstance(glossary, Glossary):
             glossary = Glossary(glossary)
-        return cls(list(entries), synonyms=synonyms, glossary=glossary, rule=rule or AbstentionRule())
+        resolved = encoders.resolve(encoder)
+        if rule is None:
+            rule = AbstentionRule.for_encoder(resolved)
+        return cls(
+            list(entries),
+            synonyms=synonyms,
+            glossary=glossary,
+            rule=rule,
+            encoder=resolved,
+            dense_weight=dense_weight,
+        )
 
     def _build_japanese(self, entries: list[FaqEntry]) -> _Collection:
         analyse = self.japanese.analyse_document
@@ -322,26 +364,94 @@ class FaqIndex:
         except (TypeError, ValueError):
             limit = 5
         easy = looks_like_easy_japanese(text)
-        if not text.strip():
+        if not _WORD.search(text):
             return Answer([], True, "empty_question", answer_lang, easy)
         if contains_japanese(text):
-            ranked, features = self._ask_japanese(text)
+            lexical, features, coverage_of = self._ask_japanese(text)
         else:
-            ranked, features = self._ask_english(text)
-        if not ranked:
-            return Answer([], True, "no_matching_terms", answer_lang, easy, features.as_dict())
+            lexical, features, coverage_of = self._ask_english(text)
+        dense = self._dense_scores(text) if self.dense is not None else None
+        if dense is None:
+            ranked = self._rank(lexical, self.ids) if lexical is not None else []
+            if not ranked:
+                return Answer([], True, "no_matching_terms", answer_lang, easy, features.as_dict())
+        else:
+            if _mostly_hiragana(text):
+                weight = self.dense_weight * KANA_DENSE_FACTOR
+            elif not contains_japanese(text):
+                weight = self.dense_weight * EN_DENSE_FACTOR
+            else:
+                weight = self.dense_weight
+            ranked, features = self._fuse(lexical, dense, features, coverage_of, weight)
         decision = self.rule.decide(features)
         hits = [Hit(entry_id, score) for entry_id, score in ranked[:limit]]
         return Answer(hits, decision.abstain, decision.reason, answer_lang, easy, features.as_dict())
+
+    # --- dense retrieval and fusion -------------------------------------------------------------
+
+    def _dense_scores(self, text: str) -> np.ndarray | None:
+        dense = self.dense
+        if dense is None:
+            return None
+        return dense.search(dense.encode_question(text)).scores
+
+    def _fuse(
+        self,
+        lexical: np.ndarray | None,
+        dense: np.ndarray,
+        features: Features,
+        coverage_of: Callable[[int], float] | None,
+        weight: float,
+    ) -> tuple[list[tuple[str, float]], Features]:
+        """Lexical share-of-ideal score plus dense_weight × the standardised cosine (z-score).
+
+        A z-score puts every encoder's cosines on one scale (E5's cosines sit in 0.7–0.9, USE's in
+        0.2–0.8), so one weight per encoder suffices; it was chosen on the dev halves (docs). The
+        z-score is capped (DENSE_Z_CAP) so that an entry worded almost like the question (ごみの出し方
+        for 粗大ごみの出し方) cannot outvote the word that tells the entries apart.
+        """
+        n = len(self.ids)
+        lex = lexical if lexical is not None else np.zeros(n, dtype=np.float32)
+        spread = float(dense.std()) or 1.0
+        dense_z = (dense - float(dense.mean())) / spread
+        fused = lex + weight * np.minimum(dense_z, DENSE_Z_CAP)
+        order = np.argsort(-fused, kind="stable")
+        lex_order = np.argsort(-lex, kind="stable")
+        dense_order = np.argsort(-dense, kind="stable")
+        top, second = int(order[0]), int(order[1]) if n > 1 else int(order[0])
+        lex_top, dense_top = int(lex_order[0]), int(dense_order[0])
+        lex_rank = np.empty(n, dtype=np.int64)
+        lex_rank[lex_order] = np.arange(n)
+        dense_rank = np.empty(n, dtype=np.int64)
+        dense_rank[dense_order] = np.arange(n)
+        has_lexical = lexical is not None and float(lex[lex_top]) > 0
+        features = replace(
+            features,
+            has_dense=True,
+            fused_margin=float(fused[top] - fused[second]) if n > 1 else 1.0,
+            dense_top=float(dense[dense_top]),
+            dense_z=float(dense_z[dense_top]),
+            dense_margin=float(dense[dense_order[0]] - dense[dense_order[1]]) if n > 1 else 1.0,
+            dense_of_best=float(dense[top]),
+            agree=float(has_lexical and lex_top == dense_top),
+            dense_top_in_lex=float(lex_rank[dense_top]) if has_lexical else float(n),
+            lex_top_in_dense=float(dense_rank[lex_top]) if has_lexical else float(n),
+            # coverage was computed for the lexical best entry; judge the entry actually shown
+            coverage=features.coverage if lex_top == top or coverage_of is None else coverage_of(top),
+        )
+        scale = 1.0 + self.dense_weight * SCORE_SCALE_Z
+        ranked = [(self.ids[i], min(1.0, max(0.0, float(fused[i]) / scale))) for i in order[:MAX_LIMIT]]
+        return ranked, features
 
     def _rank(self, scores: np.ndarray, ids: list[str]) -> list[tuple[str, float]]:
         order = np.argsort(-scores, kind="stable")[:MAX_LIMIT]
         return [(ids[i], float(scores[i])) for i in order if scores[i] > 0]
 
-    def _ask_japanese(self, text: str) -> tuple[list[tuple[str, float]], Features]:
+    def _ask_japanese(self, text: str) -> tuple[np.ndarray | None, Features, Callable[[int], float] | None]:
+        """Scores over all entries (share of the ideal score, 0–1), features, coverage of any entry."""
         collection = self.ja
         if collection is None:
-            return [], Features.empty()
+            return None, Features.empty(), None
         analysis: QueryAnalysis = self.japanese.analyse_question(
             text, respell=lambda reading: self._ja_spellings.get(reading, ()), is_known=collection.knows
         )
@@ -378,30 +488,38 @@ class FaqIndex:
         if bonus is not None:
             total += bonus
             ideal_total += float(bonus.max())
-        ranked = self._rank(total, collection.ids)
-        if not ranked or ideal_total <= 0:
-            return [], Features.empty(n_concepts=len(concepts))
+        if ideal_total <= 0 or not (total > 0).any():
+            return None, Features.empty(n_concepts=len(concepts)), None
         top = int(np.argmax(total))
         second = float(np.partition(total, -2)[-2]) if n > 1 else 0.0
-        coverage = self._coverage(collection, concepts, weights, top)
-        unknown_share = self._unknown_share(collection, concepts, weights)
         # In a long story, judge by the sentence that asks the question when that is kinder.
+        sentence_groups = []
         for sentence in analysis.question_sentences if analysis.n_sentences >= LONG_MESSAGE_SENTENCES else ():
             in_sentence = [(c, w) for c, w in zip(concepts, weights, strict=True) if sentence in c.sentences]
             if in_sentence:
-                concepts_s, weights_s = (list(x) for x in zip(*in_sentence, strict=True))
-                coverage = max(coverage, self._coverage(collection, concepts_s, weights_s, top))
-                unknown_share = min(unknown_share, self._unknown_share(collection, concepts_s, weights_s))
-        normalised = [(entry_id, score / ideal_total) for entry_id, score in ranked]
+                sentence_groups.append(tuple(list(x) for x in zip(*in_sentence, strict=True)))
+
+        def coverage_of(position: int) -> float:
+            doc = collection.position.get(self.ids[position])
+            if doc is None:
+                return 0.0
+            value = self._coverage(collection, concepts, weights, doc)
+            for concepts_s, weights_s in sentence_groups:
+                value = max(value, self._coverage(collection, concepts_s, weights_s, doc))
+            return value
+
+        unknown_share = self._unknown_share(collection, concepts, weights)
+        for concepts_s, weights_s in sentence_groups:
+            unknown_share = min(unknown_share, self._unknown_share(collection, concepts_s, weights_s))
         features = Features(
             score=float(total[top]) / ideal_total,
             margin=(float(total[top]) - second) / float(total[top]),
-            coverage=coverage,
+            coverage=coverage_of(int(collection.global_positions[top])),
             unknown_share=unknown_share,
             n_concepts=len(concepts),
             lang="ja",
         )
-        return normalised, features
+        return self._to_global(total / ideal_total, collection), features, coverage_of
 
     @staticmethod
     def _is_noise(concept: Concept, collection: _Collection) -> bool:
@@ -438,7 +556,7 @@ class FaqIndex:
         found = sum(w * collection.match_degree(c, doc) for c, w in zip(concepts, weights, strict=True))
         return found / total
 
-    def _ask_english(self, text: str) -> tuple[list[tuple[str, float]], Features]:
+    def _ask_english(self, text: str) -> tuple[np.ndarray | None, Features, Callable[[int], float] | None]:
         """English entries and, through the glossary, Japanese ones; each word counts once.
 
         For every question word the English and the bridged Japanese BM25 scores are divided by
@@ -447,7 +565,7 @@ class FaqIndex:
         """
         english_concepts, bridge_concepts = self.english.analyse_question(text)
         if not english_concepts:
-            return [], Features.empty()
+            return None, Features.empty(), None
         n = len(self.ids)
         combined = np.zeros(n, dtype=np.float32)
         ideal = 0.0
@@ -476,29 +594,34 @@ class FaqIndex:
             weights.append(weight)
             combined += weight * value
             ideal += weight * float(value.max())
-        ranked = self._rank(combined, self.ids)
-        if not ranked or ideal <= 0:
-            return [], Features.empty(n_concepts=len(english_concepts))
+        if ideal <= 0 or not (combined > 0).any():
+            return None, Features.empty(n_concepts=len(english_concepts)), None
         top = int(np.argmax(combined))
         second = float(np.partition(combined, -2)[-2]) if n > 1 else 0.0
-        top_id = self.ids[top]
         total_weight = sum(weights)
-        found = 0.0
-        for en_concept, ja_concept, weight in zip(english_concepts, bridge_concepts, weights, strict=True):
-            degree = 0.0
-            for collection, concept in ((self.en, en_concept), (self.ja, ja_concept)):
-                if collection is not None and concept.forms() and top_id in collection.position:
-                    degree = max(degree, collection.match_degree(concept, collection.position[top_id]))
-            found += weight * degree
+
+        def coverage_of(position: int) -> float:
+            entry_id = self.ids[position]
+            found = 0.0
+            for en_concept, ja_concept, weight in zip(
+                english_concepts, bridge_concepts, weights, strict=True
+            ):
+                degree = 0.0
+                for collection, concept in ((self.en, en_concept), (self.ja, ja_concept)):
+                    if collection is not None and concept.forms() and entry_id in collection.position:
+                        degree = max(degree, collection.match_degree(concept, collection.position[entry_id]))
+                found += weight * degree
+            return found / total_weight if total_weight else 0.0
+
         features = Features(
             score=float(combined[top]) / ideal,
             margin=(float(combined[top]) - second) / float(combined[top]),
-            coverage=found / total_weight if total_weight else 0.0,
+            coverage=coverage_of(top),
             unknown_share=unknown / total_weight if total_weight else 0.0,
             n_concepts=len(english_concepts),
             lang="en",
         )
-        return [(entry_id, score / ideal) for entry_id, score in ranked], features
+        return combined / ideal, features, coverage_of
 
     def _to_global(self, scores: np.ndarray, collection: _Collection) -> np.ndarray:
         """Scores over one language's documents → scores over all logical entries."""
