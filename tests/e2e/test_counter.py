@@ -203,3 +203,58 @@ def test_phone_prefill_then_counter(town, new_page, axe_check):
     assert {c.procedure.slug for c in cases} == {"jido-teate", "kodomo-iryohi", "kokuho-kanyu"}
     assert Visit.objects.get().from_bundle and not Bundle.objects.exists()
     assert desk.locator("#forms").get_by_text(re.compile("申請済み")).count() == 3
+
+    # Print all forms of the visit: one PDF whose text holds what the resident typed on the phone, with a QR
+    # on every page naming the page's case, procedure and version.
+    token = desk.locator("form[action$='/print/'] input[name='csrfmiddlewaretoken']").get_attribute("value")
+    printed = desk.request.post(
+        desk.url.split("#")[0] + "print/",
+        form={"csrfmiddlewaretoken": token},
+        headers={"Referer": desk.url},
+    )
+    assert printed.ok and printed.headers["content-type"] == "application/pdf"
+    pdf = printed.body()
+    text = re.sub(r"\s", "", _pdf_text(pdf))
+    for typed in ("緑川花子", "ミドリカワハナコ", "緑川さくら", "ミドリカワサクラ", "09012345678"):
+        assert typed in text, typed
+    by_reference = {c.reference: c for c in cases}
+    pages = _qr_payloads(pdf)
+    assert len(pages) >= 3
+    numbering: dict[str, list[tuple[int, int]]] = {}
+    for payload in pages:
+        marker, reference, slug, version, page_of = payload.split("|")
+        assert marker == "MDG1" and reference in by_reference
+        case = by_reference[reference]
+        assert slug == case.procedure.slug and int(version) == case.procedure_version.number
+        page, of = (int(n) for n in page_of.split("/"))
+        numbering.setdefault(reference, []).append((page, of))
+    assert set(numbering) == set(by_reference)
+    for numbers in numbering.values():  # each form's pages in order, 1/n … n/n
+        assert numbers == [(k, numbers[0][1]) for k in range(1, numbers[0][1] + 1)]
+    assert Visit.objects.get().printed_at is not None
+
+
+def _pdf_text(pdf: bytes) -> str:
+    import subprocess
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as handle:
+        handle.write(pdf)
+        handle.flush()
+        return subprocess.run(
+            ["pdftotext", "-layout", handle.name, "-"], check=True, capture_output=True, text=True
+        ).stdout
+
+
+def _qr_payloads(pdf: bytes) -> list[str]:
+    """The QR code of every page, read back from the page rasterised at 150 dpi."""
+    import pypdfium2
+
+    payloads = []
+    document = pypdfium2.PdfDocument(pdf)
+    for index in range(len(document)):
+        image = document[index].render(scale=150 / 72).to_pil()
+        codes = [c.text for c in zxingcpp.read_barcodes(image) if c.text.startswith("MDG1|")]
+        assert len(codes) == 1, f"page {index + 1}: {codes}"
+        payloads.append(codes[0])
+    return payloads

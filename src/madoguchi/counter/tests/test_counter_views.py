@@ -193,24 +193,11 @@ def test_printing_failure_keeps_the_cases_and_offers_a_retry(client, monkeypatch
     visit.refresh_from_db()
     assert visit.printed_at is None
 
-    seen = {}
-
-    def fake_engine():
-        def printable_form(*, procedure_version, values, basics, case_number):
-            seen.setdefault("cases", []).append(case_number)
-            return {"version": procedure_version.pk, "values": values, "basics": basics}
-
-        def render_forms(forms, *, city_name):
-            seen["city"] = city_name
-            return b"%PDF-1.7 fake"
-
-        return printable_form, render_forms
-
     monkeypatch.undo()
-    monkeypatch.setattr(printing, "_engine", fake_engine)
     response = client.post(reverse("counter:print", args=[visit.pk]))
     assert response["Content-Type"] == "application/pdf" and response.content.startswith(b"%PDF")
-    assert seen["cases"] == [Case.objects.get().reference] and seen["city"] == "みどり市"
+    qr_text = "|".join(["MDG1", Case.objects.get().reference])
+    assert qr_text.encode() not in response.content  # the QR is an image, not text: decoded in the e2e test
     visit.refresh_from_db()
     assert visit.printed_at is not None
     client.post(reverse("counter:mark", args=[visit.pk, "signed"]))
@@ -220,14 +207,19 @@ def test_printing_failure_keeps_the_cases_and_offers_a_retry(client, monkeypatch
     assert AuditEvent.objects.filter(action="print", object_type="counter_visit").count() == 1
 
 
-def test_the_print_engine_missing_is_a_clear_error(monkeypatch):
-    def missing():
-        raise ImportError("no module named madoguchi.procedures.forms")
+def test_a_name_outside_the_printing_font_is_flagged_never_replaced(monkeypatch):
+    """𠮷 (U+20BB7) is not in IPAex: the clerk is told which character, and nothing is printed without it."""
+    from madoguchi.procedures.forms.render import MissingGlyphs
 
-    monkeypatch.setattr(printing, "_engine", missing)
+    def missing(*args, **kwargs):
+        raise MissingGlyphs(["𠮷"], "applicant_name")
+
+    monkeypatch.setattr(printing, "render_forms", missing)
+    monkeypatch.setattr(printing, "printable_form", lambda **kwargs: kwargs)
     with pytest.raises(printing.PrintFailed) as caught:
-        printing.render_pdf([], basics={})
-    assert caught.value.code == "print_unavailable"
+        printing.render_pdf([printing.FormToPrint(None, {}, "ABCD-EFGH")], basics={})
+    assert caught.value.code == "print_missing_glyphs"
+    assert "𠮷" in caught.value.message("ja") and "U+20BB7" in caught.value.message("en")
 
 
 def test_a_protected_address_is_never_shown(client):
