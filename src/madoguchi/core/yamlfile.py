@@ -422,11 +422,11 @@ class StrictYamlBuilder:
         options with problems are left out (and reported)."""
         if not isinstance(value, list) or len(value) < self.min_options:
             shape = (
-                "a non-empty list"
+                "a non-empty list of"
                 if self.min_options <= 1
                 else f"a list of at least {_COUNT_WORDS.get(self.min_options, self.min_options)}"
             )
-            self.problem(line, f"{where}: options must be {shape} of {{value, label}}")
+            self.problem(line, f"{where}: options must be {shape} {{value, label}}")
             return ()
         options: list[Any] = []
         seen: dict[str, int] = {}

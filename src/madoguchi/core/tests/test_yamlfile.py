@@ -127,3 +127,18 @@ def test_a_lenient_builder_lets_unknown_keys_and_values_through():
     builder.check_keys({"new_key": 1}, where="top", allowed=("id",))
     assert builder.choice("new_value", 0, "answer", ("yes", "no")) == "new_value"
     assert builder.problems == []
+
+
+def test_how_many_options_a_list_needs_is_said_in_words():
+    class Pairs(Builder):
+        min_options = 2
+
+    one = [{"value": "a", "label": {"ja": "あ", "en": "A"}}]
+    builder, pairs = Builder(path="f.yaml"), Pairs(path="f.yaml")
+    builder.options([], 3, "q")
+    pairs.options(one, 4, "q")
+
+    assert [p.reason for p in (*builder.problems, *pairs.problems)] == [
+        "q: options must be a non-empty list of {value, label}",
+        "q: options must be a list of at least two {value, label}",
+    ]
