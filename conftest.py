@@ -25,6 +25,17 @@ def browser():
 
 
 @pytest.fixture(autouse=True)
+def _japanese_first():
+    """Every test starts in Japanese, the site's default, whatever language an earlier test in the same
+    worker left active (a view rendered for /en/ activates English for the thread)."""
+    from django.utils import translation
+
+    translation.activate("ja")
+    yield
+    translation.activate("ja")
+
+
+@pytest.fixture(autouse=True)
 def _isolated_files(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "uploads"
     settings.AUDIT_ANCHOR_FILE = tmp_path / "audit-anchors.jsonl"

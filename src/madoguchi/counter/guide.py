@@ -9,21 +9,35 @@ known). Conditions are data (`{question: x, equals: yes}`, `all:`, `any:`, `not:
 An unanswered question is *unknown*, not "no": a condition that depends on it is neither true nor false, and
 the entry is listed as "may apply" with the questions that would decide it (three-valued logic). The format
 is documented in docs/guide.md.
+
+The reading itself is `core.yamlfile`'s, shared with the procedure files: YAML with line numbers, `Problem`,
+and the generic checks of `StrictYamlBuilder`. This module has the guide format: its objects, `_Builder`,
+which reads questions, entries and conditions, and the evaluation.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from madoguchi.procedures.spec import DEPARTMENTS, Localized, Problem
+from madoguchi.core.yamlfile import (
+    SLUG_RE,
+    Problem,
+    StrictYamlBuilder,
+    UnreadableFile,
+    describe,
+    did_you_mean,
+    item_line,
+    key_line,
+    line_of,
+    load_lined_yaml,
+    read_text,
+)
+from madoguchi.procedures.spec import DEPARTMENTS, Localized
 
 QUESTION_TYPES = ("yesno", "choice")
 YES, NO = "yes", "no"
@@ -55,8 +69,6 @@ EVENT_DATE_PREFILL_KEYS: Mapping[str, str] = {
     "person.reaches_65": "the day the resident reaches 65 (満65歳に達する日: the day before the 65th birthday)",
 }
 
-_SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_IDENT_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _OPTION_VALUE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 _TOP_KEYS_REQUIRED = ("id", "version", "source", "updated", "title", "summary", "questions", "entries")
@@ -254,108 +266,6 @@ class GuideFileError(Exception):
 
 
 # --------------------------------------------------------------------------------------------------------------
-# YAML with line numbers
-
-
-class _LinedDict(dict):
-    """A mapping from the YAML file that remembers its own line and the line of each key."""
-
-    line: int = 0
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.key_lines: dict[Any, int] = {}
-
-
-class _LinedList(list):
-    line: int = 0
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.item_lines: list[int] = []
-
-
-class _LinedLoader(yaml.SafeLoader):
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self.duplicate_keys: list[tuple[int, str]] = []
-
-
-def _construct_mapping(loader: _LinedLoader, node: yaml.MappingNode) -> Iterator[_LinedDict]:
-    data = _LinedDict()
-    data.line = node.start_mark.line + 1
-    yield data
-    loader.flatten_mapping(node)
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        line = key_node.start_mark.line + 1
-        try:
-            hash(key)
-        except TypeError:
-            loader.duplicate_keys.append((line, "a key must be a plain word, not a list or a mapping"))
-            continue
-        if key in data:
-            loader.duplicate_keys.append(
-                (line, f"duplicate key '{key}' (first on line {data.key_lines[key]}); keep only one")
-            )
-            continue
-        data[key] = loader.construct_object(value_node, deep=True)
-        data.key_lines[key] = line
-
-
-def _construct_sequence(loader: _LinedLoader, node: yaml.SequenceNode) -> Iterator[_LinedList]:
-    data = _LinedList()
-    data.line = node.start_mark.line + 1
-    yield data
-    for item_node in node.value:
-        data.append(loader.construct_object(item_node, deep=True))
-        data.item_lines.append(item_node.start_mark.line + 1)
-
-
-_LinedLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
-_LinedLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
-
-
-def _line_of(value: Any, default: int) -> int:
-    return getattr(value, "line", 0) or default
-
-
-def _key_line(container: Any, key: Any, default: int) -> int:
-    lines = getattr(container, "key_lines", None)
-    if lines and key in lines:
-        return lines[key]
-    return _line_of(container, default)
-
-
-def _item_line(container: Any, index: int, default: int) -> int:
-    lines = getattr(container, "item_lines", None)
-    if lines and index < len(lines):
-        return lines[index]
-    return _line_of(container, default)
-
-
-def _describe(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "empty"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, dt.date):
-        return "a date"
-    return "text"
-
-
-def _did_you_mean(value: str, choices: Sequence[str]) -> str:
-    hint = difflib.get_close_matches(value, list(choices), n=1)
-    return f"; did you mean '{hint[0]}'?" if hint else ""
-
-
-# --------------------------------------------------------------------------------------------------------------
 # Loading
 
 
@@ -366,13 +276,9 @@ def load_guide_file(path: str | Path, *, procedures: Mapping[str, ProcedureRef] 
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise GuideFileError(
-            [Problem(str(path), 1, f"the file is not UTF-8 text ({exc.reason}); save it as UTF-8")]
-        ) from exc
-    except OSError as exc:
-        raise GuideFileError([Problem(str(path), 0, f"cannot read the file: {exc.strerror or exc}")]) from exc
+        text = read_text(path)
+    except UnreadableFile as exc:
+        raise GuideFileError([exc.problem]) from exc
     return parse_guide_text(text, path=path, procedures=procedures)
 
 
@@ -381,22 +287,13 @@ def parse_guide_text(
 ) -> Guide:
     """Validate guide YAML given as text; `path` names the file in messages and gives the expected id."""
     path = Path(path)
-    loader = _LinedLoader(text)
     try:
-        data = loader.get_single_data()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        reason = " ".join(part for part in (exc.context, exc.problem) if part)
-        raise GuideFileError([Problem(str(path), line, f"YAML syntax error: {reason}")]) from exc
-    except yaml.YAMLError as exc:
-        raise GuideFileError([Problem(str(path), 1, f"YAML error: {exc}")]) from exc
-    finally:
-        loader.dispose()
+        data, key_problems = load_lined_yaml(text, path=path)
+    except UnreadableFile as exc:
+        raise GuideFileError([exc.problem]) from exc
 
     builder = _Builder(path=str(path), expected_id=path.stem, procedures=procedures)
-    for line, reason in loader.duplicate_keys:
-        builder.problem(line, reason)
+    builder.problems.extend(key_problems)
     guide = builder.build(data)
     if builder.problems or guide is None:
         problems = builder.problems or [Problem(str(path), 1, "the guide could not be read")]
@@ -427,155 +324,53 @@ def load_guide_directory(
     return sorted(guides, key=lambda g: (g.order, g.id))
 
 
-class _Builder:
-    """Turns one loaded YAML document into a Guide, collecting every problem on the way."""
+class _Builder(StrictYamlBuilder):
+    """Turns one loaded YAML document into a Guide, collecting every problem on the way.
+
+    The generic checks (keys, mapping, text, boolean, integer, identifier, choice, localized, a list in both
+    languages, options) are `StrictYamlBuilder`'s; a guide is always read strictly.
+    """
+
+    localized_type = Localized
+    option_type = Option
+    option_value_re = _OPTION_VALUE_RE
+    option_value_rule = (
+        "a short code of lower-case letters, digits, _ and - (quote words such as 'yes', 'no' and numbers)"
+    )
+    min_options = 2  # a choice between fewer is no question
 
     def __init__(self, *, path: str, expected_id: str, procedures: Mapping[str, ProcedureRef] | None) -> None:
-        self.path = path
-        self.expected_id = expected_id
+        super().__init__(path=path, expected_id=expected_id)
         self.procedures = procedures
-        self.problems: list[Problem] = []
         # Ids of questions read so far, also of those with problems: a condition naming one of those is
         # not reported again as naming an unknown question.
         self.question_ids: set[str] = set()
         self.valid_questions: tuple[Question, ...] = ()
 
-    def problem(self, line: int, reason: str) -> None:
-        self.problems.append(Problem(self.path, line, reason))
-
-    # -- generic checks ------------------------------------------------------------------------------------
-
-    def check_keys(
-        self, data: Mapping, *, where: str, allowed: Sequence[str], required: Sequence[str] = ()
-    ) -> None:
-        line = _line_of(data, 1)
-        for key in data:
-            if not isinstance(key, str):
-                self.problem(_key_line(data, key, line), f"{where}: key {key!r} must be text")
-            elif key not in allowed:
-                hint = difflib.get_close_matches(key, list(allowed), n=1)
-                suggestion = f"did you mean '{hint[0]}'?" if hint else f"allowed keys: {', '.join(allowed)}"
-                self.problem(_key_line(data, key, line), f"{where}: unknown key '{key}'; {suggestion}")
-        for key in required:
-            if key not in data:
-                self.problem(line, f"{where}: missing required key '{key}'")
-
-    def mapping(self, value: Any, line: int, where: str) -> Mapping | None:
-        if isinstance(value, dict):
-            return value
-        self.problem(line, f"{where} must be a mapping (key: value lines), not {_describe(value)}")
-        return None
-
-    def text(self, value: Any, line: int, where: str) -> str | None:
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-        self.problem(line, f"{where} must be non-empty text, not {_describe(value)}")
-        return None
-
-    def boolean(self, value: Any, line: int, where: str) -> bool | None:
-        if isinstance(value, bool):
-            return value
-        self.problem(line, f"{where} must be true or false, not {_describe(value)}")
-        return None
-
-    def integer(self, value: Any, line: int, where: str, *, minimum: int, maximum: int) -> int | None:
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.problem(line, f"{where} must be a whole number, not {_describe(value)}")
-            return None
-        if not minimum <= value <= maximum:
-            self.problem(line, f"{where} must be between {minimum} and {maximum}, not {value}")
-            return None
-        return value
-
-    def localized(self, value: Any, line: int, where: str) -> Localized | None:
-        data = self.mapping(value, line, f"{where} ({{ja: ..., en: ...}})")
-        if data is None:
-            return None
-        line = _line_of(data, line)
-        self.check_keys(data, where=where, allowed=("ja", "en"), required=("ja", "en"))
-        ja = self.text(data["ja"], _key_line(data, "ja", line), f"{where}.ja") if "ja" in data else None
-        en = self.text(data["en"], _key_line(data, "en", line), f"{where}.en") if "en" in data else None
-        if ja is None or en is None:
-            return None
-        return Localized(ja=ja, en=en)
-
     def optional_localized(self, data: Mapping, key: str, where: str, line: int) -> Localized | None:
         if key not in data:
             return None
-        return self.localized(data[key], _key_line(data, key, line), f"{where} {key}")
-
-    def choice(self, value: Any, line: int, where: str, choices: Sequence[str]) -> str | None:
-        if not isinstance(value, str):
-            self.problem(line, f"{where} must be one of {', '.join(choices)}, not {_describe(value)}")
-            return None
-        if value not in choices:
-            hint = difflib.get_close_matches(value, list(choices), n=1)
-            suggestion = f"did you mean '{hint[0]}'? " if hint else ""
-            self.problem(
-                line, f"{where}: unknown value '{value}'; {suggestion}use one of {', '.join(choices)}"
-            )
-            return None
-        return value
-
-    def identifier(self, value: Any, line: int, where: str) -> str | None:
-        if not isinstance(value, str) or not _IDENT_RE.match(value):
-            self.problem(
-                line, f"{where} {value!r} must start with a lower-case letter and contain only a-z, 0-9 and _"
-            )
-            return None
-        return value
+        return self.localized(data[key], key_line(data, key, line), f"{where} {key}")
 
     def bring(self, value: Any, line: int, where: str) -> tuple[Localized, ...] | None:
-        data = self.mapping(value, line, f"{where} bring ({{ja: [...], en: [...]}})")
-        if data is None:
-            return None
-        line = _line_of(data, line)
-        self.check_keys(data, where=f"{where} bring", allowed=("ja", "en"), required=("ja", "en"))
-        lists: dict[str, list[str]] = {}
-        for lang in ("ja", "en"):
-            if lang not in data:
-                continue
-            items = data[lang]
-            lang_line = _key_line(data, lang, line)
-            if not isinstance(items, list):
-                self.problem(
-                    lang_line, f"{where} bring.{lang} must be a list of texts, not {_describe(items)}"
-                )
-                continue
-            texts = []
-            for index, item in enumerate(items):
-                text = self.text(
-                    item, _item_line(items, index, lang_line), f"{where} bring.{lang}[{index + 1}]"
-                )
-                if text is not None:
-                    texts.append(text)
-            if len(texts) == len(items):
-                lists[lang] = texts
-        if len(lists) != 2:
-            return None
-        if len(lists["ja"]) != len(lists["en"]):
-            self.problem(
-                line,
-                f"{where}: bring.ja has {len(lists['ja'])} items but bring.en has {len(lists['en'])}; "
-                "give every item in both languages, in the same order",
-            )
-            return None
-        return tuple(Localized(ja=ja, en=en) for ja, en in zip(lists["ja"], lists["en"], strict=True))
+        return self.bilingual_list(
+            value, line, key="bring", where=where, whole_lists=True, count_at_mapping=True
+        )
 
     # -- the guide --------------------------------------------------------------------------------------------
 
     def build(self, data: Any) -> Guide | None:
         if not isinstance(data, dict):
-            self.problem(_line_of(data, 1), "the file must be a YAML mapping starting with 'id: ...'")
+            self.problem(line_of(data, 1), "the file must be a YAML mapping starting with 'id: ...'")
             return None
         self.check_keys(
             data, where="guide", allowed=_TOP_KEYS_REQUIRED + _TOP_KEYS_OPTIONAL, required=_TOP_KEYS_REQUIRED
         )
 
         def line(key: str) -> int:
-            return _key_line(data, key, 1)
+            return key_line(data, key, 1)
 
-        guide_id = self.guide_id(data["id"], line("id")) if "id" in data else None
+        guide_id = self.file_id(data["id"], line("id")) if "id" in data else None
         version = self.version(data["version"], line("version")) if "version" in data else None
         source = self.text(data["source"], line("source"), "source") if "source" in data else None
         updated = self.date(data["updated"], line("updated"), "updated") if "updated" in data else None
@@ -615,27 +410,13 @@ class _Builder:
             path=self.path,
         )
 
-    def guide_id(self, value: Any, line: int) -> str | None:
-        text = self.text(value, line, "id")
-        if text is None:
-            return None
-        if not _SLUG_RE.match(text):
-            self.problem(line, f"id '{text}' must be a slug: lower-case letters, digits and single hyphens")
-            return None
-        if text != self.expected_id:
-            self.problem(
-                line, f"id '{text}' must equal the file name without .yaml ('{self.expected_id}'); rename one"
-            )
-            return None
-        return text
-
     def version(self, value: Any, line: int) -> str | None:
         if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
             return str(value)
         if isinstance(value, str) and value.strip():
             return value.strip()
         self.problem(
-            line, f'version must be a number such as 1 or a text such as "2026.1", not {_describe(value)}'
+            line, f'version must be a number such as 1 or a text such as "2026.1", not {describe(value)}'
         )
         return None
 
@@ -656,7 +437,7 @@ class _Builder:
         data = self.mapping(value, line, "event_date")
         if data is None:
             return None
-        line = _line_of(data, line)
+        line = line_of(data, line)
         self.check_keys(data, where="event_date", allowed=_EVENT_DATE_KEYS, required=("label",))
         label = self.optional_localized(data, "label", "event_date", line)
         help_text = self.optional_localized(data, "help", "event_date", line)
@@ -664,7 +445,7 @@ class _Builder:
         if "prefill" in data:
             prefill = self.choice(
                 data["prefill"],
-                _key_line(data, "prefill", line),
+                key_line(data, "prefill", line),
                 "event_date prefill",
                 tuple(EVENT_DATE_PREFILL_KEYS),
             )
@@ -678,14 +459,14 @@ class _Builder:
         if value is None:
             value = []
         if not isinstance(value, list):
-            self.problem(line, f"questions must be a list of questions, not {_describe(value)}")
+            self.problem(line, f"questions must be a list of questions, not {describe(value)}")
             return None
         questions: list[Question] = []
         seen: dict[str, int] = {}
         ok = True
         for index, raw in enumerate(value):
-            item_line = _item_line(value, index, line)
-            question = self.question(raw, item_line, index, seen)
+            question_line = item_line(value, index, line)
+            question = self.question(raw, question_line, index, seen)
             if question is None:
                 ok = False
             else:
@@ -698,11 +479,11 @@ class _Builder:
         data = self.mapping(value, line, where)
         if data is None:
             return None
-        line = _line_of(data, line)
+        line = line_of(data, line)
         before = len(self.problems)
         question_id = None
         if "id" in data:
-            id_line = _key_line(data, "id", line)
+            id_line = key_line(data, "id", line)
             question_id = self.identifier(data["id"], id_line, f"{where} id")
             if question_id is not None:
                 where = f"question '{question_id}'"
@@ -723,26 +504,26 @@ class _Builder:
         text = self.optional_localized(data, "text", where, line)
         help_text = self.optional_localized(data, "help", where, line)
         question_type = (
-            self.choice(data["type"], _key_line(data, "type", line), f"{where} type", QUESTION_TYPES)
+            self.choice(data["type"], key_line(data, "type", line), f"{where} type", QUESTION_TYPES)
             if "type" in data
             else None
         )
         options: tuple[Option, ...] = ()
         if question_type == "choice":
             if "options" in data:
-                options = self.options(data["options"], _key_line(data, "options", line), where)
+                options = self.options(data["options"], key_line(data, "options", line), where)
             else:
                 self.problem(line, f"{where}: type choice needs options: [{{value, label}}, ...]")
         elif question_type == "yesno":
             if "options" in data:
                 self.problem(
-                    _key_line(data, "options", line),
+                    key_line(data, "options", line),
                     f"{where}: a yesno question has the options yes and no; remove options or use type: choice",
                 )
             options = tuple(Option(value, label) for value, label in YESNO_OPTIONS)
         prefill = None
         if "prefill" in data:
-            prefill_line = _key_line(data, "prefill", line)
+            prefill_line = key_line(data, "prefill", line)
             prefill = self.choice(
                 data["prefill"], prefill_line, f"{where} prefill", tuple(ANSWER_PREFILL_KEYS)
             )
@@ -755,46 +536,6 @@ class _Builder:
         return Question(
             id=question_id, text=text, type=question_type, options=options, help=help_text, prefill=prefill
         )
-
-    def options(self, value: Any, line: int, where: str) -> tuple[Option, ...]:
-        if not isinstance(value, list) or len(value) < 2:
-            self.problem(line, f"{where}: options must be a list of at least two {{value, label}}")
-            return ()
-        options: list[Option] = []
-        seen: dict[str, int] = {}
-        for index, raw in enumerate(value):
-            item_line = _item_line(value, index, line)
-            data = self.mapping(raw, item_line, f"{where} option {index + 1}")
-            if data is None:
-                continue
-            item_line = _line_of(data, item_line)
-            self.check_keys(
-                data,
-                where=f"{where} option {index + 1}",
-                allowed=("value", "label"),
-                required=("value", "label"),
-            )
-            option_value = data.get("value")
-            if "value" in data and (
-                not isinstance(option_value, str) or not _OPTION_VALUE_RE.match(option_value)
-            ):
-                self.problem(
-                    _key_line(data, "value", item_line),
-                    f"{where} option {index + 1}: value must be a short code of lower-case letters, digits, _ "
-                    f"and - (quote words such as 'yes', 'no' and numbers), not {option_value!r}",
-                )
-                continue
-            label = self.optional_localized(data, "label", f"{where} option {index + 1}", item_line)
-            if option_value is None or label is None:
-                continue
-            if option_value in seen:
-                self.problem(
-                    item_line, f"{where}: option value '{option_value}' repeats line {seen[option_value]}"
-                )
-                continue
-            seen[option_value] = item_line
-            options.append(Option(value=option_value, label=label))
-        return tuple(options)
 
     # -- entries ----------------------------------------------------------------------------------------------
 
@@ -809,8 +550,8 @@ class _Builder:
         seen: dict[str, int] = {}
         ok = True
         for index, raw in enumerate(value):
-            item_line = _item_line(value, index, line)
-            entry = self.entry(raw, item_line, index, seen, by_id, has_event_date)
+            entry_line = item_line(value, index, line)
+            entry = self.entry(raw, entry_line, index, seen, by_id, has_event_date)
             if entry is None:
                 ok = False
             else:
@@ -830,16 +571,16 @@ class _Builder:
         data = self.mapping(value, line, where)
         if data is None:
             return None
-        line = _line_of(data, line)
+        line = line_of(data, line)
         before = len(self.problems)
 
         def kline(key: str) -> int:
-            return _key_line(data, key, line)
+            return key_line(data, key, line)
 
         entry_id = None
         if "id" in data:
             entry_id = self.text(data["id"], kline("id"), f"{where} id")
-            if entry_id is not None and not _SLUG_RE.match(entry_id):
+            if entry_id is not None and not SLUG_RE.match(entry_id):
                 self.problem(
                     kline("id"),
                     f"{where} id '{entry_id}' must be a slug: lower-case letters, digits and hyphens",
@@ -939,13 +680,13 @@ class _Builder:
         )
 
     def procedure(self, value: Any, line: int, where: str) -> str | None:
-        if not isinstance(value, str) or not _SLUG_RE.match(value):
+        if not isinstance(value, str) or not SLUG_RE.match(value):
             self.problem(line, f"{where} procedure must be the slug of a procedure file, not {value!r}")
             return None
         if self.procedures is not None and value not in self.procedures:
             self.problem(
                 line,
-                f"{where}: unknown procedure '{value}'{_did_you_mean(value, sorted(self.procedures))} "
+                f"{where}: unknown procedure '{value}'{did_you_mean(value, sorted(self.procedures))} "
                 f"(the procedures are the files of procedures/)",
             )
             return None
@@ -955,20 +696,20 @@ class _Builder:
         data = self.mapping(value, line, f"{where} where")
         if data is None:
             return None
-        line = _line_of(data, line)
+        line = line_of(data, line)
         if for_procedure:
             # The procedure gives the department and says whether it is online; a window may be added.
             before = len(self.problems)
             for key in data:
                 if key in ("department", "office"):
                     self.problem(
-                        _key_line(data, key, line),
+                        key_line(data, key, line),
                         f"{where}: where.{key} comes from the procedure; only where.window may be given",
                     )
                 elif key != "window":
                     self.problem(
-                        _key_line(data, key, line),
-                        f"{where} where: unknown key '{key}'{_did_you_mean(str(key), _WHERE_KEYS)}",
+                        key_line(data, key, line),
+                        f"{where} where: unknown key '{key}'{did_you_mean(str(key), _WHERE_KEYS)}",
                     )
             if "window" not in data and len(self.problems) == before:
                 self.problem(line, f"{where}: where for a procedure takes window: {{ja, en}}")
@@ -987,12 +728,12 @@ class _Builder:
         if has_office:
             if "window" in data:
                 self.problem(
-                    _key_line(data, "window", line), f"{where}: where.window goes with department, not office"
+                    key_line(data, "window", line), f"{where}: where.window goes with department, not office"
                 )
             office = self.optional_localized(data, "office", f"{where} where", line)
             return Where(kind="office", office=office) if office is not None else None
         department = self.choice(
-            data["department"], _key_line(data, "department", line), f"{where} where.department", DEPARTMENTS
+            data["department"], key_line(data, "department", line), f"{where} where.department", DEPARTMENTS
         )
         if department is None:
             return None
@@ -1008,7 +749,7 @@ class _Builder:
         )
         if data is None:
             return None
-        line = _line_of(data, line)
+        line = line_of(data, line)
         before = len(self.problems)
         self.check_keys(data, where=where, allowed=_CONDITION_KEYS)
         if len(self.problems) > before:
@@ -1024,7 +765,7 @@ class _Builder:
         form = forms[0]
         if form in ("all", "any"):
             items = data[form]
-            items_line = _key_line(data, form, line)
+            items_line = key_line(data, form, line)
             if "equals" in data or "in" in data:
                 self.problem(items_line, f"{where}: equals/in go with question, not with {form}")
                 return None
@@ -1032,7 +773,7 @@ class _Builder:
                 self.problem(items_line, f"{where}: {form} must be a non-empty list of conditions")
                 return None
             built = [
-                self.condition(item, _item_line(items, i, items_line), f"{where} {form}[{i + 1}]", questions)
+                self.condition(item, item_line(items, i, items_line), f"{where} {form}[{i + 1}]", questions)
                 for i, item in enumerate(items)
             ]
             if any(b is None for b in built):
@@ -1041,10 +782,10 @@ class _Builder:
         if form == "not":
             if "equals" in data or "in" in data:
                 self.problem(
-                    _key_line(data, "not", line), f"{where}: equals/in go with question, not with not"
+                    key_line(data, "not", line), f"{where}: equals/in go with question, not with not"
                 )
                 return None
-            inner = self.condition(data["not"], _key_line(data, "not", line), f"{where} not", questions)
+            inner = self.condition(data["not"], key_line(data, "not", line), f"{where} not", questions)
             return Not(inner) if inner is not None else None
         return self.test(data, line, where, questions)
 
@@ -1055,11 +796,11 @@ class _Builder:
         if len(operators) != 1:
             self.problem(line, f"{where}: question needs exactly one of equals or in")
             return None
-        question_line = _key_line(data, "question", line)
+        question_line = key_line(data, "question", line)
         question_id = data["question"]
         if not isinstance(question_id, str):
             self.problem(
-                question_line, f"{where}: question must be the id of a question, not {_describe(question_id)}"
+                question_line, f"{where}: question must be the id of a question, not {describe(question_id)}"
             )
             return None
         question = questions.get(question_id)
@@ -1068,18 +809,18 @@ class _Builder:
         if question is None:
             self.problem(
                 question_line,
-                f"{where}: unknown question '{question_id}'{_did_you_mean(question_id, sorted(questions))}",
+                f"{where}: unknown question '{question_id}'{did_you_mean(question_id, sorted(questions))}",
             )
             return None
         operator = operators[0]
-        op_line = _key_line(data, operator, line)
+        op_line = key_line(data, operator, line)
         raw = data[operator]
         if operator == "in":
             if not isinstance(raw, list) or not raw:
                 self.problem(op_line, f"{where}: in must be a non-empty list of answers")
                 return None
             values = [
-                self.answer_value(v, _item_line(raw, i, op_line), where, question) for i, v in enumerate(raw)
+                self.answer_value(v, item_line(raw, i, op_line), where, question) for i, v in enumerate(raw)
             ]
         else:
             values = [self.answer_value(raw, op_line, where, question)]
@@ -1092,8 +833,8 @@ class _Builder:
             return YES if value else NO  # YAML reads an unquoted yes/no as true/false
         if isinstance(value, str) and value in question.values:
             return value
-        shown = value if isinstance(value, str) else _describe(value)
-        hint = _did_you_mean(shown, question.values) if isinstance(value, str) else ""
+        shown = value if isinstance(value, str) else describe(value)
+        hint = did_you_mean(shown, question.values) if isinstance(value, str) else ""
         self.problem(
             line,
             f"{where}: '{shown}' is not an answer of question '{question.id}'{hint} "
@@ -1108,7 +849,7 @@ class _Builder:
         for index, question in enumerate(questions):
             if question.id not in used:
                 self.problem(
-                    _item_line(raw, index, line),
+                    item_line(raw, index, line),
                     f"question '{question.id}' is not used by any entry's when; use it or remove it",
                 )
 

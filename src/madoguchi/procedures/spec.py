@@ -4,21 +4,35 @@ Pure Python, no Django. `load_procedure_file` reads `procedures/<id>.yaml`, chec
 reports *all* problems of the file with their line numbers, so that `madoguchi procedures sync` can refuse a
 bad file before anything is published. `ProcedureSpec.to_json()` is what a `ProcedureVersion` stores;
 `ProcedureSpec.from_json()` turns it back into objects. The format is documented in docs/procedures.md.
+
+The reading itself is `core.yamlfile`'s, shared with the life-event guide files: YAML with line numbers,
+`Problem`, and the generic checks of `StrictYamlBuilder`. This module has the procedure format: its objects,
+its vocabularies and `_Builder`, which reads the procedure, its form and its fields.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import hashlib
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
+from madoguchi.core.yamlfile import (
+    LinedDict,
+    Problem,
+    StrictYamlBuilder,
+    UnreadableFile,
+    describe,
+    did_you_mean,
+    item_line,
+    key_line,
+    load_lined_yaml,
+    read_text,
+)
 
 from .fields import registry
 from .fields.base import FieldType, UnknownType, YamlField
@@ -62,8 +76,6 @@ AUTOCOMPLETE_TOKENS = (
     "organization",
 )
 
-_SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_IDENT_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _OPTION_VALUE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 
 # Keys allowed at each level. Field keys beyond the common ones depend on the field type.
@@ -324,16 +336,7 @@ def canonical_sha256(spec: ProcedureSpec) -> str:
 
 # --------------------------------------------------------------------------------------------------------------
 # Errors
-
-
-@dataclass(frozen=True)
-class Problem:
-    path: str
-    line: int
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.reason}"
+# `Problem` (path, line, reason) is core.yamlfile's, imported above: `spec.Problem` is the same class.
 
 
 class ProcedureFileError(Exception):
@@ -353,83 +356,6 @@ class ProcedureFileError(Exception):
 
 
 # --------------------------------------------------------------------------------------------------------------
-# YAML with line numbers
-
-
-class _LinedDict(dict):
-    """A mapping from the YAML file that remembers the line of itself and of each key."""
-
-    line: int = 0
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.key_lines: dict[Any, int] = {}
-
-
-class _LinedList(list):
-    line: int = 0
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.item_lines: list[int] = []
-
-
-class _LinedLoader(yaml.SafeLoader):
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self.duplicate_keys: list[tuple[int, str]] = []
-
-
-def _construct_mapping(loader: _LinedLoader, node: yaml.MappingNode) -> Iterator[_LinedDict]:
-    data = _LinedDict()
-    data.line = node.start_mark.line + 1
-    yield data
-    loader.flatten_mapping(node)
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        line = key_node.start_mark.line + 1
-        try:
-            hash(key)
-        except TypeError:
-            loader.duplicate_keys.append((line, "a key must be a plain word, not a list or a mapping"))
-            continue
-        if key in data:
-            loader.duplicate_keys.append(
-                (line, f"duplicate key '{key}' (first on line {data.key_lines[key]}); keep only one")
-            )
-            continue
-        data[key] = loader.construct_object(value_node, deep=True)
-        data.key_lines[key] = line
-
-
-def _construct_sequence(loader: _LinedLoader, node: yaml.SequenceNode) -> Iterator[_LinedList]:
-    data = _LinedList()
-    data.line = node.start_mark.line + 1
-    yield data
-    for item_node in node.value:
-        data.append(loader.construct_object(item_node, deep=True))
-        data.item_lines.append(item_node.start_mark.line + 1)
-
-
-_LinedLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
-_LinedLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
-
-
-def _key_line(container: Any, key: Any, default: int) -> int:
-    lines = getattr(container, "key_lines", None)
-    if lines and key in lines:
-        return lines[key]
-    return getattr(container, "line", 0) or default
-
-
-def _item_line(container: Any, index: int, default: int) -> int:
-    lines = getattr(container, "item_lines", None)
-    if lines and index < len(lines):
-        return lines[index]
-    return getattr(container, "line", 0) or default
-
-
-# --------------------------------------------------------------------------------------------------------------
 # Loading and validation
 
 
@@ -437,35 +363,22 @@ def load_procedure_file(path: str | Path) -> ProcedureSpec:
     """Read and validate one procedure file; raise ProcedureFileError listing every problem with its line."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ProcedureFileError(
-            path, 1, f"the file is not UTF-8 text ({exc.reason}); save it as UTF-8"
-        ) from exc
-    except OSError as exc:
-        raise ProcedureFileError(path, 0, f"cannot read the file: {exc.strerror or exc}") from exc
+        text = read_text(path)
+    except UnreadableFile as exc:
+        raise ProcedureFileError.from_problems([exc.problem]) from exc
     return parse_procedure_text(text, path=path)
 
 
 def parse_procedure_text(text: str, *, path: str | Path) -> ProcedureSpec:
     """Validate procedure YAML given as text; `path` names the file in messages and gives the expected id."""
     path = Path(path)
-    loader = _LinedLoader(text)
     try:
-        data = loader.get_single_data()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        reason = " ".join(part for part in (exc.context, exc.problem) if part)
-        raise ProcedureFileError(path, line, f"YAML syntax error: {reason}") from exc
-    except yaml.YAMLError as exc:
-        raise ProcedureFileError(path, 1, f"YAML error: {exc}") from exc
-    finally:
-        loader.dispose()
+        data, key_problems = load_lined_yaml(text, path=path)
+    except UnreadableFile as exc:
+        raise ProcedureFileError.from_problems([exc.problem]) from exc
 
     builder = _Builder(path=str(path), expected_id=path.stem, strict=True)
-    for line, reason in loader.duplicate_keys:
-        builder.problem(line, reason)
+    builder.problems.extend(key_problems)
     spec = builder.build(data)
     if builder.problems:
         raise ProcedureFileError.from_problems(sorted(builder.problems, key=lambda p: p.line))
@@ -473,134 +386,46 @@ def parse_procedure_text(text: str, *, path: str | Path) -> ProcedureSpec:
     return spec
 
 
-def _filtered(data: Mapping, allowed: Sequence[str]) -> _LinedDict:
-    kept = _LinedDict({k: v for k, v in data.items() if k in allowed})
+def _filtered(data: Mapping, allowed: Sequence[str]) -> LinedDict:
+    kept = LinedDict({k: v for k, v in data.items() if k in allowed})
     kept.line = getattr(data, "line", 0)
     kept.key_lines = {k: v for k, v in getattr(data, "key_lines", {}).items() if k in allowed}
     return kept
 
 
-def _unknown_key_reason(key: str, allowed: Sequence[str], field_type: str | None) -> str:
-    users = registry.names_with_key(key)
-    if field_type is not None and users:
-        return f"'{key}' is not used by type {field_type} (only by {', '.join(users)}); remove it"
-    hint = difflib.get_close_matches(key, allowed, n=1)
-    suggestion = f"did you mean '{hint[0]}'?" if hint else f"allowed keys: {', '.join(allowed)}"
-    return f"unknown key '{key}'; {suggestion}"
+class _Builder(StrictYamlBuilder):
+    """Turns loaded YAML (or stored JSON) into a ProcedureSpec, collecting every problem on the way.
 
+    The generic checks (keys, mapping, text, boolean, integer, identifier, choice, localized, options) are
+    `StrictYamlBuilder`'s; the field types read their keys through them (`fields.base.SpecBuilder`).
+    """
 
-def _describe(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "empty"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, dt.date):
-        return "a date"
-    return "text"
-
-
-class _Builder:
-    """Turns loaded YAML (or stored JSON) into a ProcedureSpec, collecting every problem on the way."""
+    localized_type = Localized
+    option_type = Option
+    option_value_re = _OPTION_VALUE_RE
+    option_value_rule = "a short code of letters, digits, _ . - (quote words such as 'yes' and 'no')"
 
     def __init__(self, *, path: str, expected_id: str | None, strict: bool) -> None:
-        self.path = path
-        self.expected_id = expected_id
-        self.strict = strict
-        self.problems: list[Problem] = []
+        super().__init__(path=path, expected_id=expected_id, strict=strict)
         # References between fields, checked once the whole form is read.
         self.conditions: list[tuple[str, int, str, Condition]] = []
         self.autofills: list[tuple[str, int, str]] = []
         # The fields of each type, (where, line of `type`), for the types' checks of the whole procedure.
         self.fields_of_type: dict[FieldType, list[tuple[str, int]]] = {}
 
-    def problem(self, line: int, reason: str) -> None:
-        self.problems.append(Problem(self.path, line, reason))
-
-    # -- generic checks ------------------------------------------------------------------------------------
-
-    def check_keys(
-        self,
-        data: Mapping,
-        *,
-        where: str,
-        allowed: Sequence[str],
-        required: Sequence[str] = (),
-        field_type: str | None = None,
-    ) -> None:
-        line = getattr(data, "line", 0)
-        for key in data:
-            if not isinstance(key, str):
-                self.problem(_key_line(data, key, line), f"{where}: key {key!r} must be text")
-            elif key not in allowed and self.strict:
-                self.problem(
-                    _key_line(data, key, line), f"{where}: {_unknown_key_reason(key, allowed, field_type)}"
-                )
-        for key in required:
-            if key not in data:
-                self.problem(line, f"{where}: missing required key '{key}'")
-
-    def mapping(self, value: Any, line: int, where: str) -> Mapping | None:
-        if isinstance(value, dict):
-            return value
-        self.problem(line, f"{where} must be a mapping (key: value lines), not {_describe(value)}")
-        return None
-
-    def text(self, value: Any, line: int, where: str) -> str | None:
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-        self.problem(line, f"{where} must be non-empty text, not {_describe(value)}")
-        return None
-
-    def boolean(self, value: Any, line: int, where: str) -> bool | None:
-        if isinstance(value, bool):
-            return value
-        self.problem(line, f"{where} must be true or false, not {_describe(value)}")
-        return None
-
-    def integer(self, value: Any, line: int, where: str, *, minimum: int | None = None) -> int | None:
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.problem(line, f"{where} must be a whole number, not {_describe(value)}")
-            return None
-        if minimum is not None and value < minimum:
-            self.problem(line, f"{where} must be at least {minimum}, not {value}")
-            return None
-        return value
-
-    def localized(self, value: Any, line: int, where: str) -> Localized | None:
-        data = self.mapping(value, line, f"{where} ({{ja: ..., en: ...}})")
-        if data is None:
-            return None
-        line = getattr(data, "line", line)
-        self.check_keys(data, where=where, allowed=("ja", "en"), required=("ja", "en"))
-        ja = self.text(data.get("ja"), _key_line(data, "ja", line), f"{where}.ja") if "ja" in data else None
-        en = self.text(data.get("en"), _key_line(data, "en", line), f"{where}.en") if "en" in data else None
-        if ja is None or en is None:
-            return None
-        return Localized(ja=ja, en=en)
+    def unknown_key_reason(
+        self, key: str, allowed: Sequence[str], *, field_type: str | None = None, **context: Any
+    ) -> str:
+        """A key of another field type says which types use it."""
+        users = registry.names_with_key(key)
+        if field_type is not None and users:
+            return f"'{key}' is not used by type {field_type} (only by {', '.join(users)}); remove it"
+        return super().unknown_key_reason(key, allowed)
 
     def optional_localized(self, data: Mapping, key: str, where: str) -> Localized | None:
         if key not in data or (data[key] is None and not self.strict):
             return None
-        return self.localized(data[key], _key_line(data, key, 0), f"{where}.{key}")
-
-    def choice(self, value: Any, line: int, where: str, choices: Sequence[str]) -> str | None:
-        if not isinstance(value, str):
-            self.problem(line, f"{where} must be one of {', '.join(choices)}, not {_describe(value)}")
-            return None
-        if self.strict and value not in choices:
-            hint = difflib.get_close_matches(value, choices, n=1)
-            suggestion = f"did you mean '{hint[0]}'? " if hint else ""
-            self.problem(
-                line, f"{where}: unknown value '{value}'; {suggestion}use one of {', '.join(choices)}"
-            )
-            return None
-        return value
+        return self.localized(data[key], key_line(data, key, 0), f"{where}.{key}")
 
     # -- the procedure ----------------------------------------------------------------------------------------
 
@@ -616,7 +441,7 @@ class _Builder:
         )
 
         def line(key: str) -> int:
-            return _key_line(data, key, 1)
+            return key_line(data, key, 1)
 
         proc_id = self.procedure_id(data)
         name = self.localized(data["name"], line("name"), "name") if "name" in data else None
@@ -699,64 +524,23 @@ class _Builder:
     def procedure_id(self, data: Mapping) -> str | None:
         if "id" not in data:
             return None
-        line = _key_line(data, "id", 1)
-        value = self.text(data["id"], line, "id")
-        if value is None:
-            return None
-        if not _SLUG_RE.match(value):
-            self.problem(line, f"id '{value}' must be a slug: lower-case letters, digits and single hyphens")
-            return None
-        if self.expected_id is not None and value != self.expected_id:
-            self.problem(
-                line,
-                f"id '{value}' must equal the file name without .yaml ('{self.expected_id}'); rename one",
-            )
-            return None
-        return value
+        return self.file_id(data["id"], key_line(data, "id", 1))
 
     def bring(self, value: Any, line: int) -> tuple[Localized, ...] | None:
-        data = self.mapping(value, line, "bring ({ja: [...], en: [...]})")
-        if data is None:
-            return None
-        self.check_keys(data, where="bring", allowed=("ja", "en"), required=("ja", "en"))
-        lists: dict[str, list[str]] = {}
-        for lang in ("ja", "en"):
-            if lang not in data:
-                continue
-            items = data[lang]
-            item_line = _key_line(data, lang, line)
-            if not isinstance(items, list):
-                self.problem(item_line, f"bring.{lang} must be a list of texts, not {_describe(items)}")
-                continue
-            texts = []
-            for index, item in enumerate(items):
-                text = self.text(item, _item_line(items, index, item_line), f"bring.{lang}[{index + 1}]")
-                if text is not None:
-                    texts.append(text)
-            lists[lang] = texts
-        if len(lists) != 2:
-            return None
-        if len(lists["ja"]) != len(lists["en"]):
-            self.problem(
-                line,
-                f"bring.ja has {len(lists['ja'])} items but bring.en has {len(lists['en'])}; "
-                "give every item in both languages, in the same order",
-            )
-            return None
-        return tuple(Localized(ja=ja, en=en) for ja, en in zip(lists["ja"], lists["en"], strict=True))
+        return self.bilingual_list(value, line, key="bring")
 
     def life_events(self, value: Any, line: int) -> tuple[str, ...]:
         if not isinstance(value, list):
-            self.problem(line, f"life_events must be a list such as [moving, birth], not {_describe(value)}")
+            self.problem(line, f"life_events must be a list such as [moving, birth], not {describe(value)}")
             return ()
         events: list[str] = []
         for index, item in enumerate(value):
-            item_line = _item_line(value, index, line)
-            event = self.choice(item, item_line, "life_events", LIFE_EVENTS)
+            event_line = item_line(value, index, line)
+            event = self.choice(item, event_line, "life_events", LIFE_EVENTS)
             if event is None:
                 continue
             if event in events:
-                self.problem(item_line, f"life_events: '{event}' is listed twice")
+                self.problem(event_line, f"life_events: '{event}' is listed twice")
                 continue
             events.append(event)
         return tuple(events)
@@ -769,7 +553,7 @@ class _Builder:
             return None
         self.check_keys(data, where="form", allowed=("steps",), required=("steps",))
         raw_steps = data.get("steps")
-        steps_line = _key_line(data, "steps", line)
+        steps_line = key_line(data, "steps", line)
         if "steps" not in data:
             return None
         if not isinstance(raw_steps, list) or not raw_steps:
@@ -781,7 +565,7 @@ class _Builder:
         field_lines: dict[str, int] = {}
         raw_fields: list[tuple[Mapping, int, Field]] = []
         for index, raw_step in enumerate(raw_steps):
-            step_line = _item_line(raw_steps, index, steps_line)
+            step_line = item_line(raw_steps, index, steps_line)
             step = self.step(raw_step, step_line, index, step_lines, field_lines, raw_fields)
             if step is not None:
                 steps.append(step)
@@ -807,7 +591,7 @@ class _Builder:
         self.check_keys(data, where=where, allowed=_STEP_KEYS, required=("id", "title", "fields"))
         step_id = None
         if "id" in data:
-            id_line = _key_line(data, "id", line)
+            id_line = key_line(data, "id", line)
             step_id = self.identifier(data["id"], id_line, f"{where} id")
             if step_id is not None:
                 where = f"step '{step_id}'"
@@ -817,38 +601,29 @@ class _Builder:
                 else:
                     step_lines[step_id] = id_line
         title = (
-            self.localized(data["title"], _key_line(data, "title", line), f"{where} title")
+            self.localized(data["title"], key_line(data, "title", line), f"{where} title")
             if "title" in data
             else None
         )
         description = self.optional_localized(data, "description", where)
         raw = data.get("fields")
-        fields_line = _key_line(data, "fields", line)
+        fields_line = key_line(data, "fields", line)
         if "fields" in data and (not isinstance(raw, list) or not raw):
             self.problem(fields_line, f"{where}: fields must be a non-empty list of fields")
             return None
         fields: list[Field] = []
         ok = True
         for field_index, raw_field in enumerate(raw or []):
-            item_line = _item_line(raw, field_index, fields_line)
-            built = self.field(raw_field, item_line, field_lines)
+            field_line = item_line(raw, field_index, fields_line)
+            built = self.field(raw_field, field_line, field_lines)
             if built is None:
                 ok = False
             else:
                 fields.append(built)
-                raw_fields.append((raw_field, getattr(raw_field, "line", item_line), built))
+                raw_fields.append((raw_field, getattr(raw_field, "line", field_line), built))
         if step_id is None or title is None or not ok or "fields" not in data:
             return None
         return Step(id=step_id, title=title, description=description, fields=tuple(fields))
-
-    def identifier(self, value: Any, line: int, where: str) -> str | None:
-        if not isinstance(value, str) or not _IDENT_RE.match(value):
-            self.problem(
-                line,
-                f"{where} {value!r} must start with a lower-case letter and contain only a-z, 0-9 and _",
-            )
-            return None
-        return value
 
     def field(self, value: Any, line: int, field_lines: dict[str, int]) -> Field | None:
         data = self.mapping(value, line, "field")
@@ -858,7 +633,7 @@ class _Builder:
         problems_before = len(self.problems)
 
         def kline(key: str) -> int:
-            return _key_line(data, key, line)
+            return key_line(data, key, line)
 
         field_id = None
         where = "field"
@@ -940,11 +715,11 @@ class _Builder:
             self.problem(line, f"{where} required_if needs exactly one of equals, in, filled")
             return None
         target = self.identifier(
-            data.get("field"), _key_line(data, "field", line), f"{where} required_if field"
+            data.get("field"), key_line(data, "field", line), f"{where} required_if field"
         )
         operator = operators[0]
         raw = data[operator]
-        op_line = _key_line(data, operator, line)
+        op_line = key_line(data, operator, line)
         if operator == "filled":
             value_ok = self.boolean(raw, op_line, f"{where} required_if filled")
             cond_value: Any = value_ok
@@ -977,59 +752,13 @@ class _Builder:
             return None
         return value
 
-    def options(self, value: Any, line: int, where: str) -> tuple[Option, ...]:
-        if not isinstance(value, list) or not value:
-            self.problem(line, f"{where}: options must be a non-empty list of {{value, label}}")
-            return ()
-        options: list[Option] = []
-        seen: dict[str, int] = {}
-        for index, raw in enumerate(value):
-            item_line = _item_line(value, index, line)
-            data = self.mapping(raw, item_line, f"{where} option {index + 1}")
-            if data is None:
-                continue
-            item_line = getattr(data, "line", item_line)
-            self.check_keys(
-                data,
-                where=f"{where} option {index + 1}",
-                allowed=("value", "label"),
-                required=("value", "label"),
-            )
-            option_value = data.get("value")
-            if "value" in data and (
-                not isinstance(option_value, str) or not _OPTION_VALUE_RE.match(option_value)
-            ):
-                self.problem(
-                    _key_line(data, "value", item_line),
-                    f"{where} option {index + 1}: value must be a short code of letters, digits, _ . - "
-                    f"(quote words such as 'yes' and 'no'), not {option_value!r}",
-                )
-                continue
-            label = (
-                self.localized(
-                    data["label"], _key_line(data, "label", item_line), f"{where} option {index + 1} label"
-                )
-                if "label" in data
-                else None
-            )
-            if option_value is None or label is None:
-                continue
-            if option_value in seen:
-                self.problem(
-                    item_line, f"{where}: option value '{option_value}' repeats line {seen[option_value]}"
-                )
-                continue
-            seen[option_value] = item_line
-            options.append(Option(value=option_value, label=label))
-        return tuple(options)
-
     def accept(self, value: Any, line: int, where: str) -> tuple[str, ...]:
         if not isinstance(value, list) or not value:
             self.problem(line, f"{where}: accept must be a list such as [application/pdf, image/jpeg]")
             return ()
         types: list[str] = []
         for index, item in enumerate(value):
-            item_type = self.choice(item, _item_line(value, index, line), f"{where} accept", FILE_TYPES)
+            item_type = self.choice(item, item_line(value, index, line), f"{where} accept", FILE_TYPES)
             if item_type is not None and item_type not in types:
                 types.append(item_type)
         return tuple(types)
@@ -1056,9 +785,8 @@ class _Builder:
             if cond.field == field_id:
                 self.problem(line, f"{where}: required_if cannot refer to the field itself")
             elif cond.field not in known_ids:
-                hint = difflib.get_close_matches(cond.field, sorted(known_ids), n=1)
-                suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
-                self.problem(line, f"{where}: required_if names unknown field '{cond.field}'{suggestion}")
+                hint = did_you_mean(cond.field, sorted(known_ids))
+                self.problem(line, f"{where}: required_if names unknown field '{cond.field}'{hint}")
             elif target is None:
                 pass  # the target field has problems of its own, already reported
             elif target.options and cond.operator in ("equals", "in"):
