@@ -449,6 +449,8 @@ class FaqIndex:
         if not english_concepts:
             return [], Features.empty()
         n = len(self.ids)
+        if n == 0:  # no entries yet (a new site): nothing to rank, and numpy has no maximum of nothing
+            return [], Features.empty(n_concepts=len(english_concepts))
         combined = np.zeros(n, dtype=np.float32)
         ideal = 0.0
         weights: list[float] = []
