@@ -16,6 +16,7 @@ from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled, ValidationError
 
@@ -62,6 +63,22 @@ class ErrorOut(Schema):
     code: str
     message: ErrorMessage
     fields: dict[str, list[FieldProblem]] | None = None
+
+
+# Statuses every operation can answer, whatever it does: 400 (a NUL character in its path or query, refused by
+# core.middleware before the API sees it) and 500 (a bug). `error_responses` adds them to each declaration.
+ALWAYS_POSSIBLE = (400, 500)
+
+
+def error_responses(*statuses: int) -> dict[int, type[ErrorOut]]:
+    """The error part of an operation's `response={...}`: each status it can answer, all in the one shape.
+
+    Routers list what their operation can answer beyond ALWAYS_POSSIBLE (docs/api.md "Errors" says when):
+    401/403 for the authenticated ones, 404 for a path naming a thing, 409 for a refused action, 413 and 422
+    for a body, 422 for query parameters with bounds, 429 for a rate limit. The OpenAPI document then lists
+    them all, which the schemathesis test (api/tests/test_openapi_conformance.py) holds the code to.
+    """
+    return dict.fromkeys(sorted({*ALWAYS_POSSIBLE, *statuses}), ErrorOut)
 
 
 def error_body(
@@ -213,15 +230,19 @@ def _pydantic_problems(exc: ValidationError) -> dict[str, Any]:
     )
 
 
+def _not_json(exc: Exception) -> dict[str, Any]:
+    return error_body(
+        "invalid_json",
+        "リクエスト本文を JSON として読み取れません。JSON オブジェクト（{…}）を送ってください。",
+        "The request body is not valid JSON. Send a JSON object ({…}).",
+    )
+
+
 def _http_error(exc: HttpError) -> dict[str, Any]:
     # django-ninja raises HttpError itself for two things only: a body it cannot parse (400) and a
     # failed CSRF check of cookie authentication (403).
     if exc.status_code == 400:
-        return error_body(
-            "invalid_json",
-            "リクエスト本文を JSON として読み取れません。JSON オブジェクト（{…}）を送ってください。",
-            "The request body is not valid JSON. Send a JSON object ({…}).",
-        )
+        return _not_json(exc)
     if exc.status_code == 403 and "csrf" in exc.message.lower():
         return error_body(
             "csrf_failed",
@@ -284,6 +305,9 @@ ERROR_ANSWERS: Mapping[type[Exception], ErrorAnswer] = {
             "The request is too large. Send less data and try again.",
         ),
     ),
+    # A multipart Content-Type without a boundary: Django cannot even start to read the body (the CSRF check
+    # of a resident's POST reads it). Not JSON either: the same answer as any other body that is not.
+    MultiPartParserError: ErrorAnswer(400, _not_json),
     SuspiciousOperation: ErrorAnswer(
         400,
         fixed("bad_request", "リクエストを処理できませんでした。", "The request could not be processed."),
