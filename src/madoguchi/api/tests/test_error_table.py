@@ -8,6 +8,7 @@ import logging
 import pytest
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404
+from django.http.multipartparser import MultiPartParserError
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled, ValidationError
 
 from madoguchi.api import errors
@@ -203,6 +204,18 @@ CASES = [
         id="RequestDataTooBig",
     ),
     pytest.param(
+        MultiPartParserError("Invalid boundary in multipart: None"),
+        400,
+        {
+            "code": "invalid_json",
+            "message": {
+                "ja": "リクエスト本文を JSON として読み取れません。JSON オブジェクト（{…}）を送ってください。",
+                "en": "The request body is not valid JSON. Send a JSON object ({…}).",
+            },
+        },
+        id="MultiPartParserError",
+    ),
+    pytest.param(
         SuspiciousOperation("odd"),
         400,
         {
@@ -268,6 +281,7 @@ def test_the_table_covers_the_classes_that_had_a_handler():
         Throttled,
         HttpError,
         RequestDataTooBig,
+        MultiPartParserError,
         SuspiciousOperation,
         Exception,
     }
