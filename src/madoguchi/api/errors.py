@@ -15,6 +15,7 @@ from functools import partial
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI, Schema
@@ -66,8 +67,10 @@ class ErrorOut(Schema):
 
 
 # Statuses every operation can answer, whatever it does: 400 (a NUL character in its path or query, refused by
-# core.middleware before the API sees it) and 500 (a bug). `error_responses` adds them to each declaration.
-ALWAYS_POSSIBLE = (400, 500)
+# core.middleware before the API sees it), 500 (a bug) and 503 (the database cannot be reached for a moment:
+# every operation may read the session or the database). `error_responses` adds them to each declaration.
+ALWAYS_POSSIBLE = (400, 500, 503)
+RETRY_AFTER_SECONDS = 5
 
 
 def error_responses(*statuses: int) -> dict[int, type[ErrorOut]]:
@@ -259,9 +262,20 @@ def _ask_for_a_token(request: HttpRequest, exc: AuthenticationError, response: H
         response["WWW-Authenticate"] = 'Bearer error="invalid_token"'
 
 
+def _retry_later(request: HttpRequest, exc: Exception, response: HttpResponse) -> None:
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    logger.warning("database unavailable in API %s %s: %s", request.method, request.path, exc)
+
+
 def _log_unexpected(request: HttpRequest, exc: Exception, response: HttpResponse) -> None:
     logger.exception("unexpected error in API %s %s", request.method, request.path, exc_info=exc)
 
+
+SERVICE_UNAVAILABLE = (
+    "service_unavailable",
+    "ただいま一時的に処理できません。しばらく（数秒）待ってから、もう一度お試しください。",
+    "The service is briefly unavailable. Please wait a few seconds and try again.",
+)
 
 ERROR_ANSWERS: Mapping[type[Exception], ErrorAnswer] = {
     ApiError: ErrorAnswer(hinted_status, own_message),
@@ -312,6 +326,11 @@ ERROR_ANSWERS: Mapping[type[Exception], ErrorAnswer] = {
         400,
         fixed("bad_request", "リクエストを処理できませんでした。", "The request could not be processed."),
     ),
+    # The database cannot be reached (restarting, failing over, connections exhausted) or ended the statement
+    # (a deadlock, a serialisation failure): nothing the caller did, and worth trying again shortly. Not a 500,
+    # which says "a bug". Found by the failure drill (bench/faults): a PostgreSQL restart answered 500s.
+    OperationalError: ErrorAnswer(503, fixed(*SERVICE_UNAVAILABLE), finish=_retry_later),
+    InterfaceError: ErrorAnswer(503, fixed(*SERVICE_UNAVAILABLE), finish=_retry_later),
     Exception: ErrorAnswer(
         500,
         fixed(
