@@ -110,6 +110,9 @@ DATABASES = {
         conn_max_age=env_int(
             "MADOGUCHI_DB_CONN_MAX_AGE", 60, help="Seconds a database connection is kept open."
         ),
+        # A kept connection is checked before a request reuses it, so that the first request of each worker after
+        # a database restart does not fail on a dead connection (found by bench/faults).
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
