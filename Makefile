@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_WORKERS ?= 2
 
-.PHONY: install bootstrap-test run serve demo test test-fast lint format bench bench-nursery bench-faq bench-platform bench-residents bench-audit clean docs
+.PHONY: install bootstrap-test run serve demo test test-fast lint format bench bench-nursery bench-faq bench-platform bench-residents bench-audit bench-faults clean docs
 
 install: $(VENV)/.installed
 
@@ -67,6 +67,10 @@ bench-nursery: install
 
 bench-faq: install
 	@$(BIN)/python -m bench.faq.run
+
+# Not part of `make bench`: it kills processes and restarts (a private) PostgreSQL. docs/operations.md "Failure drills".
+bench-faults: install
+	@$(BIN)/python -m bench.faults.run
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
