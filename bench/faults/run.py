@@ -170,6 +170,7 @@ class Outcome:
     error_code: str = ""
     transport_error: str = ""
     attempts: int = 0
+    first_try: str = ""  # what went wrong with the first attempt, when it was retried
 
 
 @dataclass
@@ -213,9 +214,11 @@ def _with_one_retry(path: str, body: dict, headers: dict[str, str], outcome: Out
         except (OSError, http.client.HTTPException) as exc:
             outcome.status, answer = None, {}
             outcome.transport_error = type(exc).__name__
+            outcome.first_try = outcome.first_try or f"no answer ({outcome.transport_error})"
             continue
         if outcome.status < 500:
             break
+        outcome.first_try = outcome.first_try or f"{outcome.status} {answer.get('code', '')}"
         if attempt == 0 and retry_after:
             time.sleep(min(retry_after, 10.0))
     return answer
@@ -435,6 +438,9 @@ def check(tally: Tally, email_dir: Path, submissions: int) -> dict:
         "submissions": submissions,
         "accepted": len(accepted),
         "accepted after a retry": sum(1 for o in accepted if o.attempts > 1),
+        "first attempts that failed (retried once)": dict(
+            collections.Counter(o.first_try for o in tally.outcomes if o.first_try)
+        ),
         "refused with the API's error body": dict(refused),
         "no answer (connection reset / timeout), after the retry": dict(unanswered),
         "lost (accepted, not in the database)": len(lost),
