@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "madoguchi.core.middleware.SecurityHeadersMiddleware",
+    "madoguchi.api.errors.MethodNotAllowedMiddleware",  # a 405 under /api/ in the API's one error shape
 ]
 
 ROOT_URLCONF = "madoguchi.urls"

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import InterfaceError, OperationalError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled, ValidationError
@@ -343,6 +343,35 @@ ERROR_ANSWERS: Mapping[type[Exception], ErrorAnswer] = {
         finish=_log_unexpected,
     ),
 }
+
+
+METHOD_NOT_ALLOWED = (
+    "method_not_allowed",
+    "この URL はこのメソッドを受け付けません。Allow ヘッダーのメソッドを使ってください。",
+    "This URL does not accept this method. Use one of the methods in the Allow header.",
+)
+
+
+class MethodNotAllowedMiddleware:
+    """django-ninja answers a method a path does not have with a plain-text 405; under /api/ this gives it the one
+    error shape (keeping its Allow header), like every other error of the API."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code == 405
+            and request.path.startswith("/api/")
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            allow = response.get("Allow", "")
+            response = JsonResponse(
+                error_body(*METHOD_NOT_ALLOWED), status=405, json_dumps_params={"ensure_ascii": False}
+            )
+            response["Allow"] = allow
+        return response
 
 
 def answer(api: NinjaAPI, table_row: ErrorAnswer, request: HttpRequest, exc: Exception) -> HttpResponse:

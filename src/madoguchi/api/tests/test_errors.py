@@ -181,3 +181,12 @@ def test_a_lone_surrogate_in_a_response_still_renders(rf):
     rendered = Utf8JSONRenderer().render(rf.get("/"), {"name": "緑\ud800"}, response_status=200)
 
     assert json.loads(rendered) == {"name": "緑\ud800"}
+
+
+@pytest.mark.parametrize(("method", "path"), [("PUT", "/api/v1/procedures"), ("DELETE", "/api/v1/me/cases")])
+def test_a_method_the_path_does_not_have_is_a_json_405_with_allow(client, method, path):
+    response = client.generic(method, path)
+
+    body = assert_error(response, 405, "method_not_allowed")
+    assert body["message"]["en"].startswith("This URL does not accept this method")
+    assert {m.strip() for m in response["Allow"].split(",")} >= {"GET"}
