@@ -45,7 +45,7 @@ schema = schemathesis.openapi.from_wsgi("/api/openapi.json", application, config
 @pytest.fixture
 def in_test_transaction():
     """Django closes the request's database connection when the request ends (as in production), which would
-    end the test's transaction; Django's own test client does the same as this for its requests."""
+    end the test's transaction; Django's own test client disconnects the same handlers for its requests."""
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
     yield
@@ -55,12 +55,11 @@ def in_test_transaction():
 
 @pytest.fixture
 def callers(procedures, resident, staff, in_test_transaction):
-    """Headers of a signed-in resident and of a staff member, and a real case of both."""
+    """The credentials of a signed-in resident and of a staff member, and a real case of both."""
     browser = Client()
     browser.force_login(resident)
     session = browser.cookies["sessionid"].value
-    case = factories.submitted_case(applicant=resident)
-    factories.submitted_case(applicant=resident)  # a second one for withdraw to find open
+    case = factories.submitted_case(applicant=resident)  # of 市民課, the staff member's department
     return {
         "resident": {
             "cookies": {"sessionid": session, "csrftoken": CSRF_TOKEN},
