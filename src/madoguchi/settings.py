@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "madoguchi.core.middleware.SecurityHeadersMiddleware",
+    "madoguchi.api.errors.MethodNotAllowedMiddleware",  # a 405 under /api/ in the API's one error shape
 ]
 
 ROOT_URLCONF = "madoguchi.urls"
@@ -115,6 +116,9 @@ DATABASES = {
         conn_max_age=env_int(
             "MADOGUCHI_DB_CONN_MAX_AGE", 60, help="Seconds a database connection is kept open."
         ),
+        # A kept connection is checked before a request reuses it, so that the first request of each worker after
+        # a database restart does not fail on a dead connection (found by bench/faults).
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -15,7 +15,9 @@ from functools import partial
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled, ValidationError
 
@@ -62,6 +64,24 @@ class ErrorOut(Schema):
     code: str
     message: ErrorMessage
     fields: dict[str, list[FieldProblem]] | None = None
+
+
+# Statuses every operation can answer, whatever it does: 400 (a NUL character in its path or query, refused by
+# core.middleware before the API sees it), 500 (a bug) and 503 (the database cannot be reached for a moment:
+# every operation may read the session or the database). `error_responses` adds them to each declaration.
+ALWAYS_POSSIBLE = (400, 500, 503)
+RETRY_AFTER_SECONDS = 5
+
+
+def error_responses(*statuses: int) -> dict[int, type[ErrorOut]]:
+    """The error part of an operation's `response={...}`: each status it can answer, all in the one shape.
+
+    Routers list what their operation can answer beyond ALWAYS_POSSIBLE (docs/api.md "Errors" says when):
+    401/403 for the authenticated ones, 404 for a path naming a thing, 409 for a refused action, 413 and 422
+    for a body, 422 for query parameters with bounds, 429 for a rate limit. The OpenAPI document then lists
+    them all, which the schemathesis test (api/tests/test_openapi_conformance.py) holds the code to.
+    """
+    return dict.fromkeys(sorted({*ALWAYS_POSSIBLE, *statuses}), ErrorOut)
 
 
 def error_body(
@@ -213,15 +233,19 @@ def _pydantic_problems(exc: ValidationError) -> dict[str, Any]:
     )
 
 
+def _not_json(exc: Exception) -> dict[str, Any]:
+    return error_body(
+        "invalid_json",
+        "リクエスト本文を JSON として読み取れません。JSON オブジェクト（{…}）を送ってください。",
+        "The request body is not valid JSON. Send a JSON object ({…}).",
+    )
+
+
 def _http_error(exc: HttpError) -> dict[str, Any]:
     # django-ninja raises HttpError itself for two things only: a body it cannot parse (400) and a
     # failed CSRF check of cookie authentication (403).
     if exc.status_code == 400:
-        return error_body(
-            "invalid_json",
-            "リクエスト本文を JSON として読み取れません。JSON オブジェクト（{…}）を送ってください。",
-            "The request body is not valid JSON. Send a JSON object ({…}).",
-        )
+        return _not_json(exc)
     if exc.status_code == 403 and "csrf" in exc.message.lower():
         return error_body(
             "csrf_failed",
@@ -238,9 +262,20 @@ def _ask_for_a_token(request: HttpRequest, exc: AuthenticationError, response: H
         response["WWW-Authenticate"] = 'Bearer error="invalid_token"'
 
 
+def _retry_later(request: HttpRequest, exc: Exception, response: HttpResponse) -> None:
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    logger.warning("database unavailable in API %s %s: %s", request.method, request.path, exc)
+
+
 def _log_unexpected(request: HttpRequest, exc: Exception, response: HttpResponse) -> None:
     logger.exception("unexpected error in API %s %s", request.method, request.path, exc_info=exc)
 
+
+SERVICE_UNAVAILABLE = (
+    "service_unavailable",
+    "ただいま一時的に処理できません。しばらく（数秒）待ってから、もう一度お試しください。",
+    "The service is briefly unavailable. Please wait a few seconds and try again.",
+)
 
 ERROR_ANSWERS: Mapping[type[Exception], ErrorAnswer] = {
     ApiError: ErrorAnswer(hinted_status, own_message),
@@ -284,10 +319,18 @@ ERROR_ANSWERS: Mapping[type[Exception], ErrorAnswer] = {
             "The request is too large. Send less data and try again.",
         ),
     ),
+    # A multipart Content-Type without a boundary: Django cannot even start to read the body (the CSRF check
+    # of a resident's POST reads it). Not JSON either: the same answer as any other body that is not.
+    MultiPartParserError: ErrorAnswer(400, _not_json),
     SuspiciousOperation: ErrorAnswer(
         400,
         fixed("bad_request", "リクエストを処理できませんでした。", "The request could not be processed."),
     ),
+    # The database cannot be reached (restarting, failing over, connections exhausted) or ended the statement
+    # (a deadlock, a serialisation failure): nothing the caller did, and worth trying again shortly. Not a 500,
+    # which says "a bug". Found by the failure drill (bench/faults): a PostgreSQL restart answered 500s.
+    OperationalError: ErrorAnswer(503, fixed(*SERVICE_UNAVAILABLE), finish=_retry_later),
+    InterfaceError: ErrorAnswer(503, fixed(*SERVICE_UNAVAILABLE), finish=_retry_later),
     Exception: ErrorAnswer(
         500,
         fixed(
@@ -300,6 +343,35 @@ ERROR_ANSWERS: Mapping[type[Exception], ErrorAnswer] = {
         finish=_log_unexpected,
     ),
 }
+
+
+METHOD_NOT_ALLOWED = (
+    "method_not_allowed",
+    "この URL はこのメソッドを受け付けません。Allow ヘッダーのメソッドを使ってください。",
+    "This URL does not accept this method. Use one of the methods in the Allow header.",
+)
+
+
+class MethodNotAllowedMiddleware:
+    """django-ninja answers a method a path does not have with a plain-text 405; under /api/ this gives it the one
+    error shape (keeping its Allow header), like every other error of the API."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code == 405
+            and request.path.startswith("/api/")
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            allow = response.get("Allow", "")
+            response = JsonResponse(
+                error_body(*METHOD_NOT_ALLOWED), status=405, json_dumps_params={"ensure_ascii": False}
+            )
+            response["Allow"] = allow
+        return response
 
 
 def answer(api: NinjaAPI, table_row: ErrorAnswer, request: HttpRequest, exc: Exception) -> HttpResponse:

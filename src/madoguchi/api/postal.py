@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.throttling import AnonRateThrottle
 
-from madoguchi.api.errors import ApiError, ErrorOut
+from madoguchi.api.errors import ApiError, error_responses
 from madoguchi.jp.postal import PostalCodeError, lookup_postal_code, normalise_postal_code
 
 router = Router(tags=["postal codes"])
@@ -25,7 +25,7 @@ class PostalAddressOut(Schema):
 
 @router.get(
     "/{code}",
-    response={200: PostalAddressOut, 404: ErrorOut, 422: ErrorOut},
+    response={200: PostalAddressOut, **error_responses(404, 422, 429)},
     summary="Address of a postal code",
     throttle=[AnonRateThrottle("120/m")],
 )

@@ -25,8 +25,8 @@ from madoguchi.api.errors import (
     VALIDATION_MESSAGE,
     ApiError,
     ErrorAnswer,
-    ErrorOut,
     error_body,
+    error_responses,
     field_error,
     hinted_status,
     own_message,
@@ -442,7 +442,7 @@ def _reference(raw: str) -> str:
 
 @resident_router.post(
     "",
-    response={201: ResidentCaseDetail, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    response={201: ResidentCaseDetail, **error_responses(401, 403, 404, 409, 413, 422)},
     summary="Apply: create and submit a case in one call",
 )
 def create_case(request: HttpRequest, payload: CaseCreate):
@@ -480,7 +480,11 @@ def create_case(request: HttpRequest, payload: CaseCreate):
     return Status(201, _resident_case_detail(submitted.case, request.auth, timeline=[submitted.history]))
 
 
-@resident_router.get("", response=ResidentCasePage, summary="My cases, newest first")
+@resident_router.get(
+    "",
+    response={200: ResidentCasePage, **error_responses(401, 403, 422)},
+    summary="My cases, newest first",
+)
 def list_my_cases(request: HttpRequest, page: Query[PageQuery]):
     cases = selectors.cases_of_applicant(user=request.auth)
     items = cases[page.offset : page.offset + page.limit]
@@ -493,7 +497,9 @@ def list_my_cases(request: HttpRequest, page: Query[PageQuery]):
 
 
 @resident_router.get(
-    "/{reference}", response={200: ResidentCaseDetail, 404: ErrorOut}, summary="One of my cases"
+    "/{reference}",
+    response={200: ResidentCaseDetail, **error_responses(401, 403, 404)},
+    summary="One of my cases",
 )
 def get_my_case(request: HttpRequest, reference: str):
     case = selectors.case_of_applicant(user=request.auth, reference=_reference(reference))
@@ -502,7 +508,7 @@ def get_my_case(request: HttpRequest, reference: str):
 
 @resident_router.post(
     "/{reference}/withdraw",
-    response={200: ResidentCaseDetail, 404: ErrorOut, 409: ErrorOut},
+    response={200: ResidentCaseDetail, **error_responses(401, 403, 404, 409, 413, 422)},
     summary="Withdraw one of my open cases",
 )
 def withdraw_my_case(request: HttpRequest, reference: str, payload: Withdraw | None = None):
@@ -518,7 +524,11 @@ def withdraw_my_case(request: HttpRequest, reference: str, payload: Withdraw | N
 # Staff endpoints
 
 
-@office_router.get("/queue", response=OfficeQueuePage, summary="The department's queue")
+@office_router.get(
+    "/queue",
+    response={200: OfficeQueuePage, **error_responses(401, 403, 422)},
+    summary="The department's queue",
+)
 def office_queue(request: HttpRequest, filters: Query[QueueQuery]):
     """Open cases of the token owner's department, earliest due date first (never drafts)."""
     queue = selectors.office_queue(
@@ -542,7 +552,9 @@ def office_queue(request: HttpRequest, filters: Query[QueueQuery]):
 
 
 @office_router.get(
-    "/cases/{reference}", response={200: OfficeCaseDetail, 404: ErrorOut}, summary="One case (audited read)"
+    "/cases/{reference}",
+    response={200: OfficeCaseDetail, **error_responses(401, 403, 404)},
+    summary="One case (audited read)",
 )
 def office_case(request: HttpRequest, reference: str):
     """Every call writes a row to the audit log (purpose case_review, channel api, client IP)."""
@@ -571,7 +583,7 @@ def _assignee(email: str | None):
 
 @office_router.post(
     "/cases/{reference}/transitions",
-    response={200: OfficeCaseDetail, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    response={200: OfficeCaseDetail, **error_responses(401, 403, 404, 409, 413, 422)},
     summary="Take a workflow action on a case",
 )
 def transition_case(request: HttpRequest, reference: str, payload: TransitionRequest):

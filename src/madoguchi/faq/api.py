@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
+from madoguchi.api.errors import error_responses
 from madoguchi.faq import selectors, services
 
 router = Router(tags=["faq"])
@@ -73,7 +74,7 @@ def _entry_out(view: selectors.EntryView) -> dict:
     }
 
 
-@router.post("/ask", response=AskOut, auth=None, summary="Ask the FAQ")
+@router.post("/ask", response={200: AskOut, **error_responses(413, 422)}, auth=None, summary="Ask the FAQ")
 def ask(request: HttpRequest, payload: AskIn):
     """Answer one question; `abstain: true` means the FAQ has no confident answer (offer an inquiry)."""
     result = services.ask(question=payload.question, lang=payload.lang, channel="api", limit=payload.limit)
@@ -86,7 +87,12 @@ def ask(request: HttpRequest, payload: AskIn):
     }
 
 
-@router.get("/entries/{faq_id}", response=EntryOut, auth=None, summary="One FAQ entry")
+@router.get(
+    "/entries/{faq_id}",
+    response={200: EntryOut, **error_responses(404)},
+    auth=None,
+    summary="One FAQ entry",
+)
 def entry(request: HttpRequest, faq_id: str, lang: str = "ja"):
     """An active entry in `lang` (en falls back to Japanese when not translated)."""
     return _entry_out(selectors.entry_view(faq_id, "en" if lang == "en" else "ja"))

@@ -7,7 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from madoguchi.api.errors import ApiError, ErrorOut
+from madoguchi.api.errors import ApiError, error_responses
 from madoguchi.procedures import selectors
 from madoguchi.procedures.models import Procedure
 
@@ -75,7 +75,12 @@ def _summary(procedure: Procedure) -> dict[str, Any]:
     }
 
 
-@router.get("", response=ProcedureList, summary="The procedure catalog", auth=None)
+@router.get(
+    "",
+    response={200: ProcedureList, **error_responses(422)},
+    summary="The procedure catalog",
+    auth=None,
+)
 def list_procedures(request: HttpRequest, filters: Query[CatalogQuery]):
     """Active procedures, in catalog order; with `q`, those whose name matches come first."""
     procedures = selectors.catalog(
@@ -89,7 +94,7 @@ def list_procedures(request: HttpRequest, filters: Query[CatalogQuery]):
 
 @router.get(
     "/{slug}",
-    response={200: ProcedureDetail, 404: ErrorOut},
+    response={200: ProcedureDetail, **error_responses(404)},
     summary="One procedure with its form",
     auth=None,
 )

@@ -7,7 +7,9 @@ import logging
 
 import pytest
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
+from django.http.multipartparser import MultiPartParserError
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled, ValidationError
 
 from madoguchi.api import errors
@@ -35,6 +37,13 @@ INTERNAL_ERROR = {
         "続く場合は市役所にお問い合わせください。",
         "en": "An unexpected error occurred. Please try again later, and contact the city office if it "
         "persists.",
+    },
+}
+SERVICE_UNAVAILABLE = {
+    "code": "service_unavailable",
+    "message": {
+        "ja": "ただいま一時的に処理できません。しばらく（数秒）待ってから、もう一度お試しください。",
+        "en": "The service is briefly unavailable. Please wait a few seconds and try again.",
     },
 }
 
@@ -203,6 +212,18 @@ CASES = [
         id="RequestDataTooBig",
     ),
     pytest.param(
+        MultiPartParserError("Invalid boundary in multipart: None"),
+        400,
+        {
+            "code": "invalid_json",
+            "message": {
+                "ja": "リクエスト本文を JSON として読み取れません。JSON オブジェクト（{…}）を送ってください。",
+                "en": "The request body is not valid JSON. Send a JSON object ({…}).",
+            },
+        },
+        id="MultiPartParserError",
+    ),
+    pytest.param(
         SuspiciousOperation("odd"),
         400,
         {
@@ -215,6 +236,13 @@ CASES = [
         id="SuspiciousOperation",
     ),
     pytest.param(RuntimeError("database on fire"), 500, INTERNAL_ERROR, id="Exception"),
+    pytest.param(
+        OperationalError("connection failed: the database system is starting up"),
+        503,
+        SERVICE_UNAVAILABLE,
+        id="OperationalError",
+    ),
+    pytest.param(InterfaceError("connection already closed"), 503, SERVICE_UNAVAILABLE, id="InterfaceError"),
     # Classes without a row of their own take the row of their nearest base that has one.
     pytest.param(
         PersonAccessRefused("not_found", "見せられません。", "Cannot be shown."),
@@ -232,6 +260,17 @@ CASES = [
         MadoguchiError("x", "日本語", "English"), 500, INTERNAL_ERROR, id="MadoguchiError-without-a-row"
     ),
 ]
+
+
+def test_the_database_unavailable_asks_to_retry_later(rf, caplog):
+    with caplog.at_level(logging.WARNING, logger="madoguchi.api"):
+        response = api.on_exception(
+            rf.get("/api/v1/anything"), OperationalError("server closed the connection")
+        )
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert [r.levelname for r in caplog.records] == ["WARNING"]  # expected: no traceback, not "a bug"
 
 
 def _expected_bytes(body: dict) -> bytes:
@@ -268,7 +307,10 @@ def test_the_table_covers_the_classes_that_had_a_handler():
         Throttled,
         HttpError,
         RequestDataTooBig,
+        MultiPartParserError,
         SuspiciousOperation,
+        OperationalError,
+        InterfaceError,
         Exception,
     }
     assert MadoguchiError not in ERROR_ANSWERS  # an unexpected domain error stays a 500, never a guess

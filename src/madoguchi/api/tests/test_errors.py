@@ -156,6 +156,18 @@ def test_openapi_document_and_docs_page_are_served(client):
     assert client.get("/api/docs").status_code == 200
 
 
+def test_the_docs_page_has_its_own_strict_csp_and_no_cdn(client):
+    """Swagger UI from our static files (the deployment may be offline); tests/e2e/test_api_docs.py renders it."""
+    page = client.get("/api/docs")
+    policy = page["Content-Security-Policy"]
+    assert policy.startswith("default-src 'none'; script-src 'self'; style-src 'self';")
+    assert "unsafe" not in policy and "http" not in policy
+    html = page.content.decode()
+    assert "/static/ninja/swagger-ui-bundle.js" in html and "cdn" not in html.lower()
+    assert "<script>" not in html  # no inline script: the settings are a JSON data block
+    assert client.get("/api/openapi.json")["Content-Security-Policy"].startswith("default-src 'self'")
+
+
 def test_japanese_is_sent_as_utf8_not_escaped(client):
     response = client.get("/api/v1/postal-codes/1000001")
 
@@ -169,3 +181,12 @@ def test_a_lone_surrogate_in_a_response_still_renders(rf):
     rendered = Utf8JSONRenderer().render(rf.get("/"), {"name": "緑\ud800"}, response_status=200)
 
     assert json.loads(rendered) == {"name": "緑\ud800"}
+
+
+@pytest.mark.parametrize(("method", "path"), [("PUT", "/api/v1/procedures"), ("DELETE", "/api/v1/me/cases")])
+def test_a_method_the_path_does_not_have_is_a_json_405_with_allow(client, method, path):
+    response = client.generic(method, path)
+
+    body = assert_error(response, 405, "method_not_allowed")
+    assert body["message"]["en"].startswith("This URL does not accept this method")
+    assert {m.strip() for m in response["Allow"].split(",")} >= {"GET"}

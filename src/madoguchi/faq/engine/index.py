@@ -567,6 +567,8 @@ class FaqIndex:
         if not english_concepts:
             return None, Features.empty(), None
         n = len(self.ids)
+        if n == 0:  # no entries yet (a new site): nothing to rank, and numpy has no maximum of nothing
+            return None, Features.empty(n_concepts=len(english_concepts)), None
         combined = np.zeros(n, dtype=np.float32)
         ideal = 0.0
         weights: list[float] = []

@@ -50,3 +50,12 @@ def test_entry_by_id(faq_api, demo_faq):
     data = client.get(f"{prefix}/entries/FAQ-001", query_params={"lang": "en"}).json()
     assert data["lang"] == "en" and data["question"].startswith("I need a copy")
     assert client.get(f"{prefix}/entries/FAQ-999").status_code == 404
+
+
+@pytest.mark.parametrize("question", ["members", "粗大ごみ"])
+def test_ask_without_any_entry_abstains(faq_api, question):
+    """Found by the schemathesis test: an English question to an empty FAQ (a new site) was a 500."""
+    client, prefix = faq_api
+    response = client.post(f"{prefix}/ask", json={"question": question})
+    assert response.status_code == 200, response.content
+    assert response.json()["abstain"] is True
