@@ -8,6 +8,7 @@ app_name = "counter"
 urlpatterns = [
     path("", desk_views.desk, name="desk"),
     path("start/<slug:event>/", desk_views.start_without_bundle, name="start"),
+    path("figures/", desk_views.figures, name="figures"),
     path("visits/<int:pk>/", desk_views.visit_detail, name="visit"),
     path("visits/<int:pk>/person/", desk_views.select_person, name="person"),
     path("visits/<int:pk>/identity/", desk_views.identity_check, name="identity"),

@@ -453,3 +453,65 @@ def mark(request: HttpRequest, pk: int, what: str) -> HttpResponse:
     except (services.CounterError, workflow.TransitionNotAllowed) as exc:
         messages.error(request, exc.message(lang_of(request)))
     return redirect(reverse("counter:visit", args=[pk]) + "#print")
+
+
+CHART_HEIGHT = 120  # px of the tallest bar in the figures page's SVG charts
+BAR_WIDTH = 16
+
+
+def _bars(pairs: list[tuple[str, int]]) -> dict:
+    """Geometry of a server-rendered SVG bar chart for (label, value) pairs, tallest bar CHART_HEIGHT."""
+    top = max((value for _label, value in pairs), default=0) or 1
+    bars = []
+    for index, (label, value) in enumerate(pairs):
+        height = round(CHART_HEIGHT * value / top)
+        bars.append(
+            {
+                "label": label,
+                "value": value,
+                "x": index * BAR_WIDTH,
+                "y": CHART_HEIGHT - height,
+                "height": height,
+            }
+        )
+    return {
+        "bars": bars,
+        "width": max(len(pairs), 1) * BAR_WIDTH,
+        "height": CHART_HEIGHT,
+        "bar": BAR_WIDTH - 2,
+    }
+
+
+@staff_required
+@require_http_methods(["GET"])
+def figures(request: HttpRequest) -> HttpResponse:
+    """The counter's visit figures for the last 7, 30 or 90 days (default 30; anything else is the default)."""
+    lang = lang_of(request)
+    try:
+        days = int(request.GET.get("days", ""))
+    except ValueError:
+        days = selectors.DEFAULT_FIGURE_PERIOD
+    if days not in selectors.FIGURE_PERIODS:
+        days = selectors.DEFAULT_FIGURE_PERIOD
+    until = timezone.now()
+    data = selectors.visit_figures(
+        since=until - dt.timedelta(days=days),
+        until=until,
+        department_id=request.user.department_id,
+        lang=lang,
+    )
+    busiest_hour = max(data.by_hour, key=lambda pair: pair[1]) if data.visits else None
+    return render(
+        request,
+        "counter/figures.html",
+        {
+            "nav": "counter",
+            "days": days,
+            "periods": selectors.FIGURE_PERIODS,
+            "figures": data,
+            "busiest_hour": busiest_hour,
+            "hour_chart": _bars([(f"{hour}", n) for hour, n in data.by_hour]),
+            "day_chart": _bars([(day.strftime("%m/%d"), n) for day, n in data.by_day]),
+            "has_department": request.user.department_id is not None,
+        },
+    )

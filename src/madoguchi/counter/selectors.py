@@ -16,11 +16,17 @@ from pathlib import Path
 from threading import Lock
 
 from django.conf import settings
+from django.db.models import Count
+from django.db.models.functions import ExtractHour, TruncDate
+from django.utils import timezone
 
 from madoguchi.accounts import selectors as account_selectors
-from madoguchi.accounts.models import Department
+from madoguchi.accounts.models import Department, User
+from madoguchi.cases.models import Case
 from madoguchi.counter import guide as engine
+from madoguchi.counter.models import Visit, VisitForm
 from madoguchi.procedures import selectors as procedure_selectors
+from madoguchi.procedures.models import Procedure
 from madoguchi.residents import selectors as resident_selectors
 
 logger = logging.getLogger(__name__)
@@ -164,3 +170,158 @@ def procedures_for(
         for item in engine.evaluate(guide, answers, procedures=refs, event_date=event_date)
         if item.procedure
     ]
+
+
+# --- Visit figures (staff) -------------------------------------------------------------------------------------
+
+FIGURE_PERIODS = (7, 30, 90)  # days a staff member may choose on the figures page
+DEFAULT_FIGURE_PERIOD = 30
+MAX_FIGURE_VISITS = 50_000  # bound of the visits read into Python (90 days of a large counter fit easily)
+SHARE_CHANNELS = ("online", "counter", "paper")  # the channels the shares are given for; the rest is "other"
+
+
+@dataclass(frozen=True)
+class StepTimes:
+    """Visits of a group and their average minutes between steps (None when no visit reached the step)."""
+
+    label: str
+    visits: int
+    arrival_to_printed: float | None
+    printed_to_signed: float | None
+    signed_to_done: float | None
+    arrival_to_done: float | None
+
+
+@dataclass(frozen=True)
+class ChannelShare:
+    """Cases of one procedure created in the period, and the percentage of each channel (online/counter/paper,
+    then "other" for the rest)."""
+
+    label: str
+    total: int
+    percent: dict[str, float]
+
+
+@dataclass(frozen=True)
+class VisitFigures:
+    since: dt.datetime
+    until: dt.datetime
+    visits: int
+    prefilled: int
+    by_clerk: list[StepTimes]
+    by_procedure: list[StepTimes]
+    by_hour: list[tuple[int, int]]  # (hour 0–23 local time, visits), every hour
+    by_day: list[tuple[dt.date, int]]  # (local date, visits), every day of the period
+    channel_shares: list[ChannelShare]
+
+    @property
+    def prefilled_percent(self) -> float | None:
+        return round(100 * self.prefilled / self.visits, 1) if self.visits else None
+
+
+def _average_minutes(spans: list[dt.timedelta]) -> float | None:
+    if not spans:
+        return None
+    return round(sum(s.total_seconds() for s in spans) / len(spans) / 60, 1)
+
+
+def _step_times(label: str, rows: list[dict]) -> StepTimes:
+    def spans(start: str, end: str) -> list[dt.timedelta]:
+        return [r[end] - r[start] for r in rows if r[start] is not None and r[end] is not None]
+
+    return StepTimes(
+        label=label,
+        visits=len(rows),
+        arrival_to_printed=_average_minutes(spans("arrived_at", "printed_at")),
+        printed_to_signed=_average_minutes(spans("printed_at", "signed_at")),
+        signed_to_done=_average_minutes(spans("signed_at", "done_at")),
+        arrival_to_done=_average_minutes(spans("arrived_at", "done_at")),
+    )
+
+
+def visit_figures(
+    *, since: dt.datetime, until: dt.datetime, department_id: int | None = None, lang: str = "ja"
+) -> VisitFigures:
+    """The counter's visits that arrived in [since, until): per clerk and per procedure (a visit counts for
+    each of its procedures) the number of visits and the average minutes between the steps, counting only
+    visits that reached both steps; visits per local hour and per local day; how many came with a pre-fill.
+
+    Channel shares are of the cases created in the period, per procedure of `department_id` only (none when
+    it is None: a staff member without a department sees the counter's figures only).
+    """
+    period = Visit.objects.filter(arrived_at__gte=since, arrived_at__lt=until)
+    fields = ("id", "clerk_id", "from_bundle", "arrived_at", "printed_at", "signed_at", "done_at")
+    rows = list(period.order_by("arrived_at", "id").values(*fields)[:MAX_FIGURE_VISITS])
+    by_id = {r["id"]: r for r in rows}
+
+    clerks = {u.pk: str(u) for u in User.objects.filter(pk__in={r["clerk_id"] for r in rows})}
+    per_clerk: dict[int, list[dict]] = {}
+    for r in rows:
+        per_clerk.setdefault(r["clerk_id"], []).append(r)
+    by_clerk = sorted(
+        (_step_times(clerks.get(pk, str(pk)), group) for pk, group in per_clerk.items()),
+        key=lambda s: s.label,
+    )
+
+    per_procedure: dict[int, list[dict]] = {}
+    form_rows = VisitForm.objects.filter(visit_id__in=by_id).values_list("visit_id", "procedure_id")
+    for visit_id, procedure_id in form_rows:
+        per_procedure.setdefault(procedure_id, []).append(by_id[visit_id])
+    procedures = {p.pk: p.name_for(lang) for p in Procedure.objects.filter(pk__in=per_procedure)}
+    by_procedure = sorted(
+        (_step_times(procedures[pk], group) for pk, group in per_procedure.items()), key=lambda s: s.label
+    )
+
+    tz = timezone.get_current_timezone()
+    hours = dict(
+        period.annotate(hour=ExtractHour("arrived_at", tzinfo=tz))
+        .values("hour")
+        .annotate(n=Count("id"))
+        .values_list("hour", "n")
+    )
+    days = dict(
+        period.annotate(day=TruncDate("arrived_at", tzinfo=tz))
+        .values("day")
+        .annotate(n=Count("id"))
+        .values_list("day", "n")
+    )
+    first_day = timezone.localtime(since, tz).date()
+    last_day = timezone.localtime(until - dt.timedelta(microseconds=1), tz).date()
+    by_day = [
+        (first_day + dt.timedelta(days=i), days.get(first_day + dt.timedelta(days=i), 0))
+        for i in range((last_day - first_day).days + 1)
+    ]
+
+    shares: list[ChannelShare] = []
+    if department_id is not None:
+        counts: dict[int, dict[str, int]] = {}
+        case_rows = (
+            Case.objects.filter(
+                created_at__gte=since, created_at__lt=until, procedure__department_id=department_id
+            )
+            .values("procedure_id", "channel")
+            .annotate(n=Count("id"))
+            .values_list("procedure_id", "channel", "n")
+        )
+        for procedure_id, channel, n in case_rows:
+            key = channel if channel in SHARE_CHANNELS else "other"
+            per = counts.setdefault(procedure_id, {})
+            per[key] = per.get(key, 0) + n
+        names = {p.pk: p.name_for(lang) for p in Procedure.objects.filter(pk__in=counts)}
+        for procedure_id, per in counts.items():
+            total = sum(per.values())
+            percent = {k: round(100 * per.get(k, 0) / total, 1) for k in (*SHARE_CHANNELS, "other")}
+            shares.append(ChannelShare(label=names[procedure_id], total=total, percent=percent))
+        shares.sort(key=lambda s: s.label)
+
+    return VisitFigures(
+        since=since,
+        until=until,
+        visits=period.count(),
+        prefilled=period.filter(from_bundle=True).count(),
+        by_clerk=by_clerk,
+        by_procedure=by_procedure,
+        by_hour=[(h, hours.get(h, 0)) for h in range(24)],
+        by_day=by_day,
+        channel_shares=shares,
+    )
