@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
@@ -38,6 +37,7 @@ from madoguchi.cases.models import Case, CaseHistory, Channel
 from madoguchi.cases.models import Status as CaseStatus
 from madoguchi.cases.prefill import merge_registry, registry_prefill
 from madoguchi.core.audit import client_ip_of
+from madoguchi.core.text import BIDI_CONTROLS, unsafe_character
 from madoguchi.procedures import selectors as procedure_selectors
 
 resident_router = Router(auth=resident_session, tags=["resident: cases"])
@@ -181,14 +181,15 @@ def _check_value(value: Any, depth: int) -> None:
 
 
 def _plain_text(value: str) -> str:
-    """Refuse control characters (other than newlines and tabs) and lone surrogates in free text."""
-    for ch in value:
-        if ch in "\n\r\t":
-            continue
-        if unicodedata.category(ch) in ("Cc", "Cs"):
-            raise PydanticCustomError(
-                "invalid_characters", "the text contains characters that cannot be stored"
-            )
+    """Refuse bidi controls, control characters (other than newlines and tabs) and the like (`core.text`)."""
+    problem = unsafe_character(value, multiline=True)
+    if problem is not None:
+        kind = "bidi_control" if problem in BIDI_CONTROLS else "invalid_characters"
+        raise PydanticCustomError(
+            kind,
+            "the text contains a character that cannot be used: U+{point}",
+            {"point": f"{ord(problem):04X}"},
+        )
     return value
 
 

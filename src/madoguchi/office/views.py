@@ -402,7 +402,11 @@ def case_action(request: HttpRequest, reference: str) -> HttpResponse:
     case = _case(request, reference, "case_action")
     form = ActionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("操作の内容を読み取れませんでした。画面を更新してもう一度お試しください。"))
+        # A note that is too long or holds a refused character says so; anything else is a forged post.
+        for error in form.errors.get("note") or [
+            _("操作の内容を読み取れませんでした。画面を更新してもう一度お試しください。")
+        ]:
+            messages.error(request, error)
         return redirect("office:case_detail", reference=case.reference)
     action = form.cleaned_data["action"]
     assignee = None

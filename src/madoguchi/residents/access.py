@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy as _
 
 from madoguchi.core import audit
 from madoguchi.core.errors import MadoguchiError
+from madoguchi.core.text import unsafe_character
 from madoguchi.jp import kana
 from madoguchi.jp.errors import is_english
 from madoguchi.residents.models import Person
@@ -251,7 +252,9 @@ def _record(
 
 
 def _stated(text: str, limit: int) -> str:
-    return " ".join((text or "").split())[:limit]
+    """A purpose or reason as the audit log keeps it: one line, without invisible or reordering characters."""
+    kept = "".join(ch for ch in (text or "") if unsafe_character(ch, multiline=True) is None)
+    return " ".join(kept.split())[:limit]
 
 
 def person_for_staff(
