@@ -226,6 +226,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "madoguchi.notify.tasks.email_unsent_notices",
         "schedule": float(OUTBOX_SWEEP_SECONDS),
     },
+    "idempotency-keys-purge": {"task": "madoguchi.cases.tasks.purge_idempotency_keys", "schedule": 3600.0},
 }
 
 REDIS_URL = env(

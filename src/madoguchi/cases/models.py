@@ -64,6 +64,15 @@ class Case(models.Model):
             models.Index(fields=["department", "status", "due_date", "id"], name="case_queue_idx"),
             models.Index(fields=["applicant", "-created_at"], name="case_applicant_idx"),
         ]
+        constraints = [
+            # One open draft per resident and procedure: "apply" resumes it (cases.services.open_draft), and
+            # two parallel clicks cannot make two (a partial unique index, on PostgreSQL and SQLite alike).
+            models.UniqueConstraint(
+                fields=["applicant", "procedure"],
+                condition=models.Q(status="draft"),
+                name="case_one_draft_per_procedure",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.reference
@@ -186,3 +195,30 @@ class CaseAttachment(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class IdempotentRequest(models.Model):
+    """An API call made with an `Idempotency-Key` header: a retry within 24 hours gets the same answer.
+
+    Claimed (no `status_code` yet) before the work starts, in its own committed row, so that a parallel
+    retry sees it; filled in by the same transaction that does the work (`cases.services.create_idempotently`),
+    so a claim without an answer means that nothing was written. Rows older than the retention are reclaimed
+    on use and purged (`cases.tasks.purge_idempotency_keys`).
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    endpoint = models.CharField(max_length=40)  # which call the key belongs to, e.g. "cases.create"
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)  # SHA-256 of the canonical JSON of the request body
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)  # None: the first call is running
+    response = models.TextField(blank=True)  # the JSON answer as sent (text: jsonb would reorder its keys)
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "endpoint", "key"], name="idempotent_request_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint} {self.key} ({self.user_id})"

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import json
 import logging
+import re
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -28,6 +32,7 @@ from madoguchi.cases.models import (
     CaseNote,
     Channel,
     Direction,
+    IdempotentRequest,
     RenderStatus,
     Status,
 )
@@ -80,16 +85,6 @@ class TransitionResult:
 def new_reference() -> str:
     raw = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
     return f"{raw[:4]}-{raw[4:]}"
-
-
-def _create_with_reference(**fields: Any) -> Case:
-    for _attempt in range(5):
-        try:
-            with transaction.atomic():
-                return Case.objects.create(reference=new_reference(), **fields)
-        except IntegrityError:
-            continue
-    raise RuntimeError("could not allocate a unique case reference")
 
 
 def _applicant_name(cleaned: Mapping[str, Any], applicant) -> str:
@@ -194,17 +189,45 @@ def ensure_can_apply(user, procedure: Procedure) -> None:
         raise refusal
 
 
-def start_draft(*, applicant, procedure: Procedure) -> Case:
-    """Open a draft application for the procedure's current version."""
-    version = procedure.current_version
-    return _create_with_reference(
-        channel=Channel.ONLINE,
-        procedure=procedure,
-        procedure_version=version,
-        department_id=procedure.department_id,
-        applicant=applicant,
-        status=Status.DRAFT,
+def _open_draft_of(applicant, procedure: Procedure) -> Case | None:
+    return (
+        Case.objects.filter(applicant=applicant, procedure=procedure, status=Status.DRAFT)
+        .order_by("-created_at", "-id")
+        .first()
     )
+
+
+def open_draft(*, applicant, procedure: Procedure) -> tuple[Case, bool]:
+    """The applicant's open draft of the procedure, or a new one for its current version: (case, created).
+
+    A resident has at most one draft per procedure (the partial unique constraint
+    `case_one_draft_per_procedure`). When two requests race (two clicks, two tabs), both try to insert; the
+    database lets one win and the other reads the winner's draft, on PostgreSQL and SQLite alike.
+    """
+    for _attempt in range(5):
+        existing = _open_draft_of(applicant, procedure)
+        if existing is not None:
+            return existing, False
+        try:
+            with transaction.atomic():
+                case = Case.objects.create(
+                    reference=new_reference(),
+                    channel=Channel.ONLINE,
+                    procedure=procedure,
+                    procedure_version=procedure.current_version,
+                    department_id=procedure.department_id,
+                    applicant=applicant,
+                    status=Status.DRAFT,
+                )
+            return case, True
+        except IntegrityError:
+            continue  # another request opened the draft first (or, rarely, the reference was taken)
+    raise RuntimeError("could not open a draft")
+
+
+def start_draft(*, applicant, procedure: Procedure) -> Case:
+    """Open a draft application for the procedure's current version (or the one already open)."""
+    return open_draft(applicant=applicant, procedure=procedure)[0]
 
 
 def save_draft_step(
@@ -698,3 +721,138 @@ def render_attachment(*, attachment: CaseAttachment) -> CaseAttachment:
             ]
         )
     return current
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Idempotency keys (the API's `Idempotency-Key` header on case creation)
+
+IDEMPOTENCY_RETENTION = dt.timedelta(hours=24)  # a retry within this time gets the first answer
+IDEMPOTENCY_ABANDONED = dt.timedelta(minutes=5)  # a claim without an answer this old: its call died
+_IDEMPOTENCY_KEY_RE = re.compile(r"[\x21-\x7e]{1,255}")  # visible ASCII, as a UUID or a ULID is
+
+
+class IdempotencyKeyError(MadoguchiError):
+    """An `Idempotency-Key` that cannot be honoured; `http_status` says how the API answers."""
+
+    http_status = 422
+
+
+class IdempotencyKeyInvalid(IdempotencyKeyError):
+    http_status = 400
+
+
+class IdempotencyKeyInProgress(IdempotencyKeyError):
+    http_status = 409
+
+
+@dataclass(frozen=True)
+class IdempotencyClaim:
+    """Either a fresh claim on a key (`request_id`, the call goes ahead) or the stored answer to replay."""
+
+    request_id: int | None
+    status_code: int | None = None
+    body: dict | None = None
+
+    @property
+    def replay(self) -> bool:
+        return self.request_id is None
+
+
+def request_hash(body: Any) -> str:
+    """SHA-256 of the canonical JSON of a request body (key order and spacing do not matter)."""
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def claim_idempotency_key(*, user, endpoint: str, key: str, body: Any) -> IdempotencyClaim:
+    """Claim `key` for this call of `endpoint` by `user`, or return the answer of the call that claimed it.
+
+    The claim is its own committed row, so a parallel retry sees it at once. The same key with another body
+    raises IdempotencyKeyError (422); while the first call still runs, IdempotencyKeyInProgress (409); a key
+    that is not 1–255 visible ASCII characters, IdempotencyKeyInvalid (400). A key older than
+    IDEMPOTENCY_RETENTION is free again.
+    """
+    if not _IDEMPOTENCY_KEY_RE.fullmatch(key or ""):
+        raise IdempotencyKeyInvalid(
+            "idempotency_key_invalid",
+            "Idempotency-Key ヘッダーは、1〜255文字の半角英数字・記号で指定してください（例：UUID）。",
+            "The Idempotency-Key header must be 1 to 255 visible ASCII characters (for example a UUID).",
+        )
+    digest = request_hash(body)
+    # This account's expired keys go now (beat purges everyone's hourly; without a broker, only this runs).
+    IdempotentRequest.objects.filter(
+        user=user, created_at__lt=timezone.now() - IDEMPOTENCY_RETENTION
+    ).delete()
+    for _attempt in range(3):
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                row = IdempotentRequest.objects.create(
+                    user=user, endpoint=endpoint, key=key, request_hash=digest, created_at=now
+                )
+            return IdempotencyClaim(request_id=row.pk)
+        except IntegrityError:
+            pass
+        row = IdempotentRequest.objects.filter(user=user, endpoint=endpoint, key=key).first()
+        if row is None:
+            continue  # purged or released meanwhile: claim it again
+        expired = row.created_at < now - IDEMPOTENCY_RETENTION
+        abandoned = row.status_code is None and row.created_at < now - IDEMPOTENCY_ABANDONED
+        if expired or abandoned:
+            IdempotentRequest.objects.filter(pk=row.pk, created_at=row.created_at).delete()
+            continue
+        if row.request_hash != digest:
+            raise IdempotencyKeyError(
+                "idempotency_key_reused",
+                "この Idempotency-Key は、内容の異なる別の申請ですでに使われています。"
+                "同じ申請を再送するときは同じ内容で、新しい申請には新しいキーを指定してください。",
+                "This Idempotency-Key was already used for a request with a different body. Send the same "
+                "body to retry that request, or use a new key for a new request.",
+            )
+        if row.status_code is None:
+            raise IdempotencyKeyInProgress(
+                "idempotency_key_in_progress",
+                "同じ Idempotency-Key の申請をまだ処理しています。数秒待ってから、同じ内容でもう一度送ってください。",
+                "A request with this Idempotency-Key is still being processed. Wait a few seconds and send "
+                "the same request again.",
+            )
+        return IdempotencyClaim(request_id=None, status_code=row.status_code, body=json.loads(row.response))
+    raise IdempotencyKeyInProgress(
+        "idempotency_key_in_progress",
+        "同じ Idempotency-Key の申請をまだ処理しています。数秒待ってから、同じ内容でもう一度送ってください。",
+        "A request with this Idempotency-Key is still being processed. Wait a few seconds and send the same "
+        "request again.",
+    )
+
+
+@contextmanager
+def idempotent_call(claim: IdempotencyClaim | None) -> Iterator[None]:
+    """Release the claim when the call fails (nothing was written), so the key may be used again."""
+    try:
+        yield
+    except BaseException:
+        if claim is not None and claim.request_id is not None:
+            IdempotentRequest.objects.filter(pk=claim.request_id, status_code__isnull=True).delete()
+        raise
+
+
+def answer_once(
+    claim: IdempotencyClaim | None, work: Callable[[], tuple[Case, dict]], *, status_code: int
+) -> dict:
+    """Run `work` (a write returning the case and the JSON answer) and, with a claim, store the answer in the
+    same transaction: a stored answer always means the case exists, and a claim without one that it does not."""
+    if claim is None:
+        return work()[1]
+    with transaction.atomic():
+        case, body = work()
+        IdempotentRequest.objects.filter(pk=claim.request_id).update(
+            status_code=status_code, response=json.dumps(body, ensure_ascii=False), case=case
+        )
+    return body
+
+
+def purge_idempotency_keys(*, now: dt.datetime | None = None) -> int:
+    """Delete the keys older than IDEMPOTENCY_RETENTION; returns how many."""
+    cutoff = (now or timezone.now()) - IDEMPOTENCY_RETENTION
+    deleted, _ = IdempotentRequest.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

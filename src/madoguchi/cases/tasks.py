@@ -20,3 +20,9 @@ def render_attachment(attachment_id: int) -> str:
     if attachment is None:
         return "missing"  # the upload's transaction was rolled back after all
     return services.render_attachment(attachment=attachment).render_status
+
+
+@shared_task(name="madoguchi.cases.tasks.purge_idempotency_keys")
+def purge_idempotency_keys() -> int:
+    """Delete the API's idempotency keys older than 24 hours (Celery beat, hourly); returns how many."""
+    return services.purge_idempotency_keys()
