@@ -149,7 +149,7 @@ class CaseNote(AppendOnlyModel):
 class RenderStatus(models.TextChoices):
     """Where the re-rendered copy of an upload (cases.rendering) stands."""
 
-    PENDING = "pending", _("変換待ち")
+    PENDING = "pending", _("確認中（安全なコピーを作成中）")
     READY = "ready", _("変換済み")
     FAILED = "failed", _("変換できず")
 
@@ -162,6 +162,8 @@ class RenderFailure(models.TextChoices):
     TOO_MANY_PIXELS = "too_many_pixels", _("画像の画素数が上限を超えています。")
     TOO_MANY_PAGES = "too_many_pages", _("PDFのページ数が上限を超えています。")
     NO_PAGES = "no_pages", _("PDFにページがありません。")
+    TOO_COMPLEX = "too_complex", _("描画の処理が多すぎるため、安全に変換できません。")
+    MISSING = "missing", _("保管されているはずの元のファイルが見つかりません。")
 
 
 class CaseAttachment(models.Model):
@@ -184,6 +186,9 @@ class CaseAttachment(models.Model):
     )
     render_failure = models.CharField(max_length=30, choices=RenderFailure.choices, blank=True)
     rendered_at = models.DateTimeField(null=True, blank=True)
+    # The rendering process that has taken it on (None: nobody yet), and how many have tried.
+    render_started_at = models.DateTimeField(null=True, blank=True)
+    render_attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         constraints = [

@@ -12,17 +12,18 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
 from madoguchi.accounts import selectors as account_selectors
-from madoguchi.cases import rendering, selectors, workflow
+from madoguchi.cases import background, rendering, sandbox, selectors, workflow
 from madoguchi.cases.models import (
     Case,
     CaseAttachment,
@@ -33,6 +34,7 @@ from madoguchi.cases.models import (
     Channel,
     Direction,
     IdempotentRequest,
+    RenderFailure,
     RenderStatus,
     Status,
 )
@@ -581,8 +583,9 @@ def attach_file(
     """Store an upload outside the web root after checking its real type (magic bytes), size and readability.
 
     What can never be re-rendered for staff (a damaged file, a password-protected PDF, too many pages or pixels)
-    is refused here, while the resident can still fix it. The re-rendered copy is made after commit
-    (`render_attachment`, on the default queue).
+    is refused here, while the resident can still fix it; this check is quick (no page is drawn). The
+    re-rendered copy is made after commit, outside the request (`render_attachment`: the Celery default
+    queue, or this process's background thread without a broker), in a limited process.
     """
     limit = max_bytes or settings.UPLOAD_MAX_BYTES
     if uploaded.size is None or uploaded.size == 0:
@@ -611,7 +614,7 @@ def attach_file(
     data = uploaded.read()
     uploaded.seek(0)
     try:
-        page_count = rendering.check_renderable(data, content_type)
+        page_count = rendering.check_renderable(data, content_type, max_pages=settings.RENDER_MAX_PAGES)
     except rendering.RenderingError as exc:
         raise UploadRejected(exc.code, exc.ja, exc.en) from exc
     name = (uploaded.name or "file").rsplit("/", 1)[-1][:200]
@@ -670,29 +673,128 @@ def _attachment_limit_message(limit: int) -> schema.Message:
     )
 
 
-def _schedule_rendering(attachment_id: int) -> None:
-    from madoguchi.cases.tasks import render_attachment
+# ---------------------------------------------------------------------------------------------------------
+# The safe copy of an upload: rendered in a limited process, never in a web request (docs/security.md)
 
-    render_attachment.delay(attachment_id)
+RENDER_MAX_ATTEMPTS = 3  # renderings that ran out of wall-clock time before the file is refused
+RENDER_STALE_AFTER = dt.timedelta(minutes=2)  # a claim older than the wall limit plus this: its process died
+
+
+def render_limits() -> rendering.Limits:
+    return rendering.Limits(
+        max_pages=settings.RENDER_MAX_PAGES,
+        max_page_operations=settings.RENDER_MAX_PAGE_OPERATIONS,
+        max_overdraw=float(settings.RENDER_MAX_OVERDRAW),
+        max_total_pixels=settings.RENDER_MAX_MEGAPIXELS * 1_000_000,
+    )
+
+
+def sandbox_limits() -> sandbox.SandboxLimits:
+    return sandbox.SandboxLimits(
+        cpu_seconds=settings.RENDER_CPU_SECONDS,
+        memory_bytes=settings.RENDER_MEMORY_MB * 1024 * 1024,
+        wall_seconds=float(settings.RENDER_TIMEOUT_SECONDS),
+        concurrency=settings.RENDER_CONCURRENCY,
+        slot_dir=str(Path(settings.VAR_DIR) / "render-slots"),
+    )
+
+
+def _schedule_rendering(attachment_id: int) -> None:
+    """After the upload's commit: hand the rendering to Celery (a broker is configured) or to this process's
+    background thread (no broker). Either way the request that uploaded returns at once."""
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        from madoguchi.cases.tasks import render_attachment as task
+
+        task.delay(attachment_id)
+    elif getattr(settings, "RENDER_IN_BACKGROUND", True):
+        background.submit(render_attachment_by_id, attachment_id)
+    else:
+        render_attachment_by_id(attachment_id)  # the tests: at once, in the rendering process all the same
+
+
+def render_attachment_by_id(attachment_id: int) -> str:
+    """Render one attachment if it still waits; returns its render status ("missing": no such row)."""
+    attachment = CaseAttachment.objects.filter(pk=attachment_id).first()
+    if attachment is None:
+        return "missing"  # the upload's transaction was rolled back after all
+    return render_attachment(attachment=attachment).render_status
+
+
+def _stale_before() -> dt.datetime:
+    return timezone.now() - dt.timedelta(seconds=settings.RENDER_TIMEOUT_SECONDS) - RENDER_STALE_AFTER
+
+
+def _claim_rendering(attachment: CaseAttachment) -> bool:
+    """Take the attachment on (one renderer at a time; a claim whose process died is taken over)."""
+    claimed = (
+        CaseAttachment.objects.filter(pk=attachment.pk, render_status=RenderStatus.PENDING)
+        .filter(models.Q(render_started_at__isnull=True) | models.Q(render_started_at__lt=_stale_before()))
+        .update(render_started_at=timezone.now(), render_attempts=F("render_attempts") + 1)
+    )
+    return claimed == 1
 
 
 def render_attachment(*, attachment: CaseAttachment) -> CaseAttachment:
     """Make the re-rendered copy staff may open, once; returns the attachment as it now stands.
 
-    Runs from the Celery task after the upload and, when that has not happened yet, from the staff download.
-    Rendering happens outside any transaction (it may take seconds); if two runs race, the first to record
-    its result wins. A file that cannot be rendered is marked failed; the original stays stored either way.
-    Raises FileNotFoundError when the stored upload is missing.
+    Runs from the Celery task or the background thread after the upload, and from `render_pending` — never
+    from a download or another web request. The file is rendered by `cases.sandbox.render_isolated` in a
+    separate process with CPU, memory and wall-time limits, outside any transaction. A file refused by the
+    rendering (damaged, too complex, over a limit) is marked failed with the reason; a rendering that ran out
+    of wall-clock time stays pending and is tried again later, at most RENDER_MAX_ATTEMPTS times. The
+    original stays stored either way.
     """
-    if attachment.render_status != RenderStatus.PENDING:
-        return attachment
-    with attachment.file.storage.open(attachment.file.name, "rb") as handle:
-        data = handle.read()
-    failure = ""
+    if attachment.render_status != RenderStatus.PENDING or not _claim_rendering(attachment):
+        return CaseAttachment.objects.get(pk=attachment.pk)
+    current = CaseAttachment.objects.get(pk=attachment.pk)
+    rendered, failure = None, ""
     try:
-        rendered = rendering.render_safe_copy(data, attachment.content_type)
-    except rendering.RenderingError as exc:
-        rendered, failure = None, exc.code
+        with current.file.storage.open(current.file.name, "rb") as handle:
+            data = handle.read()
+    except (FileNotFoundError, ValueError):
+        failure = RenderFailure.MISSING
+    if not failure:
+        outcome: list[sandbox.Outcome] = []
+        try:
+            rendered = sandbox.render_isolated(
+                data,
+                current.content_type,
+                limits=render_limits(),
+                sandbox=sandbox_limits(),
+                outcome=outcome,
+            )
+        except rendering.RenderingError as exc:
+            failure = exc.code
+        except sandbox.SandboxUnavailable as exc:
+            if current.render_attempts < RENDER_MAX_ATTEMPTS:
+                logger.warning(
+                    "attachment %s: rendering not finished, tried again later: %s", current.pk, exc
+                )
+                CaseAttachment.objects.filter(pk=current.pk, render_status=RenderStatus.PENDING).update(
+                    render_started_at=None
+                )
+                return CaseAttachment.objects.get(pk=current.pk)
+            logger.warning(
+                "attachment %s: rendering not finished after %s tries: %s",
+                current.pk,
+                RENDER_MAX_ATTEMPTS,
+                exc,
+            )
+            failure = RenderFailure.TOO_COMPLEX
+        for ended in outcome:
+            (logger.warning if ended.returncode else logger.debug)(
+                "attachment %s rendered in %.2f s (exit %s)%s",
+                current.pk,
+                ended.seconds,
+                ended.returncode,
+                f": {ended.stderr.strip()[-300:]}" if ended.returncode and ended.stderr.strip() else "",
+            )
+    return _record_rendering(current, rendered, failure)
+
+
+def _record_rendering(
+    attachment: CaseAttachment, rendered: rendering.RenderedFile | None, failure: str
+) -> CaseAttachment:
     with transaction.atomic():
         current = CaseAttachment.objects.select_for_update().get(pk=attachment.pk)
         if current.render_status != RenderStatus.PENDING:
@@ -701,7 +803,7 @@ def render_attachment(*, attachment: CaseAttachment) -> CaseAttachment:
         if rendered is None:
             logger.warning("attachment %s could not be re-rendered: %s", current.pk, failure)
             current.render_status = RenderStatus.FAILED
-            current.render_failure = failure
+            current.render_failure = failure if failure in RenderFailure.values else RenderFailure.BROKEN
             current.save(update_fields=["render_status", "render_failure", "rendered_at"])
             return current
         extension = UPLOAD_EXTENSIONS[rendered.content_type]
@@ -721,6 +823,38 @@ def render_attachment(*, attachment: CaseAttachment) -> CaseAttachment:
             ]
         )
     return current
+
+
+def pending_renderings(*, case: Case | None = None):
+    """Attachments waiting for a rendering that nobody is doing: never taken on (its scheduling was lost, or
+    it is from before re-rendering), or taken on by a process that died."""
+    waiting = CaseAttachment.objects.filter(render_status=RenderStatus.PENDING).filter(
+        models.Q(render_started_at__isnull=True) | models.Q(render_started_at__lt=_stale_before())
+    )
+    return waiting.filter(case=case) if case is not None else waiting
+
+
+def render_pending(*, case: Case | None = None, limit: int = 100, in_background: bool = True) -> int:
+    """Schedule (or, with `in_background` False, do) the renderings nobody is doing; returns how many.
+
+    Celery beat calls it every minute; the staff case page calls it for its case (scheduling only: no page
+    waits for a rendering); `madoguchi attachments render` calls it in the foreground."""
+    ids = list(pending_renderings(case=case).order_by("id").values_list("id", flat=True)[:limit])
+    recent = timezone.now() - dt.timedelta(minutes=1)
+    for attachment_id in ids:
+        if in_background:
+            # A fresh upload is already on its way (on_commit); the page need not schedule it twice.
+            if (
+                case is not None
+                and CaseAttachment.objects.filter(
+                    pk=attachment_id, render_started_at__isnull=True, created_at__gt=recent
+                ).exists()
+            ):
+                continue
+            _schedule_rendering(attachment_id)
+        else:
+            render_attachment_by_id(attachment_id)
+    return len(ids)
 
 
 # ---------------------------------------------------------------------------------------------------------
