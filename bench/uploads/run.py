@@ -23,6 +23,7 @@ then `--src /tmp/before/src`) to measure before and after; that code's apply but
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import http.client
 import os
@@ -37,6 +38,7 @@ import threading
 import time
 import urllib.parse
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -211,50 +213,50 @@ def main() -> None:
         "and time limits stop the files (a file whose drawing the measuring would miss)",
     )
     args = parser.parse_args()
+    extra = {}
+    if args.without_drawing_caps:
+        extra = {
+            "MADOGUCHI_RENDER_MAX_OVERDRAW": "1000000000",
+            "MADOGUCHI_RENDER_MAX_PAGE_OPERATIONS": "1000000000",
+        }
+    with running_server(
+        src=args.src, workers=args.workers, port=args.port, database_url=args.database_url, extra_env=extra
+    ) as (var_dir, server_log):
+        report(args, var_dir, server_log)
 
-    var_dir = Path(tempfile.mkdtemp(prefix="madoguchi-bench-uploads-"))
+
+@contextlib.contextmanager
+def running_server(
+    *, src: Path, workers: int, port: int, database_url: str = "", extra_env: dict | None = None
+) -> Iterator[tuple[Path, Path]]:
+    """`madoguchi serve` of the code in `src` on 127.0.0.1:`port`, set up (SETUP) and warmed up; yields its
+    var directory and its log file, and stops it and removes the directory afterwards."""
+    var_dir = Path(tempfile.mkdtemp(prefix="madoguchi-bench-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MADOGUCHI_", "DATABASE_URL"))}
     env.update(
         MADOGUCHI_VAR_DIR=str(var_dir),
         MADOGUCHI_LOG_LEVEL="WARNING",
         MADOGUCHI_PROCEDURES_DIR=str(ROOT / "procedures"),
-        PYTHONPATH=str(args.src),
+        PYTHONPATH=str(src),
         DJANGO_SETTINGS_MODULE="madoguchi.settings",
+        **(extra_env or {}),
     )
-    if args.database_url:
-        env["DATABASE_URL"] = args.database_url
-    if args.without_drawing_caps:
-        env.update(
-            MADOGUCHI_RENDER_MAX_OVERDRAW="1000000000", MADOGUCHI_RENDER_MAX_PAGE_OPERATIONS="1000000000"
-        )
+    if database_url:
+        env["DATABASE_URL"] = database_url
     subprocess.run([sys.executable, "-c", SETUP.format(password=PASSWORD)], env=env, check=True, cwd=var_dir)
     server_log = var_dir / "server.log"
+    command = [sys.executable, "-m", "madoguchi", "serve", "--workers", str(workers), "--port", str(port)]
     with server_log.open("wb") as log_file:
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "madoguchi",
-                "serve",
-                "--workers",
-                str(args.workers),
-                "--port",
-                str(args.port),
-            ],
-            env=env,
-            cwd=var_dir,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
+        server = subprocess.Popen(command, env=env, cwd=var_dir, stdout=log_file, stderr=subprocess.STDOUT)
     try:
         for _ in range(100):
             try:
-                http.client.HTTPConnection("127.0.0.1", args.port, timeout=1).request("GET", "/")
+                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/")
                 break
             except OSError:
                 time.sleep(0.2)
-        warm_up(args.port, args.workers)
-        report(args, var_dir, server_log)
+        warm_up(port, workers)
+        yield var_dir, server_log
     finally:
         server.terminate()
         server.wait(timeout=60)
