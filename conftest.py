@@ -41,6 +41,10 @@ def _isolated_files(settings, tmp_path):
     settings.AUDIT_ANCHOR_FILE = tmp_path / "audit-anchors.jsonl"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Uploads are rendered at once (in the rendering process all the same), not by a background thread that
+    # could not see the test's transaction; no machine-wide slot makes test workers wait for each other.
+    settings.RENDER_IN_BACKGROUND = False
+    settings.RENDER_CONCURRENCY = 0
 
 
 # The demo room (madoguchi.demo) sits above every other room, so their tests may not import it either. Tests

@@ -275,6 +275,62 @@ CACHES = {
         }
     )
 }
+# Uploads are re-rendered for staff in a separate, limited process (cases.sandbox), never in a web request:
+# by the Celery `default` queue with a broker, by a background thread of the web process without one.
+RENDER_CPU_SECONDS = env_int(
+    "MADOGUCHI_RENDER_CPU_SECONDS",
+    30,
+    help="CPU seconds one re-rendering of an upload may use (RLIMIT_CPU of the rendering process); a file "
+    "that needs more is refused as too complex.",
+)
+RENDER_MEMORY_MB = env_int(
+    "MADOGUCHI_RENDER_MEMORY_MB",
+    1024,
+    help="Address space of the rendering process in MB (RLIMIT_AS); a file that needs more is refused as too "
+    "complex. At least 400.",
+)
+RENDER_TIMEOUT_SECONDS = env_int(
+    "MADOGUCHI_RENDER_TIMEOUT_SECONDS",
+    60,
+    help="Wall-clock seconds after which a rendering process is killed; the upload is tried again later "
+    "(at most 3 times, then refused as too complex).",
+)
+RENDER_CONCURRENCY = env_int(
+    "MADOGUCHI_RENDER_CONCURRENCY",
+    1,
+    help="Renderings of uploads that may run at once on one machine, across all web and worker processes "
+    "(lock files in MADOGUCHI_VAR_DIR/render-slots); 0: no machine-wide limit.",
+)
+RENDER_MAX_PAGES = env_int(
+    "MADOGUCHI_RENDER_MAX_PAGES", 20, help="Most pages an uploaded PDF may have (more is refused at upload)."
+)
+RENDER_MAX_PAGE_OPERATIONS = env_int(
+    "MADOGUCHI_RENDER_MAX_PAGE_OPERATIONS",
+    100_000,
+    help="Most drawing objects and path segments one PDF page may have (annotations and nested forms "
+    "included), counted before anything is drawn.",
+)
+RENDER_MAX_OVERDRAW = env_int(
+    "MADOGUCHI_RENDER_MAX_OVERDRAW",
+    50,
+    help="How many times the objects of one PDF page may paint the page's area over (an ordinary page: "
+    "below 3; a hostile one: hundreds), measured before anything is drawn.",
+)
+RENDER_MAX_MEGAPIXELS = env_int(
+    "MADOGUCHI_RENDER_MAX_MEGAPIXELS",
+    160,
+    help="Most megapixels all pages of one PDF may come to when rendered at 200 dpi (160: 20 A3 pages).",
+)
+RENDER_IN_BACKGROUND = True  # without a broker: a background thread (the tests render at once instead)
+CELERY_BEAT_SCHEDULE["render-pending-uploads"] = {
+    "task": "madoguchi.cases.tasks.render_pending",
+    "schedule": 60.0,
+}
+CELERY_BEAT_SCHEDULE["idempotency-keys-purge"] = {
+    "task": "madoguchi.cases.tasks.purge_idempotency_keys",
+    "schedule": 3600.0,
+}
+
 OIDC_ISSUER_URL = env(
     "MADOGUCHI_OIDC_ISSUER_URL",
     "",

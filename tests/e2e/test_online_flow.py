@@ -70,7 +70,7 @@ def _apply_for_juminhyo(page, base: str, axe_check) -> str:
     axe_check(page)
     page.get_by_role("link", name="住民票の写しの交付請求").first.click()
     axe_check(page)
-    page.get_by_role("link", name=re.compile("オンラインで申請")).first.click()
+    page.get_by_role("button", name=re.compile("オンラインで申請")).first.click()
 
     # Step 1, with a wrong phone number and a birth date in the future.
     field(page, "氏名").fill("緑川 花子")
@@ -177,7 +177,9 @@ def test_sign_in_and_a_form_step_work_with_the_keyboard_alone(town, new_page, ax
         page.keyboard.press("Enter")
     assert "/login/" not in page.url
 
-    page.goto(f"{base}/procedures/juminhyo-copy/apply/")
+    page.goto(f"{base}/procedures/juminhyo-copy/apply/")  # a GET: the procedure page, no draft yet
+    with page.expect_navigation():
+        page.get_by_role("button", name="オンラインで申請する").first.click()  # the POST opens the draft
     page.keyboard.press("Tab")  # the skip link comes first
     assert page.evaluate("document.activeElement.getAttribute('href')") == "#main"
     field(page, "氏名").focus()

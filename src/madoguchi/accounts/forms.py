@@ -7,6 +7,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from madoguchi.accounts.services import PURPOSE_IDENTITY_LINKING
+from madoguchi.core import validators
 from madoguchi.jp.errors import JpValueError
 from madoguchi.jp.wareki import parse_date
 
@@ -96,6 +97,7 @@ class RevokeForm(forms.Form):
     reason = forms.CharField(
         label=_("解除の理由"),
         max_length=500,
+        validators=[validators.plain_text(multiline=True)],
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": _("解除の理由を入力してください。")},
     )

@@ -15,6 +15,7 @@ from madoguchi.accounts import matching
 from madoguchi.accounts.models import AssuranceLevel, IdentityLink, User, UserKind
 from madoguchi.accounts.services import PURPOSE_IDENTITY_LINKING
 from madoguchi.core import audit
+from madoguchi.residents import selectors as resident_selectors
 from madoguchi.residents.models import Person
 
 # A procedure's `identity_level` → the assurance levels of a link that satisfy it (docs/identity.md).
@@ -89,7 +90,10 @@ def registry_values_for(
             ]
         },
     }
+    # 支援措置 covers the whole household and everyone at the same dwelling (residents.selectors).
     protected = next((p for p in [person, *members] if p.support_measure), None)
+    if protected is None and resident_selectors.protected_addresses().covers(person):
+        protected = person  # another household at the same dwelling is protected
     if protected is not None:
         for key in PROTECTED_FIELDS:
             values["person"].pop(key)
@@ -182,7 +186,8 @@ def links_of_account(*, staff: User, user: User, client_ip: str | None = None) -
 
 @dataclass(frozen=True)
 class PersonForCounter:
-    """A registry person as the counter screen shows it. `address` is "" when a 支援措置 hides it."""
+    """A registry person as the counter screen shows it. `address` and `household_number` are "" when a
+    支援措置 hides them (the person's own, or their household's or dwelling's)."""
 
     id: int
     name: str
@@ -237,7 +242,10 @@ def person_for_identity_check(
 
 
 def _person_for_counter(staff: User, person: Person, linked: bool, client_ip: str | None) -> PersonForCounter:
-    shown = [field for field in PERSON_FIELDS_SHOWN if not (person.support_measure and field == "address")]
+    # A protected address (the person's own, or their household's or dwelling's: residents.selectors) hides
+    # the address and the 世帯番号 that leads to it.
+    protected = resident_selectors.protected_addresses().covers(person)
+    shown = [field for field in PERSON_FIELDS_SHOWN if not (protected and field in ("address", "household"))]
     audit.record_access(
         actor=staff,
         action="read",
@@ -248,14 +256,14 @@ def _person_for_counter(staff: User, person: Person, linked: bool, client_ip: st
         purpose=PURPOSE_IDENTITY_LINKING,
         client_ip=client_ip,
     )
-    if person.support_measure:
+    if protected:
         audit.record_access(
             actor=staff,
             action="refused",
             object_type="person",
             object_id=person.pk,
             person_id=person.pk,
-            fields=PROTECTED_FIELDS,
+            fields=(*PROTECTED_FIELDS, "household"),
             purpose=PURPOSE_IDENTITY_LINKING,
             client_ip=client_ip,
         )
@@ -265,8 +273,8 @@ def _person_for_counter(staff: User, person: Person, linked: bool, client_ip: st
         name_kana=person.name_kana,
         birth_date=getattr(person, "birth_date_text", "") or person.birth_date.isoformat(),
         sex=person.get_sex_display(),
-        household_number=person.household.number,
-        address="" if person.support_measure else person.address,
-        address_hidden=person.support_measure,
+        household_number="" if protected else person.household.number,
+        address="" if protected else person.address,
+        address_hidden=protected,
         linked=linked,
     )

@@ -158,6 +158,10 @@ _PYDANTIC_MESSAGES: Mapping[str, tuple[str, str]] = {
         "使用できない文字（制御文字など）が含まれています。削除してから送ってください。",
         "The text contains characters that cannot be used (such as control characters). Remove them.",
     ),
+    "bidi_control": (
+        "文字の並び順を入れ替える、目に見えない制御文字（U+202E など）が含まれています。削除してから送ってください。",
+        "The text contains an invisible control character that reorders text (such as U+202E). Remove it.",
+    ),
 }
 _GENERIC_FIELD = ("値が正しくありません。", "The value is not valid.")
 

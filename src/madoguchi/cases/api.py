@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone, translation
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Header, Query, Router, Schema, Status
 from pydantic import ConfigDict, field_validator
 from pydantic_core import PydanticCustomError
 
@@ -38,6 +37,7 @@ from madoguchi.cases.models import Case, CaseHistory, Channel
 from madoguchi.cases.models import Status as CaseStatus
 from madoguchi.cases.prefill import merge_registry, registry_prefill
 from madoguchi.core.audit import client_ip_of
+from madoguchi.core.text import BIDI_CONTROLS, unsafe_character
 from madoguchi.procedures import selectors as procedure_selectors
 
 resident_router = Router(auth=resident_session, tags=["resident: cases"])
@@ -56,6 +56,7 @@ ERROR_ANSWERS = {
     services.CaseValidationError: ErrorAnswer(422, _form_problems),
     workflow.TransitionNotAllowed: ErrorAnswer(hinted_status, own_message),
     services.ApplyNotAllowed: ErrorAnswer(hinted_status, own_message),
+    services.IdempotencyKeyError: ErrorAnswer(hinted_status, own_message),
 }
 
 
@@ -181,14 +182,15 @@ def _check_value(value: Any, depth: int) -> None:
 
 
 def _plain_text(value: str) -> str:
-    """Refuse control characters (other than newlines and tabs) and lone surrogates in free text."""
-    for ch in value:
-        if ch in "\n\r\t":
-            continue
-        if unicodedata.category(ch) in ("Cc", "Cs"):
-            raise PydanticCustomError(
-                "invalid_characters", "the text contains characters that cannot be stored"
-            )
+    """Refuse bidi controls, control characters (other than newlines and tabs) and the like (`core.text`)."""
+    problem = unsafe_character(value, multiline=True)
+    if problem is not None:
+        kind = "bidi_control" if problem in BIDI_CONTROLS else "invalid_characters"
+        raise PydanticCustomError(
+            kind,
+            "the text contains a character that cannot be used: U+{point}",
+            {"point": f"{ord(problem):04X}"},
+        )
     return value
 
 
@@ -440,17 +442,51 @@ def _reference(raw: str) -> str:
 # Resident endpoints
 
 
+IDEMPOTENCY_HEADER_HELP = (
+    "Optional. A key of your own (1–255 visible ASCII characters; a UUID is a good choice) that makes "
+    "retries safe: a second request with the same key and the same body within 24 hours does not create a "
+    "second case but returns the first answer again (same status and body, with the header "
+    "`Idempotent-Replayed: true`). The same key with a different body is refused with 422 "
+    "`idempotency_key_reused`; while the first request is still running, 409 `idempotency_key_in_progress`. "
+    "A request that fails (4xx) stores nothing: fix it and send it again with the same key. Keys are per "
+    "account."
+)
+
+
 @resident_router.post(
     "",
     response={201: ResidentCaseDetail, **error_responses(401, 403, 404, 409, 413, 422)},
     summary="Apply: create and submit a case in one call",
 )
-def create_case(request: HttpRequest, payload: CaseCreate):
+def create_case(
+    request: HttpRequest,
+    payload: CaseCreate,
+    response: HttpResponse,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key", description=IDEMPOTENCY_HEADER_HELP),
+):
     """Validate the data against the procedure's current form and submit it (channel "online").
 
     File fields cannot be sent here; a procedure whose required fields include a file must be applied for on
     the portal.
+
+    **Retries.** Send an `Idempotency-Key` header (a UUID of your own) to make a retry safe: the same key and
+    body within 24 hours return the first answer instead of creating a second case (`Idempotent-Replayed:
+    true`); the same key with another body is a 422 (`idempotency_key_reused`), and a retry while the first
+    request runs a 409 (`idempotency_key_in_progress`). Failed requests store nothing.
     """
+    claim = None
+    if idempotency_key is not None:
+        claim = services.claim_idempotency_key(
+            user=request.auth, endpoint="cases.create", key=idempotency_key, body=payload.model_dump()
+        )
+        if claim.replay:
+            response["Idempotent-Replayed"] = "true"
+            return Status(claim.status_code, claim.body)
+    with services.idempotent_call(claim):
+        return Status(201, _create_case(request, payload, claim))
+
+
+def _create_case(request: HttpRequest, payload: CaseCreate, claim) -> dict[str, Any]:
     procedure = (
         procedure_selectors.get_procedure(payload.procedure) if SLUG_RE.match(payload.procedure) else None
     )
@@ -467,17 +503,24 @@ def create_case(request: HttpRequest, payload: CaseCreate):
     if problems:
         raise ApiError(422, "validation_error", *VALIDATION_MESSAGE, fields=problems)
     # Once-only, as on the portal: for a linked account the register's values replace whatever was sent.
+    # (An audited read: done before the write's transaction, so its audit row commits on its own.)
     registry = registry_prefill(request.auth, spec, client_ip=client_ip_of(request))
     raw = merge_registry(payload.data, spec.fields, registry)
-    submitted = services.submit_new_case(
-        applicant=request.auth,
-        procedure=procedure,
-        raw=raw,
-        channel=Channel.ONLINE,
-        household=registry.household,
-    )
-    # Answer from what was just written (the case and its one history row) instead of reading it back.
-    return Status(201, _resident_case_detail(submitted.case, request.auth, timeline=[submitted.history]))
+
+    def submit() -> tuple[Case, dict[str, Any]]:
+        submitted = services.submit_new_case(
+            applicant=request.auth,
+            procedure=procedure,
+            raw=raw,
+            channel=Channel.ONLINE,
+            household=registry.household,
+        )
+        # Answer from what was just written (the case and its one history row) instead of reading it back;
+        # as JSON, so that a replay of an idempotent request answers with exactly the same body.
+        detail = _resident_case_detail(submitted.case, request.auth, timeline=[submitted.history])
+        return submitted.case, ResidentCaseDetail.model_validate(detail).model_dump(mode="json")
+
+    return services.answer_once(claim, submit, status_code=201)
 
 
 @resident_router.get(

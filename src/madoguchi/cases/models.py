@@ -64,6 +64,15 @@ class Case(models.Model):
             models.Index(fields=["department", "status", "due_date", "id"], name="case_queue_idx"),
             models.Index(fields=["applicant", "-created_at"], name="case_applicant_idx"),
         ]
+        constraints = [
+            # One open draft per resident and procedure: "apply" resumes it (cases.services.open_draft), and
+            # two parallel clicks cannot make two (a partial unique index, on PostgreSQL and SQLite alike).
+            models.UniqueConstraint(
+                fields=["applicant", "procedure"],
+                condition=models.Q(status="draft"),
+                name="case_one_draft_per_procedure",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.reference
@@ -140,7 +149,7 @@ class CaseNote(AppendOnlyModel):
 class RenderStatus(models.TextChoices):
     """Where the re-rendered copy of an upload (cases.rendering) stands."""
 
-    PENDING = "pending", _("変換待ち")
+    PENDING = "pending", _("確認中（安全なコピーを作成中）")
     READY = "ready", _("変換済み")
     FAILED = "failed", _("変換できず")
 
@@ -153,6 +162,8 @@ class RenderFailure(models.TextChoices):
     TOO_MANY_PIXELS = "too_many_pixels", _("画像の画素数が上限を超えています。")
     TOO_MANY_PAGES = "too_many_pages", _("PDFのページ数が上限を超えています。")
     NO_PAGES = "no_pages", _("PDFにページがありません。")
+    TOO_COMPLEX = "too_complex", _("描画の処理が多すぎるため、安全に変換できません。")
+    MISSING = "missing", _("保管されているはずの元のファイルが見つかりません。")
 
 
 class CaseAttachment(models.Model):
@@ -175,6 +186,9 @@ class CaseAttachment(models.Model):
     )
     render_failure = models.CharField(max_length=30, choices=RenderFailure.choices, blank=True)
     rendered_at = models.DateTimeField(null=True, blank=True)
+    # The rendering process that has taken it on (None: nobody yet), and how many have tried.
+    render_started_at = models.DateTimeField(null=True, blank=True)
+    render_attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -186,3 +200,30 @@ class CaseAttachment(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class IdempotentRequest(models.Model):
+    """An API call made with an `Idempotency-Key` header: a retry within 24 hours gets the same answer.
+
+    Claimed (no `status_code` yet) before the work starts, in its own committed row, so that a parallel
+    retry sees it; filled in by the same transaction that does the work (`cases.services.create_idempotently`),
+    so a claim without an answer means that nothing was written. Rows older than the retention are reclaimed
+    on use and purged (`cases.tasks.purge_idempotency_keys`).
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    endpoint = models.CharField(max_length=40)  # which call the key belongs to, e.g. "cases.create"
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)  # SHA-256 of the canonical JSON of the request body
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)  # None: the first call is running
+    response = models.TextField(blank=True)  # the JSON answer as sent (text: jsonb would reorder its keys)
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "endpoint", "key"], name="idempotent_request_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint} {self.key} ({self.user_id})"

@@ -7,15 +7,25 @@ is applied first; transparency is flattened onto white). PDFs are rasterised pag
 nothing else: no JavaScript, actions, forms, annotations, links, embedded files, fonts or metadata survive.
 
 `check_renderable` is the cheap part that runs while the resident is still on the upload page (headers, page
-count, password); `render_safe_copy` is the full work that runs afterwards. Both raise `RenderingError`.
+count, password); `render_safe_copy` is the full work that runs afterwards, never in a web request and only
+in a separate process with CPU, memory and time limits (`cases.sandbox`). Both raise `RenderingError`.
+
+A PDF can ask for far more drawing than its size suggests: a 3 KB file whose pages repeat hundreds of
+page-sized filled rectangles takes PDFium tens of seconds. Before a single page is rasterised,
+`measure_pdf` walks every page's objects — those of annotation appearances and nested form XObjects
+too — and refuses a page with more than `Limits.max_page_operations` objects and path segments, or whose
+objects would paint more than `Limits.max_overdraw` times the page's area, or a document whose pages
+would together come to more than `Limits.max_total_pixels` pixels.
 """
 
 from __future__ import annotations
 
+import ctypes
 import io
 import struct
 import threading
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pypdfium2
@@ -33,6 +43,11 @@ PDF_DPI = 200  # 6–8 pt kanji on tax and medical forms stay legible (about 17�
 MAX_PDF_PAGES = 20  # more is refused at upload: staff would otherwise miss pages without noticing
 MAX_PAGE_SIDE = 4096  # longer side of one rendered page in pixels; larger pages are rendered at a lower dpi
 PDF_JPEG_QUALITY = 85
+# The drawing a PDF may ask for (settings: MADOGUCHI_RENDER_*; docs/security.md "Uploads").
+MAX_PAGE_OPERATIONS = 100_000  # objects and path segments on one page, nested forms and annotations included
+MAX_OVERDRAW = 50.0  # how many times the objects of one page may paint the page's area over
+MAX_TOTAL_PIXELS = 160_000_000  # pixels of all rendered pages together (20 A3 pages at 200 dpi)
+MAX_FORM_DEPTH = 12  # form XObjects inside form XObjects
 
 PDF = "application/pdf"
 JPEG = "image/jpeg"
@@ -49,6 +64,25 @@ class RenderingError(MadoguchiError):
     """The upload cannot be turned into a safe copy; `code` says why, the messages tell the resident what to do."""
 
     str_format = "{code}: {en}"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much one rendering may do; the defaults are the constants above (settings override them)."""
+
+    max_pages: int = MAX_PDF_PAGES
+    max_page_operations: int = MAX_PAGE_OPERATIONS
+    max_overdraw: float = MAX_OVERDRAW
+    max_total_pixels: int = MAX_TOTAL_PIXELS
+    max_image_pixels: int = MAX_IMAGE_PIXELS
+
+
+@dataclass(frozen=True)
+class PageCost:
+    """What drawing one page asks for: objects and path segments, and how often its area is painted over."""
+
+    operations: int
+    overdraw: float
 
 
 @dataclass(frozen=True)
@@ -84,13 +118,24 @@ def _too_many_pixels() -> RenderingError:
     )
 
 
-def _too_many_pages(pages: int) -> RenderingError:
+def _too_many_pages(pages: int, limit: int = MAX_PDF_PAGES) -> RenderingError:
     return RenderingError(
         "too_many_pages",
-        f"PDFのページ数が多すぎます（{pages} ページ、上限 {MAX_PDF_PAGES} ページ）。"
+        f"PDFのページ数が多すぎます（{pages} ページ、上限 {limit} ページ）。"
         "ファイルを分けて、1つずつお送りください。",
-        f"The PDF has too many pages ({pages}; limit {MAX_PDF_PAGES}). Please split it and send the parts "
-        "one by one.",
+        f"The PDF has too many pages ({pages}; limit {limit}). Please split it and send the parts one by one.",
+    )
+
+
+def too_complex() -> RenderingError:
+    """The drawing is too much to re-render safely (too many objects, too much painting, or the limits of the
+    rendering process were reached). Also raised by `cases.sandbox` when the process is stopped."""
+    return RenderingError(
+        "too_complex",
+        "このファイルは描画の処理が非常に多いため、安全に確認できる形に変換できませんでした。"
+        "書類を印刷して撮影した画像（JPEG・PNG）か、スキャナーで読み取ったPDFをお送りください。",
+        "This file asks for so much drawing that it could not be converted into a form that can be checked "
+        "safely. Please send a photo of the printed document (JPEG or PNG), or a PDF made with a scanner.",
     )
 
 
@@ -106,13 +151,16 @@ def _empty_pdf() -> RenderingError:
 # Entry points
 
 
-def check_renderable(data: bytes, content_type: str) -> int:
-    """Refuse at upload what can never be rendered (damaged, password, too big); returns the page count."""
+def check_renderable(data: bytes, content_type: str, *, max_pages: int = MAX_PDF_PAGES) -> int:
+    """Refuse at upload what can never be rendered (damaged, password, too big); returns the page count.
+
+    Quick (no page is loaded): it runs in the upload's web request. How much drawing the pages ask for is
+    measured later, in the rendering process (`measure_pdf`)."""
     if content_type == PDF:
         with _PDFIUM_LOCK:
             document = _open_pdf(data)
             try:
-                pages = _page_count(document)
+                pages = _page_count(document, max_pages)
                 for index in range(pages):
                     width, height = document.get_page_size(index)
                     if not (width > 0 and height > 0):
@@ -130,10 +178,16 @@ def check_renderable(data: bytes, content_type: str) -> int:
     return 1
 
 
-def render_safe_copy(data: bytes, content_type: str) -> RenderedFile:
-    """Re-render an upload (`content_type` as sniffed from its first bytes) into a fresh file of the same type."""
+def render_safe_copy(data: bytes, content_type: str, limits: Limits | None = None) -> RenderedFile:
+    """Re-render an upload (`content_type` as sniffed from its first bytes) into a fresh file of the same type.
+
+    Call it in the sandbox (`cases.sandbox.render_isolated`), never in a web request: a PDF is measured first
+    (`measure_pdf`) and refused as too complex before anything is drawn, but only the sandbox's limits bound
+    what PDFium itself does while parsing."""
+    limits = limits or Limits()
     if content_type == PDF:
-        return _render_pdf(data)
+        measure_pdf(data, limits)
+        return _render_pdf(data, limits)
     return _render_image(data, content_type)
 
 
@@ -215,16 +269,146 @@ def _open_pdf(data: bytes) -> pypdfium2.PdfDocument:
         raise _broken() from exc
 
 
-def _page_count(document: pypdfium2.PdfDocument) -> int:
+def _page_count(document: pypdfium2.PdfDocument, max_pages: int = MAX_PDF_PAGES) -> int:
     pages = len(document)
     if pages == 0:
         raise _empty_pdf()
-    if pages > MAX_PDF_PAGES:
-        raise _too_many_pages(pages)
+    if pages > max_pages:
+        raise _too_many_pages(pages, max_pages)
     return pages
 
 
-def _render_pdf(data: bytes) -> RenderedFile:
+def _scale(width_pt: float, height_pt: float) -> float:
+    """Points to pixels: PDF_DPI, or less for a page whose longer side would exceed MAX_PAGE_SIDE."""
+    return min(PDF_DPI / 72, MAX_PAGE_SIDE / max(width_pt, height_pt))
+
+
+# ---- measuring the drawing a PDF asks for -----------------------------------------------------------------
+
+_IDENTITY = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+
+
+def measure_pdf(data: bytes, limits: Limits | None = None) -> list[PageCost]:
+    """The drawing each page asks for; raises RenderingError("too_complex") as soon as a limit is passed.
+
+    Works on its own copy of the document: annotation appearances (and filled-in form fields) are flattened
+    into the page first, so that what they draw is counted like the page's own content.
+    """
+    limits = limits or Limits()
+    costs = []
+    with _PDFIUM_LOCK:
+        document = _open_pdf(data)
+        try:
+            total_pixels = 0
+            for index in range(_page_count(document, limits.max_pages)):
+                width_pt, height_pt = document.get_page_size(index)
+                if not (width_pt > 0 and height_pt > 0):
+                    raise _broken()
+                scale = _scale(width_pt, height_pt)
+                total_pixels += round(width_pt * scale) * round(height_pt * scale)
+                if total_pixels > limits.max_total_pixels:
+                    raise too_complex()
+                page = document[index]
+                try:
+                    pdfium_raw.FPDFPage_Flatten(page.raw, pdfium_raw.FLAT_PRINT)
+                finally:
+                    page.close()
+                page = document[index]  # loaded again: the flattened appearances are now page content
+                try:
+                    costs.append(_page_cost(page, limits))
+                finally:
+                    page.close()
+        except pypdfium2.PdfiumError as exc:
+            raise _broken() from exc
+        finally:
+            document.close()
+    return costs
+
+
+def _then(first: tuple, second: tuple) -> tuple:
+    """The matrix that applies `first`, then `second` (PDF row-vector convention: a b c d e f)."""
+    a1, b1, c1, d1, e1, f1 = first
+    a2, b2, c2, d2, e2, f2 = second
+    return (
+        a1 * a2 + b1 * c2,
+        a1 * b2 + b1 * d2,
+        c1 * a2 + d1 * c2,
+        c1 * b2 + d1 * d2,
+        e1 * a2 + f1 * c2 + e2,
+        e1 * b2 + f1 * d2 + f2,
+    )
+
+
+def _children(page_raw, form) -> Iterator:
+    if form is None:
+        for index in range(pdfium_raw.FPDFPage_CountObjects(page_raw)):
+            yield pdfium_raw.FPDFPage_GetObject(page_raw, index)
+    else:
+        for index in range(pdfium_raw.FPDFFormObj_CountObjects(form)):
+            yield pdfium_raw.FPDFFormObj_GetObject(form, index)
+
+
+def _page_cost(page: pypdfium2.PdfPage, limits: Limits) -> PageCost:
+    """Objects and path segments of the page (nested forms included), and the area they paint (points²,
+    each object's bounding box in page space clipped to the page), stopping as soon as a limit is passed."""
+    left, bottom, right, top = page.get_bbox()
+    page_area = max((right - left) * (top - bottom), 1.0)
+    max_painted = limits.max_overdraw * page_area
+    operations, painted = 0, 0.0
+    edges = [ctypes.c_float() for _ in range(4)]
+    fill_mode, stroke = ctypes.c_int(), ctypes.c_int()
+    width = ctypes.c_float()
+    matrix = pdfium_raw.FS_MATRIX()
+    # (container: None for the page or a form object, its matrix to page space, its depth)
+    pending: list[tuple] = [(None, _IDENTITY, 0)]
+    while pending:
+        container, to_page, depth = pending.pop()
+        for obj in _children(page.raw, container):
+            operations += 1
+            kind = pdfium_raw.FPDFPageObj_GetType(obj)
+            if kind == pdfium_raw.FPDF_PAGEOBJ_FORM:
+                if depth >= MAX_FORM_DEPTH or not pdfium_raw.FPDFPageObj_GetMatrix(obj, matrix):
+                    raise too_complex()
+                form_matrix = (matrix.a, matrix.b, matrix.c, matrix.d, matrix.e, matrix.f)
+                pending.append((obj, _then(form_matrix, to_page), depth + 1))
+                continue
+            if kind == pdfium_raw.FPDF_PAGEOBJ_PATH:
+                operations += max(pdfium_raw.FPDFPath_CountSegments(obj), 0)
+            if operations > limits.max_page_operations:
+                raise too_complex()
+            if not pdfium_raw.FPDFPageObj_GetBounds(obj, *(ctypes.byref(e) for e in edges)):
+                continue
+            x0, y0, x1, y1 = (e.value for e in edges)
+            xs, ys = [], []
+            for x, y in ((x0, y0), (x0, y1), (x1, y0), (x1, y1)):
+                a, b, c, d, e, f = to_page
+                xs.append(a * x + c * y + e)
+                ys.append(b * x + d * y + f)
+            w = max(0.0, min(max(xs), right) - max(min(xs), left))
+            h = max(0.0, min(max(ys), top) - max(min(ys), bottom))
+            area = w * h
+            if kind == pdfium_raw.FPDF_PAGEOBJ_PATH:
+                pdfium_raw.FPDFPath_GetDrawMode(obj, ctypes.byref(fill_mode), ctypes.byref(stroke))
+                if not fill_mode.value:  # a stroked outline paints about its length times its width
+                    pdfium_raw.FPDFPageObj_GetStrokeWidth(obj, ctypes.byref(width))
+                    area = min(area, 2 * (w + h) * max(width.value, 1.0)) if stroke.value else 0.0
+            elif kind == pdfium_raw.FPDF_PAGEOBJ_IMAGE and _image_pixels(obj) > limits.max_image_pixels:
+                raise too_complex()  # decoding it alone would take gigabytes
+            painted += area
+            if painted > max_painted:
+                raise too_complex()
+    return PageCost(operations=operations, overdraw=painted / page_area)
+
+
+def _image_pixels(obj) -> int:
+    width, height = ctypes.c_uint(), ctypes.c_uint()
+    if not pdfium_raw.FPDFImageObj_GetImagePixelSize(obj, ctypes.byref(width), ctypes.byref(height)):
+        return 0
+    return width.value * height.value
+
+
+def _render_pdf(data: bytes, limits: Limits | None = None) -> RenderedFile:
+    limits = limits or Limits()
     pages: list[tuple[bytes, int, int, float, float]] = []
     with _PDFIUM_LOCK:
         document = _open_pdf(data)
@@ -232,7 +416,7 @@ def _render_pdf(data: bytes) -> RenderedFile:
             # Form fields the resident filled in are part of what they sent: draw them (no JavaScript runs;
             # this PDFium build has none).
             document.init_forms()
-            for index in range(_page_count(document)):
+            for index in range(_page_count(document, limits.max_pages)):
                 pages.append(_render_page(document, index))
         except pypdfium2.PdfiumError as exc:
             raise _broken() from exc
@@ -248,7 +432,7 @@ def _render_page(document: pypdfium2.PdfDocument, index: int) -> tuple[bytes, in
         width_pt, height_pt = page.get_size()  # as displayed: /Rotate and the crop box applied
         if not (width_pt > 0 and height_pt > 0):
             raise _broken()
-        scale = min(PDF_DPI / 72, MAX_PAGE_SIDE / max(width_pt, height_pt))
+        scale = _scale(width_pt, height_pt)
         bitmap = page.render(
             scale=scale, draw_annots=True, may_draw_forms=True, fill_color=(255, 255, 255, 255)
         )

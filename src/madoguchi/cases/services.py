@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import json
 import logging
+import re
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
 from madoguchi.accounts import selectors as account_selectors
-from madoguchi.cases import rendering, selectors, workflow
+from madoguchi.cases import background, rendering, sandbox, selectors, workflow
 from madoguchi.cases.models import (
     Case,
     CaseAttachment,
@@ -28,6 +33,8 @@ from madoguchi.cases.models import (
     CaseNote,
     Channel,
     Direction,
+    IdempotentRequest,
+    RenderFailure,
     RenderStatus,
     Status,
 )
@@ -83,16 +90,6 @@ class TransitionResult:
 def new_reference() -> str:
     raw = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
     return f"{raw[:4]}-{raw[4:]}"
-
-
-def _create_with_reference(**fields: Any) -> Case:
-    for _attempt in range(5):
-        try:
-            with transaction.atomic():
-                return Case.objects.create(reference=new_reference(), **fields)
-        except IntegrityError:
-            continue
-    raise RuntimeError("could not allocate a unique case reference")
 
 
 def _applicant_name(cleaned: Mapping[str, Any], applicant) -> str:
@@ -197,17 +194,45 @@ def ensure_can_apply(user, procedure: Procedure) -> None:
         raise refusal
 
 
-def start_draft(*, applicant, procedure: Procedure) -> Case:
-    """Open a draft application for the procedure's current version."""
-    version = procedure.current_version
-    return _create_with_reference(
-        channel=Channel.ONLINE,
-        procedure=procedure,
-        procedure_version=version,
-        department_id=procedure.department_id,
-        applicant=applicant,
-        status=Status.DRAFT,
+def _open_draft_of(applicant, procedure: Procedure) -> Case | None:
+    return (
+        Case.objects.filter(applicant=applicant, procedure=procedure, status=Status.DRAFT)
+        .order_by("-created_at", "-id")
+        .first()
     )
+
+
+def open_draft(*, applicant, procedure: Procedure) -> tuple[Case, bool]:
+    """The applicant's open draft of the procedure, or a new one for its current version: (case, created).
+
+    A resident has at most one draft per procedure (the partial unique constraint
+    `case_one_draft_per_procedure`). When two requests race (two clicks, two tabs), both try to insert; the
+    database lets one win and the other reads the winner's draft, on PostgreSQL and SQLite alike.
+    """
+    for _attempt in range(5):
+        existing = _open_draft_of(applicant, procedure)
+        if existing is not None:
+            return existing, False
+        try:
+            with transaction.atomic():
+                case = Case.objects.create(
+                    reference=new_reference(),
+                    channel=Channel.ONLINE,
+                    procedure=procedure,
+                    procedure_version=procedure.current_version,
+                    department_id=procedure.department_id,
+                    applicant=applicant,
+                    status=Status.DRAFT,
+                )
+            return case, True
+        except IntegrityError:
+            continue  # another request opened the draft first (or, rarely, the reference was taken)
+    raise RuntimeError("could not open a draft")
+
+
+def start_draft(*, applicant, procedure: Procedure) -> Case:
+    """Open a draft application for the procedure's current version (or the one already open)."""
+    return open_draft(applicant=applicant, procedure=procedure)[0]
 
 
 def save_draft_step(
@@ -637,8 +662,9 @@ def attach_file(
     """Store an upload outside the web root after checking its real type (magic bytes), size and readability.
 
     What can never be re-rendered for staff (a damaged file, a password-protected PDF, too many pages or pixels)
-    is refused here, while the resident can still fix it. The re-rendered copy is made after commit
-    (`render_attachment`, on the default queue).
+    is refused here, while the resident can still fix it; this check is quick (no page is drawn). The
+    re-rendered copy is made after commit, outside the request (`render_attachment`: the Celery default
+    queue, or this process's background thread without a broker), in a limited process.
     """
     limit = max_bytes or settings.UPLOAD_MAX_BYTES
     if uploaded.size is None or uploaded.size == 0:
@@ -667,7 +693,7 @@ def attach_file(
     data = uploaded.read()
     uploaded.seek(0)
     try:
-        page_count = rendering.check_renderable(data, content_type)
+        page_count = rendering.check_renderable(data, content_type, max_pages=settings.RENDER_MAX_PAGES)
     except rendering.RenderingError as exc:
         raise UploadRejected(exc.code, exc.ja, exc.en) from exc
     name = (uploaded.name or "file").rsplit("/", 1)[-1][:200]
@@ -726,29 +752,128 @@ def _attachment_limit_message(limit: int) -> schema.Message:
     )
 
 
-def _schedule_rendering(attachment_id: int) -> None:
-    from madoguchi.cases.tasks import render_attachment
+# ---------------------------------------------------------------------------------------------------------
+# The safe copy of an upload: rendered in a limited process, never in a web request (docs/security.md)
 
-    render_attachment.delay(attachment_id)
+RENDER_MAX_ATTEMPTS = 3  # renderings that ran out of wall-clock time before the file is refused
+RENDER_STALE_AFTER = dt.timedelta(minutes=2)  # a claim older than the wall limit plus this: its process died
+
+
+def render_limits() -> rendering.Limits:
+    return rendering.Limits(
+        max_pages=settings.RENDER_MAX_PAGES,
+        max_page_operations=settings.RENDER_MAX_PAGE_OPERATIONS,
+        max_overdraw=float(settings.RENDER_MAX_OVERDRAW),
+        max_total_pixels=settings.RENDER_MAX_MEGAPIXELS * 1_000_000,
+    )
+
+
+def sandbox_limits() -> sandbox.SandboxLimits:
+    return sandbox.SandboxLimits(
+        cpu_seconds=settings.RENDER_CPU_SECONDS,
+        memory_bytes=settings.RENDER_MEMORY_MB * 1024 * 1024,
+        wall_seconds=float(settings.RENDER_TIMEOUT_SECONDS),
+        concurrency=settings.RENDER_CONCURRENCY,
+        slot_dir=str(Path(settings.VAR_DIR) / "render-slots"),
+    )
+
+
+def _schedule_rendering(attachment_id: int) -> None:
+    """After the upload's commit: hand the rendering to Celery (a broker is configured) or to this process's
+    background thread (no broker). Either way the request that uploaded returns at once."""
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        from madoguchi.cases.tasks import render_attachment as task
+
+        task.delay(attachment_id)
+    elif getattr(settings, "RENDER_IN_BACKGROUND", True):
+        background.submit(render_attachment_by_id, attachment_id)
+    else:
+        render_attachment_by_id(attachment_id)  # the tests: at once, in the rendering process all the same
+
+
+def render_attachment_by_id(attachment_id: int) -> str:
+    """Render one attachment if it still waits; returns its render status ("missing": no such row)."""
+    attachment = CaseAttachment.objects.filter(pk=attachment_id).first()
+    if attachment is None:
+        return "missing"  # the upload's transaction was rolled back after all
+    return render_attachment(attachment=attachment).render_status
+
+
+def _stale_before() -> dt.datetime:
+    return timezone.now() - dt.timedelta(seconds=settings.RENDER_TIMEOUT_SECONDS) - RENDER_STALE_AFTER
+
+
+def _claim_rendering(attachment: CaseAttachment) -> bool:
+    """Take the attachment on (one renderer at a time; a claim whose process died is taken over)."""
+    claimed = (
+        CaseAttachment.objects.filter(pk=attachment.pk, render_status=RenderStatus.PENDING)
+        .filter(models.Q(render_started_at__isnull=True) | models.Q(render_started_at__lt=_stale_before()))
+        .update(render_started_at=timezone.now(), render_attempts=F("render_attempts") + 1)
+    )
+    return claimed == 1
 
 
 def render_attachment(*, attachment: CaseAttachment) -> CaseAttachment:
     """Make the re-rendered copy staff may open, once; returns the attachment as it now stands.
 
-    Runs from the Celery task after the upload and, when that has not happened yet, from the staff download.
-    Rendering happens outside any transaction (it may take seconds); if two runs race, the first to record
-    its result wins. A file that cannot be rendered is marked failed; the original stays stored either way.
-    Raises FileNotFoundError when the stored upload is missing.
+    Runs from the Celery task or the background thread after the upload, and from `render_pending` — never
+    from a download or another web request. The file is rendered by `cases.sandbox.render_isolated` in a
+    separate process with CPU, memory and wall-time limits, outside any transaction. A file refused by the
+    rendering (damaged, too complex, over a limit) is marked failed with the reason; a rendering that ran out
+    of wall-clock time stays pending and is tried again later, at most RENDER_MAX_ATTEMPTS times. The
+    original stays stored either way.
     """
-    if attachment.render_status != RenderStatus.PENDING:
-        return attachment
-    with attachment.file.storage.open(attachment.file.name, "rb") as handle:
-        data = handle.read()
-    failure = ""
+    if attachment.render_status != RenderStatus.PENDING or not _claim_rendering(attachment):
+        return CaseAttachment.objects.get(pk=attachment.pk)
+    current = CaseAttachment.objects.get(pk=attachment.pk)
+    rendered, failure = None, ""
     try:
-        rendered = rendering.render_safe_copy(data, attachment.content_type)
-    except rendering.RenderingError as exc:
-        rendered, failure = None, exc.code
+        with current.file.storage.open(current.file.name, "rb") as handle:
+            data = handle.read()
+    except (FileNotFoundError, ValueError):
+        failure = RenderFailure.MISSING
+    if not failure:
+        outcome: list[sandbox.Outcome] = []
+        try:
+            rendered = sandbox.render_isolated(
+                data,
+                current.content_type,
+                limits=render_limits(),
+                sandbox=sandbox_limits(),
+                outcome=outcome,
+            )
+        except rendering.RenderingError as exc:
+            failure = exc.code
+        except sandbox.SandboxUnavailable as exc:
+            if current.render_attempts < RENDER_MAX_ATTEMPTS:
+                logger.warning(
+                    "attachment %s: rendering not finished, tried again later: %s", current.pk, exc
+                )
+                CaseAttachment.objects.filter(pk=current.pk, render_status=RenderStatus.PENDING).update(
+                    render_started_at=None
+                )
+                return CaseAttachment.objects.get(pk=current.pk)
+            logger.warning(
+                "attachment %s: rendering not finished after %s tries: %s",
+                current.pk,
+                RENDER_MAX_ATTEMPTS,
+                exc,
+            )
+            failure = RenderFailure.TOO_COMPLEX
+        for ended in outcome:
+            (logger.warning if ended.returncode else logger.debug)(
+                "attachment %s rendered in %.2f s (exit %s)%s",
+                current.pk,
+                ended.seconds,
+                ended.returncode,
+                f": {ended.stderr.strip()[-300:]}" if ended.returncode and ended.stderr.strip() else "",
+            )
+    return _record_rendering(current, rendered, failure)
+
+
+def _record_rendering(
+    attachment: CaseAttachment, rendered: rendering.RenderedFile | None, failure: str
+) -> CaseAttachment:
     with transaction.atomic():
         current = CaseAttachment.objects.select_for_update().get(pk=attachment.pk)
         if current.render_status != RenderStatus.PENDING:
@@ -757,7 +882,7 @@ def render_attachment(*, attachment: CaseAttachment) -> CaseAttachment:
         if rendered is None:
             logger.warning("attachment %s could not be re-rendered: %s", current.pk, failure)
             current.render_status = RenderStatus.FAILED
-            current.render_failure = failure
+            current.render_failure = failure if failure in RenderFailure.values else RenderFailure.BROKEN
             current.save(update_fields=["render_status", "render_failure", "rendered_at"])
             return current
         extension = UPLOAD_EXTENSIONS[rendered.content_type]
@@ -777,3 +902,170 @@ def render_attachment(*, attachment: CaseAttachment) -> CaseAttachment:
             ]
         )
     return current
+
+
+def pending_renderings(*, case: Case | None = None):
+    """Attachments waiting for a rendering that nobody is doing: never taken on (its scheduling was lost, or
+    it is from before re-rendering), or taken on by a process that died."""
+    waiting = CaseAttachment.objects.filter(render_status=RenderStatus.PENDING).filter(
+        models.Q(render_started_at__isnull=True) | models.Q(render_started_at__lt=_stale_before())
+    )
+    return waiting.filter(case=case) if case is not None else waiting
+
+
+def render_pending(*, case: Case | None = None, limit: int = 100, in_background: bool = True) -> int:
+    """Schedule (or, with `in_background` False, do) the renderings nobody is doing; returns how many.
+
+    Celery beat calls it every minute; the staff case page calls it for its case (scheduling only: no page
+    waits for a rendering); `madoguchi attachments render` calls it in the foreground."""
+    ids = list(pending_renderings(case=case).order_by("id").values_list("id", flat=True)[:limit])
+    recent = timezone.now() - dt.timedelta(minutes=1)
+    for attachment_id in ids:
+        if in_background:
+            # A fresh upload is already on its way (on_commit); the page need not schedule it twice.
+            if (
+                case is not None
+                and CaseAttachment.objects.filter(
+                    pk=attachment_id, render_started_at__isnull=True, created_at__gt=recent
+                ).exists()
+            ):
+                continue
+            _schedule_rendering(attachment_id)
+        else:
+            render_attachment_by_id(attachment_id)
+    return len(ids)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Idempotency keys (the API's `Idempotency-Key` header on case creation)
+
+IDEMPOTENCY_RETENTION = dt.timedelta(hours=24)  # a retry within this time gets the first answer
+IDEMPOTENCY_ABANDONED = dt.timedelta(minutes=5)  # a claim without an answer this old: its call died
+_IDEMPOTENCY_KEY_RE = re.compile(r"[\x21-\x7e]{1,255}")  # visible ASCII, as a UUID or a ULID is
+
+
+class IdempotencyKeyError(MadoguchiError):
+    """An `Idempotency-Key` that cannot be honoured; `http_status` says how the API answers."""
+
+    http_status = 422
+
+
+class IdempotencyKeyInvalid(IdempotencyKeyError):
+    http_status = 400
+
+
+class IdempotencyKeyInProgress(IdempotencyKeyError):
+    http_status = 409
+
+
+@dataclass(frozen=True)
+class IdempotencyClaim:
+    """Either a fresh claim on a key (`request_id`, the call goes ahead) or the stored answer to replay."""
+
+    request_id: int | None
+    status_code: int | None = None
+    body: dict | None = None
+
+    @property
+    def replay(self) -> bool:
+        return self.request_id is None
+
+
+def request_hash(body: Any) -> str:
+    """SHA-256 of the canonical JSON of a request body (key order and spacing do not matter)."""
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def claim_idempotency_key(*, user, endpoint: str, key: str, body: Any) -> IdempotencyClaim:
+    """Claim `key` for this call of `endpoint` by `user`, or return the answer of the call that claimed it.
+
+    The claim is its own committed row, so a parallel retry sees it at once. The same key with another body
+    raises IdempotencyKeyError (422); while the first call still runs, IdempotencyKeyInProgress (409); a key
+    that is not 1–255 visible ASCII characters, IdempotencyKeyInvalid (400). A key older than
+    IDEMPOTENCY_RETENTION is free again.
+    """
+    if not _IDEMPOTENCY_KEY_RE.fullmatch(key or ""):
+        raise IdempotencyKeyInvalid(
+            "idempotency_key_invalid",
+            "Idempotency-Key ヘッダーは、1〜255文字の半角英数字・記号で指定してください（例：UUID）。",
+            "The Idempotency-Key header must be 1 to 255 visible ASCII characters (for example a UUID).",
+        )
+    digest = request_hash(body)
+    # This account's expired keys go now (beat purges everyone's hourly; without a broker, only this runs).
+    IdempotentRequest.objects.filter(
+        user=user, created_at__lt=timezone.now() - IDEMPOTENCY_RETENTION
+    ).delete()
+    for _attempt in range(3):
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                row = IdempotentRequest.objects.create(
+                    user=user, endpoint=endpoint, key=key, request_hash=digest, created_at=now
+                )
+            return IdempotencyClaim(request_id=row.pk)
+        except IntegrityError:
+            pass
+        row = IdempotentRequest.objects.filter(user=user, endpoint=endpoint, key=key).first()
+        if row is None:
+            continue  # purged or released meanwhile: claim it again
+        expired = row.created_at < now - IDEMPOTENCY_RETENTION
+        abandoned = row.status_code is None and row.created_at < now - IDEMPOTENCY_ABANDONED
+        if expired or abandoned:
+            IdempotentRequest.objects.filter(pk=row.pk, created_at=row.created_at).delete()
+            continue
+        if row.request_hash != digest:
+            raise IdempotencyKeyError(
+                "idempotency_key_reused",
+                "この Idempotency-Key は、内容の異なる別の申請ですでに使われています。"
+                "同じ申請を再送するときは同じ内容で、新しい申請には新しいキーを指定してください。",
+                "This Idempotency-Key was already used for a request with a different body. Send the same "
+                "body to retry that request, or use a new key for a new request.",
+            )
+        if row.status_code is None:
+            raise IdempotencyKeyInProgress(
+                "idempotency_key_in_progress",
+                "同じ Idempotency-Key の申請をまだ処理しています。数秒待ってから、同じ内容でもう一度送ってください。",
+                "A request with this Idempotency-Key is still being processed. Wait a few seconds and send "
+                "the same request again.",
+            )
+        return IdempotencyClaim(request_id=None, status_code=row.status_code, body=json.loads(row.response))
+    raise IdempotencyKeyInProgress(
+        "idempotency_key_in_progress",
+        "同じ Idempotency-Key の申請をまだ処理しています。数秒待ってから、同じ内容でもう一度送ってください。",
+        "A request with this Idempotency-Key is still being processed. Wait a few seconds and send the same "
+        "request again.",
+    )
+
+
+@contextmanager
+def idempotent_call(claim: IdempotencyClaim | None) -> Iterator[None]:
+    """Release the claim when the call fails (nothing was written), so the key may be used again."""
+    try:
+        yield
+    except BaseException:
+        if claim is not None and claim.request_id is not None:
+            IdempotentRequest.objects.filter(pk=claim.request_id, status_code__isnull=True).delete()
+        raise
+
+
+def answer_once(
+    claim: IdempotencyClaim | None, work: Callable[[], tuple[Case, dict]], *, status_code: int
+) -> dict:
+    """Run `work` (a write returning the case and the JSON answer) and, with a claim, store the answer in the
+    same transaction: a stored answer always means the case exists, and a claim without one that it does not."""
+    if claim is None:
+        return work()[1]
+    with transaction.atomic():
+        case, body = work()
+        IdempotentRequest.objects.filter(pk=claim.request_id).update(
+            status_code=status_code, response=json.dumps(body, ensure_ascii=False), case=case
+        )
+    return body
+
+
+def purge_idempotency_keys(*, now: dt.datetime | None = None) -> int:
+    """Delete the keys older than IDEMPOTENCY_RETENTION; returns how many."""
+    cutoff = (now or timezone.now()) - IDEMPOTENCY_RETENTION
+    deleted, _ = IdempotentRequest.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

@@ -1,11 +1,12 @@
 from celery import shared_task
 
 from madoguchi.cases import services
-from madoguchi.cases.models import CaseAttachment
 
-# Seconds. A rendering stopped by a limit leaves the attachment pending: the staff download tries again.
-RENDER_SOFT_TIME_LIMIT = 120
-RENDER_TIME_LIMIT = 180
+# Seconds. The rendering process has its own limits (MADOGUCHI_RENDER_*); these only stop a task that hangs
+# around it (a slot that never comes free, a full disk). A stopped task leaves the attachment pending, and
+# `render_pending` takes it up again.
+RENDER_SOFT_TIME_LIMIT = 900
+RENDER_TIME_LIMIT = 960
 
 
 @shared_task(
@@ -16,7 +17,16 @@ RENDER_TIME_LIMIT = 180
 )
 def render_attachment(attachment_id: int) -> str:
     """Re-render an upload for staff (default queue); returns the attachment's render status."""
-    attachment = CaseAttachment.objects.filter(pk=attachment_id).first()
-    if attachment is None:
-        return "missing"  # the upload's transaction was rolled back after all
-    return services.render_attachment(attachment=attachment).render_status
+    return services.render_attachment_by_id(attachment_id)
+
+
+@shared_task(name="madoguchi.cases.tasks.render_pending")
+def render_pending() -> int:
+    """Celery beat, every minute: schedule the renderings nobody is doing (lost messages, dead workers)."""
+    return services.render_pending()
+
+
+@shared_task(name="madoguchi.cases.tasks.purge_idempotency_keys")
+def purge_idempotency_keys() -> int:
+    """Delete the API's idempotency keys older than 24 hours (Celery beat, hourly); returns how many."""
+    return services.purge_idempotency_keys()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from madoguchi.core import validators
 from madoguchi.faq.categories import category_table
 from madoguchi.faq.models import Language
 from madoguchi.faq.services import MAX_MESSAGE_CHARS
@@ -23,6 +24,7 @@ def _text(label, *, help_text="", required=True, max_length=None, textarea=False
         required=required,
         max_length=max_length,
         strip=True,
+        validators=[validators.plain_text(multiline=textarea)],
         widget=forms.Textarea(attrs=attrs) if textarea else forms.TextInput(attrs=attrs),
         error_messages={
             "required": _("入力してください。"),

@@ -65,7 +65,9 @@ RELATED_SHOWN = 3
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 TOKEN_SALT = "madoguchi.faq.question"  # noqa: S105 - a signing salt (namespace), not a secret
 TOKEN_MAX_AGE = 7 * 24 * 3600
-_CONTROL = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\ufeff]")
+_CONTROL = re.compile(
+    r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\u061c\ufeff]"
+)
 _FAQ_NUMBER = re.compile(r"^FAQ-(\d+)$")
 
 

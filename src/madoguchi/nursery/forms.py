@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from madoguchi.core import validators
+
 
 class NewRoundForm(forms.Form):
     SOURCES = (("sheet", _("CSV・Excel ファイル")), ("cases", _("申請（保育施設等の利用申込）")))
@@ -25,7 +27,12 @@ class RunForm(forms.Form):
 
 class OverrideForm(forms.Form):
     facility_id = forms.ChoiceField(label=_("割り当てる施設"), required=False)
-    reason = forms.CharField(label=_("変更の理由"), widget=forms.Textarea(attrs={"rows": 3}), max_length=1000)
+    reason = forms.CharField(
+        label=_("変更の理由"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=1000,
+        validators=[validators.plain_text(multiline=True)],
+    )
 
     def __init__(self, *args, choices=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from madoguchi.cases.models import Channel, Status
 from madoguchi.cases.selectors import UNASSIGNED
+from madoguchi.core import validators
 from madoguchi.office import labels
 
 TEXT_MAX_LENGTH = 4000
@@ -102,6 +103,7 @@ class ActionForm(forms.Form):
     note = forms.CharField(
         required=False,
         max_length=TEXT_MAX_LENGTH,
+        validators=[validators.plain_text(multiline=True)],
         error_messages={"max_length": _("4000文字以内で入力してください。")},
     )
 
@@ -131,6 +133,7 @@ class NoteForm(forms.Form):
     body = forms.CharField(
         label=_("内部メモ"),
         max_length=TEXT_MAX_LENGTH,
+        validators=[validators.plain_text(multiline=True)],
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={
             "required": _("メモの内容を入力してください。"),

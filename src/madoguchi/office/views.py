@@ -9,6 +9,7 @@ state machine whatever the page offered.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import statistics
 from collections.abc import Callable
 from dataclasses import replace
@@ -53,6 +54,8 @@ from madoguchi.office.forms import (
 from madoguchi.office.paging import audit_page, queue_page
 from madoguchi.procedures import schema
 from madoguchi.procedures.selectors import catalog, spec_of
+
+logger = logging.getLogger(__name__)
 
 PAGE_SIZE = selectors.QUEUE_PAGE_SIZE
 AUDIT_PAGE_SIZE = 50
@@ -381,7 +384,7 @@ def _case_page(
             for message in case.messages.select_related("sender")
         ],
         "sections": schema.display_rows(spec, case.data, lang),
-        "attachments": list(case.attachments.order_by("created_at", "id")),
+        "attachments": _attachments_of(case),
         "timeline": timeline,
         "notes": list(case.notes.select_related("author")),
         "actions": actions,
@@ -395,6 +398,15 @@ def _case_page(
     return render(request, "office/case_detail.html", {"nav": "queue", **context}, status=status)
 
 
+def _attachments_of(case) -> list:
+    """The case's attachments; a safe copy that nobody is making (a lost task, a worker that died) is handed
+    to the background again. Scheduling only: no page waits for a rendering."""
+    attachments = list(case.attachments.order_by("created_at", "id"))
+    if any(a.render_status == RenderStatus.PENDING for a in attachments):
+        services.render_pending(case=case)
+    return attachments
+
+
 @require_POST
 @staff_required
 def case_action(request: HttpRequest, reference: str) -> HttpResponse:
@@ -402,7 +414,11 @@ def case_action(request: HttpRequest, reference: str) -> HttpResponse:
     case = _case(request, reference, "case_action")
     form = ActionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("操作の内容を読み取れませんでした。画面を更新してもう一度お試しください。"))
+        # A note that is too long or holds a refused character says so; anything else is a forged post.
+        for error in form.errors.get("note") or [
+            _("操作の内容を読み取れませんでした。画面を更新してもう一度お試しください。")
+        ]:
+            messages.error(request, error)
         return redirect("office:case_detail", reference=case.reference)
     action = form.cleaned_data["action"]
     assignee = None
@@ -452,22 +468,39 @@ def download_attachment(request: HttpRequest, reference: str, attachment_id: int
     attachment = case.attachments.filter(pk=attachment_id).first()
     if attachment is None:
         raise Http404("no such attachment on this case")
-    # Only the re-rendered copy is ever served; the upload as sent stays stored as evidence.
+    # Only the re-rendered copy is ever served, and a download never renders: the copy is made in the
+    # background after the upload (docs/security.md "Uploads"). The upload as sent stays stored as evidence.
+    detail = reverse("office:case_detail", kwargs={"reference": case.reference})
+    if attachment.render_status == RenderStatus.PENDING:
+        messages.info(
+            request,
+            _(
+                "この添付ファイルは確認中です（安全なコピーを作成中）。通常は1分ほどでできます。"
+                "しばらくしてから、もう一度開いてください。"
+            ),
+        )
+        return redirect(f"{detail}#attachment-{attachment.pk}")
+    if attachment.render_status != RenderStatus.READY:
+        messages.error(
+            request,
+            _(
+                "この添付ファイルは安全な形式に変換できなかったため表示できません。"
+                "「追加情報を依頼する」で、申請者にファイルをもう一度送るよう依頼してください。"
+            ),
+        )
+        return redirect(f"{detail}#attachment-{attachment.pk}")
     try:
-        attachment = services.render_attachment(attachment=attachment)
-        if attachment.render_status != RenderStatus.READY:
-            messages.error(
-                request,
-                _(
-                    "この添付ファイルは安全な形式に変換できなかったため表示できません。"
-                    "「追加情報を依頼する」で、申請者にファイルをもう一度送るよう依頼してください。"
-                ),
-            )
-            detail = reverse("office:case_detail", kwargs={"reference": case.reference})
-            return redirect(f"{detail}#attachment-{attachment.pk}")
         handle = attachment.safe_file.open("rb")
-    except (FileNotFoundError, ValueError) as exc:
-        raise Http404("attachment file is missing") from exc
+    except (FileNotFoundError, ValueError):
+        logger.error("attachment %s: the safe copy %s is missing", attachment.pk, attachment.safe_file.name)
+        messages.error(
+            request,
+            _(
+                "この添付ファイルの安全なコピーが保管場所に見つかりません。システム管理者に連絡してください"
+                "（元のファイルは別に保管されています）。"
+            ),
+        )
+        return redirect(f"{detail}#attachment-{attachment.pk}")
     stem, dot, _suffix = attachment.original_name.rpartition(".")
     extension = services.UPLOAD_EXTENSIONS[attachment.safe_content_type]
     response = FileResponse(

@@ -5,13 +5,20 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from madoguchi.core import validators
+
 REQUIRED = _("入力してください。")
 
 
 def _text(label, *, help_text="", max_length=None, required=True, widget=None, autocomplete=""):
     attrs = {"autocomplete": autocomplete} if autocomplete else {}
+    # Typed text refuses bidi controls and control characters (core.text); a password is never shown.
+    checks = (
+        [] if widget is forms.PasswordInput else [validators.plain_text(multiline=widget is forms.Textarea)]
+    )
     return forms.CharField(
         label=label,
+        validators=checks,
         help_text=help_text,
         max_length=max_length,
         required=required,

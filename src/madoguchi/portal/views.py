@@ -173,7 +173,14 @@ def procedure_detail(request, slug: str):
 @resident_required
 @require_http_methods(["GET", "POST"])
 def apply(request, slug: str):
-    """Resume the resident's draft of this procedure, or start one, and go to where it was left."""
+    """POST (the procedure page's button, CSRF-checked): resume the resident's open draft of this procedure,
+    or open one, and go to where it was left. Two parallel posts give one draft (`open_draft`).
+
+    GET (a bookmark, an old link, another site's link or image): the procedure page with the button, and
+    nothing else; no draft is made.
+    """
+    if request.method != "POST":
+        return procedure_detail(request, slug)
     procedure = _get_procedure_or_404(slug)
     try:
         case_services.ensure_can_apply(request.user, procedure)
@@ -183,14 +190,8 @@ def apply(request, slug: str):
         else:
             messages.warning(request, _("この手続きはオンラインでは申請できません。窓口でお手続きください。"))
         return redirect("portal:procedure", slug=slug)
-    case = (
-        case_selectors.cases_of_applicant(user=request.user)
-        .filter(procedure=procedure, status=Status.DRAFT)
-        .first()
-    )
-    if case is None:
-        case = case_services.start_draft(applicant=request.user, procedure=procedure)
-    else:
+    case, created = case_services.open_draft(applicant=request.user, procedure=procedure)
+    if not created:
         messages.info(request, _("保存してある下書きの続きから入力できます。"))
     return _redirect_to_current_step(case)
 

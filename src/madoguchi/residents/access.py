@@ -7,10 +7,12 @@ A staff member sees a person
 - through a search with a purpose from `SEARCH_PURPOSES` that their department may state.
 
 Every read writes one `core.audit.record_access` row naming the fields that were shown; every refusal
-writes a "refused" row. The address of a person under 支援措置 (DV protection) is replaced by
-「支援措置対象のため表示できません」 — also the postal code, which would narrow it down — unless a staff member
-holding `residents.view_protected_address` asks for it with a stated reason; that read is audited as
-"reveal", and the same request without the permission is refused and audited (docs/architecture.md, "Personal data and security").
+writes a "refused" row. A protected address (支援措置, DV protection) is replaced by
+「支援措置対象のため表示できません」 — also the postal code, which would narrow it down, and the 世帯番号, which
+leads to it — for the protected person and for everyone at that address: the members of their household and
+anyone registered at the same dwelling (`residents.selectors.protected_addresses`). Only a staff member
+holding `residents.view_protected_address` who states a reason sees it; that read is audited as "reveal",
+and the same request without the permission is refused and audited.
 
 Views get read-only `PersonView` / `PersonSummary` objects, never `Person` rows, so a template cannot reach
 a field that was not audited.
@@ -29,8 +31,10 @@ from django.utils.translation import gettext_lazy as _
 
 from madoguchi.core import audit
 from madoguchi.core.errors import MadoguchiError
+from madoguchi.core.text import unsafe_character
 from madoguchi.jp import kana
 from madoguchi.jp.errors import is_english
+from madoguchi.residents import selectors as resident_selectors
 from madoguchi.residents.models import Person
 
 PROTECTED_ADDRESS_PERMISSION = "residents.view_protected_address"
@@ -54,6 +58,8 @@ IDENTITY_FIELDS = (
     "is_active",
 )
 ADDRESS_FIELDS = ("postal_code", "address")
+# What a protected address withholds: the address, the postal code and the 世帯番号 that leads to it.
+PROTECTED_FIELDS = ("postal_code", "address", "household")
 SUMMARY_FIELDS = ("name", "name_kana", "birth_date")
 
 
@@ -170,16 +176,19 @@ class PersonView:
     birth_date: dt.date
     sex: str
     relationship: str
-    household_number: str
+    household_number: str  # ADDRESS_WITHHELD at a protected address, until revealed
     postal_code: str
     address: str
     resident_since: dt.date | None  # none for a 住登外者
     is_active: bool
     support_measure: bool
-    address_withheld: bool
+    address_withheld: bool  # the address, postal code and 世帯番号 are withheld
     may_reveal_address: bool  # the staff member holds the permission (the page offers the reveal)
     purpose: str
     via_case: str
+    # Why the address is protected: "self" (the person is under 支援措置), "household" (they live in the
+    # household or at the dwelling of someone who is), "" (not protected).
+    protection: str = ""
 
     @property
     def pk(self) -> int:
@@ -251,7 +260,9 @@ def _record(
 
 
 def _stated(text: str, limit: int) -> str:
-    return " ".join((text or "").split())[:limit]
+    """A purpose or reason as the audit log keeps it: one line, without invisible or reordering characters."""
+    kept = "".join(ch for ch in (text or "") if unsafe_character(ch, multiline=True) is None)
+    return " ".join(kept.split())[:limit]
 
 
 def person_for_staff(
@@ -312,10 +323,11 @@ def person_for_staff(
         raise refuse()
 
     authorised = may_view_protected_address(staff)
-    show_address = not person.support_measure
+    protection = resident_selectors.protected_addresses().reason(person)
+    show_address = not protection
     action = "read"
     audit_purpose = purpose if not via_case else f"{purpose} ({reference})"
-    if person.support_measure and reveal_address:
+    if protection and reveal_address:
         stated_reason = _stated(reason, REASON_MAX_LENGTH)
         if not authorised or not stated_reason:
             _record(
@@ -323,7 +335,7 @@ def person_for_staff(
                 action="refused",
                 object_id=person.pk,
                 person_id=person.pk,
-                fields=ADDRESS_FIELDS,
+                fields=PROTECTED_FIELDS,
                 purpose=f"{audit_purpose}: {stated_reason}" if stated_reason else audit_purpose,
                 channel=channel,
                 client_ip=client_ip,
@@ -331,10 +343,11 @@ def person_for_staff(
             if not authorised:
                 raise ProtectedAddressRefused(
                     "protected_address",
-                    "支援措置の対象者の住所は、特に権限を与えられた職員しか表示できません。"
-                    "この操作は監査ログに記録されました。",
-                    "The address of a person under protection (支援措置) can only be shown to specially "
-                    "authorised staff. This attempt was recorded in the audit log.",
+                    "支援措置の対象となる住所（対象者と同じ世帯・住所の方を含む）と世帯番号は、特に権限を与えられた"
+                    "職員しか表示できません。この操作は監査ログに記録されました。",
+                    "A protected address (支援措置; also of the people in the same household or at the same "
+                    "address) and its household number can only be shown to specially authorised staff. This "
+                    "attempt was recorded in the audit log.",
                 )
             raise ProtectedAddressRefused(
                 "reason_required",
@@ -349,7 +362,9 @@ def person_for_staff(
         action=action,
         object_id=person.pk,
         person_id=person.pk,
-        fields=IDENTITY_FIELDS + (ADDRESS_FIELDS if show_address else ()),
+        fields=(IDENTITY_FIELDS + ADDRESS_FIELDS)
+        if show_address
+        else tuple(f for f in IDENTITY_FIELDS if f not in PROTECTED_FIELDS),
         purpose=audit_purpose,
         channel=channel,
         client_ip=client_ip,
@@ -362,16 +377,17 @@ def person_for_staff(
         birth_date=person.birth_date,
         sex=str(person.get_sex_display()),
         relationship=person.relationship,
-        household_number=person.household.number,
+        household_number=person.household.number if show_address else str(ADDRESS_WITHHELD),
         postal_code=_formatted_postal_code(person.postal_code) if show_address else "",
         address=person.address if show_address else str(ADDRESS_WITHHELD),
         resident_since=person.resident_since,
         is_active=person.is_active,
         support_measure=person.support_measure,
         address_withheld=not show_address,
-        may_reveal_address=person.support_measure and authorised,
+        may_reveal_address=bool(protection) and authorised,
         purpose=purpose,
         via_case=reference or "",
+        protection=protection,
     )
 
 
@@ -435,6 +451,7 @@ def search_persons_for_staff(
             "birth_date",
             "is_active",
             "support_measure",
+            "household",
             "prefecture",
             "city",
             "town",
@@ -444,15 +461,16 @@ def search_persons_for_staff(
     )
     truncated = len(rows) > limit
     rows = rows[:limit]
+    protected = resident_selectors.protected_addresses()
     results = [
         PersonSummary(
             id=person.pk,
             name=person.name,
             name_kana=person.name_kana,
             birth_date=person.birth_date,
-            address=str(ADDRESS_WITHHELD) if person.support_measure else person.address,
+            address=str(ADDRESS_WITHHELD) if protected.covers(person) else person.address,
             is_active=person.is_active,
-            address_withheld=person.support_measure,
+            address_withheld=protected.covers(person),
         )
         for person in rows
     ]

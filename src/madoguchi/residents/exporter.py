@@ -1,7 +1,8 @@
 """Writing the registry read-model as a full file in the import layout, now or as of a date.
 
 The export is a bulk read of personal data: it is written to the audit log (one row, with the purpose).
-Persons under 支援措置 are exported without their address unless the caller is authorised to include it
+Persons at a protected address (支援措置: the protected person, their household and everyone at the same
+dwelling) are exported without their address and 世帯番号 unless the caller is authorised to include them
 (``include_protected_addresses``; only an audited, permitted path may pass True).
 """
 
@@ -24,11 +25,13 @@ from madoguchi.residents.registry.layout import (
     STATE_FIELDS,
 )
 from madoguchi.residents.registry.snapshots import restore
+from madoguchi.residents.selectors import protected_addresses
 
 CHUNK = 2_000
 ENCODINGS = ("utf-8", "cp932")
 _STATE_INDEX = {name: i for i, name in enumerate(STATE_FIELDS)}
-_ADDRESS_INDEXES = [_STATE_INDEX[name] for name in ADDRESS_FIELDS]
+# What a protected address withholds: the address columns and the 世帯番号 that leads to it.
+_ADDRESS_INDEXES = [_STATE_INDEX[name] for name in (*ADDRESS_FIELDS, "household_number")]
 
 
 class RegistryExportError(Exception):
@@ -38,7 +41,9 @@ class RegistryExportError(Exception):
 @dataclass
 class ExportReport:
     rows: int = 0
-    protected: int = 0  # rows of persons under 支援措置 (address left empty unless authorised)
+    protected: int = (
+        0  # rows of persons at a protected address (address and 世帯番号 empty unless authorised)
+    )
     as_of: dt.date | None = None
     encoding: str = "utf-8"
     unencodable: list[tuple[int, str, str]] = field(default_factory=list)  # (row, column, character)
@@ -56,6 +61,7 @@ def _text(name: str, value) -> str:
 
 def _people(as_of: dt.date | None, report: ExportReport, include_protected_addresses: bool):
     """Rows in the layout, person by person in 宛名番号 order, CHUNK persons per query."""
+    protected = protected_addresses()
     last = ""
     while True:
         persons = list(
@@ -80,7 +86,7 @@ def _people(as_of: dt.date | None, report: ExportReport, include_protected_addre
             state = states.get(person.pk)
             if state is None:
                 continue  # not yet in the read-model on that day
-            if person.support_measure:
+            if protected.covers(person):
                 report.protected += 1
                 if not include_protected_addresses:
                     for index in _ADDRESS_INDEXES:

@@ -77,6 +77,12 @@ class Person(models.Model):  # 住民 (and 消除者, 住登外者: everyone the
         indexes = [
             models.Index(fields=["name_kana", "birth_date"]),
             models.Index(fields=["household", "is_active"], name="residents_person_hh_active"),
+            # The few persons under 支援措置, read on every staff view of a person (selectors.protected_addresses).
+            models.Index(
+                fields=["household"],
+                condition=models.Q(support_measure=True),
+                name="residents_person_protected",
+            ),
         ]
         # Checked by residents.access (PROTECTED_ADDRESS_PERMISSION) before a 支援措置 address is shown.
         permissions = [

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import connection
+from django.db.models import Q
 
 from madoguchi.residents.models import Household, Person, PersonPeriod, ResidentChange
 from madoguchi.residents.registry import codes
@@ -58,6 +59,75 @@ class ResidentAsOf:
     valid_from: dt.date
     valid_to: dt.date | None  # exclusive; None: still there
     support_measure: bool  # now: protection applies whatever the day asked about
+    address_key: str = ""  # the dwelling of the period (layout.address_key)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# 支援措置: which addresses are protected
+
+
+@dataclass(frozen=True)
+class ProtectedAddresses:
+    """The households and dwellings of the active persons under 支援措置 (DV and stalking protection).
+
+    Protection covers every person at a protected address, not only the flagged person: the members of a
+    flagged person's household (世帯, by its id) and everyone registered at the same dwelling (the address
+    with its 方書, as `layout.address_key` normalises it: another household in the same flat). Their address,
+    postal code and 世帯番号 are withheld like the flagged person's own, since any of them leads there. A
+    flagged person who is no longer a resident (転出, 死亡) protects only their own record: the address they
+    left is no longer theirs.
+    """
+
+    households: frozenset[int]
+    dwellings: frozenset[str]
+
+    def covers(self, person) -> bool:
+        """True when `person` (a Person row with its address fields) is at a protected address."""
+        return (
+            bool(person.support_measure)
+            or person.household_id in self.households
+            or dwelling_of(person) in self.dwellings
+        )
+
+    def reason(self, person) -> str:
+        """ "self" (flagged), "household" (at a flagged person's address), or "" (not protected)."""
+        if person.support_measure:
+            return "self"
+        return "household" if self.covers(person) else ""
+
+
+PROTECTED_PERSON_FIELDS = ("household_id", "prefecture", "city", "town", "banchi", "building")
+
+
+def dwelling_of(person) -> str:
+    return address_key(person.prefecture, person.city, person.town, person.banchi, person.building)
+
+
+def protected_addresses() -> ProtectedAddresses:
+    """Every protected household and dwelling now: one query over the flagged persons (a partial index)."""
+    rows = Person.objects.filter(support_measure=True, is_active=True).values_list(*PROTECTED_PERSON_FIELDS)
+    households, dwellings = set(), set()
+    for household_id, *address in rows:
+        households.add(household_id)
+        dwellings.add(address_key(*address))
+    return ProtectedAddresses(frozenset(households), frozenset(dwellings))
+
+
+def protected_person_ids(index: ProtectedAddresses | None = None) -> set[int]:
+    """Ids of every person at a protected address now: flagged, in a protected household, or registered
+    (an open period) at a protected dwelling. For lists by household or address."""
+    index = index or protected_addresses()
+    ids = set(
+        Person.objects.filter(Q(support_measure=True) | Q(household_id__in=index.households)).values_list(
+            "id", flat=True
+        )
+    )
+    ids.update(
+        PersonPeriod.objects.filter(valid_to__isnull=True, address_key__in=index.dwellings).values_list(
+            "person_id", flat=True
+        )
+    )
+    return ids
 
 
 def _current_state(person: Person) -> list:
@@ -101,7 +171,7 @@ def _periods_sql(where: str) -> str:
     person, household, period = (m._meta.db_table for m in (Person, Household, PersonPeriod))
     return (
         "SELECT per.person_id, p.atena_number, p.name, p.name_kana, p.birth_date, p.sex, p.support_measure, "  # noqa: S608
-        "p.last_changed_on, h.number, per.relationship, per.valid_from, per.valid_to "
+        "p.last_changed_on, h.number, per.relationship, per.valid_from, per.valid_to, per.address_key "
         f"FROM {period} per JOIN {person} p ON p.id = per.person_id JOIN {household} h ON h.id = per.household_id "
         f"WHERE {where} AND per.valid_from <= %s AND (per.valid_to IS NULL OR per.valid_to > %s)"
     )
@@ -142,6 +212,7 @@ def _residents(sql: str, params: list, day: dt.date) -> list[ResidentAsOf]:
             relationship=row[9],
             valid_from=row[10],
             valid_to=row[11],
+            address_key=row[12],
         )
         for row in rows
     ]
@@ -169,8 +240,9 @@ def residents_at_address_as_of(
     """Who lived at an address on ``day``.
 
     Give the address parts for one dwelling (``building`` "" means no 方書; None means any 方書 at that
-    番地), or a 住所コード for everyone in that 町字, or both. Persons under 支援措置 are left out unless
-    ``include_protected``: a list by address must not reveal where they live.
+    番地), or a 住所コード for everyone in that 町字, or both. Persons under 支援措置, the members of their
+    households and everyone at their dwellings are left out unless ``include_protected``: a list by address
+    must not reveal where they live.
     """
     conditions, params = [], []
     if address_code:
@@ -188,7 +260,14 @@ def residents_at_address_as_of(
         raise ValueError("give an address_code or the address parts")
     if not include_protected:
         conditions.append("NOT p.support_measure")
-    return _residents(_periods_sql(" AND ".join(conditions)), params, day)
+    residents = _residents(_periods_sql(" AND ".join(conditions)), params, day)
+    if include_protected:
+        return residents
+    # Nor anyone at a protected address (a flagged person's household or dwelling): listing them would
+    # confirm where the protected person lives.
+    index = protected_addresses()
+    hidden = protected_person_ids(index)
+    return [r for r in residents if r.person_id not in hidden and r.address_key not in index.dwellings]
 
 
 def changes_of_person(atena_number: str) -> list[ResidentChange]:

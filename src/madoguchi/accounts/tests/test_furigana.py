@@ -60,7 +60,7 @@ def test_only_get(client):
 def applying(client, resident):
     juminhyo()
     client.force_login(resident)
-    client.get(reverse("portal:apply", args=["juminhyo-copy"]))
+    client.post(reverse("portal:apply", args=["juminhyo-copy"]))
     return client, Case.objects.get()
 
 

@@ -104,9 +104,10 @@ def test_a_protected_address_is_never_shown_and_the_refusal_is_audited(staff_cli
     assert "緑町3番12号" not in page
     assert "支援措置の対象のため表示しません" in page
     refused = AuditEvent.objects.get(action="refused", person_id=hanako.pk)
-    assert sorted(refused.fields) == ["address", "postal_code"]
+    assert sorted(refused.fields) == ["address", "household", "postal_code"]
     read = AuditEvent.objects.get(action="read", person_id=hanako.pk)
     assert "address" not in read.fields
+    assert "household" not in read.fields
 
     confirm = staff_client.get(
         reverse("office:identity_confirm", args=[resident.pk, hanako.pk])

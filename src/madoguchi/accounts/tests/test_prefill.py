@@ -40,7 +40,7 @@ def linked_client(client, linked):
 
 
 def _start(client) -> Case:
-    response = client.get(reverse("portal:apply", args=["juminhyo-copy"]))
+    response = client.post(reverse("portal:apply", args=["juminhyo-copy"]))
     assert response.status_code == 302, response
     return Case.objects.get(status=Status.DRAFT)
 
@@ -254,14 +254,14 @@ def test_a_verified_procedure_needs_a_link(client, resident, hanako):
     detail = client.get(reverse("portal:procedure", args=["jido-teate"])).content.decode()
     assert "本人確認（アカウントと住民記録の紐付け）が必要です" in detail
     assert reverse("portal:mypage") in detail
-    response = client.get(reverse("portal:apply", args=["jido-teate"]), follow=True)
+    response = client.post(reverse("portal:apply", args=["jido-teate"]), follow=True)
     assert "本人確認（アカウントと住民記録の紐付け）が必要です" in response.content.decode()
     assert not Case.objects.exists()
 
     factories.IdentityLinkFactory(user=resident, person=hanako)
     detail = client.get(reverse("portal:procedure", args=["jido-teate"])).content.decode()
     assert reverse("portal:apply", args=["jido-teate"]) in detail
-    assert client.get(reverse("portal:apply", args=["jido-teate"])).status_code == 302
+    assert client.post(reverse("portal:apply", args=["jido-teate"])).status_code == 302
     assert Case.objects.filter(procedure__slug="jido-teate", status=Status.DRAFT).exists()
 
 
@@ -271,7 +271,7 @@ def test_a_draft_of_a_verified_procedure_stops_when_the_link_ends(client, reside
     sync_repository_procedures()
     link = factories.IdentityLinkFactory(user=resident, person=hanako)
     client.force_login(resident)
-    client.get(reverse("portal:apply", args=["jido-teate"]))
+    client.post(reverse("portal:apply", args=["jido-teate"]))
     case = Case.objects.get()
     services.unlink_identity(link=link, by=counter_staff, reason="誤り")
     response = client.get(reverse("portal:resume", args=[case.reference]))

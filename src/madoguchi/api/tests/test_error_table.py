@@ -17,7 +17,13 @@ from madoguchi.api.api import api
 from madoguchi.api.errors import ERROR_ANSWERS as API_ERROR_ANSWERS
 from madoguchi.api.errors import ApiError, answer, validation_failed
 from madoguchi.cases.api import ERROR_ANSWERS as CASE_ERROR_ANSWERS
-from madoguchi.cases.services import ApplyNotAllowed, CaseValidationError
+from madoguchi.cases.services import (
+    ApplyNotAllowed,
+    CaseValidationError,
+    IdempotencyKeyError,
+    IdempotencyKeyInProgress,
+    IdempotencyKeyInvalid,
+)
 from madoguchi.cases.workflow import TransitionNotAllowed
 from madoguchi.core.errors import MadoguchiError
 from madoguchi.procedures.schema import Message
@@ -78,6 +84,24 @@ CASES = [
         409,
         {"code": "procedure_not_online", "message": {"ja": "窓口へ。", "en": "At the counter."}},
         id="ApplyNotAllowed",
+    ),
+    pytest.param(
+        IdempotencyKeyError("idempotency_key_reused", "別の内容です。", "Another body."),
+        422,
+        {"code": "idempotency_key_reused", "message": {"ja": "別の内容です。", "en": "Another body."}},
+        id="IdempotencyKeyError",
+    ),
+    pytest.param(
+        IdempotencyKeyInProgress("idempotency_key_in_progress", "処理中です。", "Still running."),
+        409,
+        {"code": "idempotency_key_in_progress", "message": {"ja": "処理中です。", "en": "Still running."}},
+        id="IdempotencyKeyInProgress",
+    ),
+    pytest.param(
+        IdempotencyKeyInvalid("idempotency_key_invalid", "キーが不正です。", "Bad key."),
+        400,
+        {"code": "idempotency_key_invalid", "message": {"ja": "キーが不正です。", "en": "Bad key."}},
+        id="IdempotencyKeyInvalid",
     ),
     pytest.param(
         ValidationError(
@@ -299,6 +323,7 @@ def test_the_table_covers_the_classes_that_had_a_handler():
         ApiError,
         TransitionNotAllowed,
         ApplyNotAllowed,
+        IdempotencyKeyError,
         ValidationError,
         CaseValidationError,
         Http404,
@@ -314,7 +339,12 @@ def test_the_table_covers_the_classes_that_had_a_handler():
         Exception,
     }
     assert MadoguchiError not in ERROR_ANSWERS  # an unexpected domain error stays a 500, never a guess
-    assert set(CASE_ERROR_ANSWERS) == {TransitionNotAllowed, ApplyNotAllowed, CaseValidationError}
+    assert set(CASE_ERROR_ANSWERS) == {
+        TransitionNotAllowed,
+        ApplyNotAllowed,
+        CaseValidationError,
+        IdempotencyKeyError,
+    }
     assert not set(CASE_ERROR_ANSWERS) & set(API_ERROR_ANSWERS)  # api.errors imports no room above it
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import struct
+import zlib
 
 from PIL import Image, ImageCms, PngImagePlugin
 
@@ -174,3 +175,38 @@ def truncated_jpeg() -> bytes:
     Image.effect_noise((400, 400), 60).convert("RGB").save(out, "JPEG", quality=95)
     data = out.getvalue()
     return data[: len(data) // 2]
+
+
+# ---- hostile PDFs: tiny files whose pages take seconds to draw (probe finding 1, docs/security.md) ---------
+
+
+def rectangles_pdf(*, pages: int, rectangles: int, nested: bool = False) -> bytes:
+    """`pages` A4 pages that share one Flate-compressed content stream of `rectangles` filled rectangles, each
+    larger than the page: 1–3 KB that PDFium fills as `pages × rectangles` full pages of pixels. With
+    `nested`, the rectangles sit in a form XObject the page draws once (the page itself has one object)."""
+    colours = (b"0.2 0.4 0.6", b"0.6 0.2 0.4", b"0.4 0.6 0.2")
+    drawing = b"".join(b"%s rg -100 -100 900 1100 re f\n" % colours[i % 3] for i in range(rectangles))
+    packed = zlib.compress(drawing, 9)
+    first_page = 3
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>"]
+    kids = b" ".join(b"%d 0 R" % (first_page + index) for index in range(pages))
+    objects.append(b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, pages))
+    content = first_page + pages
+    resources = b""
+    if nested:
+        resources = b"/Resources << /XObject << /X0 %d 0 R >> >> " % (content + 1)
+    for _index in range(pages):
+        objects.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] %s/Contents %d 0 R >>"
+            % (resources, content)
+        )
+    if nested:
+        objects.append(_stream(b"q /X0 Do Q"))
+        objects.append(
+            _stream(
+                packed, b"/Filter /FlateDecode /Type /XObject /Subtype /Form /BBox [-200 -200 1200 1400] "
+            )
+        )
+    else:
+        objects.append(_stream(packed, b"/Filter /FlateDecode "))
+    return build_pdf(objects)

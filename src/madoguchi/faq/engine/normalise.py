@@ -22,7 +22,7 @@ _MASK_NFKC = unicodedata.normalize("NFKC", MY_NUMBER_MASK)
 _SCRIPT_STYLE_RE = re.compile(r"<(script|style)\b[^>]*>.*?(</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
 _TAG_RE = re.compile(r"<[^<>]{0,500}>")
 _CONTROL_RE = re.compile(
-    r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\ufeff]"
+    r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\u061c\ufeff]"
 )
 _SPACE_RE = re.compile(r"[ \t\r\f\v\u3000]+")
 _NEWLINES_RE = re.compile(r"\s*\n\s*")

@@ -151,7 +151,7 @@ def test_attachment_is_downloaded_as_an_attachment(approver_client, procedure, r
     assert response["Content-Type"] == "application/pdf"
     body = b"".join(response.streaming_content)
     assert AuditEvent.objects.filter(purpose="attachment_download", object_id=case.reference).count() == 1
-    # Not the upload as sent: the re-rendered copy, made on this first download and stored.
+    # Not the upload as sent: the re-rendered copy, made after the upload and stored.
     assert body != PDF_BYTES
     assert sample_files.ACTIVE_SCRIPT not in body and sample_files.ACTIVE_URI not in body
     attachment.refresh_from_db()
@@ -170,6 +170,7 @@ def test_an_image_is_downloaded_without_its_exif(approver_client, procedure):
         uploaded=SimpleUploadedFile("IMG_0001.JPG", sample_files.photo_with_gps(), content_type="image/jpeg"),
         by=case.applicant,
     )
+    services.render_attachment(attachment=attachment)
 
     response = approver_client.get(
         reverse("office:attachment", kwargs={"reference": case.reference, "attachment_id": attachment.pk})
@@ -191,8 +192,9 @@ def test_an_attachment_that_cannot_be_rendered_shows_a_message_and_no_download(a
         by=case.applicant,
     )
     url = reverse("office:attachment", kwargs={"reference": case.reference, "attachment_id": attachment.pk})
+    services.render_attachment(attachment=attachment)  # after the upload, in the background: it fails
 
-    response = approver_client.get(url)  # the first download tries to render it, and fails
+    response = approver_client.get(url)
 
     assert response.status_code == 302
     assert response["Location"] == f"{_detail(case.reference)}#attachment-{attachment.pk}"
@@ -267,7 +269,7 @@ def resident_case_with_file(procedure):
         uploaded=SimpleUploadedFile("gensen.pdf", PDF_BYTES, content_type="application/pdf"),
         by=case.applicant,
     )
-    return case, attachment
+    return case, services.render_attachment(attachment=attachment)  # what the background does after commit
 
 
 def test_cases_of_another_procedure_in_the_same_department_are_visible(approver_client, kosodate):
@@ -275,3 +277,69 @@ def test_cases_of_another_procedure_in_the_same_department_are_visible(approver_
     case = CaseFactory(procedure=other)
 
     assert approver_client.get(_detail(case.reference)).status_code == 200
+
+
+def test_a_download_never_renders_a_pending_attachment_it_says_it_is_being_checked(
+    approver_client, procedure, monkeypatch
+):
+    case = CaseFactory(procedure=procedure)
+    attachment = services.attach_file(  # no commit in this test: the rendering has not happened yet
+        case=case,
+        uploaded=SimpleUploadedFile("gensen.pdf", PDF_BYTES, content_type="application/pdf"),
+        by=case.applicant,
+    )
+    url = reverse("office:attachment", kwargs={"reference": case.reference, "attachment_id": attachment.pk})
+
+    def no_rendering(*args, **kwargs):
+        raise AssertionError("a web request rendered an upload")
+
+    monkeypatch.setattr("madoguchi.cases.sandbox.render_isolated", no_rendering)
+    monkeypatch.setattr("madoguchi.cases.rendering.render_safe_copy", no_rendering)
+    response = approver_client.get(url, follow=True)
+    page = response.content.decode()
+
+    assert response.redirect_chain == [(f"{_detail(case.reference)}#attachment-{attachment.pk}", 302)]
+    assert "この添付ファイルは確認中です（安全なコピーを作成中）。" in page
+    assert "確認中（安全なコピーを作成中）" in page
+    assert url not in page  # no download link until the copy exists
+    attachment.refresh_from_db()
+    assert attachment.render_status == RenderStatus.PENDING and not attachment.safe_file
+
+
+def test_a_safe_copy_missing_from_storage_is_reported_not_rendered_again(
+    approver_client, resident_case_with_file
+):
+    case, attachment = resident_case_with_file
+    attachment.safe_file.storage.delete(attachment.safe_file.name)
+    url = reverse("office:attachment", kwargs={"reference": case.reference, "attachment_id": attachment.pk})
+
+    response = approver_client.get(url, follow=True)
+
+    assert response.status_code == 200
+    assert "安全なコピーが保管場所に見つかりません" in response.content.decode()
+    assert not attachment.safe_file.storage.exists(attachment.safe_file.name)
+
+
+def test_a_file_refused_as_too_complex_says_so_to_staff_and_to_the_resident(
+    client, approver_client, procedure
+):
+    case = CaseFactory(procedure=procedure)
+    attachment = services.attach_file(
+        case=case,
+        uploaded=SimpleUploadedFile(
+            "scan.pdf", sample_files.rectangles_pdf(pages=20, rectangles=300), content_type="application/pdf"
+        ),
+        by=case.applicant,
+    )
+
+    assert services.render_attachment(attachment=attachment).render_failure == "too_complex"
+    staff_page = approver_client.get(_detail(case.reference)).content.decode()
+    assert "この添付ファイルは安全な形式に変換できなかったため表示できません。" in staff_page
+    assert "描画の処理が多すぎるため、安全に変換できません。" in staff_page
+    client.force_login(case.applicant)
+    resident_page = client.get(reverse("portal:case", args=[case.reference])).content.decode()
+    assert "このファイルは、担当課で安全に確認できる形に変換できませんでした。" in resident_page
+    assert "描画の処理が多すぎる" in resident_page and "撮影した画像" in resident_page
+    english = client.get("/en" + reverse("portal:case", args=[case.reference])).content.decode()
+    assert "could not be converted into a form the department can check safely" in english
+    assert "(Reason: It asks for too much drawing to be converted safely.)" in english

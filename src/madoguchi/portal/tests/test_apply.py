@@ -14,7 +14,7 @@ def _step_url(case, step_id):
 
 
 def _start(client) -> Case:
-    response = client.get(reverse("portal:apply", args=["juminhyo-copy"]))
+    response = client.post(reverse("portal:apply", args=["juminhyo-copy"]))
     assert response.status_code == 302
     case = Case.objects.get()
     assert response.url == _step_url(case, "applicant")
@@ -22,7 +22,7 @@ def _start(client) -> Case:
 
 
 def test_apply_needs_sign_in(client, procedure):
-    response = client.get(reverse("portal:apply", args=["juminhyo-copy"]))
+    response = client.post(reverse("portal:apply", args=["juminhyo-copy"]))
     assert response.status_code == 302
     assert response.url.startswith(reverse("portal:login"))
     assert not Case.objects.exists()
@@ -111,7 +111,7 @@ def test_save_draft_and_resume_later(resident_client, procedure):
     assert reverse("portal:resume", args=[case.reference]) in page
 
     # Applying again resumes the same draft at the step where it was left, with what was typed.
-    response = client.get(reverse("portal:apply", args=["juminhyo-copy"]))
+    response = client.post(reverse("portal:apply", args=["juminhyo-copy"]))
     assert response.url == _step_url(case, "certificate")
     assert Case.objects.count() == 1
     assert client.get(reverse("portal:resume", args=[case.reference])).url == _step_url(case, "certificate")
@@ -180,7 +180,7 @@ def test_wrong_file_type_is_refused_with_a_clear_message(resident_client, proced
 def test_procedure_without_online_application_cannot_be_started(resident_client, procedure):
     procedure.online = False
     procedure.save(update_fields=["online"])
-    response = resident_client.get(reverse("portal:apply", args=["juminhyo-copy"]))
+    response = resident_client.post(reverse("portal:apply", args=["juminhyo-copy"]))
     assert response.url == reverse("portal:procedure", args=["juminhyo-copy"])
     assert not Case.objects.exists()
 
@@ -206,7 +206,7 @@ def test_a_second_file_for_a_one_file_field_is_refused_not_piled_up(resident_cli
 
 
 def test_a_procedure_that_is_not_online_sends_the_resident_to_the_counter(resident_client, procedure):
-    response = resident_client.get(reverse("portal:apply", args=["inkan-toroku"]), follow=True)
+    response = resident_client.post(reverse("portal:apply", args=["inkan-toroku"]), follow=True)
 
     page = response.content.decode()
     assert response.redirect_chain == [(reverse("portal:procedure", args=["inkan-toroku"]), 302)]

@@ -55,7 +55,7 @@ def test_procedure_page_shows_what_a_resident_needs_to_know(client, procedure):
     assert response.status_code == 200
     for text in ("申請できる方", "必要なもの", "本人確認書類", "1通300円", "受付から 3 開庁日以内", "市民課"):
         assert text in page
-    assert f'href="{reverse("portal:apply", args=["juminhyo-copy"])}"' in page
+    assert f'<form method="post" action="{reverse("portal:apply", args=["juminhyo-copy"])}">' in page
 
 
 def test_unknown_procedure_is_404(client, procedure):

@@ -55,7 +55,7 @@ def test_language_switch_links_to_the_same_page(client, procedure):
 
 def test_english_form_errors_and_steps(resident_client, procedure):
     client = resident_client
-    client.get(_en("portal:apply", "juminhyo-copy"))
+    client.post(_en("portal:apply", "juminhyo-copy"))
     case = Case.objects.get()
     url = _en("portal:apply_step", case.reference, "applicant")
     response = client.post(url, {**factories.JUMINHYO_STEPS["applicant"], "applicant_name": ""})

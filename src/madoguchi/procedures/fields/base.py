@@ -28,12 +28,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
-import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+from madoguchi.core.text import UnsafeTextError, check_text
 from madoguchi.jp import kana
 from madoguchi.jp.errors import is_english
 
@@ -89,14 +89,11 @@ def is_empty_scalar(value: Any) -> bool:
 
 
 def check_characters(value: str, *, multiline: bool = False) -> None:
-    allowed = "\n\t" if multiline else ""
-    for ch in value:
-        if unicodedata.category(ch) in ("Cc", "Cs", "Co") and ch not in allowed:
-            raise invalid(
-                "invalid_characters",
-                "使用できない文字が含まれています。その文字を削除してから入力し直してください。",
-                "This contains characters that cannot be used. Please remove them and try again.",
-            )
+    """Refuse what free text may not hold (`core.text`: bidi controls, control characters, private use)."""
+    try:
+        check_text(value, multiline=multiline)
+    except UnsafeTextError as exc:
+        raise invalid(exc.code, exc.ja, exc.en) from None
 
 
 def selected_values(value: Any) -> list[str]:

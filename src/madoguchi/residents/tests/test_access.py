@@ -319,7 +319,7 @@ def test_asking_for_a_protected_address_without_permission_is_refused_and_audite
     assert "監査ログ" in excinfo.value.message("ja") and "audit log" in excinfo.value.message("en")
     event = _last()
     assert (event.action, event.person_id) == ("refused", protected.pk)
-    assert set(event.fields) == {"address", "postal_code"}
+    assert set(event.fields) == {"address", "postal_code", "household"}
     assert event.purpose == "identity_check: 住所の確認"
 
 

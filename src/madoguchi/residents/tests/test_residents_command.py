@@ -89,7 +89,7 @@ def test_export_writes_the_layout_hides_protected_addresses_and_is_audited(full_
     run("import", str(full_file), "--kind", "full")
     target = tmp_path / "out.csv"
     out, _ = run("export", str(target), "--encoding", "cp932", "--purpose", "国保システムへの連携")
-    assert "2 行を書き出しました（支援措置対象者 1 人の住所は空欄）" in out
+    assert "2 行を書き出しました（支援措置の対象となる住所の 1 人は、住所と世帯番号を空欄にしました）" in out
     with target.open(encoding="cp932", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert list(rows[0]) == list(HEADERS)

@@ -140,5 +140,5 @@ class Command(BaseCommand):
         when = f"{report.as_of.isoformat()} 時点" if report.as_of else "現在"
         self.stdout.write(
             f"{options['file']} に {when} の住民記録 {report.rows:,} 行を書き出しました"
-            f"（支援措置対象者 {report.protected:,} 人の住所は空欄）。"
+            f"（支援措置の対象となる住所の {report.protected:,} 人は、住所と世帯番号を空欄にしました）。"
         )
