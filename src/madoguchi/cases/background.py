@@ -14,10 +14,11 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
-from django.db import connections
+from django.db import OperationalError, connections
 
 logger = logging.getLogger(__name__)
 
@@ -41,14 +42,29 @@ def submit(function: Callable[..., object], *args: object) -> Future:
     return future
 
 
+# SQLite (the embedded default) answers "database is locked" / "database table is locked" when another
+# connection of the same process holds the lock past the busy timeout (or at once, for an in-memory shared
+# cache); the job's own transaction has rolled back, so it is simply tried again a little later.
+LOCKED_RETRIES = 8
+
+
 def _run(function: Callable[..., object], *args: object) -> object:
+    name = getattr(function, "__name__", function)
     try:
-        return function(*args)
+        for attempt in range(LOCKED_RETRIES + 1):
+            try:
+                return function(*args)
+            except OperationalError as exc:
+                if "locked" not in str(exc) or attempt == LOCKED_RETRIES:
+                    raise
+                logger.info("background work %s%r: database locked, trying again", name, args)
+                connections.close_all()
+                time.sleep(0.1 * (attempt + 1))
     except Exception:
-        logger.exception("background work %s%r failed", getattr(function, "__name__", function), args)
-        return None
+        logger.exception("background work %s%r failed", name, args)
     finally:
         connections.close_all()  # this thread's own connections: none is left open between jobs
+    return None
 
 
 def drain(timeout: float | None = None) -> bool:

@@ -174,3 +174,23 @@ def test_beat_takes_up_pending_renderings_every_minute():
     assert schedule["render-pending-uploads"]["task"] == "madoguchi.cases.tasks.render_pending"
     assert "madoguchi.cases.tasks.render_pending" in app.tasks
     assert app.amqp.router.route({}, "madoguchi.cases.tasks.render_pending")["queue"].name == "default"
+
+
+def test_background_work_tries_again_while_sqlite_says_locked(monkeypatch):
+    from django.db import OperationalError
+
+    monkeypatch.setattr(background.time, "sleep", lambda seconds: None)
+    calls = []
+
+    def flaky(value):
+        calls.append(value)
+        if len(calls) < 3:
+            raise OperationalError("database table is locked")
+        return value * 2
+
+    assert background._run(flaky, 21) == 42 and len(calls) == 3
+
+    def broken(value):
+        raise OperationalError("no such table: elsewhere")
+
+    assert background._run(broken, 1) is None  # another database error: logged once, not retried
