@@ -153,6 +153,8 @@ def test_office_faq_pages_pass_axe(town, new_page, axe_check):
         reviewer=True,
     )
     services.ask(question="粗大ごみを出したい", lang="ja")
+    unhelpful = services.ask(question="大きい家具を捨てたいのですが", lang="ja")
+    services.record_feedback(question=services.question_from_token(unhelpful.token), helpful=False)
     inquiry = services.open_inquiry(
         question="庭木の枝は何ごみ？", category="ごみ・リサイクル", email="a@example.jp"
     )
@@ -172,7 +174,22 @@ def test_office_faq_pages_pass_axe(town, new_page, axe_check):
         f"/faq/office/inquiries/{inquiry.reference}/",
         f"/faq/office/inquiries/{inquiry.reference}/promote/",
         "/faq/office/analytics/",
+        "/faq/office/review/",
     ):
         response = page.goto(town + path)
         assert response.status == 200, path
         axe_check(page)
+    # The review list with the keyboard only: the first group's "add as a phrasing" of the entry preselected.
+    page.goto(f"{town}/faq/office/review/?kind=unhelpful")
+    button = page.get_by_role("button", name="言い換えとして追加").first
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        if button.evaluate("b => b === document.activeElement"):
+            break
+    else:
+        raise AssertionError("the add button is not reachable with Tab")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "に言い換えを追加しました" in page.content()
+    assert "確認が必要な質問はありません" in page.content()
+    axe_check(page)

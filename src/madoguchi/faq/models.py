@@ -77,6 +77,12 @@ class Intent(models.TextChoices):
     HUMAN = "human", _("職員への問い合わせ希望")
 
 
+class ReviewOutcome(models.TextChoices):
+    PHRASING = "phrasing", _("言い換えとして追加")
+    ENTRY = "entry", _("新しいFAQを作成")
+    DISMISSED = "dismissed", _("対応不要")
+
+
 class ChatQuestion(models.Model):
     """A question asked in the chat, for analytics. Only the masked, normalised text is ever stored."""
 
@@ -89,6 +95,18 @@ class ChatQuestion(models.Model):
     top_ids = models.JSONField(default=list, blank=True)
     top_score = models.FloatField(null=True, blank=True)
     helpful = models.BooleanField(null=True, blank=True)  # "was this helpful?": yes / no / not answered
+    unsure = models.BooleanField(
+        default=False
+    )  # answered, but the best entry was barely ahead (services.UNSURE_*)
+    # Staff's review of a question that went badly (abstained, unsure or unhelpful): what they did about it.
+    review = models.CharField(max_length=12, choices=ReviewOutcome.choices, blank=True)
+    review_entry = models.CharField(
+        max_length=64, blank=True
+    )  # the entry that got the phrasing / was created
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
     channel = models.CharField(max_length=10, default="page")  # page, widget, api
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -97,6 +115,7 @@ class ChatQuestion(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["review", "created_at"], name="faq_question_review_idx")]
 
     def __str__(self) -> str:
         return self.question[:40]

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -94,14 +95,22 @@ def entry_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def entry_new(request: HttpRequest) -> HttpResponse:
     lang = lang_of(request)
+    # From the review list: the question residents asked, answered by the new entry (marked as reviewed).
+    review_question = (request.POST if request.method == "POST" else request.GET).get("review_question", "")
     form = NewEntryForm(
         request.POST if request.method == "POST" else None,
+        initial={"question": review_question} if review_question else None,
         lang=lang,
         department_code=_department_code(request),
     )
     if request.method == "POST" and form.is_valid():
         try:
-            entry = services.create_faq_entry(staff=request.user, **form.cleaned_data)
+            if review_question:
+                entry = services.create_entry_from_question(
+                    staff=request.user, review_question=review_question, **form.cleaned_data
+                )
+            else:
+                entry = services.create_faq_entry(staff=request.user, **form.cleaned_data)
         except services.FaqError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message(lang))
         else:
@@ -109,7 +118,10 @@ def entry_new(request: HttpRequest) -> HttpResponse:
             return redirect("faq:office_entry", faq_id=entry.faq_id)
     status = 400 if request.method == "POST" else 200
     return render(
-        request, "faq/office/entry_new.html", {**_faq_office(request, "entries"), "form": form}, status=status
+        request,
+        "faq/office/entry_new.html",
+        {**_faq_office(request, "entries"), "form": form, "review_question": review_question},
+        status=status,
     )
 
 
@@ -336,6 +348,87 @@ def inquiry_promote(request: HttpRequest, reference: str) -> HttpResponse:
         {**_faq_office(request, "inquiries"), "inquiry": inquiry, "form": form},
         status=status,
     )
+
+
+# ---- review: questions that went badly ---------------------------------------------------------------------------
+
+REVIEW_TABS = ("", "abstained", "unsure", "unhelpful")
+
+
+@staff_required
+@require_GET
+def review(request: HttpRequest) -> HttpResponse:
+    """Questions the chat did not answer, answered unsurely, or whose answer residents marked unhelpful, grouped
+    by text: add one as a phrasing of an entry, answer it with a new entry, or dismiss it (one step each)."""
+    lang = lang_of(request)
+    kind = request.GET.get("kind", "")
+    kind = kind if kind in REVIEW_TABS else ""
+    groups = selectors.review_groups(kind=kind, lang=lang)
+    own = selectors.department_entries(staff=request.user, lang=lang)
+    own_ids = {e.faq_id for e in own}
+    rows = []
+    for group in groups:
+        preselected = next((e.faq_id for e in group.offered if e.faq_id in own_ids), "")
+        rows.append({"group": group, "preselected": preselected})
+    return render(
+        request,
+        "faq/office/review.html",
+        {
+            **_faq_office(request, "review"),
+            "rows": rows,
+            "kind": kind,
+            "kinds": [
+                ("", _("すべて")),
+                ("abstained", _("答えられなかった")),
+                ("unsure", _("自信のない回答")),
+                ("unhelpful", _("役に立たなかった")),
+            ],
+            "own_entries": own,
+            "review_days": selectors.REVIEW_DAYS,
+        },
+    )
+
+
+def _back_to_review(request: HttpRequest) -> HttpResponse:
+    kind = request.POST.get("kind", "")
+    url = reverse("faq:office_review")
+    return redirect(f"{url}?kind={kind}" if kind in REVIEW_TABS and kind else url)
+
+
+@staff_required
+@require_POST
+def review_phrasing(request: HttpRequest) -> HttpResponse:
+    lang = lang_of(request)
+    faq_id = request.POST.get("faq_id", "")
+    try:
+        version = services.add_phrasing(
+            staff=request.user, faq_id=faq_id, question=request.POST.get("question", ""), lang=Language.JA
+        )
+    except services.FaqError as exc:
+        messages.error(request, exc.message(lang))
+    else:
+        if version is None:
+            messages.success(
+                request, _("%(id)s にはすでにこの言い方があります。確認済みにしました。") % {"id": faq_id}
+            )
+        else:
+            messages.success(
+                request, _("%(id)s に言い換えを追加しました（新しい版として保存）。") % {"id": faq_id}
+            )
+    return _back_to_review(request)
+
+
+@staff_required
+@require_POST
+def review_dismiss(request: HttpRequest) -> HttpResponse:
+    lang = lang_of(request)
+    try:
+        services.dismiss_question(staff=request.user, question=request.POST.get("question", ""))
+    except services.FaqError as exc:
+        messages.error(request, exc.message(lang))
+    else:
+        messages.success(request, _("対応不要として一覧から外しました。"))
+    return _back_to_review(request)
 
 
 # ---- analytics --------------------------------------------------------------------------------------------------

@@ -316,6 +316,27 @@ class Analytics:
     top_entries: list[CountRow]
     top_questions: list[CountRow]
     abstained_questions: list[CountRow]
+    unsure: int = 0  # answered, but barely ahead of the next entry (services.UNSURE_FUSED_MARGIN)
+    to_review: int = 0  # distinct question texts abstained, unsure or unhelpful, not yet reviewed by staff
+
+    @property
+    def searched(self) -> int:
+        return self.answered + self.abstained
+
+    @property
+    def unsure_rate(self) -> float | None:
+        return 100.0 * self.unsure / self.searched if self.searched else None
+
+    @property
+    def doubtful(self) -> int:
+        """Searches that did not clearly help: abstained, unsure, or an answer marked unhelpful (counted once)."""
+        return self.abstained + self.unsure_or_unhelpful
+
+    unsure_or_unhelpful: int = 0
+
+    @property
+    def doubtful_rate(self) -> float | None:
+        return 100.0 * self.doubtful / self.searched if self.searched else None
 
     @property
     def abstention_rate(self) -> float | None:
@@ -350,6 +371,13 @@ def analytics(*, days: int, lang: str = "ja", limit: int = 15, now: dt.datetime 
         helpful_yes=Count("id", filter=Q(helpful=True)),
         helpful_no=Count("id", filter=Q(helpful=False)),
     )
+    # A separate query: an aggregate may not be named like a field another aggregate filters on.
+    doubts = asked.filter(intent=Intent.FAQ, abstained=False).aggregate(
+        unsure_n=Count("id", filter=Q(unsure=True)),
+        doubtful_n=Count("id", filter=Q(unsure=True) | Q(helpful=False)),
+    )
+    totals.update(unsure=doubts["unsure_n"], unsure_or_unhelpful=doubts["doubtful_n"])
+    to_review = _needs_review(asked).values("question").distinct().count()
     inquiries = Inquiry.objects.filter(created_at__gte=since, created_at__lte=now).count()
 
     per_day = {
@@ -431,6 +459,7 @@ def analytics(*, days: int, lang: str = "ja", limit: int = 15, now: dt.datetime 
     return Analytics(
         since=since,
         inquiries=inquiries,
+        to_review=to_review,
         daily=daily,
         languages=languages,
         top_entries=top_entries,
@@ -438,3 +467,89 @@ def analytics(*, days: int, lang: str = "ja", limit: int = 15, now: dt.datetime 
         abstained_questions=abstained_questions,
         **totals,
     )
+
+
+# ---- questions that went badly, for staff to review --------------------------------------------------------------
+
+REVIEW_DAYS = 90  # how far back the review list looks
+REVIEW_KINDS = ("abstained", "unsure", "unhelpful")
+
+
+def _needs_review(asked: QuerySet[ChatQuestion]) -> QuerySet[ChatQuestion]:
+    return asked.filter(intent=Intent.FAQ, review="").filter(
+        Q(abstained=True) | Q(unsure=True) | Q(helpful=False)
+    )
+
+
+@dataclass(frozen=True)
+class ReviewGroup:
+    """One question text residents asked (masked and normalised), with what went wrong each time."""
+
+    question: str
+    count: int
+    abstained: int
+    unsure: int
+    unhelpful: int
+    last: dt.datetime
+    lang: str
+    offered: list[EntryView]  # the entries the chat showed (first ones), in the staff member's language
+
+
+def review_groups(
+    *, kind: str = "", lang: str = "ja", limit: int = 50, now: dt.datetime | None = None
+) -> list[ReviewGroup]:
+    """Unreviewed questions that the chat did not answer, answered unsurely, or whose answer was marked
+    unhelpful, in the last REVIEW_DAYS days: grouped by text, the most frequent first."""
+    now = now or timezone.now()
+    asked = _needs_review(ChatQuestion.objects.filter(created_at__gte=now - dt.timedelta(days=REVIEW_DAYS)))
+    if kind == "abstained":
+        asked = asked.filter(abstained=True)
+    elif kind == "unsure":
+        asked = asked.filter(unsure=True, abstained=False)
+    elif kind == "unhelpful":
+        asked = asked.filter(helpful=False)
+    rows = list(
+        asked.values("question")
+        .annotate(
+            n=Count("id"),
+            abstained_n=Count("id", filter=Q(abstained=True)),
+            unsure_n=Count("id", filter=Q(unsure=True, abstained=False)),
+            unhelpful_n=Count("id", filter=Q(helpful=False)),
+            last=Max("created_at"),
+            last_id=Max("id"),
+        )
+        .order_by("-n", "-last")[:limit]
+    )
+    latest = {
+        q.pk: q
+        for q in ChatQuestion.objects.filter(pk__in=[r["last_id"] for r in rows]).only("lang", "top_ids")
+    }
+    wanted = {i for q in latest.values() for i in (q.top_ids or [])[:3]}
+    views = {v.faq_id: v for v in entry_views(sorted(wanted), lang, active_only=False)}
+    groups = []
+    for r in rows:
+        log = latest.get(r["last_id"])
+        offered = [views[i] for i in ((log.top_ids or [])[:3] if log else []) if i in views]
+        groups.append(
+            ReviewGroup(
+                question=r["question"],
+                count=r["n"],
+                abstained=r["abstained_n"],
+                unsure=r["unsure_n"],
+                unhelpful=r["unhelpful_n"],
+                last=r["last"],
+                lang=log.lang if log else "ja",
+                offered=offered,
+            )
+        )
+    return groups
+
+
+def department_entries(*, staff, lang: str = "ja") -> list[EntryView]:
+    """The active entries of the staff member's department (what they may add a phrasing to)."""
+    if not staff.department_id:
+        return []
+    ids = FaqEntry.objects.filter(department_id=staff.department_id, is_active=True).values_list(
+        "faq_id", flat=True
+    )
+    return entry_views(sorted(ids), lang)

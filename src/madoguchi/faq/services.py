@@ -52,6 +52,7 @@ from madoguchi.faq.models import (
     Intent,
     Language,
     MessageDirection,
+    ReviewOutcome,
 )
 from madoguchi.faq.selectors import EntryView, current_versions, entry_views
 from madoguchi.procedures.models import Procedure
@@ -61,7 +62,13 @@ from madoguchi.procedures.models import Procedure
 DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
 DEMO_FILES = (("midori_faq_ja.csv", "ja"), ("midori_faq_en.csv", "en"))
 MAX_MESSAGE_CHARS = 4000
-RELATED_SHOWN = 3
+RELATED_SHOWN = 3  # other entries shown under a confident answer
+CLOSEST_SHOWN = 2  # entries offered when the chat is unsure or does not answer
+# An answer is "unsure" when the fused score of the entry shown first is less than this ahead of the second
+# (engine feature `fused_margin`; only with a dense retriever). On the paraphrase dev set
+# (bench/faq/devset_paraphrase.jsonl) this flags 13% of answers, of which 58% were wrong, against 6% wrong
+# among the rest: the page then says it is unsure and offers the next closest entries and the inquiry form.
+UNSURE_FUSED_MARGIN = 0.05
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 TOKEN_SALT = "madoguchi.faq.question"  # noqa: S105 - a signing salt (namespace), not a secret
 TOKEN_MAX_AGE = 7 * 24 * 3600
@@ -401,6 +408,7 @@ class ChatResult:
     signed_in: bool = False
     suggested_category: str = ""
     engine: Answer | None = None
+    unsure: bool = False  # answered, but the best entry was barely ahead of the next (UNSURE_FUSED_MARGIN)
 
     @property
     def abstain(self) -> bool:
@@ -491,12 +499,19 @@ def ask(
     easy = requested == Language.JA_EASY or answer.prefer_easy_japanese
     views = entry_views([h.id for h in answer.results], answer.lang, scores=[h.score for h in answer.results])
     best = views[0] if views and not answer.abstain else None
-    related = views[1 : 1 + RELATED_SHOWN] if best else views[:RELATED_SHOWN]
+    unsure = best is not None and is_unsure(answer)
+    if best is None:
+        related = views[:CLOSEST_SHOWN]
+    elif unsure:
+        related = views[1 : 1 + CLOSEST_SHOWN]
+    else:
+        related = views[1 : 1 + RELATED_SHOWN]
     log = ChatQuestion.objects.create(
         question=stored,
         lang=Language.JA_EASY if easy and answer.lang == "ja" else answer.lang,
         intent=Intent.FAQ,
         abstained=best is None,
+        unsure=unsure,
         reason=answer.reason,
         top_id=best.faq_id if best else "",
         top_ids=[h.id for h in answer.results],
@@ -516,12 +531,114 @@ def ask(
         signed_in=signed_in,
         suggested_category=views[0].category_key if views else "",
         engine=answer,
+        unsure=unsure,
     )
+
+
+def is_unsure(answer: Answer) -> bool:
+    """The best entry is barely ahead of the second in the fused ranking (only known with a dense retriever)."""
+    features = answer.features
+    if not features.get("has_dense"):
+        return False
+    return float(features.get("fused_margin", 1.0)) < UNSURE_FUSED_MARGIN
 
 
 def record_feedback(*, question: ChatQuestion, helpful: bool) -> None:
     """ "Was this helpful?" — the latest answer counts."""
     ChatQuestion.objects.filter(pk=question.pk).update(helpful=bool(helpful))
+
+
+# ---- reviewing questions that went badly ---------------------------------------------------------------------
+
+
+def _mark_reviewed(*, question: str, staff, outcome: str, faq_id: str = "") -> int:
+    """Mark every unreviewed log row with this (masked, normalised) text; returns how many."""
+    return ChatQuestion.objects.filter(question=question, review="").update(
+        review=outcome, review_entry=faq_id, reviewed_by=staff, reviewed_at=timezone.now()
+    )
+
+
+def _reviewed_text(question: str) -> str:
+    text = clean_text(question)
+    if not text or not ChatQuestion.objects.filter(question=text).exists():
+        raise FaqError(
+            "unknown_question",
+            "この質問は記録にありません。一覧を開き直してください。",
+            "This question is not in the log. Please reopen the list.",
+        )
+    return text
+
+
+def add_phrasing(*, staff, faq_id: str, question: str, lang: str = Language.JA) -> FaqVersion | None:
+    """Add a resident's question as an alternative phrasing (keyword) of an entry: a new version of its text
+    in `lang`, and the question's log rows are marked as reviewed. None when the entry already had it."""
+    text = _reviewed_text(question)
+    entry = FaqEntry.objects.filter(faq_id=faq_id).first()
+    if entry is None:
+        raise FaqError(
+            "unknown_entry",
+            "そのFAQはありません。一覧から選んでください。",
+            "There is no such FAQ entry. Please choose one from the list.",
+            field="faq_id",
+        )
+    _require_department(staff, entry.department_id)
+    with transaction.atomic():
+        current = entry.versions.filter(lang=lang).order_by("-id").first()
+        if current is None:
+            raise FaqError(
+                "no_text_in_language",
+                "このFAQにはその言語の文がありません。先に本文を作成してください。",
+                "This entry has no text in that language yet. Please write it first.",
+                field="lang",
+            )
+        phrasing = text.replace("|", "／")  # the keyword separator of the CSV format
+        keywords = [*current.keywords, phrasing]
+        version = save_faq_version(
+            entry=entry,
+            staff=staff,
+            lang=lang,
+            question=current.question,
+            answer=current.answer,
+            keywords=keywords,
+        )
+        _mark_reviewed(question=text, staff=staff, outcome=ReviewOutcome.PHRASING, faq_id=entry.faq_id)
+    return version
+
+
+def create_entry_from_question(
+    *,
+    staff,
+    review_question: str,
+    category: str,
+    question: str,
+    answer: str,
+    keywords: str | Sequence[str] = (),
+    procedure_slug: str = "",
+) -> FaqEntry:
+    """A new entry answering a question residents asked, in one step: the resident's words become an
+    alternative phrasing when the entry's question is worded differently, and the question's log rows are
+    marked as reviewed."""
+    text = _reviewed_text(review_question)
+    words = split_keywords(keywords)
+    if clean_text(question) != text:
+        words = split_keywords([*words, text.replace("|", "／")])
+    with transaction.atomic():
+        entry = create_faq_entry(
+            staff=staff,
+            category=category,
+            question=question,
+            answer=answer,
+            keywords=words,
+            procedure_slug=procedure_slug,
+            source="office review",
+        )
+        _mark_reviewed(question=text, staff=staff, outcome=ReviewOutcome.ENTRY, faq_id=entry.faq_id)
+    return entry
+
+
+def dismiss_question(*, staff, question: str) -> int:
+    """Nothing to do about this question (off topic, a test, already covered): it leaves the review list."""
+    return _mark_reviewed(question=_reviewed_text(question), staff=staff, outcome=ReviewOutcome.DISMISSED)
 
 
 # ---- inquiries --------------------------------------------------------------------------------------------------

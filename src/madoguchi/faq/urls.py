@@ -29,5 +29,8 @@ urlpatterns = [
         office_views.inquiry_promote,
         name="office_inquiry_promote",
     ),
+    path("office/review/", office_views.review, name="office_review"),
+    path("office/review/phrasing/", office_views.review_phrasing, name="office_review_phrasing"),
+    path("office/review/dismiss/", office_views.review_dismiss, name="office_review_dismiss"),
     path("office/analytics/", office_views.analytics, name="office_analytics"),
 ]

@@ -107,6 +107,7 @@ def _result_json(request: HttpRequest, result: services.ChatResult) -> dict:
     data = {
         **result.to_dict(),
         "kind": result.kind,
+        "unsure": result.unsure,
         "lang": result.lang,
         "question": result.question,
         "shortened": result.shortened,

@@ -14,7 +14,13 @@ DEPARTMENTS_CSV = Path(__file__).resolve().parents[2] / "demo" / "data" / "depar
 
 # A department name in a Japanese answer: kanji/katakana ending in 課 (not 課税, 非課税, 放課後, 担当課, 各課).
 JA_DEPARTMENT = re.compile(r"([\u3040-\u309f\u4e00-\u9fff\u30a0-\u30ff]{2,})課(?![税程])")
-NOT_DEPARTMENTS = ("担当", "各", "放", "非", "教育委員会学務")  # generic words, and the school board (not city hall)
+NOT_DEPARTMENTS = (
+    "担当",
+    "各",
+    "放",
+    "非",
+    "教育委員会学務",
+)  # generic words, and the school board (not city hall)
 EN_DEPARTMENT = re.compile(r"((?:[A-Z][a-z-]+ )+(?:and (?:[A-Z][a-z-]+ )+)?)Division")
 
 

@@ -18,6 +18,7 @@ OFFICE_PAGES = [
     "/faq/office/",
     "/faq/office/inquiries/",
     "/faq/office/analytics/",
+    "/faq/office/review/",
     "/faq/office/entries/new/",
 ]
 

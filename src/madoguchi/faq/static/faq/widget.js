@@ -190,6 +190,9 @@
     if (entry.lang === "ja" && pageLang === "en") {
       show(slot(card, "only-japanese"));
     }
+    if (data.unsure) {
+      show(slot(card, "unsure"));
+    }
     if (entry.procedure) {
       setLink(slot(card, "procedure"), entry.procedure.url, entry.procedure.name);
       show(slot(card, "procedure-item"));
