@@ -183,3 +183,29 @@ def waiting_times() -> list[WaitingTime]:
         minutes = math.ceil(waiting * service / desks)
         out.append(WaitingTime(window, waiting, minutes, round(service, 1), measured, desks))
     return out
+
+
+@dataclass(frozen=True)
+class VisitSummary:
+    """The visit of a case whose procedure needs one: its booking, or where to book it."""
+
+    booking: Booking | None
+    text: str  # "転入・転出の届出 2026年12月08日（火）09:30 市民課窓口"
+    book_url: str  # the booking page for this case ("" when booked or the type is not open for booking)
+
+
+def visit_of_case(*, case, appointment_type_code: str | None, lang: str) -> VisitSummary | None:
+    """For the receipt, My Page, the case screens: None when the case's procedure needs no visit."""
+    from django.urls import reverse
+
+    from madoguchi.booking.services import describe
+
+    bookings = bookings_of_case(case)
+    if bookings:
+        return VisitSummary(bookings[0], describe(bookings[0], lang), "")
+    if not appointment_type_code:
+        return None
+    if not active_types().filter(code=appointment_type_code).exists():
+        return VisitSummary(None, "", "")
+    url = reverse("booking:choose", args=[appointment_type_code]) + f"?case={case.reference}"
+    return VisitSummary(None, "", url)
