@@ -26,6 +26,7 @@ from madoguchi.booking.forms import CheckInForm, PersonForm
 from madoguchi.booking.models import AppointmentType, Channel, Ticket, Window
 from madoguchi.cases.models import Case
 from madoguchi.core.i18n import lang_of
+from madoguchi.notify.channels.contrib import sms
 
 TICKET_SALT = "madoguchi.booking.ticket"
 
@@ -160,6 +161,10 @@ def done(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404("no such booking")
     context = _booking_context(booking, lang_of(request))
     context["token"] = token
+    # A guest without email is told by SMS; when the number has had its messages for today, say so here.
+    context["sms_refused"] = (
+        not booking.email and booking.user_id is None and sms.over_daily_cap(booking.phone)
+    )
     return render(request, "booking/done.html", context)
 
 

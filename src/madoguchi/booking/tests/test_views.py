@@ -189,3 +189,20 @@ def test_a_clerk_books_on_the_phone(appointment_type):
     assert response.status_code == 302
     booking = Booking.objects.get()
     assert booking.channel == "phone" and booking.booked_by is not None
+
+
+def test_too_many_sms_for_one_number_is_refused_and_said_on_the_page(
+    client, appointment_type, settings, django_capture_on_commit_callbacks
+):
+    from madoguchi.notify import channels
+    from madoguchi.notify.models import Delivery
+
+    settings.SMS_DAILY_CAP = 1
+    channels.send("sms", channels.OutgoingMessage(to="09012345678", body="earlier today"))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _post_booking(client, appointment_type, at(next_open_day(), 9))
+    page = client.get(response["Location"]).content.decode()
+    assert "ショートメッセージを送ったため" in page
+    assert Booking.objects.count() == 1
+    refused = Delivery.objects.get(status="refused")
+    assert refused.detail == "notify.sms_daily_cap" and refused.to == "09012345678"

@@ -35,6 +35,11 @@ def cap_key(number: str) -> str:
     return f"sms:{normalize_number(number)}:{timezone.localdate().isoformat()}"
 
 
+def over_daily_cap(number: str) -> bool:
+    """True when `number` has had its messages for today: the next one would be refused."""
+    return counters.peek(cap_key(number)).count >= settings.SMS_DAILY_CAP
+
+
 def _send_console(to: str, body: str) -> None:
     logger.info("SMS to %s: %s", to, body)
 
