@@ -491,6 +491,12 @@ BOOKING_DEFAULT_SERVICE_MINUTES = env_int(
     10,
     help="Minutes per resident assumed in the live waiting time until a window has served someone today.",
 )
+BOOKING_GUEST_BOOKINGS_PER_HOUR = env_int(
+    "MADOGUCHI_BOOKING_GUEST_BOOKINGS_PER_HOUR",
+    20,
+    help="Most bookings without an account from one IP address in an hour (keeps one person from filling the "
+    "slots); a kiosk or library terminal shared by many may need more.",
+)
 CELERY_BEAT_SCHEDULE["booking-reminders"] = {
     "task": "madoguchi.booking.tasks.send_reminders",
     "schedule": 900.0,

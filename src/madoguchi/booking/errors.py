@@ -86,3 +86,12 @@ def not_found() -> BookingError:
         "予約が見つかりませんでした。QRコードか、予約に使った電話番号と生年月日を確かめてください。",
         "No booking was found. Please check the QR code, or the phone number and date of birth you booked with.",
     )
+
+
+def too_many_guest_bookings() -> BookingError:
+    return BookingError(
+        "booking.too_many_guest_bookings",
+        "この端末から短い時間に多くの予約がありました。予約はされていません。1時間ほどたってからもう一度お試しいただくか、窓口にお電話ください。",
+        "Many bookings were made from this device in a short time; nothing was booked. Please try again in an "
+        "hour, or call the counter.",
+    )

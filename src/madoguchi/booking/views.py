@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 import segno
+from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -25,6 +26,8 @@ from madoguchi.booking.errors import BookingError
 from madoguchi.booking.forms import CheckInForm, PersonForm
 from madoguchi.booking.models import AppointmentType, Channel, Ticket, Window
 from madoguchi.cases.models import Case
+from madoguchi.core import counters
+from madoguchi.core.audit import client_ip_of
 from madoguchi.core.i18n import lang_of
 from madoguchi.notify.channels.contrib import sms
 
@@ -116,7 +119,10 @@ def choose(request: HttpRequest, code: str) -> HttpResponse:
         form = PersonForm(request.POST)
         error = ""
         if form.is_valid():
+            counted = None if signed_in else counters.hit(f"booking-guest:ip:{client_ip_of(request)}", 3600)
             try:
+                if counted is not None and counted.count > settings.BOOKING_GUEST_BOOKINGS_PER_HOUR:
+                    raise errors.too_many_guest_bookings()
                 starts_at = services.parse_slot(request.POST.get("slot", ""))
                 booking = services.book(
                     appointment_type=appointment_type,
@@ -131,6 +137,8 @@ def choose(request: HttpRequest, code: str) -> HttpResponse:
                     language=lang_of(request),
                 )
             except BookingError as exc:
+                if counted is not None:
+                    counters.undo(counted)  # only bookings made count against the limit
                 error = exc.message(lang_of(request))
             else:
                 return redirect("booking:done", token=services.manage_token(booking))

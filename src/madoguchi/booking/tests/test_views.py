@@ -206,3 +206,15 @@ def test_too_many_sms_for_one_number_is_refused_and_said_on_the_page(
     assert Booking.objects.count() == 1
     refused = Delivery.objects.get(status="refused")
     assert refused.detail == "notify.sms_daily_cap" and refused.to == "09012345678"
+
+
+def test_a_device_that_books_too_much_as_a_guest_is_stopped(client, appointment_type, settings):
+    settings.BOOKING_GUEST_BOOKINGS_PER_HOUR = 2
+    day = next_open_day()
+    for n in range(2):
+        assert (
+            _post_booking(client, appointment_type, at(day, 9 + n), phone=f"0800000000{n}").status_code == 302
+        )
+    response = _post_booking(client, appointment_type, at(day, 11), phone="08000000009")
+    assert response.status_code == 409 and "1時間ほどたってから" in response.content.decode()
+    assert Booking.objects.count() == 2
