@@ -218,3 +218,11 @@ def test_a_device_that_books_too_much_as_a_guest_is_stopped(client, appointment_
     response = _post_booking(client, appointment_type, at(day, 11), phone="08000000009")
     assert response.status_code == 409 and "1時間ほどたってから" in response.content.decode()
     assert Booking.objects.count() == 2
+
+
+def test_the_english_pages_are_in_english(client, appointment_type):
+    day = next_open_day()
+    page = client.get(f"/en/booking/{appointment_type.code}/", {"date": day.isoformat()}).content.decode()
+    assert "Choose a time on" in page and "Who is coming" in page and "Date of birth" in page
+    kiosk = client.get("/en/booking/kiosk/").content.decode()
+    assert "Check-in kiosk" in kiosk and "Without a booking" in kiosk
