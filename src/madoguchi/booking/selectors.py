@@ -98,8 +98,9 @@ def bookable_days(appointment_type: AppointmentType, *, days: int = 21) -> list[
     horizon = min(days, appointment_type.horizon_days + 1)
     out = []
     for day in cal.open_days(today, horizon):
-        free = sum(s.remaining for s in slots_on(appointment_type, day, cal=cal))
-        out.append(DayView(day, free))
+        slots = slots_on(appointment_type, day, cal=cal)
+        if slots:  # today after the last slot has begun is no longer offered (it is not "full")
+            out.append(DayView(day, sum(s.remaining for s in slots)))
     return out
 
 
