@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "madoguchi.nursery",
     "madoguchi.counter",
     "madoguchi.counter.handoff",  # core-system hand-off files (its own app label: handoff)
+    "madoguchi.booking",  # visit booking, kiosk check-in, 呼び出し番号 and waiting times
     "madoguchi.demo",  # the demo town みどり市 (`madoguchi demo`): uses the rooms listed before it; none uses it
 ]
 
@@ -453,3 +454,50 @@ HANDOFF_CONFIG = env(
     "(docs/handoff.md); each format it names replaces the shipped section "
     "(src/madoguchi/counter/handoff/handoff.yaml). Empty: the shipped file.",
 )
+
+# Notification channels (notify.channels): SMS backend, provider adapter and the daily cap per number.
+SMS_BACKEND = env(
+    "MADOGUCHI_SMS_BACKEND",
+    "console",
+    help="How text messages (SMS) are sent: console (logged), file (one JSON line each in MADOGUCHI_SMS_FILE) "
+    "or http (JSON POST to MADOGUCHI_SMS_HTTP_URL).",
+)
+SMS_FILE = env(
+    "MADOGUCHI_SMS_FILE", str(VAR_DIR / "sms.jsonl"), help="File the `file` SMS backend appends messages to."
+)
+SMS_HTTP_URL = env(
+    "MADOGUCHI_SMS_HTTP_URL",
+    "",
+    help='URL of the SMS provider for the `http` backend: receives a JSON POST {"to", "body", "sender"}.',
+)
+SMS_HTTP_TOKEN = env(
+    "MADOGUCHI_SMS_HTTP_TOKEN", "", help="Bearer token sent to the SMS provider (Authorization header)."
+)
+SMS_HTTP_TIMEOUT = env_int("MADOGUCHI_SMS_HTTP_TIMEOUT", 10, help="Seconds to wait for the SMS provider.")
+SMS_SENDER = env("MADOGUCHI_SMS_SENDER", "MIDORI-CITY", help="Sender name given to the SMS provider.")
+SMS_DAILY_CAP = env_int(
+    "MADOGUCHI_SMS_DAILY_CAP",
+    5,
+    help="Most text messages one phone number gets a day; more are refused and logged (abuse protection).",
+)
+# Visit booking (booking): reminders and the waiting-time estimate.
+BOOKING_REMINDER_HOUR = env_int(
+    "MADOGUCHI_BOOKING_REMINDER_HOUR",
+    9,
+    help="Hour (local time) from which Celery beat sends the day-before reminders of visit bookings.",
+)
+BOOKING_DEFAULT_SERVICE_MINUTES = env_int(
+    "MADOGUCHI_BOOKING_DEFAULT_SERVICE_MINUTES",
+    10,
+    help="Minutes per resident assumed in the live waiting time until a window has served someone today.",
+)
+BOOKING_GUEST_BOOKINGS_PER_HOUR = env_int(
+    "MADOGUCHI_BOOKING_GUEST_BOOKINGS_PER_HOUR",
+    20,
+    help="Most bookings without an account from one IP address in an hour (keeps one person from filling the "
+    "slots); a kiosk or library terminal shared by many may need more.",
+)
+CELERY_BEAT_SCHEDULE["booking-reminders"] = {
+    "task": "madoguchi.booking.tasks.send_reminders",
+    "schedule": 900.0,
+}

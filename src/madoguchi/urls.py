@@ -14,6 +14,8 @@ urlpatterns += i18n_patterns(
     path("office/counter/", include("madoguchi.counter.desk_urls")),
     path("office/handoff/", include("madoguchi.counter.handoff.urls")),
     path("office/", include("madoguchi.office.urls")),
+    path("office/booking/", include("madoguchi.booking.office_urls")),
+    path("booking/", include("madoguchi.booking.urls")),
     path("faq/", include("madoguchi.faq.urls")),
     path("guide/", include("madoguchi.counter.guide_urls")),
     path("prefill/", include("madoguchi.counter.bundle_urls")),

@@ -276,3 +276,48 @@ def import_demo_faq() -> DemoImportReport:
     for name, lang in FAQ_DEMO_FILES:
         result.reports.append(import_faq_csv(path=FAQ_DEMO_DATA / name, lang=lang))
     return result
+
+
+# The demo's booking windows and appointment types (docs/booking.md): code, window, names, minutes, seats.
+DEMO_WINDOWS = (
+    ("shimin", "shimin", "市民課窓口", "Residents Division counter", "A"),
+    ("kosodate", "kosodate", "子育て支援課窓口", "Child Support counter", "B"),
+)
+DEMO_APPOINTMENT_TYPES = (
+    ("tennyu", "shimin", "転入・転出の届出", "Moving in or out", 30, 3),
+    ("mynumber-card", "shimin", "マイナンバーカード受け取り", "Picking up a My Number Card", 15, 2),
+    ("soudan", "shimin", "相談", "Consultation", 30, 1),
+    ("hoiku-soudan", "kosodate", "保育の入園相談", "Nursery admission consultation", 30, 2),
+)
+
+
+def ensure_demo_booking() -> int:
+    """The demo town's booking windows and appointment types (created once; staff may change them after)."""
+    from madoguchi.booking.models import AppointmentType, Window
+
+    departments = ensure_departments()
+    windows = {}
+    for code, department, name_ja, name_en, prefix in DEMO_WINDOWS:
+        windows[code], _ = Window.objects.get_or_create(
+            code=code,
+            defaults={
+                "department": departments[department],
+                "name_ja": name_ja,
+                "name_en": name_en,
+                "ticket_prefix": prefix,
+            },
+        )
+    created = 0
+    for code, window, name_ja, name_en, minutes, capacity in DEMO_APPOINTMENT_TYPES:
+        _, made = AppointmentType.objects.get_or_create(
+            code=code,
+            defaults={
+                "window": windows[window],
+                "name_ja": name_ja,
+                "name_en": name_en,
+                "slot_minutes": minutes,
+                "capacity": capacity,
+            },
+        )
+        created += made
+    return created

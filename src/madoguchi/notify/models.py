@@ -32,3 +32,24 @@ class Notice(models.Model):
 
     def body_for(self, lang: str) -> str:
         return self.body_en if lang == "en" else self.body_ja
+
+
+class Delivery(models.Model):
+    """One message handed to a channel (email, SMS, letter), or refused by it: the delivery log."""
+
+    channel = models.CharField(max_length=20)
+    to = models.CharField(max_length=200)
+    subject = models.CharField(max_length=200, blank=True)
+    body = models.TextField(blank=True)
+    status = models.CharField(max_length=10)  # sent | queued | refused | failed
+    detail = models.CharField(max_length=200, blank=True)
+    # Set on a delivered message that must go out once only (a booking's reminder); unique.
+    key = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["channel", "status", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.status}"

@@ -35,6 +35,7 @@ from madoguchi.accounts import mfa
 from madoguchi.accounts.decorators import staff_required
 from madoguchi.accounts.models import Role
 from madoguchi.accounts.services import AccountError, sign_in
+from madoguchi.booking import selectors as booking_selectors
 from madoguchi.cases import selectors, services, workflow
 from madoguchi.cases.models import RenderStatus, Status
 from madoguchi.core import audit
@@ -384,6 +385,9 @@ def _case_page(
             for message in case.messages.select_related("sender")
         ],
         "sections": schema.display_rows(spec, case.data, lang),
+        "visit": booking_selectors.visit_of_case(
+            case=case, appointment_type_code=spec.visit.appointment_type if spec.visit else None, lang=lang
+        ),
         "attachments": _attachments_of(case),
         "timeline": timeline,
         "notes": list(case.notes.select_related("author")),

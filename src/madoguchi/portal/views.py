@@ -27,6 +27,8 @@ from madoguchi.accounts import services as accounts
 from madoguchi.accounts.decorators import resident_required
 from madoguchi.accounts.identity.base import IdentityProviderError
 from madoguchi.accounts.identity.registry import register as identity_providers
+from madoguchi.booking import selectors as booking_selectors
+from madoguchi.booking import services as booking_services
 from madoguchi.cases import selectors as case_selectors
 from madoguchi.cases import services as case_services
 from madoguchi.cases import workflow
@@ -494,10 +496,13 @@ def receipt(request, reference: str):
     if case.status == Status.DRAFT:
         return redirect("portal:review", reference=reference)
     spec = procedure_selectors.spec_of(case.procedure_version)
+    visit = booking_selectors.visit_of_case(
+        case=case, appointment_type_code=spec.visit.appointment_type if spec.visit else None, lang=lang
+    )
     return render(
         request,
         "portal/receipt.html",
-        {"case": case, "spec": spec, "procedure_name": case.procedure.name_for(lang)},
+        {"case": case, "spec": spec, "procedure_name": case.procedure.name_for(lang), "visit": visit},
     )
 
 
@@ -518,6 +523,14 @@ def mypage(request):
             "open_cases": [c for c in cases if c.status in workflow.IN_PROGRESS],
             "closed_cases": [c for c in cases if c.status in workflow.CLOSED],
             "unread_count": Notice.objects.filter(recipient=request.user, read_at__isnull=True).count(),
+            "bookings": [
+                {
+                    "text": booking_services.describe(b, lang),
+                    "reference": b.reference,
+                    "manage_token": booking_services.manage_token(b),
+                }
+                for b in booking_selectors.bookings_of_user(request.user)
+            ],
             "identity": account_selectors.identity_status(request.user),
             "identity_providers": [
                 {"identifier": provider.identifier, "label": provider.label(lang)}

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from madoguchi.core.yamlfile import (
+    SLUG_RE,
     LinedDict,
     Problem,
     StrictYamlBuilder,
@@ -92,7 +93,7 @@ _TOP_KEYS_REQUIRED = (
     "sla_business_days",
     "form",
 )
-_TOP_KEYS_OPTIONAL = ("fee_yen", "deadline", "life_events")
+_TOP_KEYS_OPTIONAL = ("fee_yen", "deadline", "life_events", "visit")
 _STEP_KEYS = ("id", "title", "description", "fields")
 _FIELD_COMMON_KEYS = ("id", "type", "label", "help", "required", "required_if", "autocomplete")
 # The keys beyond these depend on the field type: `FieldType.keys`.
@@ -234,6 +235,17 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Visit:
+    """A procedure finished at the counter books a visit (`visit: {appointment_type: tennyu}`): the resident
+    picks a real slot of that appointment type (the booking room) instead of typing a date."""
+
+    appointment_type: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"appointment_type": self.appointment_type}
+
+
+@dataclass(frozen=True)
 class ProcedureSpec:
     id: str
     name: Localized
@@ -249,6 +261,7 @@ class ProcedureSpec:
     fee_yen: int | None = None
     deadline: Localized | None = None
     life_events: tuple[str, ...] = ()
+    visit: Visit | None = None
     # Line of each top-level key in the source file (for error messages); not part of the content.
     source_lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False, hash=False)
 
@@ -310,6 +323,8 @@ class ProcedureSpec:
         if self.deadline is not None:
             data["deadline"] = self.deadline.to_json()
         data["life_events"] = list(self.life_events)
+        if self.visit is not None:
+            data["visit"] = self.visit.to_json()
         data["online"] = self.online
         data["identity_level"] = self.identity_level
         data["sla_business_days"] = self.sla_business_days
@@ -469,6 +484,7 @@ class _Builder(StrictYamlBuilder):
         )
         deadline = self.optional_localized(data, "deadline", "procedure")
         life_events = self.life_events(data.get("life_events", []), line("life_events"))
+        visit = self.visit(data["visit"], line("visit")) if "visit" in data else None
         online = self.boolean(data["online"], line("online"), "online") if "online" in data else None
         identity_level = (
             self.choice(data["identity_level"], line("identity_level"), "identity_level", IDENTITY_LEVELS)
@@ -509,6 +525,7 @@ class _Builder(StrictYamlBuilder):
             fee_yen=fee_yen,
             deadline=deadline,
             life_events=life_events,
+            visit=visit,
             online=online,
             identity_level=identity_level,
             sla_business_days=sla,
@@ -544,6 +561,21 @@ class _Builder(StrictYamlBuilder):
                 continue
             events.append(event)
         return tuple(events)
+
+    def visit(self, value: Any, line: int) -> Visit | None:
+        data = self.mapping(value, line, "visit")
+        if data is None:
+            return None
+        self.check_keys(data, where="visit", allowed=("appointment_type",), required=("appointment_type",))
+        code = data.get("appointment_type")
+        if not isinstance(code, str) or not SLUG_RE.match(code):
+            self.problem(
+                key_line(data, "appointment_type", line),
+                f"visit.appointment_type must be the code of an appointment type (a slug such as tennyu), "
+                f"not {describe(code)}",
+            )
+            return None
+        return Visit(appointment_type=code)
 
     # -- the form ---------------------------------------------------------------------------------------------
 

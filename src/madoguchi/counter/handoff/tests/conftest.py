@@ -148,8 +148,6 @@ TENNYU_RAW = {
     "applicant_name": "青山　一郎",
     "applicant_kana": "あおやま　いちろう",
     "visitor_relationship": "self",
-    "visit_date": "2026-04-10",
-    "visit_time": "1000",
     "phone": "090-1234-5678",
     "email": "aoyama@example.jp",
 }

@@ -55,7 +55,7 @@ def test_a_column_per_field_with_values_as_people_read_them(make_case):
     )  # the label
     assert values["転入する人数"] == "2人"
     assert values["あわせて必要な手続き"] == ""  # nothing ticked
-    assert values["来庁希望時間帯"] == "10時〜12時"
+    assert values["転入する方との関係"] == "本人（転入する方のひとり）"  # an option shown by its label
 
 
 def test_dates_in_wareki_and_the_other_case_columns(make_case):

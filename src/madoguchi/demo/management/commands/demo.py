@@ -17,6 +17,7 @@ from madoguchi.demo.services import (
     DEMO_PASSWORD,
     DemoLogin,
     DemoTownError,
+    ensure_demo_booking,
     ensure_demo_resident,
     ensure_demo_staff,
     import_demo_faq,
@@ -88,6 +89,7 @@ class Command(BaseCommand):
 
         self.sync_procedures()
         self.import_faq()
+        self.say(f"来庁予約: 予約の種類 {ensure_demo_booking()} 件を追加しました。")
         if cases:
             self.create_cases(count=cases, seed=seed)
         self.stdout.write(self.logins_box([*logins, resident]))
