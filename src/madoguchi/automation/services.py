@@ -266,8 +266,7 @@ def fire_rules(*, topic: str, payload: dict, event_id: int | None = None) -> lis
     if event_id is None:
         current = events.current_event()
         event_id = current.pk if current is not None else None
-    firings: list[Firing] = []
-    runs: list[ActionRun] = []
+    matched: list[tuple[int, str, dict, str, list]] = []  # version id, topic, input, error, planned
     for rule_topic in topics_fed_by(topic, payload):
         rules = rules_for(rule_topic)
         if not rules:
@@ -279,24 +278,29 @@ def fire_rules(*, topic: str, payload: dict, event_id: int | None = None) -> lis
                 planned = plan_actions(rule, completed)
             except cel.ConditionError as exc:
                 planned, error = [], str(exc)
-            if not planned and not error:
-                continue
-            firing, created = Firing.objects.get_or_create(
-                rule_version_id=version_id,
-                event_id=event_id,
-                topic=rule_topic,
-                defaults={"input": completed, "error": error},
+            if planned or error:
+                matched.append((version_id, rule_topic, completed, error, planned))
+    if not matched:
+        return []
+    if event_id is not None:  # an event fires each rule version once (a second delivery finds the firing)
+        seen = set(
+            Firing.objects.filter(event_id=event_id, rule_version_id__in=[m[0] for m in matched]).values_list(
+                "rule_version_id", "topic"
             )
-            if not created:
-                continue  # this event already fired this rule version
-            firings.append(firing)
-            runs.extend(
-                ActionRun(firing=firing, position=i, kind=p.kind, params=dict(p.params))
-                for i, p in enumerate(planned)
-            )
+        )
+        matched = [m for m in matched if (m[0], m[1]) not in seen]
+    # One INSERT for the firings and one for their actions (PostgreSQL and SQLite ≥ 3.35 return the new ids).
+    firings = Firing.objects.bulk_create(
+        Firing(rule_version_id=version_id, event_id=event_id, topic=rule_topic, input=completed, error=error)
+        for version_id, rule_topic, completed, error, _planned in matched
+    )
+    runs = [
+        ActionRun(firing=firing, position=i, kind=p.kind, params=dict(p.params))
+        for firing, (*_rest, planned) in zip(firings, matched, strict=True)
+        for i, p in enumerate(planned)
+    ]
     if runs:
-        created_runs = ActionRun.objects.bulk_create(runs)
-        ids = [run.pk for run in created_runs]
+        ids = [run.pk for run in ActionRun.objects.bulk_create(runs)]
         transaction.on_commit(lambda: _schedule(ids))
     return firings
 
