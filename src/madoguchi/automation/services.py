@@ -263,9 +263,9 @@ def fire_rules(*, topic: str, payload: dict, event_id: int | None = None) -> lis
     """Evaluate the rules of every topic this event feeds; record each match and schedule its actions."""
     if not settings.RULES_ENABLED:
         return []
+    delivering = events.current_event()
     if event_id is None:
-        current = events.current_event()
-        event_id = current.pk if current is not None else None
+        event_id = delivering.pk if delivering is not None else None
     matched: list[tuple[int, str, dict, str, list]] = []  # version id, topic, input, error, planned
     for rule_topic in topics_fed_by(topic, payload):
         rules = rules_for(rule_topic)
@@ -282,7 +282,10 @@ def fire_rules(*, topic: str, payload: dict, event_id: int | None = None) -> lis
                 matched.append((version_id, rule_topic, completed, error, planned))
     if not matched:
         return []
-    if event_id is not None:  # an event fires each rule version once (a second delivery finds the firing)
+    # An event fires each rule version once. The outbox delivers an event once (its row is locked and marked in
+    # the transaction that writes the firings; the unique constraint stands behind it); a call from outside a
+    # delivery (a manual re-run) looks for the firings first.
+    if event_id is not None and delivering is None:
         seen = set(
             Firing.objects.filter(event_id=event_id, rule_version_id__in=[m[0] for m in matched]).values_list(
                 "rule_version_id", "topic"
