@@ -341,3 +341,45 @@ def test_a_task_is_taken_and_closed_by_its_department_only(departments):
     assert services.close_task(staff=mine, task_id=task.pk).status == "closed"
     with pytest.raises(services.TaskNotAllowed):
         services.close_task(staff=mine, task_id=task.pk)
+
+
+def test_create_case_opens_a_draft_for_the_persons_account(departments, write_rule):
+    from madoguchi.procedures.tests.factories import ProcedureFactory
+
+    procedure = ProcedureFactory()
+    path = write_rule(
+        "draft",
+        f"""event: resident.turned_65
+actions:
+  - create_case: {{procedure: {procedure.slug}}}
+examples:
+  - name: x
+    event: {{person_id: 1}}
+    expect: [create_case]
+""",
+    )
+    services.publish_rules(paths=[path])
+    link = IdentityLinkFactory()
+    [firing] = services.fire_rules(
+        topic="resident.turned_65", payload={"person_id": link.person_id}, event_id=1
+    )
+    [status] = services.run_actions(firing.actions.values_list("pk", flat=True))
+    run = firing.actions.get()
+    assert status == ActionStatus.DONE and run.result["created"] is True
+    from madoguchi.cases.models import Case
+
+    case = Case.objects.get(pk=run.result["case_id"])
+    assert (case.applicant, case.procedure, case.status) == (link.user, procedure, "draft")
+    [firing] = services.fire_rules(topic="resident.turned_65", payload={"person_id": 999}, event_id=2)
+    [status] = services.run_actions(firing.actions.values_list("pk", flat=True))
+    assert status == ActionStatus.SKIPPED
+
+
+def test_retire_and_retry_from_the_command_line(shipped_rules, capsys):
+    from django.core.management import call_command
+
+    call_command("rules", "retire", "shibou-okuyami")
+    assert not RuleVersion.objects.filter(rule_id="shibou-okuyami", is_current=True).exists()
+    assert services.fire_rules(topic="resident.died", payload={"person_id": 1}, event_id=1) == []
+    call_command("rules", "retry")
+    assert "0 rule action(s) done on retry." in capsys.readouterr().out
