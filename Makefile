@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_WORKERS ?= 2
 
-.PHONY: install bootstrap-test run serve demo test test-fast lint format bench bench-nursery bench-faq bench-platform bench-residents bench-audit bench-forms bench-counter bench-faults clean docs
+.PHONY: install bootstrap-test run serve demo test test-fast lint format bench bench-nursery bench-faq bench-platform bench-residents bench-audit bench-forms bench-counter bench-rules bench-faults clean docs
 
 install: $(VENV)/.installed
 
@@ -51,7 +51,7 @@ format: install
 docs: install
 	@$(BIN)/madoguchi settings_reference > docs/settings.md
 
-bench: bench-platform bench-residents bench-audit bench-nursery bench-faq bench-forms bench-counter
+bench: bench-platform bench-residents bench-audit bench-nursery bench-faq bench-forms bench-counter bench-rules
 
 bench-platform: install
 	@$(BIN)/python -m bench.platform.run
@@ -73,6 +73,9 @@ bench-forms: install
 
 bench-counter: install
 	@$(BIN)/python -m bench.counter.run
+
+bench-rules: install
+	@$(BIN)/python -m bench.rules.run
 # Not part of `make bench`: it kills processes and restarts (a private) PostgreSQL. docs/operations.md "Failure drills".
 bench-faults: install
 	@$(BIN)/python -m bench.faults.run

@@ -47,6 +47,16 @@ def _isolated_files(settings, tmp_path):
     settings.RENDER_CONCURRENCY = 0
 
 
+@pytest.fixture(autouse=True)
+def _forget_rules():
+    """The automation room caches the rules in force per process (re-read every few seconds); a test's rules
+    roll back with its database, so no later test of the worker may see them."""
+    yield
+    from madoguchi.automation.services import forget_rules
+
+    forget_rules()
+
+
 # The demo room (madoguchi.demo) sits above every other room, so their tests may not import it either. Tests
 # that want a piece of the demo town ask for it through these fixtures.
 

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "madoguchi.counter",
     "madoguchi.counter.handoff",  # core-system hand-off files (its own app label: handoff)
     "madoguchi.booking",  # visit booking, kiosk check-in, 呼び出し番号 and waiting times
+    "madoguchi.automation",  # event-driven rules (rules/*.yaml): tasks, notices, letters, flags, webhooks
     "madoguchi.demo",  # the demo town みどり市 (`madoguchi demo`): uses the rooms listed before it; none uses it
 ]
 
@@ -223,6 +224,7 @@ CELERY_TASK_ROUTES = {
     "madoguchi.notify.*": {"queue": "notifications"},
     "madoguchi.core.tasks.*": {"queue": "events"},
     "madoguchi.nursery.*": {"queue": "bulk"},
+    "madoguchi.automation.*": {"queue": "automation"},
 }
 CELERY_TASK_DEFAULT_QUEUE = "default"
 OUTBOX_SWEEP_SECONDS = env_int(
@@ -256,6 +258,12 @@ CELERY_BEAT_SCHEDULE = {
     },
     # 書かない窓口: delete expired pre-fill bundles and the answers of visits never confirmed.
     "counter-purge": {"task": "madoguchi.counter.tasks.purge_expired", "schedule": 3600.0},
+    # Rules: retry failed actions whose backoff is over; announce today's 65th birthdays (once per person).
+    "automation-retry": {"task": "madoguchi.automation.tasks.retry_due_actions", "schedule": 60.0},
+    "automation-turned-65": {
+        "task": "madoguchi.automation.tasks.announce_65th_birthdays",
+        "schedule": 3600.0,
+    },
 }
 
 REDIS_URL = env(
@@ -501,3 +509,30 @@ CELERY_BEAT_SCHEDULE["booking-reminders"] = {
     "task": "madoguchi.booking.tasks.send_reminders",
     "schedule": 900.0,
 }
+# Event-driven rules (automation room, docs/rules.md).
+RULES_DIR = Path(
+    env(
+        "MADOGUCHI_RULES_DIR",
+        str(PROJECT_DIR / "rules"),
+        help="Directory of rule YAML files read by `madoguchi rules test|publish` when no path is given.",
+    )
+)
+RULES_ENABLED = env_bool(
+    "MADOGUCHI_RULES_ENABLED",
+    True,
+    help="Evaluate published rules on domain events. Off: events are delivered as before and no rule fires "
+    "(firings are not caught up later).",
+)
+RULE_ACTION_MAX_ATTEMPTS = env_int(
+    "MADOGUCHI_RULE_ACTION_MAX_ATTEMPTS",
+    5,
+    help="Attempts of a failing rule action (retried with exponential backoff from 30 s) before it stops and "
+    "waits on the office's stuck page for a retry by hand.",
+)
+RULE_WEBHOOKS = env(
+    "MADOGUCHI_RULE_WEBHOOKS",
+    "",
+    help='Webhook endpoints rules may call, as JSON: {"name": {"url": "https://…", "secret": "…"}}. Each '
+    "request is a CloudEvents 1.0 JSON POST signed with HMAC-SHA256 of the endpoint's secret "
+    "(header Madoguchi-Signature, docs/rules.md).",
+)

@@ -13,6 +13,7 @@ urlpatterns += i18n_patterns(
     path("office/nursery/", include("madoguchi.nursery.urls")),
     path("office/counter/", include("madoguchi.counter.desk_urls")),
     path("office/handoff/", include("madoguchi.counter.handoff.urls")),
+    path("office/rules/", include("madoguchi.automation.urls")),
     path("office/", include("madoguchi.office.urls")),
     path("office/booking/", include("madoguchi.booking.office_urls")),
     path("booking/", include("madoguchi.booking.urls")),

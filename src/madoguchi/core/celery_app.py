@@ -5,7 +5,14 @@ from celery import Celery
 app = Celery("madoguchi")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(
-    ["madoguchi.core", "madoguchi.notify", "madoguchi.cases", "madoguchi.accounts", "madoguchi.counter"]
+    [
+        "madoguchi.core",
+        "madoguchi.notify",
+        "madoguchi.cases",
+        "madoguchi.accounts",
+        "madoguchi.counter",
+        "madoguchi.automation",
+    ]
 )
 
-QUEUES = ("default", "events", "notifications", "bulk")
+QUEUES = ("default", "events", "notifications", "bulk", "automation")

@@ -7,6 +7,7 @@ otherwise. A failed subscriber leaves the event pending for `madoguchi events di
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import logging
 from collections import defaultdict
@@ -22,6 +23,13 @@ logger = logging.getLogger(__name__)
 
 Subscriber = Callable[[dict], None]
 _SUBSCRIBERS: dict[str, list[Subscriber]] = defaultdict(list)
+# The outbox event being delivered, for subscribers that key their own records on it (automation firings).
+_CURRENT_EVENT: contextvars.ContextVar[OutboxEvent | None] = contextvars.ContextVar("event", default=None)
+
+
+def current_event() -> OutboxEvent | None:
+    """The outbox event whose subscribers are running now (None outside `dispatch`)."""
+    return _CURRENT_EVENT.get()
 
 
 def subscribe(topic: str) -> Callable[[Subscriber], Subscriber]:
@@ -90,6 +98,7 @@ def dispatch(event_id: int) -> bool:
         )
         if event is None:
             return False
+        token = _CURRENT_EVENT.set(event)
         try:
             with transaction.atomic():
                 for subscriber in _SUBSCRIBERS.get(event.topic, []):
@@ -100,6 +109,8 @@ def dispatch(event_id: int) -> bool:
             event.last_error = repr(exc)[:2000]
             event.save(update_fields=["attempts", "last_error"])
             return False
+        finally:
+            _CURRENT_EVENT.reset(token)
         event.dispatched_at = timezone.now()
         event.attempts += 1
         event.save(update_fields=["dispatched_at", "attempts"])

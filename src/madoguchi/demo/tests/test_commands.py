@@ -44,6 +44,9 @@ def test_demo_end_to_end(settings, tmp_path):
     ):
         assert email in out
     assert "midori-demo-2026" in out
+    from madoguchi.automation.models import RuleVersion
+
+    assert RuleVersion.objects.filter(is_current=True).count() == 5 and "ルール: 5 published" in out
 
     out, err = run("--residents", "200", "--cases", "10")
     assert Case.objects.count() == 10

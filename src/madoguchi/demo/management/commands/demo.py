@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.test.utils import override_settings
 
 from madoguchi.accounts.models import Department, Role
+from madoguchi.automation.services import RulePublishError, publish_rules
 from madoguchi.demo import town as demo
 from madoguchi.demo.cases import DemoCaseError, create_demo_cases
 from madoguchi.demo.services import (
@@ -88,6 +89,7 @@ class Command(BaseCommand):
             self.say(f"  同じデモ住民（{town.residents:,} 人・{town.households:,} 世帯）が登録済みです。")
 
         self.sync_procedures()
+        self.publish_rules()
         self.import_faq()
         self.say(f"来庁予約: 予約の種類 {ensure_demo_booking()} 件を追加しました。")
         if cases:
@@ -108,6 +110,14 @@ class Command(BaseCommand):
             self.warn(f"手続きファイルを公開できませんでした（{settings.PROCEDURES_DIR}）:\n{exc}")
             return
         self.say(f"手続き: {report.summary()}")
+
+    def publish_rules(self) -> None:
+        try:
+            report = publish_rules(paths=[settings.RULES_DIR], published_by="demo")
+        except RulePublishError as exc:
+            self.warn(f"ルールを公開できませんでした（{settings.RULES_DIR}）:\n{exc}")
+            return
+        self.say(f"ルール: {report.summary()}")
 
     def import_faq(self) -> None:
         result = import_demo_faq()

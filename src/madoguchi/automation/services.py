@@ -1,0 +1,669 @@
+"""Every write of the automation room: publishing rules, firing them on events, carrying out their actions.
+
+Firing happens inside the outbox dispatch of the event (`subscribers`): the rule versions that match are
+recorded (`Firing`, one `ActionRun` per planned action) in the dispatch's transaction, and the actions run
+after it commits, each in its own step (`run_action`): a failure is recorded with its error, retried with
+exponential backoff (`retry_due_actions`, Celery beat), and after MADOGUCHI_RULE_ACTION_MAX_ATTEMPTS waits on
+the office's stuck page for `retry_action`. Nothing an action does fails the event or another action.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import logging
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from madoguchi.accounts.models import Department, IdentityLink, User
+from madoguchi.automation import letters, webhooks
+from madoguchi.automation.models import (
+    ActionRun,
+    ActionStatus,
+    Firing,
+    Flag,
+    Letter,
+    RuleVersion,
+    Task,
+    TaskStatus,
+    Turned65,
+)
+from madoguchi.automation.rules import condition as cel
+from madoguchi.automation.rules.spec import (
+    Problem,
+    Rule,
+    RuleFileError,
+    canonical_sha256,
+    load_rule_file,
+    plan_actions,
+    rule_paths,
+    run_examples,
+)
+from madoguchi.automation.rules.topics import complete_payload, topics_fed_by
+from madoguchi.core import audit, events
+from madoguchi.core.clock import add_business_days
+from madoguchi.residents.models import Person
+
+logger = logging.getLogger(__name__)
+
+BACKOFF_SECONDS = 30  # first retry after 30 s, then 60, 120, 240 …
+OPEN_CASE_STATUSES = ("submitted", "in_review", "waiting_for_applicant")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Publishing
+
+
+class RulePublishError(Exception):
+    """The rule files cannot be published; `problems` says where and why. Nothing was written."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+@dataclass
+class PublishReport:
+    published: list[str] = field(default_factory=list)  # "id vN"
+    unchanged: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return f"{len(self.published)} published, {len(self.unchanged)} unchanged"
+
+
+def load_rules(paths: Sequence[str | Path]) -> list[tuple[Path, Rule]]:
+    """Every rule file named (folders: their *.yaml), validated; raises RulePublishError with all problems."""
+    files = rule_paths(paths)
+    if not files:
+        raise RulePublishError([Problem(", ".join(map(str, paths)) or ".", 0, "no *.yaml rule files here")])
+    loaded, problems = [], []
+    for path in files:
+        try:
+            loaded.append((path, load_rule_file(path)))
+        except RuleFileError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise RulePublishError(problems)
+    return loaded
+
+
+def _installation_problems(path: Path, rule: Rule) -> list[Problem]:
+    """What this installation lacks for the rule: departments, procedures, webhook endpoints."""
+    from madoguchi.procedures.models import Procedure
+
+    problems = []
+    lines = rule.source_lines.get("actions", 0)
+    for action in rule.actions:
+        line = action.line or lines
+        if (
+            action.kind == "create_task"
+            and not Department.objects.filter(code=action.params["department"]).exists()
+        ):
+            problems.append(
+                Problem(
+                    str(path),
+                    line,
+                    f"department '{action.params['department']}' does not exist here; create it first",
+                )
+            )
+        if (
+            action.kind == "create_case"
+            and not Procedure.objects.filter(slug=action.params["procedure"]).exists()
+        ):
+            problems.append(
+                Problem(
+                    str(path),
+                    line,
+                    f"procedure '{action.params['procedure']}' is not published; run `madoguchi procedures sync`",
+                )
+            )
+        if action.kind == "webhook":
+            try:
+                known = webhooks.endpoints()
+            except webhooks.WebhookError as exc:
+                problems.append(Problem(str(path), line, str(exc)))
+                continue
+            if action.params["endpoint"] not in known:
+                problems.append(
+                    Problem(
+                        str(path),
+                        line,
+                        f"webhook endpoint '{action.params['endpoint']}' is not in MADOGUCHI_RULE_WEBHOOKS; add it there",
+                    )
+                )
+    return problems
+
+
+def publish_rules(*, paths: Sequence[str | Path], published_by: str = "cli") -> PublishReport:
+    """Publish the rule files: all of them or, on any problem (validation, a failing example, something the
+    installation lacks, a changed file whose version was not raised), none."""
+    loaded = load_rules(paths)
+    problems: list[Problem] = []
+    for path, rule in loaded:
+        for result in run_examples(rule):
+            if not result.passed:
+                problems.append(
+                    Problem(
+                        str(path),
+                        rule.source_lines.get("examples", 0),
+                        f"example '{result.name}' fails: {' / '.join(result.diff)}; fix the rule or the example",
+                    )
+                )
+        problems.extend(_installation_problems(path, rule))
+    report = PublishReport()
+    with transaction.atomic():
+        for path, rule in loaded:
+            sha = canonical_sha256(rule)
+            current = RuleVersion.objects.select_for_update().filter(rule_id=rule.id, is_current=True).first()
+            same = RuleVersion.objects.filter(rule_id=rule.id, version=rule.version).first()
+            if same is not None and same.sha256 == sha:
+                if not same.is_current:
+                    RuleVersion.objects.filter(rule_id=rule.id, is_current=True).update(is_current=False)
+                    same.is_current = True
+                    same.save(update_fields=["is_current"])
+                    report.published.append(f"{rule.id} v{rule.version}")
+                else:
+                    report.unchanged.append(f"{rule.id} v{rule.version}")
+                continue
+            if same is not None:
+                problems.append(
+                    Problem(
+                        str(path),
+                        rule.source_lines.get("version", 0),
+                        f"version {rule.version} of '{rule.id}' is already published with other content; "
+                        "raise the version number",
+                    )
+                )
+                continue
+            if current is not None and current.version > rule.version:
+                problems.append(
+                    Problem(
+                        str(path),
+                        rule.source_lines.get("version", 0),
+                        f"version {rule.version} is lower than the published version {current.version}; raise it",
+                    )
+                )
+                continue
+            if problems:
+                continue
+            if current is not None:
+                current.is_current = False
+                current.save(update_fields=["is_current"])
+            RuleVersion.objects.create(
+                rule_id=rule.id,
+                version=rule.version,
+                sha256=sha,
+                spec=rule.to_json(),
+                topic=rule.topic,
+                title_ja=rule.title.ja,
+                title_en=rule.title.en,
+                source_path=str(path)[:300],
+                examples_passed=len(rule.examples),
+                is_current=True,
+                published_by=published_by[:200],
+            )
+            report.published.append(f"{rule.id} v{rule.version}")
+        if problems:
+            transaction.set_rollback(True)
+    if problems:
+        raise RulePublishError(problems)
+    forget_rules()
+    return report
+
+
+def retire_rule(*, rule_id: str) -> bool:
+    """Stop a rule from firing (its versions and firings stay); True when it was active."""
+    changed = RuleVersion.objects.filter(rule_id=rule_id, is_current=True).update(is_current=False)
+    forget_rules()
+    return bool(changed)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The rules in force, per process
+
+_RELOAD_SECONDS = 5.0
+_lock = threading.Lock()
+_cache: dict[str, Any] = {"loaded_at": -1e9, "by_topic": {}}
+
+
+def forget_rules() -> None:
+    with _lock:
+        _cache["loaded_at"] = -1e9
+
+
+def rules_for(topic: str) -> list[tuple[int, Rule]]:
+    """The current rule versions listening to `topic`: (version id, rule); re-read every few seconds."""
+    now = time.monotonic()
+    with _lock:
+        if now - _cache["loaded_at"] > _RELOAD_SECONDS:
+            by_topic: dict[str, list[tuple[int, Rule]]] = {}
+            for version_id, spec in (
+                RuleVersion.objects.filter(is_current=True).order_by("rule_id").values_list("id", "spec")
+            ):
+                rule = Rule.from_json(spec)
+                by_topic.setdefault(rule.topic, []).append((version_id, rule))
+            _cache["by_topic"], _cache["loaded_at"] = by_topic, now
+        return _cache["by_topic"].get(topic, [])
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Firing
+
+
+def fire_rules(*, topic: str, payload: dict, event_id: int | None = None) -> list[Firing]:
+    """Evaluate the rules of every topic this event feeds; record each match and schedule its actions."""
+    if not settings.RULES_ENABLED:
+        return []
+    delivering = events.current_event()
+    if event_id is None:
+        event_id = delivering.pk if delivering is not None else None
+    matched: list[tuple[int, str, dict, str, list]] = []  # version id, topic, input, error, planned
+    for rule_topic in topics_fed_by(topic, payload):
+        rules = rules_for(rule_topic)
+        if not rules:
+            continue
+        completed = complete_payload(rule_topic, payload)
+        for version_id, rule in rules:
+            error = ""
+            try:
+                planned = plan_actions(rule, completed)
+            except cel.ConditionError as exc:
+                planned, error = [], str(exc)
+            if planned or error:
+                matched.append((version_id, rule_topic, completed, error, planned))
+    if not matched:
+        return []
+    # An event fires each rule version once. The outbox delivers an event once (its row is locked and marked in
+    # the transaction that writes the firings; the unique constraint stands behind it); a call from outside a
+    # delivery (a manual re-run) looks for the firings first.
+    if event_id is not None and delivering is None:
+        seen = set(
+            Firing.objects.filter(event_id=event_id, rule_version_id__in=[m[0] for m in matched]).values_list(
+                "rule_version_id", "topic"
+            )
+        )
+        matched = [m for m in matched if (m[0], m[1]) not in seen]
+    # One INSERT for the firings and one for their actions (PostgreSQL and SQLite ≥ 3.35 return the new ids).
+    firings = Firing.objects.bulk_create(
+        Firing(rule_version_id=version_id, event_id=event_id, topic=rule_topic, input=completed, error=error)
+        for version_id, rule_topic, completed, error, _planned in matched
+    )
+    runs = [
+        ActionRun(firing=firing, position=i, kind=p.kind, params=dict(p.params))
+        for firing, (*_rest, planned) in zip(firings, matched, strict=True)
+        for i, p in enumerate(planned)
+    ]
+    if runs:
+        ids = [run.pk for run in ActionRun.objects.bulk_create(runs)]
+        transaction.on_commit(lambda: _schedule(ids))
+    return firings
+
+
+def _schedule(action_ids: list[int]) -> None:
+    """Hand the actions to the automation queue (in-process without a broker). A broker that is down leaves
+    them pending: `retry_due_actions` picks them up."""
+    from madoguchi.automation.tasks import run_actions
+
+    try:
+        run_actions.delay(action_ids)
+    except Exception:
+        logger.warning("rule actions %s not queued now; the retry sweep runs them", action_ids, exc_info=True)
+
+
+def run_action(action_id: int) -> str:
+    """Carry out one action in its own transaction; record the outcome. Returns the new status."""
+    with transaction.atomic():
+        run = (
+            ActionRun.objects.select_for_update()
+            .select_related("firing", "firing__rule_version")
+            .filter(pk=action_id)
+            .first()
+        )
+        if run is None or run.status in (ActionStatus.DONE, ActionStatus.SKIPPED):
+            return run.status if run else ""
+        run.attempts += 1
+        run.updated_at = timezone.now()
+        try:
+            with transaction.atomic():
+                status, result = EXECUTORS[run.kind](run)
+        except Exception as exc:
+            logger.warning("rule action %s (%s) failed: %s", run.pk, run.kind, exc)
+            run.last_error = (str(exc) or repr(exc))[:2000]
+            if run.attempts >= settings.RULE_ACTION_MAX_ATTEMPTS:
+                run.status, run.next_attempt_at = ActionStatus.STUCK, None
+                logger.error("rule action %s (%s) stopped after %s attempts", run.pk, run.kind, run.attempts)
+            else:
+                run.status = ActionStatus.FAILED
+                run.next_attempt_at = run.updated_at + dt.timedelta(
+                    seconds=BACKOFF_SECONDS * 2 ** (run.attempts - 1)
+                )
+        else:
+            run.status, run.result, run.last_error, run.next_attempt_at = status, result, "", None
+        run.save(
+            update_fields=["status", "attempts", "last_error", "result", "next_attempt_at", "updated_at"]
+        )
+        return run.status
+
+
+def run_actions(action_ids: Iterable[int]) -> list[str]:
+    return [run_action(action_id) for action_id in action_ids]
+
+
+def retry_due_actions(*, limit: int = 200) -> int:
+    """Run the failed actions whose backoff is over, and pending ones older than a minute (lost messages)."""
+    now = timezone.now()
+    due = list(
+        ActionRun.objects.filter(status=ActionStatus.FAILED, next_attempt_at__lte=now)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    due += list(
+        ActionRun.objects.filter(
+            status=ActionStatus.PENDING, firing__created_at__lt=now - dt.timedelta(minutes=1)
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return sum(1 for action_id in due if run_action(action_id) in (ActionStatus.DONE, ActionStatus.SKIPPED))
+
+
+def retry_action(*, action_id: int, staff) -> str:
+    """A staff member's retry from the stuck page: run it now, whatever its backoff. Returns the new status."""
+    updated = ActionRun.objects.filter(
+        pk=action_id, status__in=(ActionStatus.FAILED, ActionStatus.STUCK, ActionStatus.PENDING)
+    ).update(status=ActionStatus.FAILED, next_attempt_at=None)
+    if not updated:
+        return ""
+    audit.record_access(
+        actor=staff,
+        action="retry",
+        object_type="automation.action",
+        object_id=action_id,
+        purpose="ルールの処理の再実行",
+    )
+    return run_action(action_id)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The actions
+
+
+def _text(params: dict, key: str, lang: str) -> str:
+    return (params.get(key) or {}).get(lang, "")
+
+
+def _person(run: ActionRun) -> Person:
+    person_id = run.firing.input.get("person_id")
+    person = Person.objects.filter(pk=person_id).first() if person_id else None
+    if person is None:
+        raise LookupError(f"person {person_id} is not in the registry read-model")
+    return person
+
+
+def _create_task(run: ActionRun) -> tuple[str, dict]:
+    params, data = run.params, run.firing.input
+    department = Department.objects.filter(code=params["department"]).first()
+    if department is None:
+        raise LookupError(f"department '{params['department']}' does not exist; create it or fix the rule")
+    subject = params.get("subject", "none")
+    person = _person(run) if subject == "person" else None
+    case_id = data.get("case_id") if subject == "case" else None
+    task, _ = Task.objects.get_or_create(
+        action_run=run,
+        defaults={
+            "department": department,
+            "title_ja": _text(params, "title", "ja")[:300],
+            "title_en": _text(params, "title", "en")[:300],
+            "person": person,
+            "case_id": case_id or None,
+            "item": str(params.get("item") or "")[:120],
+            "due_date": add_business_days(timezone.localdate(), int(params.get("sla_days") or 0)),
+        },
+    )
+    return ActionStatus.DONE, {"task_id": task.pk}
+
+
+def _linked_users(person_ids: Iterable[int]) -> list[User]:
+    ids = IdentityLink.objects.filter(person_id__in=list(person_ids), revoked_at__isnull=True).values(
+        "user_id"
+    )
+    return list(User.objects.filter(pk__in=ids, is_active=True).order_by("pk"))
+
+
+def _guide_link(slug: str, lang: str) -> str:
+    if not slug:
+        return ""
+    from madoguchi.counter.selectors import get_guide
+
+    if get_guide(slug) is None:
+        return ""
+    base = settings.SITE_URL.rstrip("/")
+    if lang == "en":
+        return f"\n\nGuide: {base}/en/guide/{slug}/"
+    return f"\n\n手続ナビ: {base}/guide/{slug}/"
+
+
+def _send_notice(run: ActionRun) -> tuple[str, dict]:
+    from madoguchi.cases.models import Case
+    from madoguchi.notify.services import send_notice
+
+    params, data = run.params, run.firing.input
+    target = params["to"]
+    deliveries: list[tuple[User, Any]] = []
+    if target == "person":
+        deliveries = [(u, None) for u in _linked_users([data.get("person_id")])]
+    elif target == "household":
+        members = Person.objects.filter(household__number=data.get("household_number"), is_active=True)
+        deliveries = [(u, None) for u in _linked_users(members.values_list("pk", flat=True))]
+    elif target == "applicant":
+        deliveries = [
+            (u, None) for u in User.objects.filter(pk=data.get("applicant_id") or 0, is_active=True)
+        ]
+    elif target == "open_cases":
+        person_id = data.get("person_id")
+        linked = IdentityLink.objects.filter(person_id=person_id, revoked_at__isnull=True).values("user_id")
+        cases = (
+            Case.objects.filter(status__in=OPEN_CASE_STATUSES, applicant__isnull=False)
+            .filter(Q(person_id=person_id) | Q(applicant_id__in=linked))
+            .select_related("applicant")
+            .order_by("pk")
+        )
+        deliveries = [(case.applicant, case) for case in cases]
+    if not deliveries:
+        return ActionStatus.SKIPPED, {"notices": 0, "reason": f"no resident account to notify ({target})"}
+    guide = params.get("guide", "")
+    for user, case in deliveries:
+        send_notice(
+            recipient=user,
+            case=case,
+            kind=f"rule.{run.firing.rule_version.rule_id}",
+            title_ja=_text(params, "title", "ja"),
+            title_en=_text(params, "title", "en"),
+            body_ja=_text(params, "body", "ja") + _guide_link(guide, "ja"),
+            body_en=_text(params, "body", "en") + _guide_link(guide, "en"),
+        )
+    return ActionStatus.DONE, {"notices": len(deliveries)}
+
+
+def _create_case(run: ActionRun) -> tuple[str, dict]:
+    from madoguchi.cases.services import open_draft
+    from madoguchi.procedures.models import Procedure
+
+    procedure = (
+        Procedure.objects.select_related("current_version")
+        .filter(slug=run.params["procedure"], is_active=True)
+        .first()
+    )
+    if procedure is None or procedure.current_version is None:
+        raise LookupError(
+            f"procedure '{run.params['procedure']}' is not published; run `madoguchi procedures sync`"
+        )
+    users = _linked_users([run.firing.input.get("person_id")])
+    if not users:
+        return ActionStatus.SKIPPED, {"reason": "the person has no linked resident account"}
+    case, created = open_draft(applicant=users[0], procedure=procedure)
+    return ActionStatus.DONE, {"case_id": case.pk, "reference": case.reference, "created": created}
+
+
+def _send_letter(run: ActionRun) -> tuple[str, dict]:
+    person = _person(run)
+    title = _text(run.params, "title", "ja")
+    pdf = letters.render_letter(
+        name=person.name,
+        postal_code=person.postal_code,
+        address="" if person.support_measure else person.address,
+        title=title,
+        body=_text(run.params, "body", "ja"),
+        day=timezone.localdate(),
+        reference=f"R{run.pk:08d}",
+    )
+    letter, _ = Letter.objects.get_or_create(
+        action_run=run, defaults={"person": person, "title": title[:300], "pdf": pdf}
+    )
+    return ActionStatus.DONE, {"letter_id": letter.pk}
+
+
+def _set_flag(run: ActionRun) -> tuple[str, dict]:
+    data, params = run.firing.input, run.params
+    subject = params["subject"]
+    days = params.get("expires_in_days")
+    values: dict[str, Any] = {
+        "flag": params["flag"],
+        "expires_at": timezone.now() + dt.timedelta(days=int(days)) if days else None,
+    }
+    if subject == "person":
+        values["person"] = _person(run)
+    else:
+        values["case_id"] = data.get("case_id")
+    flag, _ = Flag.objects.get_or_create(action_run=run, defaults=values)
+    return ActionStatus.DONE, {"flag_id": flag.pk}
+
+
+def _webhook(run: ActionRun) -> tuple[str, dict]:
+    name = run.params["endpoint"]
+    endpoint = webhooks.endpoints().get(name)
+    if endpoint is None:
+        raise webhooks.WebhookError(
+            f"webhook endpoint '{name}' is not in MADOGUCHI_RULE_WEBHOOKS; add it there"
+        )
+    version = run.firing.rule_version
+    event = webhooks.cloud_event(
+        event_id=f"madoguchi-rule-action-{run.pk}",
+        source=f"{settings.SITE_URL.rstrip('/')}/rules/{version.rule_id}/v{version.version}",
+        topic=run.firing.topic,
+        time_iso=run.firing.created_at.isoformat(),
+        data={"rule": version.rule_id, "version": version.version, "event": run.firing.input},
+    )
+    status = webhooks.post(endpoint, event)
+    return ActionStatus.DONE, {"http_status": status}
+
+
+EXECUTORS = {
+    "create_task": _create_task,
+    "create_case": _create_case,
+    "send_notice": _send_notice,
+    "send_letter": _send_letter,
+    "set_flag": _set_flag,
+    "webhook": _webhook,
+}
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Tasks and flags
+
+
+class TaskNotAllowed(Exception):
+    pass
+
+
+def _task_for(staff, task_id: int) -> Task:
+    task = Task.objects.select_for_update().filter(pk=task_id, department_id=staff.department_id).first()
+    if task is None:
+        raise TaskNotAllowed(task_id)
+    return task
+
+
+@transaction.atomic
+def take_task(*, staff, task_id: int) -> Task:
+    task = _task_for(staff, task_id)
+    if task.status == TaskStatus.CLOSED:
+        raise TaskNotAllowed(task_id)
+    task.status, task.assignee, task.taken_at = TaskStatus.TAKEN, staff, timezone.now()
+    task.save(update_fields=["status", "assignee", "taken_at"])
+    return task
+
+
+@transaction.atomic
+def close_task(*, staff, task_id: int) -> Task:
+    task = _task_for(staff, task_id)
+    if task.status == TaskStatus.CLOSED:
+        raise TaskNotAllowed(task_id)
+    task.status, task.closed_at = TaskStatus.CLOSED, timezone.now()
+    if task.assignee_id is None:
+        task.assignee = staff
+    task.save(update_fields=["status", "closed_at", "assignee"])
+    return task
+
+
+def clear_flag(*, flag_id: int, staff) -> bool:
+    return bool(
+        Flag.objects.filter(pk=flag_id, cleared_at__isnull=True).update(
+            cleared_at=timezone.now(), cleared_by=staff
+        )
+    )
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The daily 65th-birthday job
+
+
+def _birthday_65(today: dt.date) -> list[dt.date]:
+    """The birth dates whose 65th birthday is today; in a common year, those born on 29 February count on
+    1 March. (介護保険's 資格取得日 is the day before; the rule that reacts decides what to do.)"""
+    year = today.year - 65
+    days = (
+        []
+        if (today.month, today.day) == (2, 29) and not calendar.isleap(year)
+        else [today.replace(year=year)]
+    )
+    if (today.month, today.day) == (3, 1) and not calendar.isleap(today.year) and calendar.isleap(year):
+        days.append(dt.date(year, 2, 29))
+    return days
+
+
+def announce_65th_birthdays(*, today: dt.date | None = None) -> int:
+    """Emit resident.turned_65 for every active resident whose 65th birthday is today, once per person."""
+    today = today or timezone.localdate()
+    persons = (
+        Person.objects.filter(is_active=True, birth_date__in=_birthday_65(today))
+        .exclude(pk__in=Turned65.objects.values("person_id"))
+        .select_related("household")
+        .order_by("pk")
+    )
+    emitted = 0
+    for person in persons.iterator(chunk_size=2000):
+        with transaction.atomic():
+            _, created = Turned65.objects.get_or_create(person=person, defaults={"birthday": today})
+            if not created:
+                continue
+            events.emit(
+                "resident.turned_65",
+                {
+                    "person_id": person.pk,
+                    "atena_number": person.atena_number,
+                    "household_number": person.household.number,
+                    "birth_date": person.birth_date.isoformat(),
+                    "turned_65_on": today.isoformat(),
+                },
+            )
+            emitted += 1
+    return emitted
