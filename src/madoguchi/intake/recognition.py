@@ -71,21 +71,45 @@ def layout_for(qr: QrPayload) -> FormLayout | None:
     return form_layout(version) if version is not None else None
 
 
-def templates() -> list[FormLayout]:
-    """The layouts of every active procedure's current version: what template matching compares a page to."""
+def templates() -> list[tuple[FormLayout, int]]:
+    """(layout, version number) of every active procedure's current version: what template matching compares
+    a page without a QR code to."""
     procedures = Procedure.objects.filter(is_active=True, current_version__isnull=False).select_related(
         "current_version"
     )
-    return [form_layout(procedure.current_version) for procedure in procedures]
+    return [(form_layout(p.current_version), p.current_version.number) for p in procedures]
 
 
 def read_page(image) -> Any:
     return page_reader().read(image, layout_for, templates())
 
 
-def read_page_as(image, layout: FormLayout) -> Any:
-    """Read a page a person classified: the engine matches it against that one layout only."""
-    return page_reader().read(image, lambda qr: None, [layout])
+def read_page_as(image, layout: FormLayout, *, version: int, page: int) -> Any:
+    """Read a page a person classified as page `page` of `layout`: registered by its corner marks and read
+    with that layout, whatever template matching thinks of it."""
+    ocr = engine()
+    from madoguchi.intake.engine import align
+    from madoguchi.intake.engine import page as page_module
+
+    reader = page_reader()
+    gray = page_module._gray(image)
+    registration = align.register(gray, None)
+    if registration is None:
+        return ocr.PageResult("unreadable", message="the corner marks were not found: rescan the page")
+    result = ocr.PageResult(
+        "read",
+        procedure=layout.procedure,
+        version=version,
+        page=page,
+        aligned=registration.aligned,
+        dpi=registration.dpi,
+        rotated=registration.rotated,
+        method=registration.method,
+        layout=layout,
+        message="classified by staff",
+    )
+    result.fields = reader.read_boxes(registration, layout, page)
+    return result
 
 
 def read_form(pages: Sequence[Any], spec, layout: FormLayout) -> Any:
@@ -127,8 +151,11 @@ def field_reads_json(result: Any) -> dict[str, Any]:
             "raw": read.raw,
             "confidence": float(read.confidence),
             "crop": _plain(read.crop),
-            "engine": getattr(read, "engine", ""),
-            "alternatives": _plain(getattr(read, "alternatives", ())),
+            "engine": read.engine,
+            "alternatives": _plain(read.alternatives),
+            "kind": read.kind,
+            "empty": bool(read.empty),
+            "agreed": read.agreed,
         }
     return reads
 
@@ -143,9 +170,12 @@ def page_result_from_json(page_number: int, data: dict[str, Any], qr: QrPayload 
             part=item.get("part"),
             raw=item.get("raw", ""),
             confidence=float(item.get("confidence", 0.0)),
-            crop=Rect.from_json(item["crop"]) if item.get("crop") else None,
+            crop=Rect.from_json(item["crop"]),
             engine=item.get("engine", ""),
-            alternatives=tuple(tuple(a) if isinstance(a, list) else a for a in item.get("alternatives", ())),
+            alternatives=[(a[0], float(a[1])) for a in item.get("alternatives", ())],
+            kind=item.get("kind", ""),
+            empty=bool(item.get("empty", False)),
+            agreed=item.get("agreed"),
         )
         for key, item in data.items()
     }

@@ -160,7 +160,8 @@ def _process_source_page(scanned_file: ScannedFile, source: Any, actor) -> Page:
 def _apply_page_result(page: Page, result: Any, actor, *, classified_by=None) -> None:
     page.status = ENGINE_STATUSES.get(result.status, PageStatus.UNREADABLE)
     qr = getattr(result, "qr", None)
-    page.qr = _qr_text(qr)
+    page.qr = (getattr(result, "qr_text", None) or _qr_text(qr))[:200]
+    page.message = (getattr(result, "message", "") or page.message)[:300]
     page.candidates = [list(c) for c in (getattr(result, "candidates", None) or [])]
     page.case_number = (getattr(result, "case_number", None) or "")[:20]
     if result.status != "read":
@@ -486,14 +487,13 @@ def classify_page(*, page: Page, version: ProcedureVersion, page_number: int, ac
     with page.image.open("rb") as handle:
         image = Image.open(handle)
         image.load()
-    result = recognition.read_page_as(image, layout)
+    result = recognition.read_page_as(image, layout, version=version.number, page=page_number)
     if result.status != "read":
         raise IntakeError(
             "classification_unreadable",
             "指定した様式としても読み取れませんでした。紙をもう一度スキャンしてください。",
             "The page could not be read as that form either. Scan the paper again.",
         )
-    result.procedure, result.version, result.page = version.procedure.slug, version.number, page_number
     _apply_page_result(page, result, actor, classified_by=actor)
     return page
 
