@@ -103,7 +103,7 @@ def test_an_empty_file_is_refused_with_a_message(published):
 
 
 def test_a_correction_is_recorded_and_the_last_check_files_the_case(published, clerk):
-    form, values = form_with_readings(pending={"copies": 7, "registrant_name": "緑川 太郎"})
+    form, _values = form_with_readings(pending={"copies": 7, "registrant_name": "緑川 太郎"})
     name = form.readings.get(field_id="registrant_name")
     services.verify_reading(reading=name, actor=clerk)  # Enter: the proposal is right
     assert Case.objects.count() == 0  # one field still waits

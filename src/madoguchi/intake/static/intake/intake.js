@@ -33,13 +33,27 @@
   var verify = document.querySelector("[data-intake-verify]");
   if (verify) {
     var skip = verify.querySelector("[data-intake-skip]");
-    var first = verify.querySelector("input:not([type=hidden]), select, textarea");
-    if (first && first.select && first.type === "text") { first.select(); }
+    var first = verify.querySelector("form input:not([type=hidden]), form select, form textarea");
+    if (first && !verify.querySelector("[role=alert]")) {
+      first.focus();
+      if (first.select && (first.type === "text" || first.type === "tel" || first.type === "number")) { first.select(); }
+    }
+    var form = verify.querySelector("form");
     document.addEventListener("keydown", function (event) {
       if (event.key === "Escape" && skip) {
         event.preventDefault();
         window.location.href = skip.href;
+        return;
       }
+      // Enter accepts from any input of the field (a tick box, a choice, a list too: browsers submit only
+      // from text inputs); in a text area Ctrl+Enter, since Enter starts a new line there.
+      var target = event.target;
+      if (event.key !== "Enter" || !form || !form.contains(target) || target.tagName === "BUTTON" || target.tagName === "A") {
+        return;
+      }
+      if (target.tagName === "TEXTAREA" && !event.ctrlKey) { return; }
+      event.preventDefault();
+      if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
     });
   }
 })();
