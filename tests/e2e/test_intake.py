@@ -49,7 +49,7 @@ def _sign_in(page, base: str, email: str) -> None:
 
 
 def test_unsure_fields_are_verified_with_the_keyboard_alone(scanned_form, new_page, axe_check):
-    base, form, values = scanned_form
+    base, form, _values = scanned_form
     clerk = counter_clerk(password=PASSWORD)
     page = new_page(1280, 900)
     _sign_in(page, base, clerk.email)
