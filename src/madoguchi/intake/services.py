@@ -114,9 +114,11 @@ def process_file(*, scanned_file: ScannedFile, actor=None) -> list[Page]:
         return list(scanned_file.pages.all())
     with scanned_file.original.open("rb") as handle:
         data = handle.read()
+    done = set(scanned_file.pages.values_list("index", flat=True))  # an interrupted run: read the rest
     try:
         for source in recognition.load_pages(data, scanned_file.original_name):
-            _process_source_page(scanned_file, source, actor)
+            if source.index not in done:
+                _process_source_page(scanned_file, source, actor)
     except Exception:  # the loader itself failed: the file is kept, the failure recorded on a page
         logger.exception("intake: reading file %s failed", scanned_file.pk)
         next_index = (scanned_file.pages.order_by("-index").values_list("index", flat=True).first() or 0) + 1
