@@ -191,7 +191,9 @@ class HandWriter:
         patch = Image.new("L", (side, side), 0)
         draw = ImageDraw.Draw(patch)
         stroke = rng.choice((0, 0, 1)) if self.real else rng.choice((0, 1, 1))
-        draw.text((side / 2, side / 2), ch, font=font, fill=255, anchor="mm", stroke_width=stroke, stroke_fill=255)
+        draw.text(
+            (side / 2, side / 2), ch, font=font, fill=255, anchor="mm", stroke_width=stroke, stroke_fill=255
+        )
         patch = patch.rotate(rng.uniform(-7, 7), resample=Image.BILINEAR, fillcolor=0)
         jitter = size * 0.08
         x = int(cx - side / 2 + rng.uniform(-jitter, jitter))
@@ -244,7 +246,12 @@ class HandWriter:
 
 
 def build(
-    count: int, seed: int, specs: dict[str, tuple[ProcedureSpec, FormLayout]], *, hand: bool = False, start: int = 0
+    count: int,
+    seed: int,
+    specs: dict[str, tuple[ProcedureSpec, FormLayout]],
+    *,
+    hand: bool = False,
+    start: int = 0,
 ) -> list[Form]:
     rng = random.Random(seed * 7919 + (1 if hand else 0))
     persons = people(count, seed)

@@ -29,6 +29,7 @@ import os
 import platform
 import sys
 import time
+import unicodedata
 from collections import defaultdict
 from pathlib import Path
 
@@ -38,7 +39,6 @@ sys.path.insert(0, str(ROOT))
 
 from bench.ocr import corpus  # noqa: E402
 from madoguchi.intake.engine import ACCEPT_THRESHOLD, PageReader, load_pages, read_form  # noqa: E402
-from madoguchi.procedures.forms.layout import BASIC_FIELDS  # noqa: E402
 
 ACCURACY_TARGET = 0.995
 ACCEPTED_TARGET = 0.90
@@ -59,13 +59,20 @@ def _scan(args):
     return corpus.scan(form, specs, seed)
 
 
-def _squash(value) -> str:
-    return "".join(str(value).split())
+def _squash(value):
+    """Free text as compared: widths folded (NFKC) and spaces left out, inside lists and dicts too."""
+    if isinstance(value, str):
+        return "".join(unicodedata.normalize("NFKC", value).split())
+    if isinstance(value, list):
+        return [_squash(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _squash(v) for k, v in value.items()}
+    return value
 
 
 def _same(value, truth, box_kind: str) -> bool:
-    if box_kind == "text_area" and isinstance(truth, str):
-        return _squash(value or "") == _squash(truth)
+    if box_kind == "text_area":
+        return _squash(value) == _squash(truth)
     return value == truth
 
 
@@ -87,7 +94,7 @@ def _read_form(form: corpus.Form) -> dict:
             continue  # only what was written is scored
         f = spec.field(field_id)
         box_kind = next((b.kind for b in layout.boxes_of(field_id) if b.kind != "group"), "")
-        kind = f.kind.name if box_kind != "group" else f.kind.name
+        kind = f.kind.name
         records.append((kind, _same(value.value, truth, box_kind), value.confidence, value.valid))
     truths = {
         "name": form.basics.name,
@@ -97,9 +104,17 @@ def _read_form(form: corpus.Form) -> dict:
     }
     for key, value in reading.basics.items():
         box_kind = "text_area" if key in ("name", "address") else ""
-        records.append((f"basics.{key}", _same(value.value, truths[key], box_kind), value.confidence, value.valid))
+        records.append(
+            (f"basics.{key}", _same(value.value, truths[key], box_kind), value.confidence, value.valid)
+        )
     statuses = [r.status for r in results]
-    return {"index": form.index, "records": records, "seconds": elapsed, "pages": len(results), "statuses": statuses}
+    return {
+        "index": form.index,
+        "records": records,
+        "seconds": elapsed,
+        "pages": len(results),
+        "statuses": statuses,
+    }
 
 
 def run_pipeline(forms, specs, engine: str, second: str | None, workers: int) -> tuple[list[dict], float]:
@@ -139,7 +154,7 @@ def table(records, threshold: float, title: str) -> dict:
     print(f"\n{title} (threshold {threshold:.4f})")
     print(f"  {'field type':<22}{'fields':>7}{'auto-acc.':>11}{'acc. of auto':>14}{'acc. before':>13}")
     summary = {}
-    for kind in sorted(by_kind) + ["ALL"]:
+    for kind in [*sorted(by_kind), "ALL"]:
         rows = records if kind == "ALL" else by_kind[kind]
         auto = [r for r in rows if accepted(r, threshold)]
         share = len(auto) / len(rows) if rows else 0.0
@@ -225,13 +240,17 @@ def main(argv=None) -> None:
           f"before verification {h_before:.2%}")  # fmt: skip
     print(f"  printed forms, all at shipped threshold {ACCEPT_THRESHOLD}: accepted {share:.1%}, accuracy of "
           f"accepted {auto_acc:.2%}, before verification {before:.2%} ({n} fields)")  # fmt: skip
-    print(f"  throughput: {ppm:.1f} pages/min on {args.workers} processes (target ≥ {PAGES_PER_MINUTE_TARGET:.0f})")
+    print(
+        f"  throughput: {ppm:.1f} pages/min on {args.workers} processes (target ≥ {PAGES_PER_MINUTE_TARGET:.0f})"
+    )
     if base_summary is not None:
-        bn, b_share, b_auto, b_before = base_summary["ALL"]
+        _bn, b_share, b_auto, b_before = base_summary["ALL"]
         print(f"  Tesseract-only baseline: accepted {b_share:.1%}, accuracy of accepted {b_auto:.2%}, before "
               f"verification {b_before:.2%}, {base_ppm:.1f} pages/min")  # fmt: skip
-        print(f"  ratios engine/baseline: accuracy before verification ×{before / b_before:.2f}, "
-              f"accepted share ×{share / b_share if b_share else float('inf'):.2f}, speed ×{ppm / base_ppm:.2f}")
+        print(
+            f"  ratios engine/baseline: accuracy before verification ×{before / b_before:.2f}, "
+            f"accepted share ×{share / b_share if b_share else float('inf'):.2f}, speed ×{ppm / base_ppm:.2f}"
+        )
     if hand_summary is not None:
         hn, hs, ha, hb = hand_summary["ALL"]
         print(f"  hand-print: accepted {hs:.1%}, accuracy of accepted {ha:.2%}, before verification {hb:.2%} "

@@ -14,10 +14,12 @@ from madoguchi.procedures.forms.layout import Rect
 from .align import SCALE
 
 INK = 128  # a registered page is contrast-normalised: paper 255, ink 0
-KATAKANA = "".join(chr(c) for c in range(0x30A1, 0x30F7)) + "ー"
+KATAKANA = "".join(chr(c) for c in range(0x30A1, 0x30F7)) + "ーﾞﾟ"  # the marks: a half-width ﾞ in its own cell
 DIGITS = "0123456789"
-TICK_THRESHOLD = 0.06  # ink share inside a tick box (its frame excluded) above which it counts as ticked
-CIRCLE_THRESHOLD = 0.07  # ink share in the ring around an era name above which it counts as circled
+TICK_THRESHOLD = 0.04
+TICK_FULL = 0.085  # a printed ✓ covers about 0.10  # ink share inside a tick box (its frame excluded) above which it counts as ticked
+CIRCLE_THRESHOLD = 0.05  # ink share in the bands above and below an era name: circled
+CIRCLE_FULL = 0.12
 
 
 def crop(page: np.ndarray, rect: Rect, grow: float = 0.0) -> np.ndarray:
@@ -50,6 +52,21 @@ def remove_lines(
     return out
 
 
+def despeckle(image: np.ndarray, least: int = 3) -> np.ndarray:
+    """The crop with specks of ink smaller than `least` pixels (scanner dust, JPEG noise) painted white."""
+    if image.size == 0:
+        return image
+    ink = (image < INK).astype(np.uint8)
+    _count, labels, stats, _c = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    small = np.nonzero(stats[:, cv2.CC_STAT_AREA] < least)[0]
+    small = small[small > 0]
+    if not len(small):
+        return image
+    out = image.copy()
+    out[np.isin(labels, small)] = 255
+    return out
+
+
 def ink_amount(image: np.ndarray) -> int:
     """Pixels of ink that belong to strokes (isolated speckle does not count)."""
     if image.size == 0:
@@ -67,10 +84,10 @@ class Mark:
     confidence: float
 
 
-def _mark(fill: float, threshold: float) -> Mark:
+def _mark(fill: float, threshold: float, full: float) -> Mark:
     marked = fill >= threshold
-    # 0.5 at the threshold, 1.0 once clearly away from it (empty below half of it, ticked at twice it).
-    distance = (fill - threshold) / threshold if marked else (threshold - fill) / (threshold * 0.5)
+    # 0.5 at the threshold, 1.0 once clearly away from it (empty below half of it, marked at `full`).
+    distance = (fill - threshold) / (full - threshold) if marked else (threshold - fill) / (threshold * 0.5)
     return Mark(round(fill, 4), marked, round(min(1.0, 0.5 + 0.5 * max(distance, 0.0)), 4))
 
 
@@ -80,27 +97,25 @@ def read_tick(page: np.ndarray, rect: Rect) -> Mark:
     if inner.size == 0:
         return Mark(0.0, False, 0.0)
     fill = float((inner < INK).mean())
-    return _mark(fill, TICK_THRESHOLD)
+    return _mark(fill, TICK_THRESHOLD, TICK_FULL)
 
 
 def read_circle(page: np.ndarray, rect: Rect) -> Mark:
-    """An era name circled: ink in the ring just outside where the name is printed."""
-    outer = crop(page, rect, grow=2.6)
-    if outer.size == 0:
+    """An era name circled: ink in the bands just above and below where the name is printed (the circle
+    passes there; its sides would reach into the neighbouring names' bands)."""
+    x0, x1 = rect.x + rect.width * 0.2, rect.right - rect.width * 0.2
+    above = crop(page, Rect(x0, rect.y - 2.6, x1 - x0, 2.2))
+    below = crop(page, Rect(x0, rect.bottom + 0.4, x1 - x0, 2.2))
+    if above.size == 0 or below.size == 0:
         return Mark(0.0, False, 0.0)
-    ring = np.ones(outer.shape, dtype=bool)
-    g = round(2.6 * SCALE)
-    inset = round(2.2 * SCALE)  # the name itself stays out (0.4 pt outside the printed rect)
-    ring[inset : outer.shape[0] - inset, inset : outer.shape[1] - inset] = False
-    # The corners of the ring are outside an ellipse: keep only the band the circle passes through.
-    ring[:g, :g] = ring[:g, -g:] = ring[-g:, :g] = ring[-g:, -g:] = False
-    fill = float((outer[ring] < INK).mean()) if ring.any() else 0.0
-    return _mark(fill, CIRCLE_THRESHOLD)
+    # A circle crosses both bands: the weaker of the two counts.
+    fill = min(float((above < INK).mean()), float((below < INK).mean()))
+    return _mark(fill, CIRCLE_THRESHOLD, CIRCLE_FULL)
 
 
 def cell_image(page: np.ndarray, rect: Rect) -> tuple[np.ndarray, int]:
     """A digit or character cell with its frame removed, and how much was written in it."""
-    grown = crop(page, rect, grow=1.5)
+    grown = despeckle(crop(page, rect, grow=1.5))
     g = round(1.5 * SCALE)
     m = round(1.3 * SCALE)
     k = g + round(2.2 * SCALE)
@@ -111,13 +126,75 @@ def cell_image(page: np.ndarray, rect: Rect) -> tuple[np.ndarray, int]:
     return inner, ink_amount(inner[m // 2 : inner.shape[0] - m // 2, m // 2 : inner.shape[1] - m // 2])
 
 
-def cell_is_empty(image: np.ndarray, amount: int) -> tuple[bool, float]:
-    """Whether a cleaned cell holds nothing, and how sure that is."""
+def cell_is_empty(image: np.ndarray, amount: int, *, small_marks: bool = False) -> tuple[bool, float]:
+    """Whether a cleaned cell holds nothing, and how sure that is. `small_marks`: the cell may hold a period
+    or a hyphen (an e-mail address), a few pixels of ink."""
     area = max(image.size, 1)
-    threshold = max(6, int(area * 0.012))
+    threshold = max(6, int(area * 0.0035))  # a half-width ﾞ is about 0.004
+    if small_marks:
+        threshold = 4
     if amount < threshold:
         return True, round(1.0 - 0.5 * amount / threshold, 4)
     return False, round(min(1.0, 0.5 + 0.5 * (amount - threshold) / threshold), 4)
+
+
+def _ink_box(image: np.ndarray) -> tuple[int, int, int, int] | None:
+    ink = image < INK
+    rows = np.nonzero(ink.any(axis=1))[0]
+    cols = np.nonzero(ink.any(axis=0))[0]
+    if not len(rows):
+        return None
+    return int(cols.min()), int(rows.min()), int(cols.max() + 1), int(rows.max() + 1)
+
+
+def ink_size(image: np.ndarray) -> int:
+    """The larger side of the written ink's bounding box (a small kana is about 2/3 of a large one)."""
+    box = _ink_box(image)
+    return max(box[2] - box[0], box[3] - box[1]) if box else 0
+
+
+def voicing_mark(image: np.ndarray) -> str:
+    """ "ﾞ" or "ﾟ" when a cell holds only a small mark in its upper half (a half-width voicing mark written in a
+    cell of its own), else ""."""
+    box = _ink_box(image)
+    if box is None:
+        return ""
+    x0, y0, x1, y1 = box
+    h = image.shape[0]
+    if max(x1 - x0, y1 - y0) > 0.42 * h or y1 > 0.62 * h:
+        return ""
+    ink = np.pad((image[y0:y1, x0:x1] < INK).astype(np.uint8), 1)
+    _contours, hierarchy = cv2.findContours(ink, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    has_hole = hierarchy is not None and bool((hierarchy[0][:, 3] >= 0).any())
+    return "ﾟ" if has_hole else "ﾞ"  # a small ring is the semi-voiced mark; strokes (or a blurred blob) ﾞ
+
+
+def widen_narrow(image: np.ndarray) -> np.ndarray:
+    """A half-width kana (ﾐﾄﾞﾘ: narrow and tall) stretched to the shape of the full-width one."""
+    box = _ink_box(image)
+    if box is None:
+        return image
+    x0, y0, x1, y1 = box
+    w, h = x1 - x0, y1 - y0
+    if h < image.shape[0] * 0.4 or w >= 0.62 * h:
+        return image
+    glyph = cv2.resize(image[y0:y1, x0:x1], (int(h * 0.9), h), interpolation=cv2.INTER_LINEAR)
+    out = np.full((image.shape[0], max(image.shape[1], glyph.shape[1] + 4)), 255, dtype=np.uint8)
+    left = (out.shape[1] - glyph.shape[1]) // 2
+    out[y0:y1, left : left + glyph.shape[1]] = glyph
+    return out
+
+
+def join_cells(images: list[np.ndarray]) -> np.ndarray:
+    """Written cells side by side as one line of text (each on the same height, a little white between)."""
+    height = max(img.shape[0] for img in images)
+    gap = np.full((height, max(2, height // 8)), 255, dtype=np.uint8)
+    parts = []
+    for img in images:
+        pad = height - img.shape[0]
+        parts.append(np.pad(img, ((pad // 2, pad - pad // 2), (0, 0)), constant_values=255))
+        parts.append(gap)
+    return np.hstack(parts[:-1])
 
 
 def text_lines(page: np.ndarray, rect: Rect) -> list[tuple[np.ndarray, float]]:

@@ -74,11 +74,13 @@ class FormReading:
         return {key: value for key, value in self.fields.items() if not value.accepted(threshold)}
 
 
-def _hints_fit(hints: OcrHints | None, text: str) -> bool:
-    """Whether the text read fits what the box can hold (length and characters)."""
+def _hints_fit(hints: OcrHints | None, text: str, kind: str = "") -> bool:
+    """Whether the text read fits what the box can hold (length and characters; a date: its digits)."""
     if hints is None or hints.checkbox or not text:
         return True
     body = "".join(text.split())
+    if kind == "date":
+        body = "".join(ch for ch in body if ch.isdigit())
     if hints.max_length is not None and hints.max_length and len(body) > hints.max_length:
         return False
     if hints.min_length and len(body) < hints.min_length:
@@ -130,7 +132,7 @@ def read_form(
         used[f.id] = [b.key for b, _r in found]
         if not found:
             continue  # its page was not scanned: left out, as an answer not given
-        fits = all(_hints_fit(b.ocr, r.raw) for b, r in found)
+        fits = all(_hints_fit(b.ocr, r.raw, b.kind) for b, r in found)
         confidence = min(r.confidence for _b, r in found)
         if not fits:
             confidence = min(confidence, HINT_CAP)

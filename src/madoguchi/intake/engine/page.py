@@ -10,6 +10,7 @@ not be registered). `result.fields` maps each box key ("field_id" or "field_id.p
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -174,7 +175,7 @@ class PageReader:
     def read_boxes(self, registration: Registration, layout: FormLayout, page: int) -> dict[str, FieldRead]:
         aligned = registration.aligned
         reads: dict[str, FieldRead] = {}
-        pending: list[tuple[FieldBox, list]] = []  # boxes whose crops go to the engine in one batch
+        pending: list[tuple[FieldBox, object]] = []  # boxes whose crops go to the engine in one batch
         crops: list[Crop] = []
         for box in layout.boxes_on(page):
             if box.kind in ("group", "none") or box.field_id == SIGNATURE:
@@ -184,17 +185,23 @@ class PageReader:
             elif box.kind == "choices":
                 reads[box.key] = self._choices(aligned, box)
             elif box.kind in ("digits", "cells", "date"):
-                plan = self._cells_plan(aligned, box, crops)
-                pending.append((box, plan))
+                pending.append((box, self._cells_plan(aligned, box, crops)))
             elif box.kind == "text_area":
-                plan = self._lines_plan(aligned, box, crops)
-                pending.append((box, plan))
+                pending.append((box, self._lines_plan(aligned, box, crops)))
         recognitions = self.engine.recognise(crops) if crops else []
+        # Cells are read as one line (the model reads characters in context); where the line does not give
+        # one character per written cell, the cells are read one by one.
+        singles: list[Crop] = []
+        for _box, plan in pending:
+            if isinstance(plan, _CellPlan):
+                plan.assign_line(recognitions, singles)
+        single_reads = self.engine.recognise(singles) if singles else []
         for box, plan in pending:
-            if box.kind == "text_area":
-                reads[box.key] = self._lines_result(box, plan, recognitions, crops)
+            if isinstance(plan, _CellPlan):
+                plan.assign_singles(single_reads)
+                reads[box.key] = self._cells_result(aligned, box, plan)
             else:
-                reads[box.key] = self._cells_result(aligned, box, plan, recognitions)
+                reads[box.key] = self._lines_result(box, plan, recognitions, crops)
         return reads
 
     def _read(self, box: FieldBox, raw: str, confidence: float, *, empty: bool = False, **kw) -> FieldRead:
@@ -218,42 +225,51 @@ class PageReader:
             box, ",".join(chosen), confidence, empty=not chosen, engine="fill", alternatives=alternatives
         )
 
-    def _cells_plan(self, aligned: np.ndarray, box: FieldBox, crops: list[Crop]) -> list:
-        """Per cell: (crop index or None when empty, emptiness confidence)."""
+    def _cells_plan(self, aligned: np.ndarray, box: FieldBox, crops: list[Crop]) -> _CellPlan:
         allowed = bx.DIGITS if box.kind in ("digits", "date") else _allowed(box)
-        plan = []
+        plan = _CellPlan(allowed)
+        small_marks = any(ch in allowed for ch in ".-_,")  # a written period is a few pixels of ink
         for rect in box.rects:
             image, amount = bx.cell_image(aligned, rect)
-            empty, sure = bx.cell_is_empty(image, amount)
-            if empty:
-                plan.append((None, sure))
-            else:
-                plan.append((len(crops), sure))
-                crops.append(Crop(image, allowed=allowed, single=True))
+            empty, sure = bx.cell_is_empty(image, amount, small_marks=small_marks)
+            cell = _Cell(None if empty else image, sure, bx.ink_size(image) if not empty else 0)
+            if not empty and allowed == bx.KATAKANA:
+                mark = bx.voicing_mark(image)  # a half-width ﾞ or ﾟ alone in its cell
+                if mark:
+                    cell.text, cell.score, cell.fixed = mark, sure, True
+                else:
+                    cell.image = bx.widen_narrow(image)  # a half-width ｶﾅ read as the full-width kana
+            plan.cells.append(cell)
+        written = [c.image for c in plan.cells if c.image is not None and not c.fixed]
+        if written:
+            plan.line_index = len(crops)
+            crops.append(Crop(bx.join_cells(written), allowed=allowed))
         return plan
 
-    def _cells_result(self, aligned: np.ndarray, box: FieldBox, plan: list, recognitions: list) -> FieldRead:
+    def _cells_result(self, aligned: np.ndarray, box: FieldBox, plan: _CellPlan) -> FieldRead:
         chars: list[str] = []
         scores: list[float] = []
         alternatives: list[tuple[str, float]] = []
-        for index, sure in plan:
-            if index is None:
+        heights = [
+            c.height for c in plan.cells if c.image is not None and not c.fixed and c.text not in SMALL_KANA
+        ]
+        typical = float(np.median(heights)) if len(heights) >= 2 else 0.0
+        for cell in plan.cells:
+            if cell.image is None:
                 chars.append(" ")
-                scores.append(sure)
+                scores.append(cell.sure)
                 continue
-            rec: Recognition = recognitions[index]
-            chars.append(rec.text or "?")
-            scores.append(min(rec.score, sure))
-            if rec.alternatives:
-                alternatives.extend(rec.alternatives[:1])
+            text = cell.text or "?"
+            if typical and (text in SMALL_KANA or text in LARGE_KANA):
+                text = _kana_size(text, cell.height, typical)
+            chars.append(text)
+            scores.append(min(cell.score, cell.sure))
+            alternatives.extend(cell.alternatives[:1])
         text = "".join(chars)
-        written = [s for (i, _s), s in zip(plan, scores, strict=True) if i is not None]
-        if box.kind == "cells":
-            raw = text.rstrip()
-            # A space between written cells is a word break (ミドリ タロウ); leading blanks are nothing.
-            raw = raw.lstrip()
-        else:
-            raw = text.replace(" ", "")
+        written = [c for c in plan.cells if c.image is not None]
+        # Cells: a space between written cells is a word break (ミドリ タロウ), leading blanks are nothing, and a
+        # half-width ﾞ or ﾟ in a cell of its own joins the kana before it (ﾄﾞ → ド). Digits: blanks are nothing.
+        raw = compose_marks(text.strip()) if box.kind == "cells" else text.replace(" ", "")
         confidence = min(scores) if scores else 0.0
         if box.kind == "date":
             marks = [bx.read_circle(aligned, rect) for rect in box.choice_rects]
@@ -307,9 +323,75 @@ class PageReader:
         return self._read(box, raw, min(scores), agreed=agreed)
 
 
-def _squash(text: str) -> str:
-    import unicodedata
+SMALL_KANA = "ァィゥェォッャュョヮヵヶ"
+LARGE_KANA = "アイウエオツヤユヨワカケ"
 
+
+def _kana_size(ch: str, height: int, typical: float) -> str:
+    """イ or ィ by how big it is written against the other cells of the field (a small kana is about 2/3)."""
+    small = height < 0.72 * typical
+    if ch in SMALL_KANA and not small:
+        return LARGE_KANA[SMALL_KANA.index(ch)]
+    if ch in LARGE_KANA and small:
+        return SMALL_KANA[LARGE_KANA.index(ch)]
+    return ch
+
+
+@dataclass
+class _Cell:
+    image: np.ndarray | None  # None: empty
+    sure: float  # how sure it is empty or written
+    height: int  # the written ink's height in pixels
+    text: str = ""
+    score: float = 0.0
+    alternatives: tuple[tuple[str, float], ...] = ()
+    fixed: bool = False  # read without the engine (a voicing mark)
+
+
+@dataclass
+class _CellPlan:
+    allowed: str
+    cells: list[_Cell] = field(default_factory=list)
+    line_index: int | None = None
+    single_indices: list[int] = field(default_factory=list)
+
+    def assign_line(self, recognitions: Sequence[Recognition], singles: list[Crop]) -> None:
+        written = [c for c in self.cells if c.image is not None and not c.fixed]
+        if self.line_index is None:
+            return
+        rec = recognitions[self.line_index]
+        if len(rec.text) == len(written) and len(rec.char_scores) == len(written):
+            for cell, ch, score in zip(written, rec.text, rec.char_scores, strict=True):
+                cell.text, cell.score = ch, score
+            return
+        for cell in written:
+            self.single_indices.append(len(singles))
+            singles.append(Crop(cell.image, allowed=self.allowed, single=True))
+
+    def assign_singles(self, single_reads: Sequence[Recognition]) -> None:
+        if not self.single_indices:
+            return
+        written = [c for c in self.cells if c.image is not None and not c.fixed]
+        for cell, index in zip(written, self.single_indices, strict=True):
+            rec = single_reads[index]
+            # Read alone, a cell is less sure than in a line that had one character per cell.
+            cell.text, cell.score, cell.alternatives = rec.text, rec.score * 0.9, rec.alternatives
+
+
+def compose_marks(text: str) -> str:
+    """ト゛ → ド, ハ゜ → パ: a (semi-)voiced mark read in a cell of its own joined to the kana before it."""
+    out: list[str] = []
+    for ch in text:
+        if ch in "゛゜ﾞﾟ" and out:
+            combined = unicodedata.normalize("NFC", out[-1] + ("\u3099" if ch in "゛ﾞ" else "\u309a"))
+            if len(combined) == 1:
+                out[-1] = combined
+                continue
+        out.append(ch)
+    return "".join(out)
+
+
+def _squash(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text).split())
 
 

@@ -20,8 +20,17 @@ from . import register_engine
 from .base import Crop, Recognition
 
 REC_MODEL = "PP-OCRv6_rec_small.onnx"
+# Characters that look the same in print: when only the key may be the answer (a whitelist), the model's
+# belief in a look-alike counts for it (カ and the kanji 力, ロ and 口, 0 and O …).
+HOMOGLYPHS: dict[str, str] = {
+    "カ": "力", "タ": "夕", "ロ": "口", "ト": "卜", "エ": "工", "ニ": "二", "ハ": "八", "ー": "一—-－―", "ヘ": "へ",
+    "ベ": "べ", "ペ": "ぺ", "リ": "り", "ミ": "彡", "チ": "千", "オ": "才", "ヤ": "や", "セ": "せ", "キ": "き",
+    "モ": "も", "ム": "厶", "ウ": "宀", "ﾞ": "゛\"", "ﾟ": "゜°",
+    "0": "OoＯｏ〇D", "1": "lI|ｌＩ丨", "2": "Zz", "5": "Ss", "6": "b", "8": "B", "9": "g", "4": "A",
+}  # fmt: skip
 HEIGHT = 48
 BATCH = 16
+SINGLE_RATIO = float(os.environ.get("MDG_SR", "1.0"))
 
 
 def model_dir() -> Path:
@@ -70,6 +79,17 @@ class RapidOcrEngine:
             image = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
         ink = image < 160
         rows, cols = np.nonzero(ink)
+        if single:
+            # A cell keeps its size: a small mark (ﾞ, ー, ・) stays small, as it was written. The model reads
+            # lines: a character alone gets white space on both sides (SINGLE_RATIO wide).
+            h, w = image.shape[:2]
+            side = max(h, w)
+            width = int(side * SINGLE_RATIO)
+            image = cv2.copyMakeBorder(
+                image, (side - h) // 2 + 2, (side - h + 1) // 2 + 2, (width - w) // 2 + 2, (width - w + 1) // 2 + 2,
+                cv2.BORDER_CONSTANT, value=255,
+            )  # fmt: skip
+            return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
         if len(rows):
             y0, y1, x0, x1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
             image = image[y0:y1, x0:x1]
@@ -97,13 +117,12 @@ class RapidOcrEngine:
         out: list[np.ndarray | None] = [None] * len(images)
         for start in range(0, len(images), BATCH):
             chunk = order[start : start + BATCH]
-            ratio = max(max(images[i].shape[1] / images[i].shape[0] for i in chunk), 320 / HEIGHT)
+            ratio = max(max(images[i].shape[1] / images[i].shape[0] for i in chunk), 1.0)
             width = int(HEIGHT * ratio)
             batch = np.stack([self._normalise(images[i], width) for i in chunk])
             preds = self.recognizer.session(batch)
             for j, i in enumerate(chunk):
-                steps = max(1, math.ceil(preds.shape[1] * (images[i].shape[1] / images[i].shape[0]) / ratio))
-                out[i] = preds[j, : min(preds.shape[1], steps + 2)]
+                out[i] = preds[j]  # the padding on the right decodes to blanks
         return out  # type: ignore[return-value]
 
     # ---- decoding ---------------------------------------------------------------------------------------------
@@ -114,8 +133,18 @@ class RapidOcrEngine:
         indices = sorted({self.index[ch] for ch in allowed if ch in self.index})
         return np.array([0, *indices], dtype=np.int64)
 
+    def _restricted(self, probs: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+        """The probabilities of the allowed characters (blank first), each with its look-alikes' added."""
+        sub = probs[:, allowed].copy()
+        for j, idx in enumerate(allowed[1:], start=1):
+            for other in HOMOGLYPHS.get(self.characters[idx], ""):
+                k = self.index.get(other)
+                if k is not None and k not in allowed:
+                    sub[:, j] += probs[:, k]
+        return sub
+
     def _decode(self, probs: np.ndarray, allowed: np.ndarray | None) -> Recognition:
-        sub = probs if allowed is None else probs[:, allowed]
+        sub = probs if allowed is None else self._restricted(probs, allowed)
         best = sub.argmax(axis=1)
         best_p = sub.max(axis=1)
         ids = best if allowed is None else allowed[best]
@@ -134,7 +163,7 @@ class RapidOcrEngine:
 
     def _decode_single(self, probs: np.ndarray, allowed: np.ndarray | None) -> Recognition:
         """Exactly one character: the best over all steps (blank aside), with alternatives."""
-        sub = probs[:, 1:] if allowed is None else probs[:, allowed[1:]]
+        sub = probs[:, 1:] if allowed is None else self._restricted(probs, allowed)[:, 1:]
         if sub.shape[1] == 0:
             return Recognition("", 0.0)
         per_char = sub.max(axis=0)
