@@ -278,9 +278,12 @@ def verify(request: HttpRequest, pk: int) -> HttpResponse:
         FieldReading.objects.select_related("form__procedure", "form__version", "form__case", "page"), pk=pk
     )
     selectors.reading_for_staff(staff=request.user, reading=reading, client_ip=client_ip_of(request))
+    if reading.status != ReadingStatus.PENDING:  # decided meanwhile (another clerk, another tab)
+        messages.info(request, _("この項目は確認済みです。次の項目を表示します。"))
+        return redirect("intake:verify_next")
     errors: list = []
     value = reading.value if reading.value is not None else reading.proposed
-    if request.method == "POST" and reading.status == ReadingStatus.PENDING:
+    if request.method == "POST":
         raw = _raw_of(reading, request.POST)
         try:
             services.verify_reading(reading=reading, actor=request.user, raw=raw)
@@ -289,9 +292,6 @@ def verify(request: HttpRequest, pk: int) -> HttpResponse:
             value = raw
         else:
             return redirect("intake:verify_next")
-    if reading.status != ReadingStatus.PENDING and request.method == "GET":
-        messages.info(request, _("この項目は確認済みです。次の項目を表示します。"))
-        return redirect("intake:verify_next")
     pending = reading.form.readings.filter(status=ReadingStatus.PENDING).count()
     return render(
         request,
@@ -309,6 +309,7 @@ def verify(request: HttpRequest, pk: int) -> HttpResponse:
             ],
             "pending": pending,
             "form": reading.form,
+            "procedure_name": reading.form.procedure.name_for(lang),
         },
     )
 
@@ -369,6 +370,7 @@ def form_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "nav": "intake",
             "form": form,
+            "procedure_name": form.procedure.name_for(lang),
             "rows": rows,
             "error_items": error_items,
             "any_pending": any(row["pending"] for row in rows),
