@@ -179,3 +179,16 @@ def test_intake_tasks_run_on_the_ocr_queue(settings):
     for name in ("madoguchi.intake.tasks.process_file", "madoguchi.intake.tasks.sweep_watch_dir"):
         assert settings.CELERY_TASK_ROUTES["madoguchi.intake.*"] == {"queue": "ocr"}
         assert router.route({}, name)["queue"].name == "ocr"
+
+
+def test_intake_watch_once_reads_and_moves_the_scanner_files(published, tmp_path, capsys):
+    from django.core.management import call_command
+
+    (tmp_path / "garbled.pdf").write_bytes(b"%PDF-1.7 torn in half")
+
+    call_command("intake", "watch", "--once", "--directory", str(tmp_path), "--min-age", "0")
+
+    assert "garbled.pdf: stored" in capsys.readouterr().out
+    assert not (tmp_path / "garbled.pdf").exists() and (tmp_path / "done" / "garbled.pdf").exists()
+    page = ScannedFile.objects.get().pages.get()
+    assert page.status == "unreadable"  # read at once, with a status; the original kept in storage
