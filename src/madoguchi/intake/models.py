@@ -165,6 +165,7 @@ class FieldReading(models.Model):
     confidence = models.FloatField(default=0.0)  # after the cross-checks; never above engine_confidence
     checks = models.JSONField(default=list, blank=True)  # [{"check", "ok", "ja", "en"}]
     error = models.CharField(max_length=300, blank=True)  # the field's own validation, Japanese
+    error_en = models.CharField(max_length=300, blank=True)  # the same in English
     value = models.JSONField(null=True, blank=True)  # what the case stores
     status = models.CharField(max_length=10, choices=ReadingStatus.choices)
     decided_by = models.ForeignKey(

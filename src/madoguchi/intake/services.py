@@ -313,6 +313,7 @@ def read_form(*, form: PaperForm, actor=None) -> PaperForm:
                     confidence=min(float(item.confidence), checked.confidence),
                     checks=checked.checks,
                     error=str(getattr(item, "error", "") or "")[:300],
+                    error_en=str(getattr(item, "error_en", "") or "")[:300],
                     value=_json_value(item.value),
                     status=ReadingStatus.AUTO if accepted else ReadingStatus.PENDING,
                 )
@@ -452,7 +453,8 @@ def _send_back(form: PaperForm, readings: list[FieldReading], errors: Mapping[st
         problems.append(f"{reading.field_id}: {text}")
         reading.status = ReadingStatus.PENDING
         reading.error = text[:300]
-        reading.save(update_fields=["status", "error"])
+        reading.error_en = "; ".join(m.text("en") if hasattr(m, "text") else str(m) for m in messages)[:300]
+        reading.save(update_fields=["status", "error", "error_en"])
     unknown = [key for key in errors if key not in {r.field_id for r in readings}]
     for key in unknown:  # a required field the engine found nowhere: a person types it
         text = "; ".join(m.text("ja") if hasattr(m, "text") else str(m) for m in errors[key])
@@ -526,10 +528,10 @@ def verify_reading(*, reading: FieldReading, actor, raw: Any = None) -> FieldRea
     with transaction.atomic():
         reading.value = value
         reading.status = status
-        reading.error = ""
+        reading.error = reading.error_en = ""
         reading.decided_by = actor
         reading.decided_at = timezone.now()
-        reading.save(update_fields=["value", "status", "error", "decided_by", "decided_at"])
+        reading.save(update_fields=["value", "status", "error", "error_en", "decided_by", "decided_at"])
         if not form.readings.filter(status=ReadingStatus.PENDING).exists():
             _file_form(form, actor=actor, person_id=_person_of(form))
     return reading

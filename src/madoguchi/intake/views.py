@@ -301,7 +301,9 @@ def verify(request: HttpRequest, pk: int) -> HttpResponse:
             "reading": reading,
             "label": _label(reading, lang),
             "field": _widget(reading, lang, value, [schema.Message("invalid", e, e) for e in errors]),
-            "error": errors[0] if errors else reading.error,
+            "error": errors[0]
+            if errors
+            else (reading.error_en if lang == "en" and reading.error_en else reading.error),
             "crop_url": _crop_url(reading),
             "confidence": round(reading.confidence * 100),
             "checks": [
