@@ -195,7 +195,11 @@ def register(gray: np.ndarray, qr: QrHit | None) -> Registration | None:
         affine = cv2.getAffineTransform(src_a.astype(np.float32), (dst_a * SCALE).astype(np.float32))
         matrix, method = np.vstack([affine, [0, 0, 1]]), "marks"
     elif coarse is not None:
-        matrix, method = np.diag([SCALE, SCALE, 1.0]) @ coarse, "qr"
+        # The QR code's corners, with any mark that was found (a longer lever for the angle).
+        src_q = np.vstack([qr.corners, src_a]) if len(src) else qr.corners
+        dst_q = np.vstack([qr_code_corners(qr.text), dst_a]) if len(src) else qr_code_corners(qr.text)
+        refined = _similarity(src_q, dst_q) if len(src) else coarse
+        matrix, method = np.diag([SCALE, SCALE, 1.0]) @ (refined if refined is not None else coarse), "qr"
     else:
         return None
     if matrix is None or not np.all(np.isfinite(matrix)):

@@ -92,8 +92,15 @@ def _mark(fill: float, threshold: float, full: float) -> Mark:
 
 
 def read_tick(page: np.ndarray, rect: Rect) -> Mark:
-    """A tick box: the share of ink inside its printed frame (1.2 pt in from the edges)."""
-    inner = crop(page, Rect(rect.x + 1.2, rect.y + 1.2, rect.width - 2.4, rect.height - 2.4))
+    """A tick box: the share of ink inside its printed frame, the frame's lines removed first (a blurred or
+    slightly misregistered frame must not count as a tick)."""
+    grow = 1.5
+    around = despeckle(crop(page, rect, grow=grow))
+    if around.size == 0:
+        return Mark(0.0, False, 0.0)
+    cleaned = remove_lines(around, fraction=0.7)
+    inset = round((grow + 1.4) * SCALE)
+    inner = cleaned[inset : cleaned.shape[0] - inset, inset : cleaned.shape[1] - inset]
     if inner.size == 0:
         return Mark(0.0, False, 0.0)
     fill = float((inner < INK).mean())
@@ -188,7 +195,8 @@ def widen_narrow(image: np.ndarray) -> np.ndarray:
 def join_cells(images: list[np.ndarray]) -> np.ndarray:
     """Written cells side by side as one line of text (each on the same height, a little white between)."""
     height = max(img.shape[0] for img in images)
-    gap = np.full((height, max(2, height // 8)), 255, dtype=np.uint8)
+    # Half a cell of white between cells: the model then sees a blank between two equal digits (00).
+    gap = np.full((height, max(4, height // 2)), 255, dtype=np.uint8)
     parts = []
     for img in images:
         pad = height - img.shape[0]
@@ -205,9 +213,9 @@ def text_lines(page: np.ndarray, rect: Rect) -> list[tuple[np.ndarray, float]]:
         return []
     h, w = row.shape
     band = round(1.6 * SCALE)  # the frame and the ruled lines lie at the row's edges
-    cleaned = remove_lines(row, fraction=0.5, keep=(band, band, w - band, h - band))
-    ink = (cleaned < INK).astype(np.uint8)
-    ink = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    cleaned = despeckle(remove_lines(row, fraction=0.5, keep=(band, band, w - band, h - band)))
+    raw_ink = (cleaned < INK).astype(np.uint8)
+    ink = cv2.morphologyEx(raw_ink, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
     profile = ink.sum(axis=1)
     rows = np.nonzero(profile > max(1, ink.shape[1] * 0.002))[0]
     if not len(rows):
@@ -224,8 +232,14 @@ def text_lines(page: np.ndarray, rect: Rect) -> list[tuple[np.ndarray, float]]:
     for y0, y1 in bands:
         if y1 - y0 < max(4, int(2.0 * SCALE)):
             continue  # a scratch or a fragment of a line, not text
-        columns = np.nonzero(ink[y0:y1].sum(axis=0))[0]
-        x0, x1 = columns.min(), columns.max() + 1
+        solid = np.nonzero(ink[y0:y1].sum(axis=0))[0]
+        if not len(solid):
+            continue
+        # Thin strokes (、。）) that the opening lost count for the extent, up to half a line beyond the rest.
+        reach = (y1 - y0) // 2 + 2
+        lo, hi = max(solid.min() - reach, 0), min(solid.max() + 1 + reach, raw_ink.shape[1])
+        thin = np.nonzero(raw_ink[y0:y1, lo:hi].sum(axis=0))[0] + lo
+        x0, x1 = min(solid.min(), thin.min()), max(solid.max(), thin.max()) + 1
         pad = 3
         part = cleaned[max(y0 - pad, 0) : y1 + pad, max(x0 - pad, 0) : x1 + pad]
         lines.append((part, x1 / ink.shape[1]))

@@ -68,7 +68,10 @@ def _template(layout: FormLayout, number: int) -> np.ndarray:
 
 
 def page_picture(aligned: np.ndarray) -> np.ndarray:
-    small = cv2.resize(aligned, None, fx=COARSE, fy=COARSE, interpolation=cv2.INTER_AREA)
+    from .align import WORK_SIZE
+
+    size = (int(WORK_SIZE[0] * COARSE), int(WORK_SIZE[1] * COARSE))  # the templates' size exactly
+    small = cv2.resize(aligned, size, interpolation=cv2.INTER_AREA)
     return _blur(1.0 - small.astype(np.float32) / 255.0)
 
 

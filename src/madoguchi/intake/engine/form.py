@@ -37,6 +37,10 @@ from .page import FieldRead, PageResult
 ACCEPT_THRESHOLD = 0.9
 INVALID_CAP = 0.2  # a value that fails its field's own validation is never accepted
 HINT_CAP = 0.4  # a text outside the field's OCR hints (too short or long, a character it cannot hold)
+# Names are written with 異体字 the models do not tell apart from the common form (髙 and 高, 﨑 and 崎, 𠮷 and
+# 吉): a name read with one of these is always looked at by a person (or checked against the registry).
+VARIANT_PRONE = "高髙崎﨑吉𠮷"
+VARIANT_CAP = 0.85
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,8 @@ def read_form(
         confidence = min(r.confidence for _b, r in found)
         if not fits:
             confidence = min(confidence, HINT_CAP)
+        if is_name(f) and any(ch in VARIANT_PRONE for _b, r in found for ch in r.raw):
+            confidence = min(confidence, VARIANT_CAP)
         scores[f.id] = confidence
         empties[f.id] = all(r.empty for _b, r in found)
         if any(b.part is not None for b, _r in found):
@@ -163,6 +169,13 @@ def read_form(
     return FormReading(layout.procedure, fields, read_basics(reads), missing)
 
 
+def is_name(f: Field) -> bool:
+    """A person's name (氏名, a household member): where 異体字 matter."""
+    return (
+        f.kind.name == "household_member" or "氏名" in f.label.ja or f.id == "name" or f.id.endswith("_name")
+    )
+
+
 def _normalise(f: Field, text: str) -> Any:
     if not text:
         return f.kind.normalise_ocr(f, "") if f.kind.name == "checkbox" else ""
@@ -178,8 +191,11 @@ def read_basics(reads: Mapping[str, FieldRead]) -> dict[str, FieldValue]:
             continue
         value = " ".join(kana.normalise_width(read.raw).split())
         valid = bool(value)
+        confidence = read.confidence if valid else min(read.confidence, INVALID_CAP)
+        if key == BASIC_NAME and any(ch in VARIANT_PRONE for ch in value):
+            confidence = min(confidence, VARIANT_CAP)
         out[name] = FieldValue(
-            key, value, read.raw, read.confidence if valid else min(read.confidence, INVALID_CAP), valid,
+            key, value, read.raw, confidence, valid,
             None if valid else "記入がありません", [key], None if valid else "Nothing written", read.empty,
         )  # fmt: skip
     read = reads.get(BASIC_BIRTH_DATE)

@@ -319,7 +319,7 @@ class PageReader:
             if n < len(plan) - 1:
                 # A line that reaches the right edge was wrapped inside a word; a shorter one at a space.
                 pieces.append("" if reach > 0.9 else "\n")
-        raw = "".join(pieces)
+        raw = fix_lookalikes("".join(pieces))
         return self._read(box, raw, min(scores), agreed=agreed)
 
 
@@ -376,6 +376,45 @@ class _CellPlan:
             rec = single_reads[index]
             # Read alone, a cell is less sure than in a line that had one character per cell.
             cell.text, cell.score, cell.alternatives = rec.text, rec.score * 0.9, rec.alternatives
+
+
+# Katakana and the kanji they look like in print: which one it is follows from the neighbours.
+_KANA_TWINS = {"カ": "力", "ロ": "口", "エ": "工", "タ": "夕", "ニ": "二", "ハ": "八", "ト": "卜", "ー": "一"}
+_KANJI_TWINS = {kanji: kana for kana, kanji in _KANA_TWINS.items()}
+
+
+def _is_kanji(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" or (ch != "" and ch in "々〆")
+
+
+def _is_katakana(ch: str) -> bool:
+    return "\u30a1" <= ch <= "\u30fa" or ch == "ー"
+
+
+def fix_lookalikes(text: str) -> str:
+    """入カ → 入力, 中央ー丁目 → 中央一丁目, ヒ口シ → ヒロシ: a katakana between kanji (or a kanji after a
+    kanji at the end) is the kanji twin, a twin kanji among katakana is the katakana. ー after a kanji is 一
+    (the long vowel mark only follows kana)."""
+    chars = list(text)
+    for i, ch in enumerate(chars):
+        before = chars[i - 1] if i > 0 else ""
+        after = chars[i + 1] if i + 1 < len(chars) else ""
+        if ch in _KANA_TWINS:
+            if ch == "ー" and _is_kanji(before):
+                chars[i] = "一"
+            elif (
+                ch != "ー"
+                and _is_kanji(before)
+                and (not after or _is_kanji(after) or not _is_katakana(after))
+            ):
+                chars[i] = _KANA_TWINS[ch]
+        elif (
+            ch in _KANJI_TWINS
+            and (_is_katakana(before) or _is_katakana(after))
+            and not (_is_kanji(before) or _is_kanji(after))
+        ):
+            chars[i] = _KANJI_TWINS[ch]
+    return "".join(chars)
 
 
 def compose_marks(text: str) -> str:
