@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_WORKERS ?= 2
 
-.PHONY: install bootstrap-test run serve demo test test-fast lint format bench bench-nursery bench-faq bench-platform bench-residents bench-audit bench-forms bench-counter bench-rules bench-faults clean docs
+.PHONY: install bootstrap-test run serve demo test test-fast lint format bench bench-nursery bench-faq bench-platform bench-residents bench-audit bench-forms bench-counter bench-rules bench-faults bench-ocr clean docs
 
 install: $(VENV)/.installed
 
@@ -76,6 +76,9 @@ bench-counter: install
 
 bench-rules: install
 	@$(BIN)/python -m bench.rules.run
+# Paper intake OCR (docs/intake.md "Engine and figures"): make bench-ocr ARGS="--forms 24 --hand 8 --seed 1"
+bench-ocr: install
+	@$(BIN)/python -m bench.ocr.run $(ARGS)
 # Not part of `make bench`: it kills processes and restarts (a private) PostgreSQL. docs/operations.md "Failure drills".
 bench-faults: install
 	@$(BIN)/python -m bench.faults.run

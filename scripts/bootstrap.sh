@@ -3,6 +3,9 @@
 #   scripts/bootstrap.sh run    python3-venv (to create .venv), the IPAex fonts printed forms embed
 #   scripts/bootstrap.sh test   the above, plus Chromium and Japanese fonts for the browser tests, and
 #                               poppler-utils (pdftotext, pdffonts) for the printed-form tests
+#   scripts/bootstrap.sh bench  the run set, plus fonts-klee (a handwriting-style font, SIL OFL 1.1) for the
+#                               hand-print set of `make bench-ocr` (without it the bench jitters a gothic font)
+# `run` includes tesseract-ocr with tesseract-ocr-jpn: the paper intake's second OCR engine (Apache-2.0).
 # As root it installs them with apt-get; otherwise it prints the exact apt-get line and stops.
 set -euo pipefail
 
@@ -15,6 +18,13 @@ fi
 # Printed forms (procedures.forms) embed these TrueType fonts (IPA Font License: embedding allowed).
 [ -f /usr/share/fonts/opentype/ipaexfont-mincho/ipaexm.ttf ] || missing+=("fonts-ipaexfont-mincho")
 [ -f /usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf ] || missing+=("fonts-ipaexfont-gothic")
+# The paper intake's second OCR engine (intake/engine/engines/tess.py) and its Japanese model.
+command -v tesseract >/dev/null 2>&1 || missing+=("tesseract-ocr")
+ls /usr/share/tesseract-ocr/*/tessdata/jpn.traineddata >/dev/null 2>&1 || missing+=("tesseract-ocr-jpn")
+if [ "$purpose" = "bench" ]; then
+  ls /usr/share/fonts/*/klee/KleeOne-Regular.ttf /usr/share/fonts/*/fonts-klee/KleeOne-Regular.ttf >/dev/null 2>&1 \
+    || missing+=("fonts-klee")
+fi
 if [ "$purpose" = "test" ]; then
   [ -x /usr/bin/chromium ] || missing+=("chromium")
   [ -d /usr/share/fonts/opentype/noto ] || missing+=("fonts-noto-cjk")

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "madoguchi.counter.handoff",  # core-system hand-off files (its own app label: handoff)
     "madoguchi.booking",  # visit booking, kiosk check-in, 呼び出し番号 and waiting times
     "madoguchi.automation",  # event-driven rules (rules/*.yaml): tasks, notices, letters, flags, webhooks
+    "madoguchi.intake",  # paper intake: scans → OCR → verification → cases (channel=paper)
     "madoguchi.demo",  # the demo town みどり市 (`madoguchi demo`): uses the rooms listed before it; none uses it
 ]
 
@@ -225,6 +226,7 @@ CELERY_TASK_ROUTES = {
     "madoguchi.core.tasks.*": {"queue": "events"},
     "madoguchi.nursery.*": {"queue": "bulk"},
     "madoguchi.automation.*": {"queue": "automation"},
+    "madoguchi.intake.*": {"queue": "ocr"},  # paper intake: its own workers (CPU-bound OCR)
 }
 CELERY_TASK_DEFAULT_QUEUE = "default"
 OUTBOX_SWEEP_SECONDS = env_int(
@@ -536,3 +538,52 @@ RULE_WEBHOOKS = env(
     "request is a CloudEvents 1.0 JSON POST signed with HMAC-SHA256 of the endpoint's secret "
     "(header Madoguchi-Signature, docs/rules.md).",
 )
+# Paper intake (madoguchi.intake, docs/intake.md): scans read on this machine, never by a cloud service.
+OCR_ENGINE = env(
+    "MADOGUCHI_OCR_ENGINE",
+    "rapidocr",
+    help="OCR engine the paper intake reads fields with (a name of the engine registry in "
+    "madoguchi.intake.engine: rapidocr, tesseract).",
+)
+OCR_ACCEPT_CONFIDENCE = env(
+    "MADOGUCHI_OCR_ACCEPT_CONFIDENCE",
+    "",
+    help="Confidence (0–1) from which a field read from a scan is accepted without a person; below it the "
+    "field waits in the verification queue. Empty: the engine's calibrated default (ACCEPT_THRESHOLD).",
+)
+INTAKE_MAX_PAGES = env_int(
+    "MADOGUCHI_INTAKE_MAX_PAGES",
+    500,
+    help="Most pages read from one scanned PDF or TIFF; the pages after it get the status too_large (the "
+    "file is kept).",
+)
+INTAKE_MAX_MEGAPIXELS = env_int(
+    "MADOGUCHI_INTAKE_MAX_MEGAPIXELS",
+    60,
+    help="Most megapixels of one scanned page (an A4 page at 600 dpi is 35); a larger page gets the status "
+    "too_large and is not decoded (the file is kept).",
+)
+INTAKE_MAX_UPLOAD_MB = env_int(
+    "MADOGUCHI_INTAKE_MAX_UPLOAD_MB",
+    200,
+    help="Largest scanned file staff may upload on the intake page, in MB (the CLI and the watched folder "
+    "have no limit).",
+)
+INTAKE_WATCH_DIR = env(
+    "MADOGUCHI_INTAKE_WATCH_DIR",
+    "",
+    help="Folder the scanner writes to. When set, Celery beat (queue ocr) or `madoguchi intake watch` takes "
+    "each new file in it, keeps the original, reads it, and moves it to done/ or failed/ beside it. Empty: "
+    "off.",
+)
+INTAKE_WATCH_SECONDS = env_int(
+    "MADOGUCHI_INTAKE_WATCH_SECONDS",
+    30,
+    help="How often the watched folder is looked at (Celery beat and `madoguchi intake watch`); a file is "
+    "taken once it has not been written to for this long.",
+)
+if INTAKE_WATCH_DIR:
+    CELERY_BEAT_SCHEDULE["intake-watch-folder"] = {
+        "task": "madoguchi.intake.tasks.sweep_watch_dir",
+        "schedule": float(INTAKE_WATCH_SECONDS),
+    }

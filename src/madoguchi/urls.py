@@ -14,6 +14,7 @@ urlpatterns += i18n_patterns(
     path("office/counter/", include("madoguchi.counter.desk_urls")),
     path("office/handoff/", include("madoguchi.counter.handoff.urls")),
     path("office/rules/", include("madoguchi.automation.urls")),
+    path("office/intake/", include("madoguchi.intake.urls")),
     path("office/", include("madoguchi.office.urls")),
     path("office/booking/", include("madoguchi.booking.office_urls")),
     path("booking/", include("madoguchi.booking.urls")),

@@ -522,6 +522,69 @@ def create_counter_case(
     raise RuntimeError("could not allocate a unique case reference")
 
 
+PAPER_NOTE = "紙の申請書を読み取り受付（AI-OCR）"
+
+
+def create_paper_case(
+    *,
+    procedure: Procedure,
+    raw: Mapping[str, Any],
+    person,
+    actor,
+    version=None,
+    note: str = "",
+) -> Case:
+    """File a case read from a scanned paper form (channel=paper; madoguchi.intake).
+
+    Validated once, here, with the form of `version` as the paper asks it (without file fields and fields
+    asked only on submission, as at the counter). `actor` is the staff member who verified the last unsure
+    field, or None when every field was read without a person. Same transaction as `create_counter_case`:
+    case, first history row, `case.submitted` outbox event, status counter. Raises CaseValidationError.
+    """
+    version = version or procedure.current_version
+    spec = spec_of(version)
+    form = spec.without_field_types((*_UPLOAD_TYPES, *_SUBMIT_ONLY_TYPES))
+    result = schema.validate(form, dict(raw), files={}, household=None, today=timezone.localdate())
+    if result.errors:
+        raise CaseValidationError(result.errors, cleaned=result.cleaned)
+    for _attempt in range(5):
+        now = timezone.now()
+        reference = new_reference()
+        try:
+            with transaction.atomic():
+                case = Case.objects.create(
+                    reference=reference,
+                    channel=Channel.PAPER,
+                    procedure=procedure,
+                    procedure_version=version,
+                    department_id=procedure.department_id,
+                    applicant=None,
+                    person=person,
+                    applicant_name=_counter_applicant_name(form, result.cleaned, person),
+                    data=result.cleaned,
+                    status=Status.SUBMITTED,
+                    submitted_at=now,
+                    status_changed_at=now,
+                    due_date=_due_date(spec, now),
+                )
+                CaseHistory.objects.create(
+                    case=case,
+                    action=workflow.Action.SUBMIT,
+                    from_status=Status.DRAFT,
+                    to_status=case.status,
+                    actor=actor,
+                    note=note or PAPER_NOTE,
+                )
+                _submitted_event(case, procedure.slug)
+                _count_status_change(case.department_id, Status.DRAFT, case.status)
+                return case
+        except IntegrityError:
+            if Case.objects.filter(reference=reference).exists():
+                continue
+            raise
+    raise RuntimeError("could not allocate a unique case reference")
+
+
 def _counter_applicant_name(form, cleaned: Mapping[str, Any], person) -> str:
     """The queue's name of a counter case: the form's person.name field, else the usual keys, else the
     registry person's name."""

@@ -17,7 +17,7 @@ from django.urls import translate_url
 from madoguchi.core.i18n import lang_of
 from madoguchi.counter.handoff.selectors import may_export
 
-OFFICE_NAMESPACES = frozenset({"office", "nursery", "handoff"})
+OFFICE_NAMESPACES = frozenset({"office", "nursery", "handoff", "intake"})
 FAQ_OFFICE_PREFIX = "office_"  # the FAQ's staff URLs: faq:office_entries, faq:office_inquiries, ...
 
 

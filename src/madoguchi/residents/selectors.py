@@ -164,6 +164,27 @@ def person_as_of(atena_number: str, day: dt.date) -> PersonAsOf | None:
     return PersonAsOf(person.pk, person.atena_number, day, known_from, items)
 
 
+@dataclass(frozen=True, slots=True)
+class NamedPerson:
+    """A person's name, reading and birth date: what matching a paper form against the registry compares."""
+
+    person_id: int
+    name: str
+    name_kana: str
+    birth_date: dt.date
+
+
+def persons_born_on(day: dt.date, *, limit: int = 200) -> list[NamedPerson]:
+    """Every person of the read-model born on `day` (at most `limit`), for matching a read name against the
+    registry (madoguchi.intake). No access check: the caller audits the look."""
+    rows = (
+        Person.objects.filter(birth_date=day)
+        .order_by("id")
+        .values_list("id", "name", "name_kana", "birth_date")
+    )
+    return [NamedPerson(*row) for row in rows[:limit]]
+
+
 _NAME_ITEMS = ("name", "name_kana", "birth_date", "sex")
 
 

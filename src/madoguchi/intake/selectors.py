@@ -1,0 +1,185 @@
+"""Reads of the paper intake: the JSON contract of a page, the queues, and audited looks at scans and readings.
+
+A scan and its readings are personal data (a name, an address, a birth date on paper): every staff look at a
+form, a page image or a crop writes an audit row (`core.audit.record_access`), as opening a case does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Q
+
+from madoguchi.core import audit
+from madoguchi.intake.models import (
+    Batch,
+    FieldReading,
+    Page,
+    PageStatus,
+    PaperForm,
+    ReadingStatus,
+    ScannedFile,
+)
+
+PURPOSE = "紙申請の読取確認"
+
+
+def page_report(page: Page, *, file_name: str | None = None) -> dict[str, Any]:
+    """One page as `madoguchi intake scan --json` prints it (docs/intake.md, "The JSON contract")."""
+    form = page.form
+    fields: dict[str, dict[str, Any]] = {}
+    if form is not None:
+        for reading in form.readings.filter(page=page).order_by("position", "id"):
+            fields[reading.field_id] = {
+                "value": reading.value,
+                "confidence": round(reading.confidence, 4),
+                "accepted": reading.status == ReadingStatus.AUTO,
+            }
+    return {
+        "file": file_name or page.scanned_file.original_name,
+        "page": page.index,
+        "status": page.status,
+        "procedure": page.procedure.slug if page.procedure_id else None,
+        "version": page.version.number if page.version_id else None,
+        "case": form.case.reference if form is not None and form.case_id else None,
+        "fields": fields,
+    }
+
+
+def duplicate_report(first: ScannedFile, *, file_name: str) -> dict[str, Any]:
+    """The line for a file received before: status "duplicate", the case(s) of the first one."""
+    cases = sorted(
+        {p.form.case.reference for p in first.pages.select_related("form__case") if p.form and p.form.case_id}
+    )
+    return {
+        "file": file_name,
+        "page": None,
+        "status": "duplicate",
+        "procedure": None,
+        "version": None,
+        "case": cases[0] if cases else None,
+        "fields": {},
+    }
+
+
+def file_reports(scanned: ScannedFile, *, file_name: str | None = None) -> list[dict[str, Any]]:
+    pages = scanned.pages.select_related("procedure", "version", "form__case", "scanned_file").order_by(
+        "index"
+    )
+    return [page_report(page, file_name=file_name) for page in pages]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Queues (no personal data in these lists: procedure, page, status, counts)
+
+
+def recent_batches(limit: int = 20):
+    return (
+        Batch.objects.select_related("created_by")
+        .annotate(
+            n_files=Count("files", distinct=True),
+            n_pages=Count("files__pages", distinct=True),
+        )
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def batch_pages(batch: Batch):
+    return (
+        Page.objects.filter(scanned_file__batch=batch)
+        .select_related("scanned_file", "procedure", "form__case")
+        .order_by("scanned_file_id", "index")
+    )
+
+
+def classification_queue(limit: int = 50):
+    return (
+        Page.objects.filter(status=PageStatus.UNCLASSIFIED)
+        .exclude(image="")
+        .select_related("scanned_file__batch")
+        .order_by("id")[:limit]
+    )
+
+
+def verification_queue(limit: int = 100):
+    """Forms with fields to check, oldest first, with how many fields wait."""
+    return (
+        PaperForm.objects.filter(status__in=[PaperForm.Status.VERIFYING, PaperForm.Status.INVALID])
+        .annotate(pending=Count("readings", filter=Q(readings__status=ReadingStatus.PENDING)))
+        .filter(pending__gt=0)
+        .select_related("procedure", "batch")
+        .order_by("id")[:limit]
+    )
+
+
+def next_pending_reading(*, after_form: int = 0, skip: int | None = None) -> FieldReading | None:
+    """The next field to check: the first unsure field of the oldest form (skipping `skip`)."""
+    readings = FieldReading.objects.filter(
+        status=ReadingStatus.PENDING, form__status=PaperForm.Status.VERIFYING
+    )
+    if skip is not None:
+        readings = readings.filter(id__gt=skip)
+    return (
+        readings.select_related("form__procedure", "form__version", "page")
+        .order_by("form_id", "position", "id")
+        .first()
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Audited looks
+
+
+def _case_person(form: PaperForm) -> int | None:
+    return form.case.person_id if form.case_id else None
+
+
+def form_for_staff(*, staff, form_id: int, client_ip: str | None = None) -> PaperForm | None:
+    form = (
+        PaperForm.objects.select_related("procedure", "version", "case", "batch").filter(pk=form_id).first()
+    )
+    if form is None:
+        return None
+    fields = list(form.readings.values_list("field_id", flat=True))
+    audit.record_access(
+        actor=staff,
+        action="view",
+        object_type="paper_form",
+        object_id=form.pk,
+        person_id=_case_person(form),
+        fields=fields,
+        purpose=PURPOSE,
+        client_ip=client_ip,
+    )
+    return form
+
+
+def reading_for_staff(*, staff, reading: FieldReading, client_ip: str | None = None) -> FieldReading:
+    audit.record_access(
+        actor=staff,
+        action="view",
+        object_type="paper_form",
+        object_id=reading.form_id,
+        person_id=_case_person(reading.form),
+        fields=[reading.field_id],
+        purpose=PURPOSE,
+        client_ip=client_ip,
+    )
+    return reading
+
+
+def page_image_for_staff(*, staff, page_id: int, client_ip: str | None = None) -> Page | None:
+    page = Page.objects.select_related("form__case").filter(pk=page_id).exclude(image="").first()
+    if page is None:
+        return None
+    audit.record_access(
+        actor=staff,
+        action="view",
+        object_type="scan_page",
+        object_id=page.pk,
+        person_id=_case_person(page.form) if page.form_id else None,
+        fields=["image"],
+        purpose=PURPOSE,
+        client_ip=client_ip,
+    )
+    return page
