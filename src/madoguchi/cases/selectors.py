@@ -69,6 +69,11 @@ def assignable_staff(*, department_id: int | None) -> QuerySet:
     )
 
 
+def department_cases(*, staff) -> QuerySet[Case]:
+    """Every submitted case of the staff member's department (no drafts); no personal data is read here."""
+    return Case.objects.filter(department_id=staff.department_id).exclude(status=Status.DRAFT)
+
+
 def office_queue(*, staff, filters: QueueFilter, today: dt.date | None = None) -> QuerySet[Case]:
     """The department's queue (never drafts), sorted by due date, then age. Without a status filter: the
     cases in progress (`workflow.IN_PROGRESS`); overdue: undecided (`workflow.UNDECIDED`) and past due."""
@@ -109,7 +114,16 @@ def case_for_staff(
     case = (
         Case.objects.filter(reference=reference, department_id=staff.department_id)
         .exclude(status=Status.DRAFT)
-        .select_related("procedure", "procedure_version", "department", "applicant", "assignee", "person")
+        .select_related(
+            "procedure",
+            "procedure_version",
+            "department",
+            "applicant",
+            "assignee",
+            "person",
+            "reviewed_by",
+            "decided_by",
+        )
         .first()
     )
     if case is None:
@@ -161,6 +175,14 @@ def timeline_for_applicant(case: Case):
 
 def timeline_for_staff(case: Case):
     return case.history.select_related("actor")
+
+
+def review_summary(case: Case) -> str:
+    """The reviewer's summary (審査の所見) of the latest submit_for_decision, or "" when never sent."""
+    latest = (
+        case.history.filter(action=workflow.Action.SUBMIT_FOR_DECISION).order_by("-created_at", "-id").first()
+    )
+    return latest.note if latest is not None else ""
 
 
 PRINT_PURPOSE = "form_print"

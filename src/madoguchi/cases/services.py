@@ -589,16 +589,25 @@ def transition(*, case: Case, action: str, actor, note: str = "", assignee=None)
         new_assignee = _assignee_of(locked, actor=actor, assignee=assignee) if is_assign else None
         from_status = locked.status
         now = timezone.now()
-        fields = ["status", "status_changed_at"]
-        locked.status = rule.target or locked.status
-        locked.status_changed_at = now
+        fields = []
+        if rule.target is not None and rule.target != from_status:  # assigning keeps the status as it is
+            locked.status = rule.target
+            locked.status_changed_at = now
+            fields += ["status", "status_changed_at"]
         if is_assign:
             locked.assignee = new_assignee
             fields.append("assignee")
+        if action == workflow.Action.SUBMIT_FOR_DECISION:
+            locked.reviewed_by = actor
+            fields.append("reviewed_by")
+        if action in workflow.DECISIONS:
+            locked.decided_by = actor
+            fields.append("decided_by")
         if locked.status in workflow.CLOSED:
             locked.closed_at = now
             fields.append("closed_at")
-        locked.save(update_fields=fields)
+        if fields:
+            locked.save(update_fields=fields)
         _count_status_change(locked.department_id, from_status, locked.status)
         history_note = note
         if is_assign:

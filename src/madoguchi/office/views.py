@@ -282,6 +282,21 @@ def bulk_approve(request: HttpRequest) -> HttpResponse:
             request, _("承認する申請を一覧のチェックボックスで選んでから、もう一度押してください。")
         )
         return redirect(back)
+    if request.POST.get("confirmed") != "yes":  # the second step: what will be approved, nothing written yet
+        chosen = list(
+            selectors.department_cases(staff=request.user)
+            .filter(pk__in=case_ids)
+            .select_related("procedure")
+            .order_by("id")
+        )
+        context = {
+            "chosen": [
+                {"case": case, "procedure_name": case.procedure.name_for(lang), "badge": _badge(case)}
+                for case in chosen
+            ],
+            "back": back,
+        }
+        return render(request, "office/bulk_confirm.html", {"nav": "queue", **context})
     done, failed = services.bulk_transition(
         case_ids=case_ids, action=workflow.Action.APPROVE, actor=request.user
     )
@@ -394,8 +409,28 @@ def _case_page(
         "assignee_choices": assignee_choices,
         "assignee_selected": chosen or request.user.pk,
         "assign_errors": assign_errors,
+        "review_summary": selectors.review_summary(case),
+        "decision_rule": workflow.decision_by_another_staff(),
+        "i_reviewed": case.reviewed_by_id == request.user.pk,
     }
     return render(request, "office/case_detail.html", {"nav": "queue", **context}, status=status)
+
+
+def _confirm_decision(request: HttpRequest, case, *, action: str, note: str) -> HttpResponse:
+    """The second step of approve and reject (決裁): what will happen, the reviewer's summary, and a button
+    that posts the same action again with `confirmed`; works without JavaScript. Nothing is written yet."""
+    lang = lang_of(request)
+    context = {
+        "case": case,
+        "procedure_name": case.procedure.name_for(lang),
+        "badge": _badge(case),
+        "action": action,
+        "action_label": workflow.button_label(action),
+        "note": note,
+        "note_label": workflow.note_label(action),
+        "review_summary": selectors.review_summary(case),
+    }
+    return render(request, "office/case_confirm.html", {"nav": "queue", **context})
 
 
 def _attachments_of(case) -> list:
@@ -421,6 +456,19 @@ def case_action(request: HttpRequest, reference: str) -> HttpResponse:
             messages.error(request, error)
         return redirect("office:case_detail", reference=case.reference)
     action = form.cleaned_data["action"]
+    if action in workflow.DECISIONS and request.POST.get("confirmed") != "yes":
+        try:  # refuse at once what cannot be confirmed (wrong status, role, same reviewer, no reason)
+            rule = workflow.require(request.user, action, case)
+            if rule.note_required and not form.cleaned_data["note"].strip():
+                raise workflow.TransitionNotAllowed(
+                    "note_required",
+                    "理由またはメッセージを入力してください。",
+                    "Please enter a reason or message.",
+                )
+        except workflow.TransitionNotAllowed as exc:
+            messages.error(request, exc.message(lang))
+            return redirect("office:case_detail", reference=case.reference)
+        return _confirm_decision(request, case, action=action, note=form.cleaned_data["note"])
     assignee = None
     assign_form = None
     if action == workflow.Action.ASSIGN:
