@@ -197,7 +197,20 @@ def queue(request: HttpRequest) -> HttpResponse:
         overdue=filter_form.value_of("overdue"),
         assigned_to_me=filter_form.value_of("mine"),
         assignee=int(assignee) if assignee.isdigit() else (assignee or None),
+        q=filter_form.value_of("q"),
     )
+    if filters.q:  # a search is a look for someone's cases: audited (the kind of search, not its text)
+        audit.record_access(
+            actor=staff,
+            action="search",
+            object_type="case_queue",
+            object_id=str(staff.department_id or ""),
+            fields=[selectors.search_kind(filters.q)],
+            purpose="case_search",
+            channel="screen",
+            client_ip=audit.client_ip_of(request),
+        )
+    searched_statuses = [s for s in Status.values if s != Status.DRAFT]
     today = timezone.localdate()
     # Without a status filter the queue shows the cases in progress (as cases.selectors.office_queue does),
     # read one status at a time so that every read is an ordered range of the (department, status,
@@ -205,7 +218,11 @@ def queue(request: HttpRequest) -> HttpResponse:
     page = queue_page(
         [
             selectors.office_queue(staff=staff, filters=replace(filters, status=status), today=today)
-            for status in ([filters.status] if filters.status else workflow.IN_PROGRESS)
+            for status in (
+                [filters.status]
+                if filters.status
+                else (searched_statuses if filters.q else workflow.IN_PROGRESS)
+            )
         ],
         after=request.GET.get("after"),
         before=request.GET.get("before"),
@@ -235,6 +252,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             ("overdue", "1" if filters.overdue else ""),
             ("mine", "1" if filters.assigned_to_me else ""),
             ("assignee", assignee),
+            ("q", filters.q),
         )
         if value
     }
