@@ -646,6 +646,28 @@ def bulk_transition(
     return done, failed
 
 
+PREVIEW_PAGES = 5  # pages of an attachment shown inline on the case page; the rest are in the download
+
+
+def attachment_preview(*, attachment: CaseAttachment, page: int) -> tuple[bytes, str]:
+    """(bytes, content type) of page `page` (1-based) of the re-rendered copy, for an <img> on the case page:
+    the copy itself for an image, the page's stored JPEG for a PDF copy. Only a READY copy is ever read;
+    anything else raises rendering.RenderingError."""
+    if attachment.render_status != RenderStatus.READY or not 1 <= page <= (attachment.page_count or 1):
+        raise rendering.RenderingError(
+            "broken", "この添付ファイルのページは表示できません。", "This page cannot be shown."
+        )
+    with attachment.safe_file.open("rb") as handle:
+        data = handle.read()
+    if attachment.safe_content_type == rendering.PDF:
+        return rendering.page_jpeg_of_safe_copy(data, page - 1), "image/jpeg"
+    if page != 1:
+        raise rendering.RenderingError(
+            "broken", "この添付ファイルのページは表示できません。", "This page cannot be shown."
+        )
+    return data, attachment.safe_content_type
+
+
 def add_internal_note(*, case: Case, author, body: str) -> CaseNote:
     return CaseNote.objects.create(case=case, author=author, body=body.strip())
 

@@ -24,6 +24,11 @@ urlpatterns = [
         views.download_attachment,
         name="attachment",
     ),
+    path(
+        "cases/<str:reference>/attachments/<int:attachment_id>/pages/<int:page>/",
+        views.attachment_preview,
+        name="attachment_preview",
+    ),
     path("audit/", views.audit_search, name="audit"),
     path("cases/<str:reference>/person/", person_views.case_person, name="case_person"),
     path("persons/", person_views.person_search, name="person_search"),

@@ -35,7 +35,7 @@ from madoguchi.accounts import mfa
 from madoguchi.accounts.decorators import staff_required
 from madoguchi.accounts.models import Role
 from madoguchi.accounts.services import AccountError, sign_in
-from madoguchi.cases import selectors, services, workflow
+from madoguchi.cases import rendering, selectors, services, workflow
 from madoguchi.cases.models import RenderStatus, Status
 from madoguchi.core import audit
 from madoguchi.core.clock import business_days_between
@@ -457,6 +457,11 @@ def _attachments_of(case) -> list:
     attachments = list(case.attachments.order_by("created_at", "id"))
     if any(a.render_status == RenderStatus.PENDING for a in attachments):
         services.render_pending(case=case)
+    for attachment in attachments:  # the pages shown inline (the re-rendered copy only)
+        shown = min(attachment.page_count or 1, services.PREVIEW_PAGES)
+        attachment.preview_pages = (
+            list(range(1, shown + 1)) if attachment.render_status == RenderStatus.READY else []
+        )
     return attachments
 
 
@@ -578,6 +583,27 @@ def download_attachment(request: HttpRequest, reference: str, attachment_id: int
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@require_GET
+@staff_required
+def attachment_preview(request: HttpRequest, reference: str, attachment_id: int, page: int) -> HttpResponse:
+    """One page of the re-rendered copy as an image for the case page (the upload as sent is never served);
+    the look is audited like a download."""
+    case = _case(request, reference, "attachment_preview")
+    attachment = case.attachments.filter(pk=attachment_id).first()
+    if attachment is None:
+        raise Http404("no such attachment on this case")
+    try:
+        data, content_type = services.attachment_preview(attachment=attachment, page=page)
+    except (rendering.RenderingError, FileNotFoundError, ValueError):
+        raise Http404("no preview of this page") from None
+    response = HttpResponse(data, content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Content-Disposition"] = "inline"
     return response
 
 
