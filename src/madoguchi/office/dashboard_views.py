@@ -114,7 +114,7 @@ def _csv(context: dict, data) -> HttpResponse:
             ]
         )
     for row in context["procedure_rows"]:
-        for week, (received, percent) in zip(data.weeks, row["cells"], strict=True):
+        for week, (_received, percent) in zip(data.weeks, row["cells"], strict=True):
             writer.writerow(
                 [
                     _("手続き別オンライン申請の割合（%）"),
