@@ -373,6 +373,13 @@ AUDIT_DAILY_LOOKUP_THRESHOLD = env_int(
     100,
     help="Audit rows per staff member per day above which the auditor screen flags the day.",
 )
+DECISION_BY_ANOTHER_STAFF = env_bool(
+    "MADOGUCHI_DECISION_BY_ANOTHER_STAFF",
+    True,
+    help="Review, then decision (決裁): a case is approved or rejected only after a reviewer has sent it for "
+    "decision (決裁待ち) with a summary, and never by that reviewer. Off: approvers may also decide cases "
+    "in review, and the reviewer may decide their own.",
+)
 LOGIN_RATE_LIMIT = env_int(
     "MADOGUCHI_LOGIN_RATE_LIMIT",
     10,

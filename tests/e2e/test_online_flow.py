@@ -148,10 +148,32 @@ def test_resident_applies_staff_request_information_and_approve(town, new_page, 
     assert case.status == Status.IN_REVIEW
     assert case.attachments.filter(original_name="license.png").exists()
 
+    # Review, then decision (決裁): a reviewer sends it with a summary; the approver confirms the approval.
+    StaffFactory(
+        email="shimin.reviewer@city.midori.example.jp",
+        password=PASSWORD,
+        department=staff.department,
+        role=Role.REVIEWER,
+        display_name="市民 審査",
+    )
+    reviewer_page = new_page(1280, 900)
+    _staff_sign_in(
+        reviewer_page, base, type("Reviewer", (), {"email": "shimin.reviewer@city.midori.example.jp"})
+    )
+    reviewer_page.goto(f"{base}/office/cases/{reference}/")
+    assert "license.png" in reviewer_page.content()
+    reviewer_page.get_by_label(re.compile("審査の所見")).fill("本人確認書類を確認しました。")
+    with reviewer_page.expect_navigation():
+        reviewer_page.get_by_role("button", name="決裁に回す").click()
+    assert Case.objects.get(reference=reference).status == Status.READY_FOR_DECISION
+
     office.goto(f"{base}/office/cases/{reference}/")
-    assert "license.png" in office.content()
+    assert "本人確認書類を確認しました。" in office.content()
     with office.expect_navigation():
         office.get_by_role("button", name="承認する").click()
+    assert Case.objects.get(reference=reference).status == Status.READY_FOR_DECISION  # the confirmation page
+    with office.expect_navigation():
+        office.get_by_role("button", name="「承認する」を確定する").click()
     assert Case.objects.get(reference=reference).status == Status.APPROVED
 
     resident.goto(f"{base}/mypage/")

@@ -146,6 +146,13 @@ class OfficeCaseDetail(OfficeCase):
     data: dict[str, Any]
     timeline: list[StaffTimelineEntry]
     actions: list[str] = Field(description="Actions this staff member may take now.")
+    reviewed_by: str | None = Field(
+        description="Email of the staff member who sent the case for decision (審査者), if anyone has."
+    )
+    review_summary: str = Field(description="The reviewer's summary sent with submit_for_decision.")
+    decided_by: str | None = Field(
+        description="Email of the staff member who approved or rejected it (決裁者)."
+    )
 
 
 class OfficeQueuePage(Schema):
@@ -232,7 +239,12 @@ class TransitionRequest(Schema):
     model_config = ConfigDict(extra="forbid")
 
     action: str = Field(..., min_length=1, max_length=40, examples=["assign"])
-    note: str = Field("", max_length=MAX_NOTE, description="Required for request_information and reject.")
+    note: str = Field(
+        "",
+        max_length=MAX_NOTE,
+        description="Required for request_information, submit_for_decision (the reviewer's summary), "
+        "return_to_review and reject.",
+    )
     assignee: str | None = Field(
         None,
         max_length=254,
@@ -356,6 +368,9 @@ def _office_case_detail(case: Case, staff) -> dict[str, Any]:
         "data": case.data,
         "timeline": timeline,
         "actions": [t.action.value for t in workflow.actions_for(staff, case)],
+        "reviewed_by": case.reviewed_by.email if case.reviewed_by_id else None,
+        "review_summary": selectors.review_summary(case),
+        "decided_by": case.decided_by.email if case.decided_by_id else None,
     }
 
 

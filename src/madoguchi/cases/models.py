@@ -25,6 +25,7 @@ class Status(models.TextChoices):
     SUBMITTED = "submitted", _("受付")
     IN_REVIEW = "in_review", _("審査中")
     WAITING_FOR_APPLICANT = "waiting_for_applicant", _("追加情報の依頼中")
+    READY_FOR_DECISION = "ready_for_decision", _("決裁待ち")
     APPROVED = "approved", _("承認")
     REJECTED = "rejected", _("却下")
     COMPLETED = "completed", _("完了")
@@ -52,6 +53,13 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="assigned_cases",
+    )
+    # Who sent the case for decision (審査者) and who approved or rejected it (決裁者); history has every step.
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     submitted_at = models.DateTimeField(null=True, blank=True)

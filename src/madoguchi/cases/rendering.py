@@ -492,3 +492,29 @@ def _image_only_pdf(pages: list[tuple[bytes, int, int, float, float]]) -> bytes:
         out.write(b"%010d 00000 n \n" % offsets[number])
     out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (size, xref_at))
     return out.getvalue()
+
+
+def page_jpeg_of_safe_copy(data: bytes, index: int) -> bytes:
+    """The JPEG of page `index` (0-based) of a safe copy made by `_render_pdf`, as stored in the file: the
+    stream is read, not decoded or rendered (a preview costs no rendering in a request). Raises
+    RenderingError("broken") when the file is not such a copy or has no such page."""
+    try:
+        document = pypdfium2.PdfDocument(data)
+    except pypdfium2.PdfiumError as exc:
+        raise _broken() from exc
+    try:
+        if not 0 <= index < len(document):
+            raise _broken()
+        page = document[index]
+        try:
+            images = list(page.get_objects(filter=[pdfium_raw.FPDF_PAGEOBJ_IMAGE], max_depth=1))
+            if len(images) != 1 or images[0].get_filters() != ["DCTDecode"]:
+                raise _broken()
+            jpeg = bytes(images[0].get_data(decode_simple=False))
+        finally:
+            page.close()
+    finally:
+        document.close()
+    if not jpeg.startswith(b"\xff\xd8\xff"):
+        raise _broken()
+    return jpeg

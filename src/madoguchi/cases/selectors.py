@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.db.models import F, Q, QuerySet, TextField, Value
+from django.db.models.fields.json import KT
+from django.db.models.functions import Replace
 from django.http import Http404
 from django.utils import timezone
 
@@ -51,6 +55,72 @@ class QueueFilter:
     overdue: bool = False
     assigned_to_me: bool = False
     assignee: int | str | None = None  # a staff member's id, UNASSIGNED, or None for anyone
+    q: str = ""  # a 受付番号, a name (kanji or kana) or a phone number: `search_condition`
+
+
+# The form fields that hold the applicant's name in kana or a phone number (procedures/*.yaml), searched by q.
+KANA_KEYS = ("applicant_kana", "registrant_kana", "notifier_kana", "insured_kana", "child_kana")
+PHONE_KEYS = ("applicant_phone", "phone", "notifier_phone", "registrant_phone", "insured_phone")
+_REFERENCE = re.compile(r"[A-Z0-9]{4}-?[A-Z0-9]{4}")
+_SPACES = re.compile(r"[\s\u3000]+")
+
+
+def _compact(expression):
+    """The text of `expression` without half- or full-width spaces (「緑 花子」 is found as 「緑花子」)."""
+    inner = Replace(expression, Value(" "), Value(""), output_field=TextField())
+    return Replace(inner, Value("\u3000"), Value(""), output_field=TextField())
+
+
+def search_kind(q: str) -> str:
+    """What a search text looks like: "reference", "phone" or "name" (what the audit row records)."""
+    from madoguchi.jp.kana import normalise_width
+
+    text = _SPACES.sub("", unicodedata.normalize("NFKC", normalise_width(q))).upper()
+    if _REFERENCE.fullmatch(text):
+        return "reference"
+    digits = re.sub(r"[-()‐－ー]", "", text)
+    if digits.isdigit() and len(digits) >= 4:
+        return "phone"
+    return "name"
+
+
+def search_condition(q: str) -> Q:
+    """Cases whose 受付番号, applicant's name (kanji, or kana in hiragana, katakana or half-width) or phone
+    number (digits, with or without hyphens) match `q`; spaces and widths do not matter."""
+    from madoguchi.jp.kana import normalise_width, to_katakana
+
+    text = _SPACES.sub("", unicodedata.normalize("NFKC", normalise_width(q)))
+    kind = search_kind(q)
+    if kind == "reference":
+        upper = text.upper()
+        return Q(reference=upper if "-" in upper else f"{upper[:4]}-{upper[4:]}")
+    if kind == "phone":
+        digits = re.sub(r"\D", "", text)
+        condition = Q()
+        for key in PHONE_KEYS:
+            condition |= Q(**{f"phone_{key}__contains": digits})
+        return condition
+    kana = _SPACES.sub("", to_katakana(text))
+    condition = Q(name_compact__icontains=text) | Q(person_kana_compact__contains=kana)
+    for key in KANA_KEYS:
+        condition |= Q(**{f"kana_{key}__contains": kana})
+    return condition
+
+
+def with_search(qs: QuerySet[Case], q: str) -> QuerySet[Case]:
+    """`qs` narrowed to the cases `q` finds (see `search_condition`)."""
+    if not q.strip():
+        return qs
+    kind = search_kind(q)
+    if kind == "phone":
+        qs = qs.alias(**{f"phone_{key}": KT(f"data__{key}") for key in PHONE_KEYS})
+    if kind == "name":
+        qs = qs.alias(
+            name_compact=_compact(F("applicant_name")),
+            person_kana_compact=_compact(F("person__name_kana")),
+            **{f"kana_{key}": _compact(KT(f"data__{key}")) for key in KANA_KEYS},
+        )
+    return qs.filter(search_condition(q))
 
 
 def assignable_staff(*, department_id: int | None) -> QuerySet:
@@ -69,18 +139,28 @@ def assignable_staff(*, department_id: int | None) -> QuerySet:
     )
 
 
+def department_cases(*, staff) -> QuerySet[Case]:
+    """Every submitted case of the staff member's department (no drafts); no personal data is read here."""
+    return Case.objects.filter(department_id=staff.department_id).exclude(status=Status.DRAFT)
+
+
 def office_queue(*, staff, filters: QueueFilter, today: dt.date | None = None) -> QuerySet[Case]:
     """The department's queue (never drafts), sorted by due date, then age. Without a status filter: the
     cases in progress (`workflow.IN_PROGRESS`); overdue: undecided (`workflow.UNDECIDED`) and past due."""
     today = today or timezone.localdate()
     qs = Case.objects.filter(department_id=staff.department_id).exclude(status=Status.DRAFT)
-    qs = qs.filter(status=filters.status) if filters.status else qs.filter(status__in=workflow.IN_PROGRESS)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    elif not filters.q:  # a search finds closed cases too
+        qs = qs.filter(status__in=workflow.IN_PROGRESS)
     if filters.procedure:
         qs = qs.filter(procedure__slug=filters.procedure)
     if filters.channel:
         qs = qs.filter(channel=filters.channel)
     if filters.overdue:
         qs = qs.filter(status__in=workflow.UNDECIDED, due_date__lt=today)
+    if filters.q:
+        qs = with_search(qs, filters.q)
     if filters.assigned_to_me:
         qs = qs.filter(assignee=staff)
     if filters.assignee == UNASSIGNED:
@@ -109,7 +189,16 @@ def case_for_staff(
     case = (
         Case.objects.filter(reference=reference, department_id=staff.department_id)
         .exclude(status=Status.DRAFT)
-        .select_related("procedure", "procedure_version", "department", "applicant", "assignee", "person")
+        .select_related(
+            "procedure",
+            "procedure_version",
+            "department",
+            "applicant",
+            "assignee",
+            "person",
+            "reviewed_by",
+            "decided_by",
+        )
         .first()
     )
     if case is None:
@@ -161,6 +250,14 @@ def timeline_for_applicant(case: Case):
 
 def timeline_for_staff(case: Case):
     return case.history.select_related("actor")
+
+
+def review_summary(case: Case) -> str:
+    """The reviewer's summary (審査の所見) of the latest submit_for_decision, or "" when never sent."""
+    latest = (
+        case.history.filter(action=workflow.Action.SUBMIT_FOR_DECISION).order_by("-created_at", "-id").first()
+    )
+    return latest.note if latest is not None else ""
 
 
 PRINT_PURPOSE = "form_print"

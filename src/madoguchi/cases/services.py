@@ -652,16 +652,25 @@ def transition(*, case: Case, action: str, actor, note: str = "", assignee=None)
         new_assignee = _assignee_of(locked, actor=actor, assignee=assignee) if is_assign else None
         from_status = locked.status
         now = timezone.now()
-        fields = ["status", "status_changed_at"]
-        locked.status = rule.target or locked.status
-        locked.status_changed_at = now
+        fields = []
+        if rule.target is not None and rule.target != from_status:  # assigning keeps the status as it is
+            locked.status = rule.target
+            locked.status_changed_at = now
+            fields += ["status", "status_changed_at"]
         if is_assign:
             locked.assignee = new_assignee
             fields.append("assignee")
+        if action == workflow.Action.SUBMIT_FOR_DECISION:
+            locked.reviewed_by = actor
+            fields.append("reviewed_by")
+        if action in workflow.DECISIONS:
+            locked.decided_by = actor
+            fields.append("decided_by")
         if locked.status in workflow.CLOSED:
             locked.closed_at = now
             fields.append("closed_at")
-        locked.save(update_fields=fields)
+        if fields:
+            locked.save(update_fields=fields)
         _count_status_change(locked.department_id, from_status, locked.status)
         history_note = note
         if is_assign:
@@ -698,6 +707,28 @@ def bulk_transition(
         except workflow.TransitionNotAllowed as exc:
             failed[case.reference] = exc
     return done, failed
+
+
+PREVIEW_PAGES = 5  # pages of an attachment shown inline on the case page; the rest are in the download
+
+
+def attachment_preview(*, attachment: CaseAttachment, page: int) -> tuple[bytes, str]:
+    """(bytes, content type) of page `page` (1-based) of the re-rendered copy, for an <img> on the case page:
+    the copy itself for an image, the page's stored JPEG for a PDF copy. Only a READY copy is ever read;
+    anything else raises rendering.RenderingError."""
+    if attachment.render_status != RenderStatus.READY or not 1 <= page <= (attachment.page_count or 1):
+        raise rendering.RenderingError(
+            "broken", "この添付ファイルのページは表示できません。", "This page cannot be shown."
+        )
+    with attachment.safe_file.open("rb") as handle:
+        data = handle.read()
+    if attachment.safe_content_type == rendering.PDF:
+        return rendering.page_jpeg_of_safe_copy(data, page - 1), "image/jpeg"
+    if page != 1:
+        raise rendering.RenderingError(
+            "broken", "この添付ファイルのページは表示できません。", "This page cannot be shown."
+        )
+    return data, attachment.safe_content_type
 
 
 def add_internal_note(*, case: Case, author, body: str) -> CaseNote:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -28,7 +29,7 @@ from madoguchi.core.errors import MadoguchiError
 # Status groups (tuples in the order of Status, so that pages list them the same way every time)
 
 # Submitted and waiting for a decision: these may still be withdrawn or rejected, and are late past due.
-UNDECIDED = (Status.SUBMITTED, Status.IN_REVIEW, Status.WAITING_FOR_APPLICANT)
+UNDECIDED = (Status.SUBMITTED, Status.IN_REVIEW, Status.WAITING_FOR_APPLICANT, Status.READY_FOR_DECISION)
 # Submitted and not closed yet: the office queue without a status filter, the resident's open cases on My
 # Page, the applications a nursery round counts.
 IN_PROGRESS = (*UNDECIDED, Status.APPROVED)
@@ -55,9 +56,12 @@ class Action(StrEnum):
     """Everything that can happen to a case; the value is what `CaseHistory.action` and the API store."""
 
     SUBMIT = "submit"
-    ASSIGN = "assign"
+    ASSIGN = "assign"  # who holds the case (担当者); never changes its status
+    START_REVIEW = "start_review"  # 審査を始める: submitted → in review
     REQUEST_INFORMATION = "request_information"
     PROVIDE_INFORMATION = "provide_information"  # the applicant answers a request for information
+    SUBMIT_FOR_DECISION = "submit_for_decision"  # 決裁に回す: the reviewer's summary, to an approver
+    RETURN_TO_REVIEW = "return_to_review"  # 差し戻す: the approver sends it back to review
     APPROVE = "approve"
     REJECT = "reject"
     COMPLETE = "complete"
@@ -83,15 +87,31 @@ TRANSITIONS: dict[str, Transition] = {
         ),
         Transition(
             Action.ASSIGN,
-            frozenset({Status.SUBMITTED, Status.IN_REVIEW}),
-            Status.IN_REVIEW,
+            frozenset(
+                {
+                    Status.SUBMITTED,
+                    Status.IN_REVIEW,
+                    Status.WAITING_FOR_APPLICANT,
+                    Status.READY_FOR_DECISION,
+                    Status.APPROVED,
+                }
+            ),
+            None,  # handing a case over never changes its status (start_review does)
             REVIEWERS,
             _("担当する"),
             visible_to_applicant=False,
         ),
         Transition(
+            Action.START_REVIEW,
+            frozenset({Status.SUBMITTED}),
+            Status.IN_REVIEW,
+            REVIEWERS,
+            _("審査開始"),
+            visible_to_applicant=False,  # the applicant sees the status, not who took which step
+        ),
+        Transition(
             Action.REQUEST_INFORMATION,
-            frozenset({Status.SUBMITTED, Status.IN_REVIEW}),
+            frozenset({Status.SUBMITTED, Status.IN_REVIEW, Status.READY_FOR_DECISION}),
             Status.WAITING_FOR_APPLICANT,
             REVIEWERS,
             _("追加情報を依頼"),
@@ -105,8 +125,26 @@ TRANSITIONS: dict[str, Transition] = {
             _("追加情報を提出"),
         ),
         Transition(
-            Action.APPROVE,
+            Action.SUBMIT_FOR_DECISION,
             frozenset({Status.SUBMITTED, Status.IN_REVIEW}),
+            Status.READY_FOR_DECISION,
+            REVIEWERS,
+            _("決裁を依頼"),
+            note_required=True,  # the reviewer's summary (審査の所見) the approver decides on
+            visible_to_applicant=False,
+        ),
+        Transition(
+            Action.RETURN_TO_REVIEW,
+            frozenset({Status.READY_FOR_DECISION}),
+            Status.IN_REVIEW,
+            APPROVERS,
+            _("差し戻す"),
+            note_required=True,
+            visible_to_applicant=False,
+        ),
+        Transition(
+            Action.APPROVE,
+            frozenset({Status.SUBMITTED, Status.IN_REVIEW, Status.READY_FOR_DECISION}),
             Status.APPROVED,
             APPROVERS,
             _("承認"),
@@ -179,7 +217,40 @@ def require(actor, action: str, case) -> Transition:
             "他の課の申請は操作できません。",
             "You cannot act on another department's case.",
         )
+    if transition.action in DECISIONS:
+        require_decision_rule(actor, case)
     return transition
+
+
+# Approve and reject are the decision (決裁) on a case.
+DECISIONS = frozenset({Action.APPROVE, Action.REJECT})
+
+
+def decision_by_another_staff() -> bool:
+    """The setting MADOGUCHI_DECISION_BY_ANOTHER_STAFF (default on): review, then decision by someone else."""
+    return bool(getattr(settings, "DECISION_BY_ANOTHER_STAFF", True))
+
+
+def require_decision_rule(actor, case) -> None:
+    """With the rule on, a decision needs a case sent for decision (決裁待ち) by someone other than `actor`.
+
+    `case` needs `status` and `reviewed_by_id`. With the rule off, nothing more than the table is asked.
+    """
+    if not decision_by_another_staff():
+        return
+    if case.status != Status.READY_FOR_DECISION:
+        raise TransitionNotAllowed(
+            "review_required",
+            "承認・却下の前に、審査担当者が所見を書いて「決裁に回す」必要があります。",
+            "Before approval or rejection, a reviewer must send the case for decision with a summary.",
+        )
+    if getattr(case, "reviewed_by_id", None) == actor.pk:
+        raise TransitionNotAllowed(
+            "same_reviewer",
+            "この申請を審査して決裁に回した職員は、承認・却下できません。別の決裁者に依頼してください。",
+            "You reviewed this case and sent it for decision, so you cannot approve or reject it. "
+            "Ask another approver.",
+        )
 
 
 # Who may file a case for a resident at the counter (書かない窓口): staff who work on cases, of any department
@@ -238,6 +309,7 @@ STATUS_WORDS: dict[str, StatusWords] = {
     Status.SUBMITTED: StatusWords("●", pgettext_lazy("office", "受付")),
     Status.IN_REVIEW: StatusWords("●", pgettext_lazy("office", "審査中")),
     Status.WAITING_FOR_APPLICANT: StatusWords("!", pgettext_lazy("office", "追加情報の依頼中")),
+    Status.READY_FOR_DECISION: StatusWords("◆", pgettext_lazy("office", "決裁待ち")),
     Status.APPROVED: StatusWords("✓", pgettext_lazy("office", "承認")),
     Status.REJECTED: StatusWords("×", pgettext_lazy("office", "却下")),
     Status.COMPLETED: StatusWords("✓", pgettext_lazy("office", "完了")),
@@ -295,6 +367,20 @@ ACTION_WORDS: dict[str, ActionWords] = {
     Action.ASSIGN: ActionWords(
         staff_history=pgettext_lazy("office", "担当者の設定"),
         staff_button=pgettext_lazy("office", "担当者を設定する"),
+    ),
+    Action.START_REVIEW: ActionWords(
+        staff_history=pgettext_lazy("office", "審査開始"),
+        staff_button=pgettext_lazy("office", "審査を始める"),
+    ),
+    Action.SUBMIT_FOR_DECISION: ActionWords(
+        staff_history=pgettext_lazy("office", "決裁に回す"),
+        staff_button=pgettext_lazy("office", "決裁に回す"),
+        staff_note=pgettext_lazy("office", "審査の所見（決裁者が読みます）"),
+    ),
+    Action.RETURN_TO_REVIEW: ActionWords(
+        staff_history=pgettext_lazy("office", "差し戻し"),
+        staff_button=pgettext_lazy("office", "審査に差し戻す"),
+        staff_note=pgettext_lazy("office", "差し戻しの理由"),
     ),
     Action.REQUEST_INFORMATION: ActionWords(
         staff_history=pgettext_lazy("office", "追加情報の依頼"),

@@ -41,17 +41,24 @@ DEMO_BANK = ("0001", "001")  # みずほ銀行 東京営業部: a real branch, s
 # Where each case ends up, by weight; the actions that take it there, and who takes them.
 OUTCOMES: tuple[tuple[str, int, tuple[str, ...]], ...] = (
     ("submitted", 30, ()),
-    ("in_review", 18, ("assign",)),
-    ("waiting_for_applicant", 10, ("assign", "request_information")),
-    ("in_review_after_answer", 5, ("assign", "request_information", "provide_information")),
-    ("approved", 12, ("assign", "approve")),
-    ("completed", 15, ("assign", "approve", "complete")),
-    ("rejected", 5, ("assign", "reject")),
+    ("in_review", 14, ("assign", "start_review")),
+    ("waiting_for_applicant", 10, ("assign", "start_review", "request_information")),
+    (
+        "in_review_after_answer",
+        5,
+        ("assign", "start_review", "request_information", "provide_information"),
+    ),
+    ("ready_for_decision", 6, ("assign", "start_review", "submit_for_decision")),
+    ("approved", 12, ("assign", "start_review", "submit_for_decision", "approve")),
+    ("completed", 13, ("assign", "start_review", "submit_for_decision", "approve", "complete")),
+    ("rejected", 5, ("assign", "start_review", "submit_for_decision", "reject")),
     ("withdrawn", 5, ("withdraw",)),
 )
 ACTOR_OF_ACTION = {
     "assign": Role.REVIEWER,
+    "start_review": Role.REVIEWER,
     "request_information": Role.REVIEWER,
+    "submit_for_decision": Role.REVIEWER,
     "complete": Role.REVIEWER,
     "approve": Role.APPROVER,
     "reject": Role.APPROVER,
@@ -59,6 +66,10 @@ ACTOR_OF_ACTION = {
     "withdraw": "applicant",
 }
 NOTES = {
+    "submit_for_decision": (
+        "記載内容と添付書類を住民記録と照合し、要件を満たしていることを確認しました。承認をお願いします。",
+        "本人確認書類・記載事項に不備はありません。手数料の納付も確認済みです。",
+    ),
     "request_information": (
         "添付いただいた書類の文字が読み取れませんでした。お手数ですが、鮮明な写しをもう一度お送りください。",
         "記入内容について確認したい点があります。日中に連絡のつく電話番号をメッセージでお知らせください。",

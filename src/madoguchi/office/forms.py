@@ -74,6 +74,7 @@ class QueueFilterForm(forms.Form):
     overdue = forms.BooleanField(required=False)
     mine = forms.BooleanField(required=False)
     assignee = forms.ChoiceField(required=False)
+    q = forms.CharField(required=False, max_length=100, strip=True)  # 受付番号, name (kanji/kana) or phone
 
     def __init__(self, data, *, procedures: list[tuple[str, str]], assignees: list[tuple[str, str]]) -> None:
         super().__init__(data)

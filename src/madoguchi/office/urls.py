@@ -1,6 +1,6 @@
 from django.urls import path
 
-from madoguchi.office import identity_views, mfa_views, person_views, views
+from madoguchi.office import dashboard_views, identity_views, mfa_views, person_views, views
 from madoguchi.office.password_views import staff_flow
 
 app_name = "office"
@@ -16,6 +16,7 @@ urlpatterns = [
     path("password/reset/<str:uidb64>/set/", staff_flow.set_password, name="password_reset_set"),
     path("password/reset/<str:uidb64>/<str:token>/", staff_flow.open_link, name="password_reset_link"),
     path("bulk/approve/", views.bulk_approve, name="bulk_approve"),
+    path("dashboard/", dashboard_views.dashboard, name="dashboard"),
     path("cases/<str:reference>/", views.case_detail, name="case_detail"),
     path("cases/<str:reference>/actions/", views.case_action, name="case_action"),
     path("cases/<str:reference>/notes/", views.add_note, name="add_note"),
@@ -23,6 +24,11 @@ urlpatterns = [
         "cases/<str:reference>/attachments/<int:attachment_id>/",
         views.download_attachment,
         name="attachment",
+    ),
+    path(
+        "cases/<str:reference>/attachments/<int:attachment_id>/pages/<int:page>/",
+        views.attachment_preview,
+        name="attachment_preview",
     ),
     path("audit/", views.audit_search, name="audit"),
     path("cases/<str:reference>/person/", person_views.case_person, name="case_person"),

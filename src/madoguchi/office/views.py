@@ -36,7 +36,7 @@ from madoguchi.accounts.decorators import staff_required
 from madoguchi.accounts.models import Role
 from madoguchi.accounts.services import AccountError, sign_in
 from madoguchi.booking import selectors as booking_selectors
-from madoguchi.cases import selectors, services, workflow
+from madoguchi.cases import rendering, selectors, services, workflow
 from madoguchi.cases.models import RenderStatus, Status
 from madoguchi.core import audit
 from madoguchi.core.clock import business_days_between
@@ -198,7 +198,20 @@ def queue(request: HttpRequest) -> HttpResponse:
         overdue=filter_form.value_of("overdue"),
         assigned_to_me=filter_form.value_of("mine"),
         assignee=int(assignee) if assignee.isdigit() else (assignee or None),
+        q=filter_form.value_of("q"),
     )
+    if filters.q:  # a search is a look for someone's cases: audited (the kind of search, not its text)
+        audit.record_access(
+            actor=staff,
+            action="search",
+            object_type="case_queue",
+            object_id=str(staff.department_id or ""),
+            fields=[selectors.search_kind(filters.q)],
+            purpose="case_search",
+            channel="screen",
+            client_ip=audit.client_ip_of(request),
+        )
+    searched_statuses = [s for s in Status.values if s != Status.DRAFT]
     today = timezone.localdate()
     # Without a status filter the queue shows the cases in progress (as cases.selectors.office_queue does),
     # read one status at a time so that every read is an ordered range of the (department, status,
@@ -206,7 +219,11 @@ def queue(request: HttpRequest) -> HttpResponse:
     page = queue_page(
         [
             selectors.office_queue(staff=staff, filters=replace(filters, status=status), today=today)
-            for status in ([filters.status] if filters.status else workflow.IN_PROGRESS)
+            for status in (
+                [filters.status]
+                if filters.status
+                else (searched_statuses if filters.q else workflow.IN_PROGRESS)
+            )
         ],
         after=request.GET.get("after"),
         before=request.GET.get("before"),
@@ -236,6 +253,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             ("overdue", "1" if filters.overdue else ""),
             ("mine", "1" if filters.assigned_to_me else ""),
             ("assignee", assignee),
+            ("q", filters.q),
         )
         if value
     }
@@ -283,6 +301,21 @@ def bulk_approve(request: HttpRequest) -> HttpResponse:
             request, _("承認する申請を一覧のチェックボックスで選んでから、もう一度押してください。")
         )
         return redirect(back)
+    if request.POST.get("confirmed") != "yes":  # the second step: what will be approved, nothing written yet
+        chosen = list(
+            selectors.department_cases(staff=request.user)
+            .filter(pk__in=case_ids)
+            .select_related("procedure")
+            .order_by("id")
+        )
+        context = {
+            "chosen": [
+                {"case": case, "procedure_name": case.procedure.name_for(lang), "badge": _badge(case)}
+                for case in chosen
+            ],
+            "back": back,
+        }
+        return render(request, "office/bulk_confirm.html", {"nav": "queue", **context})
     done, failed = services.bulk_transition(
         case_ids=case_ids, action=workflow.Action.APPROVE, actor=request.user
     )
@@ -398,8 +431,28 @@ def _case_page(
         "assignee_choices": assignee_choices,
         "assignee_selected": chosen or request.user.pk,
         "assign_errors": assign_errors,
+        "review_summary": selectors.review_summary(case),
+        "decision_rule": workflow.decision_by_another_staff(),
+        "i_reviewed": case.reviewed_by_id == request.user.pk,
     }
     return render(request, "office/case_detail.html", {"nav": "queue", **context}, status=status)
+
+
+def _confirm_decision(request: HttpRequest, case, *, action: str, note: str) -> HttpResponse:
+    """The second step of approve and reject (決裁): what will happen, the reviewer's summary, and a button
+    that posts the same action again with `confirmed`; works without JavaScript. Nothing is written yet."""
+    lang = lang_of(request)
+    context = {
+        "case": case,
+        "procedure_name": case.procedure.name_for(lang),
+        "badge": _badge(case),
+        "action": action,
+        "action_label": workflow.button_label(action),
+        "note": note,
+        "note_label": workflow.note_label(action),
+        "review_summary": selectors.review_summary(case),
+    }
+    return render(request, "office/case_confirm.html", {"nav": "queue", **context})
 
 
 def _attachments_of(case) -> list:
@@ -408,6 +461,11 @@ def _attachments_of(case) -> list:
     attachments = list(case.attachments.order_by("created_at", "id"))
     if any(a.render_status == RenderStatus.PENDING for a in attachments):
         services.render_pending(case=case)
+    for attachment in attachments:  # the pages shown inline (the re-rendered copy only)
+        shown = min(attachment.page_count or 1, services.PREVIEW_PAGES)
+        attachment.preview_pages = (
+            list(range(1, shown + 1)) if attachment.render_status == RenderStatus.READY else []
+        )
     return attachments
 
 
@@ -425,6 +483,19 @@ def case_action(request: HttpRequest, reference: str) -> HttpResponse:
             messages.error(request, error)
         return redirect("office:case_detail", reference=case.reference)
     action = form.cleaned_data["action"]
+    if action in workflow.DECISIONS and request.POST.get("confirmed") != "yes":
+        try:  # refuse at once what cannot be confirmed (wrong status, role, same reviewer, no reason)
+            rule = workflow.require(request.user, action, case)
+            if rule.note_required and not form.cleaned_data["note"].strip():
+                raise workflow.TransitionNotAllowed(
+                    "note_required",
+                    "理由またはメッセージを入力してください。",
+                    "Please enter a reason or message.",
+                )
+        except workflow.TransitionNotAllowed as exc:
+            messages.error(request, exc.message(lang))
+            return redirect("office:case_detail", reference=case.reference)
+        return _confirm_decision(request, case, action=action, note=form.cleaned_data["note"])
     assignee = None
     assign_form = None
     if action == workflow.Action.ASSIGN:
@@ -516,6 +587,27 @@ def download_attachment(request: HttpRequest, reference: str, attachment_id: int
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@require_GET
+@staff_required
+def attachment_preview(request: HttpRequest, reference: str, attachment_id: int, page: int) -> HttpResponse:
+    """One page of the re-rendered copy as an image for the case page (the upload as sent is never served);
+    the look is audited like a download."""
+    case = _case(request, reference, "attachment_preview")
+    attachment = case.attachments.filter(pk=attachment_id).first()
+    if attachment is None:
+        raise Http404("no such attachment on this case")
+    try:
+        data, content_type = services.attachment_preview(attachment=attachment, page=page)
+    except (rendering.RenderingError, FileNotFoundError, ValueError):
+        raise Http404("no preview of this page") from None
+    response = HttpResponse(data, content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Content-Disposition"] = "inline"
     return response
 
 

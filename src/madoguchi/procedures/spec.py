@@ -31,6 +31,7 @@ from madoguchi.core.yamlfile import (
     did_you_mean,
     item_line,
     key_line,
+    line_of,
     load_lined_yaml,
     read_text,
 )
@@ -93,7 +94,20 @@ _TOP_KEYS_REQUIRED = (
     "sla_business_days",
     "form",
 )
-_TOP_KEYS_OPTIONAL = ("fee_yen", "deadline", "life_events", "visit")
+_TOP_KEYS_OPTIONAL = ("fee_yen", "deadline", "life_events", "visit", "next_steps")
+# What happens next (next_steps): per case status, what the applicant is told to do or expect. The statuses are
+# cases.models.Status values (a test keeps the two in step; this module imports nothing from Django).
+NEXT_STEP_STATUSES = (
+    "submitted",
+    "in_review",
+    "waiting_for_applicant",
+    "ready_for_decision",
+    "approved",
+    "rejected",
+    "completed",
+    "withdrawn",
+)
+_NEXT_STEP_KEYS = ("what", "bring", "fee", "collect", "takes")
 _STEP_KEYS = ("id", "title", "description", "fields")
 _FIELD_COMMON_KEYS = ("id", "type", "label", "help", "required", "required_if", "autocomplete")
 # The keys beyond these depend on the field type: `FieldType.keys`.
@@ -246,6 +260,37 @@ class Visit:
 
 
 @dataclass(frozen=True)
+class NextStep:
+    """What happens after a status (次の手続き): what happens or what to do, what to bring, the fee, where and
+    when to collect, how long it takes. Only `what` is required."""
+
+    what: Localized
+    bring: tuple[Localized, ...] = ()
+    fee: Localized | None = None
+    collect: Localized | None = None
+    takes: Localized | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"what": self.what.to_json()}
+        if self.bring:
+            data["bring"] = {"ja": [b.ja for b in self.bring], "en": [b.en for b in self.bring]}
+        for key in ("fee", "collect", "takes"):
+            value = getattr(self, key)
+            if value is not None:
+                data[key] = value.to_json()
+        return data
+
+    def lines(self, lang: str) -> list[tuple[str, str]]:
+        """(key, text) in the reader's language, in the file's order of keys; bring as one line per item."""
+        rows = [("what", self.what.get(lang))]
+        rows += [("bring", item.get(lang)) for item in self.bring]
+        rows += [
+            (key, getattr(self, key).get(lang)) for key in ("fee", "collect", "takes") if getattr(self, key)
+        ]
+        return rows
+
+
+@dataclass(frozen=True)
 class ProcedureSpec:
     id: str
     name: Localized
@@ -262,8 +307,15 @@ class ProcedureSpec:
     deadline: Localized | None = None
     life_events: tuple[str, ...] = ()
     visit: Visit | None = None
+    next_steps: tuple[
+        tuple[str, NextStep], ...
+    ] = ()  # (status, what happens next), in NEXT_STEP_STATUSES order
     # Line of each top-level key in the source file (for error messages); not part of the content.
     source_lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False, hash=False)
+
+    def next_step(self, status: str) -> NextStep | None:
+        """What happens after `status` for this procedure, or None when the file does not say."""
+        return dict(self.next_steps).get(status)
 
     @property
     def fields(self) -> tuple[Field, ...]:
@@ -325,6 +377,8 @@ class ProcedureSpec:
         data["life_events"] = list(self.life_events)
         if self.visit is not None:
             data["visit"] = self.visit.to_json()
+        if self.next_steps:  # only when given: the canonical JSON of files without it stays the same
+            data["next_steps"] = {status: step.to_json() for status, step in self.next_steps}
         data["online"] = self.online
         data["identity_level"] = self.identity_level
         data["sla_business_days"] = self.sla_business_days
@@ -485,6 +539,7 @@ class _Builder(StrictYamlBuilder):
         deadline = self.optional_localized(data, "deadline", "procedure")
         life_events = self.life_events(data.get("life_events", []), line("life_events"))
         visit = self.visit(data["visit"], line("visit")) if "visit" in data else None
+        next_steps = self.next_steps(data["next_steps"], line("next_steps")) if "next_steps" in data else ()
         online = self.boolean(data["online"], line("online"), "online") if "online" in data else None
         identity_level = (
             self.choice(data["identity_level"], line("identity_level"), "identity_level", IDENTITY_LEVELS)
@@ -526,6 +581,7 @@ class _Builder(StrictYamlBuilder):
             deadline=deadline,
             life_events=life_events,
             visit=visit,
+            next_steps=next_steps,
             online=online,
             identity_level=identity_level,
             sla_business_days=sla,
@@ -545,6 +601,41 @@ class _Builder(StrictYamlBuilder):
 
     def bring(self, value: Any, line: int) -> tuple[Localized, ...] | None:
         return self.bilingual_list(value, line, key="bring")
+
+    def next_steps(self, value: Any, line: int) -> tuple[tuple[str, NextStep], ...]:
+        """`next_steps: {<status>: {what: {ja, en}, bring: {ja: [...], en: [...]}, fee, collect, takes}}`."""
+        data = self.mapping(value, line, "next_steps")
+        if data is None:
+            return ()
+        line = line_of(data, line)
+        self.check_keys(data, where="next_steps", allowed=NEXT_STEP_STATUSES)
+        steps = []
+        for status in NEXT_STEP_STATUSES:
+            if status not in data:
+                continue
+            where = f"next_steps.{status}"
+            status_line = key_line(data, status, line)
+            item = self.mapping(data[status], status_line, where)
+            if item is None:
+                continue
+            item_line_ = line_of(item, status_line)
+            self.check_keys(item, where=where, allowed=_NEXT_STEP_KEYS, required=("what",))
+            what = (
+                self.localized(item["what"], key_line(item, "what", item_line_), f"{where}.what")
+                if ("what" in item)
+                else None
+            )
+            bring = (
+                self.bilingual_list(
+                    item["bring"], key_line(item, "bring", item_line_), key="bring", where=where
+                )
+                if "bring" in item
+                else ()
+            )
+            optional = {key: self.optional_localized(item, key, where) for key in ("fee", "collect", "takes")}
+            if what is not None and bring is not None:
+                steps.append((status, NextStep(what=what, bring=bring, **optional)))
+        return tuple(steps)
 
     def life_events(self, value: Any, line: int) -> tuple[str, ...]:
         if not isinstance(value, list):

@@ -74,7 +74,9 @@ def world(django_capture_on_commit_callbacks):
             procedure=procedure,
             raw={**portal_factories.JUMINHYO_DATA, "applicant_name": B_NAME, "applicant_phone": B_PHONE},
         )
-    case_services.transition(case=submitted, action="assign", actor=factories.StaffFactory(reviewer=True))
+    reviewer = factories.StaffFactory(reviewer=True)
+    case_services.transition(case=submitted, action="assign", actor=reviewer)
+    case_services.transition(case=submitted, action="start_review", actor=reviewer)
     draft = case_services.start_draft(applicant=b, procedure=procedure)
     case_services.save_draft_step(case=draft, step_id="applicant", raw={"applicant_phone": B_DRAFT_PHONE})
     notice = Notice.objects.filter(recipient=b).first()
@@ -100,6 +102,7 @@ def _values(world) -> dict[str, list[str]]:
         "step_id": ["applicant", "certificate", "delivery"],
         "notice_id": [str(world["notice"].pk)],
         "attachment_id": ["1"],
+        "page": ["1"],
         "person_id": [str(world["person_b"].pk)],
         "user_id": [str(world["b"].pk)],
         "link_id": [str(world["link_b"].pk)],

@@ -13,6 +13,14 @@ from madoguchi.cases.models import Case, CaseHistory, Status
 from madoguchi.core.audit import verify_chain
 from madoguchi.core.models import AuditEvent
 
+
+@pytest.fixture(autouse=True)
+def _decision_in_one_step(settings):
+    """These tests approve cases in review directly (MADOGUCHI_DECISION_BY_ANOTHER_STAFF off); review, then
+    decision by another staff member (the default) is tested in office/tests/test_decision.py."""
+    settings.DECISION_BY_ANOTHER_STAFF = False
+
+
 pytestmark = pytest.mark.usefixtures("procedures")
 
 
@@ -161,7 +169,15 @@ def test_case_detail_for_staff(client, staff, case):
     assert body["procedure_version"] == 1
     assert body["data"]["applicant_phone"] == "0312345678"
     assert body["timeline"][0]["actor"] == case.applicant.email
-    assert body["actions"] == ["assign", "request_information", "approve", "reject"]
+    assert body["actions"] == [
+        "assign",
+        "start_review",
+        "request_information",
+        "submit_for_decision",
+        "approve",
+        "reject",
+    ]
+    assert (body["reviewed_by"], body["decided_by"], body["review_summary"]) == (None, None, "")
 
 
 def test_reading_a_case_writes_an_audit_row(client, staff, case):
@@ -191,7 +207,7 @@ def test_assign_to_myself(client, staff, case):
 
     assert response.status_code == 200, response.content
     body = response.json()
-    assert body["status"] == "in_review"
+    assert body["status"] == "submitted"  # assigning keeps the status
     assert body["assignee"] == staff.user.email
     assert body["timeline"][-1]["action"] == "assign"
     assert body["timeline"][-1]["visible_to_applicant"] is False
@@ -209,6 +225,7 @@ def test_assign_to_a_colleague_by_email(client, staff, case):
 def test_an_in_review_case_is_handed_on_to_a_colleague(client, staff, case):
     colleague = StaffFactory(department=staff.user.department, role=Role.REVIEWER)
     transition(client, staff, case, action="assign")
+    transition(client, staff, case, action="start_review")
 
     response = transition(client, staff, case, action="assign", assignee=colleague.email)
 

@@ -53,14 +53,15 @@ def test_assign_to_a_colleague(case, approver, colleague):
     result = services.transition(case=case, action="assign", actor=approver, assignee=colleague)
 
     case.refresh_from_db()
-    assert case.status == Status.IN_REVIEW
+    assert case.status == Status.SUBMITTED  # assigning never changes the status (start_review does)
     assert case.assignee == colleague
     assert result.history.actor == approver
     assert result.history.note == "担当: 審査 花子"
+    assert (result.history.from_status, result.history.to_status) == (Status.SUBMITTED, Status.SUBMITTED)
     assert result.history.visible_to_applicant is False
     event = OutboxEvent.objects.filter(topic="case.status_changed").get()
     assert event.payload["action"] == "assign"
-    assert event.payload["to"] == Status.IN_REVIEW
+    assert event.payload["to"] == Status.SUBMITTED
     assert event.payload["note"] == ""  # staff-only history: the note stays out of the event
 
 
@@ -74,7 +75,8 @@ def test_without_an_assignee_the_actor_takes_the_case(case, approver):
 
 def test_a_case_in_review_is_handed_on(case, approver, colleague):
     services.transition(case=case, action="assign", actor=approver)
-    assert workflow.check("assign", Status.IN_REVIEW, Role.REVIEWER).target == Status.IN_REVIEW
+    services.transition(case=case, action="start_review", actor=approver)
+    assert workflow.check("assign", Status.IN_REVIEW, Role.REVIEWER).target is None
 
     result = services.transition(case=case, action="assign", actor=approver, assignee=colleague)
 
@@ -85,10 +87,11 @@ def test_a_case_in_review_is_handed_on(case, approver, colleague):
     assert list(case.history.values_list("action", "note")) == [
         ("submit", ""),
         ("assign", "担当: 決裁 一郎"),
+        ("start_review", ""),
         ("assign", "担当: 審査 花子"),
     ]
     assert {c.status: c.n for c in CaseCount.objects.all() if c.n} == {Status.IN_REVIEW: 1}
-    assert OutboxEvent.objects.filter(topic="case.status_changed").count() == 2
+    assert OutboxEvent.objects.filter(topic="case.status_changed").count() == 3
 
 
 def test_a_reviewer_hands_a_case_to_a_colleague(case, colleague):
@@ -170,7 +173,7 @@ def test_an_assignee_only_goes_with_assign(case, approver, colleague):
     before = written(case)
 
     with pytest.raises(workflow.TransitionNotAllowed) as error:
-        services.transition(case=case, action="approve", actor=approver, assignee=colleague)
+        services.transition(case=case, action="start_review", actor=approver, assignee=colleague)
 
     assert error.value.code == "invalid_assignee"
     assert written(case) == before

@@ -11,6 +11,14 @@ from madoguchi.cases.models import CaseCount, Status
 from madoguchi.procedures.models import Procedure
 from madoguchi.procedures.tests import factories as procedure_factories
 
+
+@pytest.fixture(autouse=True)
+def _decision_in_one_step(settings):
+    """These tests approve cases in review directly (MADOGUCHI_DECISION_BY_ANOTHER_STAFF off); review, then
+    decision by another staff member (the default) is tested in office/tests/test_decision.py."""
+    settings.DECISION_BY_ANOTHER_STAFF = False
+
+
 pytestmark = pytest.mark.django_db
 
 VALID = {

@@ -23,6 +23,14 @@ from madoguchi.cases.tests.factories import CaseFactory
 from madoguchi.core.models import OutboxEvent
 from madoguchi.procedures.tests.factories import ProcedureFactory
 
+
+@pytest.fixture(autouse=True)
+def _decision_in_one_step(settings):
+    """These tests approve cases in review directly (MADOGUCHI_DECISION_BY_ANOTHER_STAFF off); review, then
+    decision by another staff member (the default) is tested in office/tests/test_decision.py."""
+    settings.DECISION_BY_ANOTHER_STAFF = False
+
+
 ACTOR_KINDS = [workflow.RESIDENT, *Role.values]
 ACTIONS = [*workflow.TRANSITIONS, "no_such_action"]
 STAFF_ACTIONS = [a for a, rule in workflow.TRANSITIONS.items() if rule.actors - {workflow.RESIDENT}]
@@ -251,7 +259,7 @@ def test_every_closing_action_ends_in_a_closed_status():
 
 @pytest.mark.parametrize("status", Status.values)
 def test_every_status_has_a_symbol_and_a_name_for_each_audience(status):
-    assert workflow.status_symbol(status) in {"✎", "●", "!", "✓", "×", "−"}
+    assert workflow.status_symbol(status) in {"✎", "●", "!", "◆", "✓", "×", "−"}
     for audience in (workflow.RESIDENT, workflow.STAFF):
         with translation.override("ja"):
             assert workflow.status_label(status, audience) == str(Status(status).label)

@@ -22,6 +22,14 @@ from madoguchi.notify import services, subscribers, tasks
 from madoguchi.notify.models import Notice
 from madoguchi.procedures.tests.factories import ProcedureFactory
 
+
+@pytest.fixture(autouse=True)
+def _decision_in_one_step(settings):
+    """These tests approve cases in review directly (MADOGUCHI_DECISION_BY_ANOTHER_STAFF off); review, then
+    decision by another staff member (the default) is tested in office/tests/test_decision.py."""
+    settings.DECISION_BY_ANOTHER_STAFF = False
+
+
 pytestmark = pytest.mark.django_db
 
 # What the applicant reads for each workflow action: (title_ja, title_en, body_ja, body_en) with {ref}.

@@ -11,12 +11,21 @@ from madoguchi.cases.models import CaseHistory, CaseMessage, CaseNote, Direction
 from madoguchi.cases.tests.factories import CaseFactory
 from madoguchi.core.models import OutboxEvent
 
+
+@pytest.fixture(autouse=True)
+def _decision_in_one_step(settings):
+    """These tests approve cases in review directly (MADOGUCHI_DECISION_BY_ANOTHER_STAFF off); review, then
+    decision by another staff member (the default) is tested in office/tests/test_decision.py."""
+    settings.DECISION_BY_ANOTHER_STAFF = False
+
+
 pytestmark = pytest.mark.django_db
 
 
 def _act(client, case, action: str, note: str = "", prefix: str = ""):
     url = prefix + reverse("office:case_action", kwargs={"reference": case.reference})
-    return client.post(url, {"action": action, "note": note}, follow=True)
+    # confirmed: the second step of approve and reject (tested in office/tests/test_decision.py)
+    return client.post(url, {"action": action, "note": note, "confirmed": "yes"}, follow=True)
 
 
 def _snapshot(case) -> tuple:
@@ -38,7 +47,7 @@ def test_assign_takes_the_case(approver_client, approver, procedure):
     response = _act(approver_client, case, "assign")
 
     case.refresh_from_db()
-    assert case.status == Status.IN_REVIEW
+    assert case.status == Status.SUBMITTED  # assigning keeps the status
     assert case.assignee == approver
     assert "「担当者の設定」を行いました。" in response.content.decode()
 

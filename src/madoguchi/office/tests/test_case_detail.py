@@ -21,6 +21,14 @@ from madoguchi.cases.tests.factories import CaseFactory
 from madoguchi.core.models import AuditEvent
 from madoguchi.procedures.tests.factories import ProcedureFactory
 
+
+@pytest.fixture(autouse=True)
+def _decision_in_one_step(settings):
+    """These tests approve cases in review directly (MADOGUCHI_DECISION_BY_ANOTHER_STAFF off); review, then
+    decision by another staff member (the default) is tested in office/tests/test_decision.py."""
+    settings.DECISION_BY_ANOTHER_STAFF = False
+
+
 pytestmark = pytest.mark.django_db
 
 PDF_BYTES = sample_files.active_pdf()  # JavaScript, an embedded file and a link: staff must get none of them
@@ -129,8 +137,15 @@ def test_action_buttons_follow_the_state_machine(client, procedure, approver, re
     def offered(body: str) -> set[str]:
         return set(re.findall(r'name="action" value="([a-z_]+)"', body))
 
-    assert offered(approver_body) == {"assign", "request_information", "approve", "reject"}
-    assert offered(reviewer_body) == {"assign", "request_information"}
+    assert offered(approver_body) == {
+        "assign",
+        "start_review",
+        "request_information",
+        "submit_for_decision",
+        "approve",
+        "reject",
+    }
+    assert offered(reviewer_body) == {"assign", "start_review", "request_information", "submit_for_decision"}
     assert offered(completed_body) == set()
     assert "あなたが行える操作はありません" in completed_body
 

@@ -17,6 +17,14 @@ from madoguchi.cases.tests.factories import CaseFactory
 from madoguchi.core.clock import add_business_days, business_days_between
 from madoguchi.procedures.tests.factories import ProcedureFactory
 
+
+@pytest.fixture(autouse=True)
+def _decision_in_one_step(settings):
+    """These tests approve cases in review directly (MADOGUCHI_DECISION_BY_ANOTHER_STAFF off); review, then
+    decision by another staff member (the default) is tested in office/tests/test_decision.py."""
+    settings.DECISION_BY_ANOTHER_STAFF = False
+
+
 pytestmark = pytest.mark.django_db
 
 QUEUE = reverse("office:queue")
@@ -159,7 +167,7 @@ def test_keyset_paging_without_count_queries(approver_client, procedure, django_
         CaseFactory(procedure=procedure, due_date=today + dt.timedelta(days=n % 7))
     CaseFactory.create_batch(3, procedure=procedure, due_date=None)
 
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(12):  # one ordered read per status in progress
         first = approver_client.get(QUEUE)
     first_refs = _references(first)
     assert len(first_refs) == 50
@@ -184,7 +192,7 @@ def test_queue_page_makes_no_query_per_row(
 ):
     CaseFactory.create_batch(50, procedure=procedure, assignee=approver)
 
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(12):  # one ordered read per status in progress
         response = approver_client.get(QUEUE)
 
     assert len(_references(response)) == 50
@@ -218,7 +226,7 @@ def test_bulk_approve_reports_which_cases_failed_and_why(approver_client, proced
 
     response = approver_client.post(
         reverse("office:bulk_approve"),
-        {"case": [first.pk, second.pk, done_already.pk, foreign.pk], "next": QUEUE},
+        {"case": [first.pk, second.pk, done_already.pk, foreign.pk], "next": QUEUE, "confirmed": "yes"},
         follow=True,
     )
 
@@ -247,7 +255,9 @@ def test_bulk_approve_by_a_reviewer_changes_nothing(client, procedure, reviewer)
     client.force_login(reviewer)
 
     assert "一括承認" not in client.get(QUEUE).content.decode()
-    response = client.post(reverse("office:bulk_approve"), {"case": [case.pk]}, follow=True)
+    response = client.post(
+        reverse("office:bulk_approve"), {"case": [case.pk], "confirmed": "yes"}, follow=True
+    )
 
     case.refresh_from_db()
     assert case.status == Status.SUBMITTED

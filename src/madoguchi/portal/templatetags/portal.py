@@ -8,6 +8,7 @@ from django.urls import translate_url
 from django.utils.formats import date_format, time_format
 from django.utils.html import format_html
 from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 from madoguchi.cases import workflow
 
@@ -123,3 +124,31 @@ def form_error_items(form) -> list[dict]:
     for bound_field in fields:
         items.extend({"target": bound_field.auto_id, "message": message} for message in bound_field.errors)
     return items
+
+
+NEXT_STEP_LABELS = {
+    "what": _("次にすること"),
+    "bring": _("持ち物"),
+    "fee": _("手数料"),
+    "collect": _("受け取りの場所・時間"),
+    "takes": _("かかる時間"),
+}
+
+
+@register.inclusion_tag("portal/_next_step.html")
+def next_step(case, status: str = "", title: str = "") -> dict:
+    """What happens after the case's status (or `status`), from the procedure's `next_steps` (the version the
+    case was filed under); nothing when the procedure does not say."""
+    from madoguchi.procedures.selectors import spec_of
+
+    step = spec_of(case.procedure_version).next_step(status or case.status)
+    if step is None:
+        return {"rows": []}
+    lang = "en" if (get_language() or "ja").startswith("en") else "ja"
+    rows: list[dict] = []
+    for key, text in step.lines(lang):
+        if rows and rows[-1]["key"] == key:
+            rows[-1]["items"].append(text)
+        else:
+            rows.append({"key": key, "label": NEXT_STEP_LABELS[key], "items": [text]})
+    return {"rows": rows, "title": title, "status": status or case.status}

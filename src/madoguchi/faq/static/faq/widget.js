@@ -28,15 +28,29 @@
   link.hidden = true;
   opener.hidden = false;
 
-  opener.addEventListener("click", function () {
+  // What opened the dialog gets the focus back when it closes: the card's button or the navigation's link.
+  var returnTo = opener;
+  function openDialog(from) {
+    returnTo = from;
     dialog.showModal();
     input.focus();
+  }
+  opener.addEventListener("click", function () {
+    openDialog(opener);
+  });
+  // The navigation's link (faq_nav_link) opens the same dialog; without this script it opens /faq/.
+  Array.prototype.forEach.call(document.querySelectorAll("[data-faq-nav]"), function (navLink) {
+    navLink.setAttribute("aria-haspopup", "dialog");
+    navLink.addEventListener("click", function (event) {
+      event.preventDefault();
+      openDialog(navLink);
+    });
   });
   closer.addEventListener("click", function () {
     dialog.close();
   });
   dialog.addEventListener("close", function () {
-    opener.focus();
+    returnTo.focus();
   });
   dialog.addEventListener("click", function (event) {
     // A click on the backdrop (outside the dialog's box) closes it, as Escape does.
