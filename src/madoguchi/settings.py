@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "madoguchi.nursery",
     "madoguchi.counter",
     "madoguchi.counter.handoff",  # core-system hand-off files (its own app label: handoff)
+    "madoguchi.benefits",  # benefit programs (給付金): eligibility, 確認書, applications, 全銀 payment files
     "madoguchi.demo",  # the demo town みどり市 (`madoguchi demo`): uses the rooms listed before it; none uses it
 ]
 
