@@ -13,10 +13,12 @@ urlpatterns += i18n_patterns(
     path("office/nursery/", include("madoguchi.nursery.urls")),
     path("office/counter/", include("madoguchi.counter.desk_urls")),
     path("office/handoff/", include("madoguchi.counter.handoff.urls")),
+    path("office/benefits/", include("madoguchi.benefits.office_urls")),
     path("office/", include("madoguchi.office.urls")),
     path("faq/", include("madoguchi.faq.urls")),
     path("guide/", include("madoguchi.counter.guide_urls")),
     path("prefill/", include("madoguchi.counter.bundle_urls")),
+    path("benefits/", include("madoguchi.benefits.resident_urls")),
     path("", include("madoguchi.portal.urls")),
     prefix_default_language=False,
 )
