@@ -250,6 +250,11 @@ def compute_eligibility(*, program: Program) -> EligibilityReport:
                 no_tax,
             ],
         )
+        if connection.vendor == "postgresql":
+            # The eligibility rows just written are not in the planner's statistics (ANALYZE inside the transaction
+            # does not count them), so it expects one row and loops over the window of accounts once per eligible
+            # household: 21 s for 4,500 households instead of 0.01 s. Hash joins only, for this transaction.
+            cursor.execute("SET LOCAL enable_nestloop = off")
         cursor.execute(_CONFIRMATIONS_SQL, [base, base, now, program.pk])
     program.eligibility_computed_at = now
     program.save(update_fields=["eligibility_computed_at"])

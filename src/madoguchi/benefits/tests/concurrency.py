@@ -13,6 +13,8 @@ from madoguchi.benefits import services
 from madoguchi.benefits.models import LIVE_PAYMENT, Channel, Payment, Program
 from madoguchi.residents.models import Household
 
+ACCOUNT = services.AccountInput("0001", "001", "1", "1234567", "ﾐﾄﾞﾘ ﾀﾛｳ")
+
 
 @dataclass
 class RaceOutcome:
@@ -21,20 +23,28 @@ class RaceOutcome:
     double_payments: int = 0
 
 
-def race_applications(*, program_id: int, household_ids: list[int], workers: int) -> RaceOutcome:
+def race_applications(
+    *, program_id: int, household_ids: list[int], workers: int, copies: int | None = None
+) -> RaceOutcome:
+    """`copies` workers (half online, half paper) apply for each household; all of them by default."""
+    copies = min(copies or workers, workers)
+    groups = max(1, workers // copies)
     outcome = RaceOutcome()
     barrier = threading.Barrier(workers)
     lock = threading.Lock()
 
     def work(index: int) -> None:
         channel = (Channel.ONLINE, Channel.PAPER)[index % 2]
-        order = household_ids if index % 2 == 0 else list(reversed(household_ids))
+        mine = [h for n, h in enumerate(household_ids) if n % groups == (index // 2) % groups]
+        order = mine if index % 2 == 0 else list(reversed(mine))
         try:
             program = Program.objects.get(pk=program_id)
             barrier.wait(timeout=60)
             for household_id in order:
                 household = Household(pk=household_id)
-                application = services.apply(program=program, household=household, channel=channel)
+                application = services.apply(
+                    program=program, household=household, channel=channel, account=ACCOUNT
+                )
                 _approve_even_if_in_conflict(application.pk)
                 with lock:
                     outcome.applications += 1
