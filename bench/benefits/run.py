@@ -99,7 +99,7 @@ def seed(households: int, persons: int) -> None:
             "household": hh,
             "name": "'緑川　花子'",
             "name_kana": "'ミドリカワ　ハナコ'",
-            "birth_date": "DATE '1950-01-01' + (g * 7919 % 25000)",
+            "birth_date": "DATE '1950-01-01' + (g::bigint * 7919 % 25000)::int",
             "sex": "'2'",
             "relationship": f"CASE WHEN g = 1 OR {hh} <> ({first} + floor((g - 2) / {per})::int) THEN '世帯主' ELSE '子' END",
             "postal_code": "'0000021'",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import uuid
 from dataclasses import dataclass, field
 from os import PathLike
 
@@ -370,7 +371,7 @@ def apply(
         elif problems:
             application.status = ApplicationStatus.RETURNED_TO_RESIDENT
             application.note = problems[0].ja
-        application.number = f"tmp-{timezone.now().timestamp()}-{id(application)}"[:20]
+        application.number = uuid.uuid4().hex[:20]  # unique until the id is known, just below
         application.save()
         application.number = f"B{program.pk:02d}-{application.pk:08d}"
         application.save(update_fields=["number"])
