@@ -90,7 +90,8 @@ class PublicAccount(AccountFields):  # 公金受取口座 (imported)
 
 
 class Eligibility(models.Model):  # 支給対象世帯 (as of the base date)
-    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="eligibilities")
+    # Indexed by the unique (program, household) below: a second index would only slow the bulk insert.
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="eligibilities", db_index=False)
     household = models.ForeignKey("residents.Household", on_delete=models.PROTECT, related_name="+")
     members = models.PositiveIntegerField()
     counted = models.PositiveIntegerField(default=0)  # members the per-person amount counts

@@ -587,9 +587,11 @@ def export_payments(
     """Write the 全銀 総合振込 file of every approved payment and mark them exported — all or nothing."""
     transfer_date = transfer_date or timezone.localdate()
     with transaction.atomic():
+        # One export of a program at a time (the program row is the lock). The payments are not locked one by
+        # one (that is a write per row): the UPDATE below marks exactly the rows read, or the export fails.
+        Program.objects.select_for_update().filter(pk=program.pk).values_list("pk", flat=True).get()
         rows = list(
-            Payment.objects.select_for_update(of=("self",))
-            .filter(program=program, status=PaymentStatus.APPROVED)
+            Payment.objects.filter(program=program, status=PaymentStatus.APPROVED)
             .order_by("pk")
             .values_list(
                 "pk",
@@ -634,13 +636,32 @@ def export_payments(
             sha256=hashlib.sha256(built.data).hexdigest(),
             created_by=user,
         )
-        ids = [row[0] for row in rows]
-        for start in range(0, len(ids), 10000):
-            Payment.objects.filter(pk__in=ids[start : start + 10000]).update(
-                status=PaymentStatus.EXPORTED, export=export
+        marked = _mark_exported([row[0] for row in rows], export.pk)
+        if marked != len(rows):  # a payment was cancelled meanwhile: nothing is written, nothing marked
+            raise BenefitError(
+                "payments_changed",
+                "振込データの作成中に支給決定が取り消されました。もう一度作成してください。",
+                "A payment was cancelled while the file was being made. Export again.",
             )
         zengin.write_transfer_file(path, built)  # last: an error above leaves neither file nor change
     return ExportResult(export=export, count=built.count, total=built.total)
+
+
+def _mark_exported(ids: list[int], export_id: int) -> int:
+    """Mark the approved payments `ids` exported; the number marked (one statement on PostgreSQL)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "UPDATE benefits_payment SET status = %s, export_id = %s WHERE id = ANY(%s) AND status = %s",
+                [PaymentStatus.EXPORTED, export_id, ids, PaymentStatus.APPROVED],
+            )
+            return cursor.rowcount
+    marked = 0
+    for start in range(0, len(ids), 500):
+        marked += Payment.objects.filter(pk__in=ids[start : start + 500], status=PaymentStatus.APPROVED).update(
+            status=PaymentStatus.EXPORTED, export_id=export_id
+        )
+    return marked
 
 
 @dataclass
