@@ -235,6 +235,9 @@ def compute_eligibility(*, program: Program) -> EligibilityReport:
     confirmations = Confirmation.objects.filter(eligibility__program=program)
     before = confirmations.count()
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Hash joins and the aggregate over every resident in memory rather than in batches on disk.
+            cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute("UPDATE benefits_eligibility SET active = FALSE WHERE program_id = %s", [program.pk])
         cursor.execute(
             _ELIGIBILITY_SQL,
@@ -636,31 +639,35 @@ def export_payments(
             sha256=hashlib.sha256(built.data).hexdigest(),
             created_by=user,
         )
-        marked = _mark_exported([row[0] for row in rows], export.pk)
-        if marked != len(rows):  # a payment was cancelled meanwhile: nothing is written, nothing marked
+        marked = _mark_exported([row[0] for row in rows], export.pk, program.pk)
+        if marked != len(
+            rows
+        ):  # a payment cancelled or approved meanwhile: nothing is written, nothing marked
             raise BenefitError(
                 "payments_changed",
-                "振込データの作成中に支給決定が取り消されました。もう一度作成してください。",
-                "A payment was cancelled while the file was being made. Export again.",
+                "振込データの作成中に支給決定が変わりました。もう一度作成してください。",
+                "Payments were approved or cancelled while the file was being made. Export again.",
             )
         zengin.write_transfer_file(path, built)  # last: an error above leaves neither file nor change
     return ExportResult(export=export, count=built.count, total=built.total)
 
 
-def _mark_exported(ids: list[int], export_id: int) -> int:
-    """Mark the approved payments `ids` exported; the number marked (one statement on PostgreSQL)."""
+def _mark_exported(ids: list[int], export_id: int, program_id: int) -> int:
+    """Mark the approved payments `ids` exported; the number marked. On PostgreSQL one statement over the
+    program's approved payments in the range of `ids`: a payment approved meanwhile makes the count differ."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                "UPDATE benefits_payment SET status = %s, export_id = %s WHERE id = ANY(%s) AND status = %s",
-                [PaymentStatus.EXPORTED, export_id, ids, PaymentStatus.APPROVED],
+                "UPDATE benefits_payment SET status = %s, export_id = %s "
+                "WHERE program_id = %s AND status = %s AND id BETWEEN %s AND %s",
+                [PaymentStatus.EXPORTED, export_id, program_id, PaymentStatus.APPROVED, min(ids), max(ids)],
             )
             return cursor.rowcount
     marked = 0
     for start in range(0, len(ids), 500):
-        marked += Payment.objects.filter(pk__in=ids[start : start + 500], status=PaymentStatus.APPROVED).update(
-            status=PaymentStatus.EXPORTED, export_id=export_id
-        )
+        marked += Payment.objects.filter(
+            pk__in=ids[start : start + 500], status=PaymentStatus.APPROVED
+        ).update(status=PaymentStatus.EXPORTED, export_id=export_id)
     return marked
 
 
