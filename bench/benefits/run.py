@@ -228,6 +228,10 @@ def main(argv: list[str] | None = None) -> int:
         from madoguchi.benefits.tests.concurrency import race_applications
         from madoguchi.benefits.tests.support import make_program
 
+        load = os.getloadavg()[0]
+        print(
+            f"load average {load:.1f} on {os.cpu_count()} cores at the start (wall-clock figures follow the load)"
+        )
         started = time.perf_counter()
         seed(args.households, args.persons)
         print(
@@ -328,6 +332,7 @@ def main(argv: list[str] | None = None) -> int:
         connections.close_all()
         if not args.keep:
             _admin(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
     print("all targets met" if not failures else f"missed: {', '.join(failures)}")
     return 1 if failures else 0
 
