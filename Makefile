@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_WORKERS ?= 2
 
-.PHONY: install bootstrap-test run serve demo test test-fast lint format bench bench-nursery bench-faq bench-platform bench-residents bench-audit bench-forms bench-counter bench-rules bench-faults bench-ocr clean docs
+.PHONY: install bootstrap-test run serve demo test test-fast lint format bench bench-nursery bench-faq bench-platform bench-residents bench-audit bench-forms bench-counter bench-rules bench-faults bench-ocr bench-benefits clean docs
 
 install: $(VENV)/.installed
 
@@ -80,6 +80,9 @@ bench-rules: install
 bench-ocr: install
 	@$(BIN)/python -m bench.ocr.run $(ARGS)
 # Not part of `make bench`: it kills processes and restarts (a private) PostgreSQL. docs/operations.md "Failure drills".
+bench-benefits: install
+	@$(BIN)/python -m bench.benefits.run $(ARGS)
+
 bench-faults: install
 	@$(BIN)/python -m bench.faults.run
 

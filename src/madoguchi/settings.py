@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "madoguchi.booking",  # visit booking, kiosk check-in, 呼び出し番号 and waiting times
     "madoguchi.automation",  # event-driven rules (rules/*.yaml): tasks, notices, letters, flags, webhooks
     "madoguchi.intake",  # paper intake: scans → OCR → verification → cases (channel=paper)
+    "madoguchi.benefits",  # benefit programs (給付金): eligibility, 確認書, applications, 全銀 payment files
     "madoguchi.demo",  # the demo town みどり市 (`madoguchi demo`): uses the rooms listed before it; none uses it
 ]
 

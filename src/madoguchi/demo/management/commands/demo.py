@@ -13,6 +13,7 @@ from django.test.utils import override_settings
 from madoguchi.accounts.models import Department, Role
 from madoguchi.automation.services import RulePublishError, publish_rules
 from madoguchi.demo import town as demo
+from madoguchi.demo.benefits import create_demo_benefit
 from madoguchi.demo.cases import DemoCaseError, create_demo_cases
 from madoguchi.demo.services import (
     DEMO_PASSWORD,
@@ -94,6 +95,7 @@ class Command(BaseCommand):
         self.say(f"来庁予約: 予約の種類 {ensure_demo_booking()} 件を追加しました。")
         if cases:
             self.create_cases(count=cases, seed=seed)
+        self.create_benefit()
         self.stdout.write(self.logins_box([*logins, resident]))
 
     def say(self, text: str) -> None:
@@ -122,6 +124,9 @@ class Command(BaseCommand):
     def import_faq(self) -> None:
         result = import_demo_faq()
         self.say(f"よくある質問: {result}")
+
+    def create_benefit(self) -> None:
+        self.say(str(create_demo_benefit()))
 
     def create_cases(self, *, count: int, seed: int) -> None:
         # Demo applicants have made-up addresses: their notifications stay in My Page, no email is sent.

@@ -1,0 +1,243 @@
+"""The office's benefit pages: programs, a program's dashboard (charts, reconciliation, CSV), conflicts side by
+side, approving received applications and exporting the 全銀 file (the same service as the CLI)."""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+from pathlib import Path
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from madoguchi.accounts.decorators import staff_required
+from madoguchi.accounts.models import Role
+from madoguchi.core import audit
+from madoguchi.core.audit import client_ip_of
+from madoguchi.core.errors import MadoguchiError
+from madoguchi.core.i18n import lang_of
+
+from . import selectors, services
+from .models import Application, Channel
+
+CHART_HEIGHT = 120
+BAR_WIDTH = 18
+DECIDERS = (Role.APPROVER, Role.DEPARTMENT_ADMIN)
+
+
+def _program(slug: str):
+    program = selectors.program_by_slug(slug)
+    if program is None:
+        raise Http404("no such program")
+    return program
+
+
+def _may_decide(user) -> bool:
+    return user.role in DECIDERS
+
+
+def _bars(pairs: list[tuple[str, int]]) -> dict:
+    top = max((value for _label, value in pairs), default=0) or 1
+    bars = []
+    for index, (label, value) in enumerate(pairs):
+        height = round(CHART_HEIGHT * value / top)
+        bars.append(
+            {
+                "label": label,
+                "value": value,
+                "x": index * BAR_WIDTH,
+                "y": CHART_HEIGHT - height,
+                "height": height,
+            }
+        )
+    return {
+        "bars": bars,
+        "width": max(len(pairs), 1) * BAR_WIDTH,
+        "height": CHART_HEIGHT,
+        "bar": BAR_WIDTH - 2,
+    }
+
+
+@staff_required
+@require_http_methods(["GET"])
+def program_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "benefits/office_programs.html", {"nav": "benefits", "programs": selectors.programs()}
+    )
+
+
+@staff_required
+@require_http_methods(["GET"])
+def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
+    """Aggregates only (no personal data): nothing to audit."""
+    program = _program(slug)
+    figures = selectors.dashboard_figures(program)
+    reconciliation = selectors.reconciliation(program)
+    days = selectors.per_day(program)
+    channel_labels = dict(Channel.choices)
+    overview = _bars(
+        [
+            (_("対象世帯"), figures["eligible"]),
+            (_("確認書"), figures["confirmations"]),
+            (_("申請"), reconciliation.applied),
+            (_("支給決定"), figures["approved"]),
+            (_("振込済"), figures["paid"]),
+            (_("振込不能"), figures["returned"]),
+        ]
+    )
+    overview["bar"] = BAR_WIDTH * 3 - 6
+    for index, bar in enumerate(overview["bars"]):
+        bar["x"] = index * BAR_WIDTH * 3
+    overview["width"] = len(overview["bars"]) * BAR_WIDTH * 3
+    return render(
+        request,
+        "benefits/office_dashboard.html",
+        {
+            "nav": "benefits",
+            "program": program,
+            "figures": figures,
+            "r": reconciliation,
+            "reconciles": reconciliation.holds(),
+            "channel_rows": [(channel_labels[c], states) for c, states in reconciliation.by_channel.items()],
+            "overview_chart": overview,
+            "day_chart": _bars([(d.day.strftime("%m/%d"), sum(d.applied.values())) for d in days]),
+            "days": [
+                {
+                    "day": d.day,
+                    "online": d.applied[Channel.ONLINE],
+                    "counter": d.applied[Channel.COUNTER],
+                    "paper": d.applied[Channel.PAPER],
+                    "approved": d.approved,
+                    "paid": d.paid,
+                    "returned": d.returned,
+                }
+                for d in days
+            ],
+            "may_decide": _may_decide(request.user),
+        },
+    )
+
+
+@staff_required
+@require_http_methods(["GET"])
+def dashboard_csv(request: HttpRequest, slug: str) -> HttpResponse:
+    program = _program(slug)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{program.slug}-figures.csv"'
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerow(
+        ["date", "applied_online", "applied_counter", "applied_paper", "approved", "paid", "returned"]
+    )
+    for d in selectors.per_day(program):
+        writer.writerow(
+            [
+                d.day.isoformat(),
+                d.applied[Channel.ONLINE],
+                d.applied[Channel.COUNTER],
+                d.applied[Channel.PAPER],
+                d.approved,
+                d.paid,
+                d.returned,
+            ]
+        )
+    r = selectors.reconciliation(program)
+    writer.writerow([])
+    writer.writerow(["channel", "paid", "pending", "rejected", "returned"])
+    for channel, states in r.by_channel.items():
+        writer.writerow([channel, *(states[s] for s in selectors.STATES)])
+    writer.writerow(["eligible", r.eligible, "applied", r.applied, "not_applied", r.not_applied])
+    return response
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def conflicts(request: HttpRequest, slug: str) -> HttpResponse:
+    """Households with two or more applications, side by side; staff keep one (the others are rejected)."""
+    program = _program(slug)
+    if request.method == "POST":
+        if not _may_decide(request.user):
+            raise Http404("deciders only")
+        keep = Application.objects.filter(program=program, number=request.POST.get("keep", "")).first()
+        if keep is None:
+            messages.error(request, _("選んだ申請が見つかりません。画面を読み込み直してください。"))
+        else:
+            services.resolve_conflict(keep=keep, staff=request.user)
+            messages.success(
+                request,
+                _("申請 %(number)s を採用し、同じ世帯の他の申請を取り下げました。") % {"number": keep.number},
+            )
+        return redirect("benefits:conflicts", slug=slug)
+    groups = selectors.conflicts(program)
+    for group in groups:
+        for application in group:
+            audit.record_access(
+                actor=request.user,
+                action="view",
+                object_type="benefits.application",
+                object_id=application.pk,
+                fields=["household", "bank_account", "holder_kana"],
+                purpose="給付金の重複申請の確認",
+                client_ip=client_ip_of(request),
+            )
+    return render(
+        request,
+        "benefits/office_conflicts.html",
+        {"nav": "benefits", "program": program, "groups": groups, "may_decide": _may_decide(request.user)},
+    )
+
+
+@staff_required
+@require_POST
+def approve(request: HttpRequest, slug: str) -> HttpResponse:
+    program = _program(slug)
+    if not _may_decide(request.user):
+        raise Http404("deciders only")
+    report = services.approve_received(program=program, staff=request.user)
+    messages.success(
+        request,
+        _(
+            "%(approved)s 件の支給を決定しました（保留 %(held)s 件・口座の確認依頼 %(returned)s 件・重複 %(conflicts)s 件）。"
+        )
+        % {
+            "approved": report.approved,
+            "held": len(report.held),
+            "returned": len(report.returned),
+            "conflicts": len(report.conflicts),
+        },
+    )
+    return redirect("benefits:dashboard", slug=slug)
+
+
+@staff_required
+@require_POST
+def export(request: HttpRequest, slug: str) -> HttpResponse:
+    """The 全銀 file of the approved payments as a download (the same service as `benefits export-payments`)."""
+    program = _program(slug)
+    if not _may_decide(request.user):
+        raise Http404("deciders only")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "zengin.txt"
+        try:
+            result = services.export_payments(program=program, path=path, user=request.user)
+        except MadoguchiError as exc:
+            messages.error(request, exc.message(lang_of(request)))
+            return redirect("benefits:dashboard", slug=slug)
+        data = path.read_bytes()
+    audit.record_access(
+        actor=request.user,
+        action="export",
+        object_type="benefits.payment_export",
+        object_id=result.export.pk,
+        fields=["bank_account", "holder_kana", "amount"],
+        purpose="給付金の振込データ作成",
+        client_ip=client_ip_of(request),
+    )
+    response = HttpResponse(data, content_type="application/octet-stream")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="{program.slug}-zengin-{stamp}.txt"'
+    return response

@@ -1,0 +1,153 @@
+"""The resident's side: the household's 確認書 on My Page, confirmed or corrected online (= applying online)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+
+from madoguchi.accounts.decorators import resident_required
+from madoguchi.accounts.selectors import active_link_of
+from madoguchi.core.errors import MadoguchiError
+from madoguchi.core.i18n import lang_of
+from madoguchi.jp.banks import find_bank, find_branch
+
+from . import selectors, services
+from .models import ApplicationStatus, Channel
+
+ACCOUNT_TYPE_CHOICES = [("1", _("普通")), ("2", _("当座")), ("4", _("貯蓄"))]
+
+
+class AccountForm(forms.Form):
+    choice = forms.ChoiceField(
+        label=_("振込先口座"),
+        choices=[("confirm", _("この口座で受け取る")), ("correct", _("別の口座を入力する"))],
+        widget=forms.RadioSelect,
+        initial="confirm",
+    )
+    bank_code = forms.CharField(label=_("金融機関コード（4桁）"), required=False, max_length=8)
+    branch_code = forms.CharField(label=_("支店コード（3桁）"), required=False, max_length=6)
+    account_type = forms.ChoiceField(label=_("預金種目"), choices=ACCOUNT_TYPE_CHOICES, required=False)
+    account_number = forms.CharField(label=_("口座番号（7桁以内）"), required=False, max_length=10)
+    holder_kana = forms.CharField(label=_("口座名義（カナ）"), required=False, max_length=60)
+
+    def __init__(self, *args, has_account: bool, lang: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lang = lang
+        if not has_account:
+            self.fields["choice"].choices = [("correct", _("口座を入力する"))]
+            self.fields["choice"].initial = "correct"
+
+    def clean(self):
+        data = super().clean()
+        if data.get("choice") != "correct":
+            return data
+        for name in ("bank_code", "branch_code", "account_number", "holder_kana"):
+            if not data.get(name):
+                self.add_error(name, _("入力してください。"))
+        if self.errors:
+            return data
+        account = services.AccountInput(
+            data["bank_code"],
+            data["branch_code"],
+            data.get("account_type") or "1",
+            data["account_number"],
+            data["holder_kana"],
+        )
+        field_of = {
+            "bank_code": "bank_code",
+            "branch_code": "branch_code",
+            "account_type": "account_type",
+            "account_number": "account_number",
+            "holder": "holder_kana",
+            "amount": "choice",
+            "customer_code": "choice",
+        }
+        for problem in services.account_problems(account):
+            self.add_error(
+                field_of.get(problem.field, "choice"), problem.en if self.lang == "en" else problem.ja
+            )
+        data["account"] = account
+        return data
+
+
+def _household_id(request: HttpRequest) -> int | None:
+    link = active_link_of(request.user)
+    return link.person.household_id if link else None
+
+
+@resident_required
+def confirmation_list(request: HttpRequest) -> HttpResponse:
+    household_id = _household_id(request)
+    items = selectors.confirmations_of_household(household_id) if household_id else []
+    return render(
+        request, "benefits/resident_list.html", {"verified": household_id is not None, "items": items}
+    )
+
+
+@resident_required
+def confirmation_detail(request: HttpRequest, number: str) -> HttpResponse:
+    household_id = _household_id(request)
+    confirmation = next(
+        (c for c in selectors.confirmations_of_household(household_id or 0) if c.number == number), None
+    )
+    if household_id is None or confirmation is None:
+        raise Http404("not this resident's confirmation")
+    program = confirmation.eligibility.program
+    applications = selectors.applications_of_household(program.pk, household_id)
+    returned = next((a for a in applications if a.status == ApplicationStatus.RETURNED_TO_RESIDENT), None)
+    current = next((a for a in reversed(applications) if a.status != ApplicationStatus.REJECTED), None)
+    can_apply = current is None or returned is not None
+    form = AccountForm(
+        request.POST or None, has_account=confirmation.has_account and returned is None, lang=lang_of(request)
+    )
+    error = ""
+    if request.method == "POST" and can_apply and form.is_valid():
+        account = form.cleaned_data.get("account")
+        try:
+            if returned is not None:
+                services.correct_account(application=returned, account=account)
+            else:
+                services.apply(
+                    program=program,
+                    household=confirmation.eligibility.household,
+                    channel=Channel.ONLINE,
+                    account=account,
+                    applicant=request.user,
+                )
+        except MadoguchiError as exc:
+            error = exc.message(lang_of(request))
+        else:
+            return redirect("benefits_resident:detail", number=number)
+    error_items = [
+        {"target": form[name].auto_id, "label": form[name].label, "message": message}
+        for name, messages in form.errors.items()
+        for message in messages
+    ]
+    if error:
+        error_items.append({"target": "", "label": "", "message": error})
+    bank = find_bank(confirmation.bank_code) if confirmation.bank_code else None
+    branch = find_branch(confirmation.bank_code, confirmation.branch_code) if bank else None
+    return render(
+        request,
+        "benefits/resident_detail.html",
+        {
+            "confirmation": confirmation,
+            "program": program,
+            "program_title": program.title_en
+            if lang_of(request) == "en" and program.title_en
+            else program.title_ja,
+            "eligibility": confirmation.eligibility,
+            "bank": bank,
+            "branch": branch,
+            "current": current,
+            "returned": returned,
+            "can_apply": can_apply,
+            "form": form,
+            "error_items": error_items,
+            "statuses": dict(ApplicationStatus.choices),
+            "channels": dict(Channel.choices),
+            "applications": applications,
+        },
+    )

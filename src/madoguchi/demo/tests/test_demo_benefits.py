@@ -1,0 +1,38 @@
+"""The demo's benefit program: every channel, a conflict, a returned payment, and a file to export."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+from madoguchi.benefits import selectors, zengin
+from madoguchi.benefits.models import Application, Program
+from madoguchi.demo.benefits import SLUG, create_demo_benefit
+from madoguchi.demo.services import load_demo_town
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_program_exports_a_valid_file_and_reconciles(tmp_path):
+    load_demo_town(residents=400, seed=3)
+
+    report = create_demo_benefit()
+
+    program = Program.objects.get(slug=SLUG)
+    assert (program.amount_per_household, program.amount_per_person, str(program.base_date)) == (
+        30000,
+        20000,
+        "2025-06-01",
+    )
+    assert report.created and report.eligible > 10 and report.to_export > 0 and report.returned == 1
+    assert set(Application.objects.values_list("channel", flat=True)) == {"online", "counter", "paper"}
+    assert Application.objects.filter(status="conflict").count() == 1
+    assert Application.objects.filter(note__contains="金融機関コード").exists()
+    assert selectors.reconciliation(program).holds()
+
+    target = tmp_path / "zengin.txt"
+    call_command("benefits", "export-payments", SLUG, "-o", str(target))
+    parsed = zengin.read_transfer_file(target.read_bytes())
+    assert len(parsed.records) == report.to_export
+
+    assert not create_demo_benefit().created  # running the demo again changes nothing
