@@ -8,6 +8,7 @@ urlpatterns = [
     path("api/", api.urls),
     re_path(r"^api/", not_found),  # anything under /api/ the routes above cannot match: JSON, not HTML
     path("i18n/setlang/", set_language, name="set_language"),
+    path("vaccination-api/", include("madoguchi.vaccination.api_urls")),
 ]
 urlpatterns += i18n_patterns(
     path("office/nursery/", include("madoguchi.nursery.urls")),
@@ -17,6 +18,7 @@ urlpatterns += i18n_patterns(
     path("faq/", include("madoguchi.faq.urls")),
     path("guide/", include("madoguchi.counter.guide_urls")),
     path("prefill/", include("madoguchi.counter.bundle_urls")),
+    path("vaccination/", include("madoguchi.vaccination.urls")),
     path("", include("madoguchi.portal.urls")),
     prefix_default_language=False,
 )
