@@ -16,6 +16,20 @@ def campaign_or_none(pk: int) -> Campaign | None:
     return Campaign.objects.filter(pk=pk).first()
 
 
+_KNOWN_CAMPAIGNS: set[int] = set()
+
+
+def campaign_exists(pk: int) -> bool:
+    """Whether campaign `pk` exists; a yes is remembered by the process (the waiting room's entrance asks it
+    on every arrival and should not cost a query)."""
+    if pk in _KNOWN_CAMPAIGNS:
+        return True
+    if Campaign.objects.filter(pk=pk).exists():
+        _KNOWN_CAMPAIGNS.add(pk)
+        return True
+    return False
+
+
 def invitee_by_invitation(pk: int) -> services.Invitee | None:
     row = (
         Invitation.objects.filter(pk=pk)

@@ -241,15 +241,14 @@ def book(
     _check_dose(invitee, dose)
     _require_open(invitee, now)
     idempotency_key = (idempotency_key or "")[:64] or None
-    if idempotency_key:
-        replay = _replay(invitee, dose=dose, slot_id=slot_id, idempotency_key=idempotency_key)
-        if replay is not None:
-            return replay
+    # No look-up of the key first: the unique indexes find a retry, and the hot path stays at one UPDATE and
+    # one INSERT.
     for _attempt in range(2):  # a second try only when a random reference collided
         try:
             with transaction.atomic():
                 other = None
                 slot_starts = None
+                # A new dose 1 never has a dose 2 to respect: dose 1 cannot be cancelled while dose 2 is booked.
                 if dose == 2:
                     other = _active(invitee, 1)
                     if other is None:
@@ -259,8 +258,6 @@ def book(
                             "Please book the first dose before the second.",
                             field="dose",
                         )
-                elif invitee.doses == 2:
-                    other = _active(invitee, 2)
                 if other is not None:
                     slot_starts = Slot.objects.filter(pk=slot_id).values_list("starts_at", flat=True).first()
                     if slot_starts is not None:
@@ -270,7 +267,7 @@ def book(
                 except VaccinationError:
                     # A retry whose first attempt took the last seat finds the slot full: answer with its
                     # booking, not 満席.
-                    replay = _replay(invitee, dose=dose, slot_id=slot_id, idempotency_key=None)
+                    replay = _replay(invitee, dose=dose, slot_id=slot_id, idempotency_key=idempotency_key)
                     if replay is not None:
                         return replay
                     raise

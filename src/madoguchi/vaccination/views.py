@@ -62,22 +62,32 @@ def landing(request: HttpRequest, campaign: int) -> HttpResponse:
 @require_http_methods(["GET"])
 def enter(request: HttpRequest, campaign: int) -> HttpResponse:
     """Take a place in the line (one atomic write), or keep the one this browser already has."""
-    lang = lang_of(request)
     place = waiting_room.read_place(request.COOKIES.get(PLACE_COOKIE, ""), campaign)
+    if place is not None:
+        return queue(request, campaign)
+    if not selectors.campaign_exists(campaign):
+        raise Http404("no such campaign")
+    try:
+        place = waiting_room.take_place(campaign_id=campaign, client_ip=client_ip_of(request))
+    except waiting_room.TooManyPlaces as exc:
+        context = {"error": exc.message(lang_of(request)), "campaign_id": campaign}
+        return render(request, "vaccination/queue_error.html", context, status=429)
+    if place.wait_ms() == 0:  # no line: straight to booking
+        return _admit(campaign, place)
     response = redirect("vaccination:queue", campaign=campaign)
-    if place is None:
-        if selectors.campaign_or_none(campaign) is None:
-            raise Http404("no such campaign")
-        try:
-            place = waiting_room.take_place(campaign_id=campaign, client_ip=client_ip_of(request))
-        except waiting_room.TooManyPlaces as exc:
-            return render(
-                request,
-                "vaccination/queue_error.html",
-                {"error": exc.message(lang), "campaign_id": campaign},
-                status=429,
-            )
-        _set_cookie(response, PLACE_COOKIE, waiting_room.sign_place(place), waiting_room.PLACE_MAX_AGE)
+    _set_cookie(response, PLACE_COOKIE, waiting_room.sign_place(place), waiting_room.PLACE_MAX_AGE)
+    return response
+
+
+def _admit(campaign: int, place: waiting_room.Place) -> HttpResponse:
+    response = redirect("vaccination:book", campaign=campaign)
+    _set_cookie(
+        response,
+        ADMIT_COOKIE,
+        waiting_room.admission_token(place),
+        settings.VACCINATION_ADMISSION_MINUTES * 60,
+    )
+    response.delete_cookie(PLACE_COOKIE)
     return response
 
 
@@ -90,15 +100,7 @@ def queue(request: HttpRequest, campaign: int) -> HttpResponse:
         return redirect("vaccination:enter", campaign=campaign)
     wait_ms = place.wait_ms()
     if wait_ms == 0:
-        response = redirect("vaccination:book", campaign=campaign)
-        _set_cookie(
-            response,
-            ADMIT_COOKIE,
-            waiting_room.admission_token(place),
-            settings.VACCINATION_ADMISSION_MINUTES * 60,
-        )
-        response.delete_cookie(PLACE_COOKIE)
-        return response
+        return _admit(campaign, place)
     seconds = math.ceil(wait_ms / 1000)
     refresh = max(2, min(30, math.ceil(seconds / 2)))
     return render(

@@ -117,11 +117,20 @@ def count_arrival_of_ip(client_ip: str | None) -> None:
     """At most VACCINATION_TICKETS_PER_IP places per IP address in 10 minutes (one counter hit per arrival)."""
     if not client_ip:
         return
-    from madoguchi.core import counters
+    if settings.REDIS_URL:  # the line is in Redis: so is this count (no database write per arrival)
+        key = f"madoguchi:wr:ip:{client_ip}"
+        pipe = _redis(settings.REDIS_URL).pipeline()
+        pipe.incr(key)
+        pipe.expire(key, 600, nx=True)
+        pipe.ttl(key)
+        count, _set, seconds_left = pipe.execute()
+    else:
+        from madoguchi.core import counters
 
-    hit = counters.hit(f"vx-place:{client_ip}", 600)
-    if hit.count > settings.VACCINATION_TICKETS_PER_IP:
-        minutes = max(1, math.ceil(hit.seconds_left() / 60))
+        hit = counters.hit(f"vx-place:{client_ip}", 600)
+        count, seconds_left = hit.count, hit.seconds_left()
+    if count > settings.VACCINATION_TICKETS_PER_IP:
+        minutes = max(1, math.ceil(max(seconds_left, 1) / 60))
         raise TooManyPlaces(
             "too_many_places",
             f"この接続元からの順番待ちが多すぎます。{minutes}分ほど待ってからもう一度お試しください。",
