@@ -385,7 +385,7 @@ def _serve(env: dict, workers: int) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    for _ in range(150):
+    for _ in range(1500):  # five minutes: a loaded shared machine starts gunicorn slowly
         try:
             conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=1)
             conn.request("GET", "/vaccination/0/")
@@ -414,7 +414,7 @@ def main() -> None:
     parser.add_argument("--slots", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument(
-        "--admission-rate", type=int, default=25, help="waiting-room phase: admissions per second"
+        "--admission-rate", type=int, default=5, help="waiting-room phase: admissions per second"
     )
     parser.add_argument(
         "--overload", type=float, default=10, help="waiting-room phase: arrivals ÷ admission rate"

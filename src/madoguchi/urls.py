@@ -14,6 +14,7 @@ urlpatterns += i18n_patterns(
     path("office/nursery/", include("madoguchi.nursery.urls")),
     path("office/counter/", include("madoguchi.counter.desk_urls")),
     path("office/handoff/", include("madoguchi.counter.handoff.urls")),
+    path("office/vaccination/", include("madoguchi.vaccination.office_urls")),
     path("office/", include("madoguchi.office.urls")),
     path("faq/", include("madoguchi.faq.urls")),
     path("guide/", include("madoguchi.counter.guide_urls")),

@@ -563,3 +563,64 @@ def notify_invited_accounts(*, campaign: Campaign) -> int:
             Invitation.objects.filter(pk=invitation.pk).update(notified_at=timezone.now())
         sent += 1
     return sent
+
+
+def print_letters(
+    *, campaign: Campaign, staff, client_ip: str | None, limit: int = 500
+) -> tuple[bytes, int, int]:
+    """The next `limit` invitation letters not printed yet, as one PDF, marked printed; every person whose
+    name and address go into it is audited (purpose: 接種券の送付). A person at an address under 支援措置 gets
+    no printed letter (their address is never printed): they stay unprinted for the counter to hand over.
+    Returns (pdf, letters printed, letters withheld)."""
+    from django.conf import settings
+
+    from madoguchi.core.audit import record_access
+    from madoguchi.residents.selectors import protected_addresses
+    from madoguchi.vaccination.letters import Letter, render_letters
+
+    url = f"{settings.SITE_URL.rstrip('/')}/vaccination/{campaign.pk}/"
+    with transaction.atomic():
+        batch = list(
+            Invitation.objects.select_for_update(of=("self",))
+            .select_related("person", "wave")
+            .filter(campaign=campaign, letter_printed_at=None)
+            .order_by("pk")[:limit]
+        )
+        letters = []
+        protected = protected_addresses()
+        withheld = set()
+        for invitation in batch:
+            person = invitation.person
+            if protected.covers(person):
+                withheld.add(invitation.pk)
+                continue
+            record_access(
+                actor=staff,
+                action="print",
+                object_type="vaccination.invitation",
+                object_id=invitation.pk,
+                person_id=person.pk,
+                fields=["name", "address", "birth_date"],
+                purpose="接種券の送付",
+                client_ip=client_ip,
+            )
+            letters.append(
+                Letter(
+                    name=person.name,
+                    postal_code=person.postal_code,
+                    address=f"{person.prefecture}{person.city}{person.town}{person.banchi} {person.building}".strip(),
+                    code=invitation.code,
+                    birth_date=f"{invitation.birth_date:%Y-%m-%d}",
+                    opens=f"{_local(invitation.wave.opens_at):%Y-%m-%d %H:%M}" if invitation.wave else "",
+                    url=url,
+                )
+            )
+        pdf = render_letters(
+            letters,
+            campaign_name=campaign.name,
+            city=settings.MUNICIPALITY_NAME,
+            font_path=settings.FORMS_FONT_GOTHIC,
+        )
+        printed = [i.pk for i in batch if i.pk not in withheld]
+        Invitation.objects.filter(pk__in=printed).update(letter_printed_at=timezone.now())
+    return pdf, len(letters), len(withheld)
