@@ -30,7 +30,6 @@ import datetime as dt
 import json
 import os
 import random
-import re
 import subprocess
 import sys
 import time
@@ -147,6 +146,7 @@ class Http:
     def __init__(self) -> None:
         self.reader = self.writer = None
         self.cookies: dict[str, str] = {}
+        self.refresh = 0  # the queue page's Refresh header (seconds), 0 when it had none
 
     async def request(self, method: str, path: str, body: bytes = b"", headers: dict | None = None):
         for attempt in range(3):
@@ -163,11 +163,14 @@ class Http:
                 status = int(head[9:12])
                 length = 0
                 close = False
+                self.refresh = 0
                 for line in head.decode("latin-1").split("\r\n")[1:]:
                     name, _, value = line.partition(":")
                     name = name.lower()
                     if name == "content-length":
                         length = int(value)
+                    elif name == "refresh":
+                        self.refresh = int(value.split(";")[0])
                     elif name == "connection" and "close" in value.lower():
                         close = True
                     elif name == "set-cookie":
@@ -210,8 +213,7 @@ async def _admit(http: Http, campaign: int) -> tuple[str, list[float], int]:
         if status == 302 and "vx_admit" in http.cookies:
             return http.cookies["vx_admit"], samples, errors
         if status == 200:
-            match = re.search(rb'content="(\d+)"', payload)
-            await asyncio.sleep(int(match.group(1)) if match else 2)
+            await asyncio.sleep(http.refresh or 2)
         elif status >= 400 and status != 429:
             raise SystemExit(f"queue answered {status}: {payload[:300]!r}")
         else:
@@ -289,7 +291,7 @@ async def overload_phase(*, campaign: int, rate: float, seconds: float) -> dict:
             first = True
             while True:
                 started = time.perf_counter()
-                status, payload = await http.request("GET", f"/vaccination/{campaign}/queue/")
+                status, _payload = await http.request("GET", f"/vaccination/{campaign}/queue/")
                 samples.append((time.perf_counter() - started) * 1000)
                 if status >= 500:
                     counts["server_errors"] += 1
@@ -299,8 +301,7 @@ async def overload_phase(*, campaign: int, rate: float, seconds: float) -> dict:
                 if first:
                     counts["queued"] += 1
                     first = False
-                match = re.search(rb'content="(\d+)"', payload)
-                await asyncio.sleep(int(match.group(1)) if match else 2)
+                await asyncio.sleep(http.refresh or 2)
         finally:
             http.close()
 

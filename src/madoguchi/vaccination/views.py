@@ -25,6 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from madoguchi.core import counters
 from madoguchi.core.audit import client_ip_of
 from madoguchi.core.i18n import lang_of
+from madoguchi.jp.wareki import DateParseError, parse_date
 from madoguchi.vaccination import selectors, services, waiting_room
 
 PLACE_COOKIE = "vx_place"
@@ -103,7 +104,8 @@ def queue(request: HttpRequest, campaign: int) -> HttpResponse:
         return _admit(campaign, place)
     seconds = math.ceil(wait_ms / 1000)
     refresh = max(2, min(30, math.ceil(seconds / 2)))
-    return render(
+    auto = request.GET.get("auto") != "0"
+    response = render(
         request,
         "vaccination/queue.html",
         {
@@ -112,8 +114,14 @@ def queue(request: HttpRequest, campaign: int) -> HttpResponse:
             "ahead": place.ahead(),
             "minutes": max(1, math.ceil(seconds / 60)),
             "refresh": refresh,
+            "auto": auto,
         },
     )
+    if auto:
+        # The HTTP Refresh header: honoured by every browser without JavaScript, like <meta http-equiv>, and
+        # the page says so and offers to stop it (WCAG 2.2.1): a screen-reader user can wait without reloads.
+        response["Refresh"] = str(refresh)
+    return response
 
 
 def _admitted(request: HttpRequest, campaign: int) -> HttpResponse | None:
@@ -155,9 +163,9 @@ def _identify(request: HttpRequest, campaign: int) -> tuple[services.Invitee | N
         )
     code = request.POST.get("code", "")[:40]
     try:
-        birth = dt.date.fromisoformat(request.POST.get("birth_date", "")[:10])
-    except ValueError:
-        return None, _("生年月日を 1950-05-01 の形で入力してください。")
+        birth = parse_date(request.POST.get("birth_date", "")[:40])
+    except DateParseError:
+        return None, _("生年月日を 昭和25年5月1日 または 1950-05-01 の形で入力してください。")
     try:
         invitee = services.find_invitation(code=code, birth_date=birth)
     except services.InvitationNotFound as exc:
