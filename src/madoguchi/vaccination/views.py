@@ -200,10 +200,15 @@ def book(request: HttpRequest, campaign: int) -> HttpResponse:
     if request.method == "POST":
         invitee, error = _identify(request, campaign)
         if invitee is not None:
-            dose = 2 if any(b.dose == 1 for b in selectors.bookings_of(invitee)) and invitee.doses == 2 else 1
-            return _remember(
-                redirect(f"{reverse('vaccination:slots', args=[campaign])}?dose={dose}"), invitee
-            )
+            booked = {b.dose for b in selectors.bookings_of(invitee)}
+            open_doses = [d for d in range(1, invitee.doses + 1) if d not in booked]
+            if not open_doses:  # everything booked: changing is on My booking (the admission holds there too)
+                messages.info(
+                    request, _("すべての回を予約済みです。日時の変更・取消しはこのページからできます。")
+                )
+                return _remember(redirect("vaccination:mine", campaign=campaign), invitee)
+            url = f"{reverse('vaccination:slots', args=[campaign])}?dose={open_doses[0]}"
+            return _remember(redirect(url), invitee)
     return render(
         request,
         "vaccination/book.html",

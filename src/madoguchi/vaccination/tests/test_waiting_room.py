@@ -150,3 +150,32 @@ def test_the_json_endpoint_books_once_and_explains_refusals(client, slow_room):
         client.post(url, "{", content_type="application/json", HTTP_X_ADMISSION_TOKEN=token).status_code
         == 400
     )
+
+
+def test_a_resident_with_every_dose_booked_is_sent_to_my_booking_to_change(client):
+    from madoguchi.vaccination import services
+    from madoguchi.vaccination.tests.factories import invitee_of
+
+    first = SlotFactory(starts_at=timezone.now() + dt.timedelta(days=2))
+    second = SlotFactory(venue=first.venue, starts_at=timezone.now() + dt.timedelta(days=30))
+    invitation = InvitationFactory(campaign=first.campaign)
+    services.book(invitee=invitee_of(invitation), slot_id=first.pk)
+    client.cookies["vx_admit"] = waiting_room.admission_token(waiting_room.Place(first.campaign_id, 1, 0))
+    url = f"/vaccination/{first.campaign_id}/book/"
+    to_second = client.post(url, {"code": invitation.code, "birth_date": "1950-05-01"})
+    assert to_second["Location"].endswith("?dose=2")
+    services.book(invitee=invitee_of(invitation), slot_id=second.pk, dose=2)
+    to_mine = client.post(url, {"code": invitation.code, "birth_date": "1950-05-01"})
+    assert to_mine["Location"].endswith("/mine/")
+    mine = client.get(to_mine["Location"])
+    reference = Booking.objects.get(dose=2).reference
+    assert f"change={reference}" in mine.content.decode()
+    third = SlotFactory(venue=first.venue, starts_at=timezone.now() + dt.timedelta(days=31))
+    moved = client.post(
+        f"/vaccination/{first.campaign_id}/book/confirm/", {"slot": third.pk, "dose": 2, "change": reference}
+    )
+    assert moved.status_code == 302
+    assert Booking.objects.get(dose=2).slot_id == third.pk
+    cancelled = client.post(f"/vaccination/{first.campaign_id}/mine/cancel/", {"reference": reference})
+    assert cancelled.status_code == 302
+    assert Booking.objects.get(dose=2).cancelled_at is not None
