@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_WORKERS ?= 2
 
-.PHONY: install bootstrap-test run serve demo test test-fast lint format bench bench-nursery bench-faq bench-platform bench-residents bench-audit bench-forms bench-counter bench-rules bench-faults bench-ocr bench-benefits clean docs
+.PHONY: install bootstrap-test run serve demo test test-fast lint format bench bench-nursery bench-faq bench-platform bench-residents bench-audit bench-forms bench-counter bench-rules bench-faults bench-ocr bench-benefits bench-booking clean docs
 
 install: $(VENV)/.installed
 
@@ -79,6 +79,9 @@ bench-rules: install
 # Paper intake OCR (docs/intake.md "Engine and figures"): make bench-ocr ARGS="--forms 24 --hand 8 --seed 1"
 bench-ocr: install
 	@$(BIN)/python -m bench.ocr.run $(ARGS)
+# Not part of `make bench` (it takes minutes): 160,000 vaccination bookings over HTTP, then the waiting room.
+bench-booking: install
+	@$(BIN)/python -m bench.booking.run $(ARGS)
 # Not part of `make bench`: it kills processes and restarts (a private) PostgreSQL. docs/operations.md "Failure drills".
 bench-benefits: install
 	@$(BIN)/python -m bench.benefits.run $(ARGS)

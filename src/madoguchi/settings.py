@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "madoguchi.automation",  # event-driven rules (rules/*.yaml): tasks, notices, letters, flags, webhooks
     "madoguchi.intake",  # paper intake: scans → OCR → verification → cases (channel=paper)
     "madoguchi.benefits",  # benefit programs (給付金): eligibility, 確認書, applications, 全銀 payment files
+    "madoguchi.vaccination",  # mass vaccination booking (集団接種予約) and its waiting room
     "madoguchi.demo",  # the demo town みどり市 (`madoguchi demo`): uses the rooms listed before it; none uses it
 ]
 
@@ -595,3 +596,33 @@ if INTAKE_WATCH_DIR:
         "task": "madoguchi.intake.tasks.sweep_watch_dir",
         "schedule": float(INTAKE_WATCH_SECONDS),
     }
+VACCINATION_ADMISSION_RATE = env_int(
+    "MADOGUCHI_VACCINATION_ADMISSION_RATE",
+    200,
+    help="People per second the vaccination waiting room admits to booking, across every web node (set it "
+    'below what the booking path sustains: docs/vaccination.md "Sizing"). Arrivals above it wait in line '
+    "on a queue page that refreshes itself; with MADOGUCHI_REDIS_URL the line is kept in Redis, else in the "
+    "database.",
+)
+VACCINATION_ADMISSION_BURST = env_int(
+    "MADOGUCHI_VACCINATION_ADMISSION_BURST",
+    50,
+    help="Arrivals admitted at once after a quiet spell before the line forms (the waiting room's burst).",
+)
+VACCINATION_ADMISSION_MINUTES = env_int(
+    "MADOGUCHI_VACCINATION_ADMISSION_MINUTES",
+    15,
+    help="Minutes an admission to vaccination booking stays valid; then the resident lines up again.",
+)
+VACCINATION_TICKETS_PER_IP = env_int(
+    "MADOGUCHI_VACCINATION_TICKETS_PER_IP",
+    120,
+    help="Places in the vaccination waiting line one IP address may take per 10 minutes (generous: many "
+    "phones share a carrier's address); more are refused with a message to try again later.",
+)
+VACCINATION_LOOKUP_LIMIT = env_int(
+    "MADOGUCHI_VACCINATION_LOOKUP_LIMIT",
+    20,
+    help="Wrong 接種券 numbers or birth dates allowed per IP address in 15 minutes; then look-ups are refused "
+    "until the window ends.",
+)

@@ -8,6 +8,7 @@ urlpatterns = [
     path("api/", api.urls),
     re_path(r"^api/", not_found),  # anything under /api/ the routes above cannot match: JSON, not HTML
     path("i18n/setlang/", set_language, name="set_language"),
+    path("vaccination-api/", include("madoguchi.vaccination.api_urls")),
 ]
 urlpatterns += i18n_patterns(
     path("office/nursery/", include("madoguchi.nursery.urls")),
@@ -16,6 +17,7 @@ urlpatterns += i18n_patterns(
     path("office/rules/", include("madoguchi.automation.urls")),
     path("office/intake/", include("madoguchi.intake.urls")),
     path("office/benefits/", include("madoguchi.benefits.office_urls")),
+    path("office/vaccination/", include("madoguchi.vaccination.office_urls")),
     path("office/", include("madoguchi.office.urls")),
     path("office/booking/", include("madoguchi.booking.office_urls")),
     path("booking/", include("madoguchi.booking.urls")),
@@ -23,6 +25,7 @@ urlpatterns += i18n_patterns(
     path("guide/", include("madoguchi.counter.guide_urls")),
     path("prefill/", include("madoguchi.counter.bundle_urls")),
     path("benefits/", include("madoguchi.benefits.resident_urls")),
+    path("vaccination/", include("madoguchi.vaccination.urls")),
     path("", include("madoguchi.portal.urls")),
     prefix_default_language=False,
 )
