@@ -171,6 +171,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_FAILURE_VIEW = "madoguchi.core.error_pages.csrf_failure"  # styled, ja/en, says what to do
 SESSION_COOKIE_AGE = env_int("MADOGUCHI_SESSION_AGE", 8 * 3600, help="Session lifetime in seconds.")
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from madoguchi.accounts import selectors as account_selectors
 from madoguchi.accounts import services as accounts
 from madoguchi.accounts.decorators import resident_required
+from madoguchi.accounts.emails import local_path
 from madoguchi.accounts.identity.base import IdentityProviderError
 from madoguchi.accounts.identity.registry import register as identity_providers
 from madoguchi.cases import selectors as case_selectors
@@ -751,6 +752,7 @@ def signup(request):
     if request.user.is_authenticated and request.user.is_resident:
         return redirect("portal:mypage")
     form = forms.SignUpForm(request.POST or None)
+    next_path = local_path(request.POST.get("next") or request.GET.get("next") or "")
     if request.method == "POST" and form.is_valid():
         try:
             email = accounts.sign_up(
@@ -758,13 +760,15 @@ def signup(request):
                 password=form.cleaned_data["password"],
                 display_name=form.cleaned_data["display_name"],
                 language=lang_of(request),
+                next_path=next_path,
             )
         except accounts.AccountError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message(lang_of(request)))
         else:
+            # The browser that signed up (it knew the password) is signed in when the link is opened in it.
             request.session["portal_signup_email"] = email
             return redirect("portal:signup_done")
-    return render(request, "portal/signup.html", {"form": form})
+    return render(request, "portal/signup.html", {"form": form, "next": next_path})
 
 
 def signup_done(request):
@@ -780,11 +784,20 @@ def _verify_email_failed(request, exc: accounts.AccountError):
 
 
 def verify_email(request, uidb64: str, token: str):
+    """Confirm the address; in the browser that signed up, also sign in and go on to where the resident
+    was going (`next`, a path on this site only). Elsewhere the page says to sign in, keeping `next`."""
+    next_path = local_path(request.GET.get("next") or "")
     try:
-        accounts.verify_email(uidb64=uidb64, token=token)
+        user = accounts.verify_email(uidb64=uidb64, token=token)
     except accounts.AccountError as exc:
         return _verify_email_failed(request, exc)
-    return render(request, "portal/verify_email.html", {"ok": True})
+    signed_up_here = request.session.get("portal_signup_email") == user.email
+    if signed_up_here and user.is_resident and user.is_active:
+        request.session.pop("portal_signup_email", None)
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, _("メールアドレスを確認し、ログインしました。"))
+        return redirect(next_path or reverse("portal:mypage"))
+    return render(request, "portal/verify_email.html", {"ok": True, "next": next_path})
 
 
 def verify_email_old_link(request, token: str):
