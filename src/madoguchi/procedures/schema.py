@@ -157,14 +157,14 @@ def validate(
 
 def _required_message(f: Field, context: CleanContext) -> Message | None:
     if f.required:
-        ja, en = f.kind.required_texts(f)
+        ja, en = f.kind.required_texts(f, context)
         return Message("required", ja, en)
     if (
         f.required_if is not None
         and context.spec is not None
         and condition_met(context.spec, f.required_if, context.data, files=context.files)
     ):
-        ja, en = f.kind.required_texts(f)
+        ja, en = f.kind.required_texts(f, context)
         when_ja, when_en = condition_texts(context.spec, f.required_if)
         return Message(
             "required_if",

@@ -584,11 +584,38 @@ def test_required_if_equals(spec):
 
 
 def test_required_if_on_a_single_checkbox(spec):
+    # `members` (household_member) without a linked household is a text area: the message says to type
     result = validate(spec, {"purpose": "work", "agree": "on"}, step_id="details", today=TODAY)
     assert (
         result.errors["members"][0].ja
-        == "「同意します」にチェックを入れた場合は必須です。1つ以上選択してください。"
+        == "「同意します」にチェックを入れた場合は必須です。氏名を1行に1人ずつ入力してください。"
     )
+    household = [{"id": "p1", "name": "緑 一郎"}, {"id": "p2", "name": "緑 花子"}]
+    result = validate(
+        spec, {"purpose": "work", "agree": "on"}, step_id="details", household=household, today=TODAY
+    )
+    assert result.errors["members"][0].ja.endswith("1人以上選んでください。")
+    assert result.errors["members"][0].en.endswith("Please choose at least one person.")
+
+
+def test_every_field_type_words_its_required_message_for_how_it_is_answered():
+    """A field that is typed never says "choose"; one that is chosen or ticked never says "enter"."""
+    from types import SimpleNamespace
+
+    from madoguchi.procedures.fields.registry import registry as field_types
+
+    typed = {"text", "textarea", "email", "phone", "number", "money", "kana", "postal_code", "address", "date"}
+    chosen = {"radio", "select"}
+    seen = set()
+    for kind in field_types:
+        for multiple in (False, True):
+            ja, en = kind.required_texts(SimpleNamespace(multiple=multiple, options=()), None)
+            if kind.name in typed:
+                assert "選" not in ja and "choose" not in en.lower(), (kind.name, ja, en)
+                seen.add(kind.name)
+            if kind.name in chosen:
+                assert "入力" not in ja and "enter" not in en.lower(), (kind.name, ja, en)
+    assert seen >= {"text", "textarea", "date"}
 
 
 def test_step_validation_checks_only_that_step_but_reads_other_steps(spec):
