@@ -129,7 +129,10 @@ def _page_context(request: HttpRequest | None, kind: str) -> dict:
         "hint": (text.staff_hint if office else text.resident_hint)[lang],
         "home_url": f"{prefix}/office/" if office else f"{prefix}/",
         "catalog_url": f"{prefix}/procedures/",
-        "other_lang_url": (path[3:] or "/") if english else f"/en{path}",
+        # the other language's start page: the failed address is never echoed into the page
+        "other_lang_url": ("/office/" if office else "/")
+        if english
+        else ("/en/office/" if office else "/en/"),
         "privacy_url": f"{prefix}/privacy/",
         "accessibility_url": f"{prefix}/accessibility/",
     }

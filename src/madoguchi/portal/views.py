@@ -303,6 +303,10 @@ def _step_context(
             readonly=field.id in registry.readonly,
             household=registry.household,
         )
+        # A conditional field is in the page either way; it is hidden while its condition does not hold
+        # (the answers saved so far), and the script shows it as soon as the answer changes.
+        context["show_when"] = schema.condition_json(field)
+        context["shown"] = schema.field_shown(spec, field, values, files=files)
         rendered_fields.append(context)
         for message in field_errors:
             target = _anchor_of(context)
@@ -481,7 +485,11 @@ def _review_sections(spec, cleaned, case, lang: str) -> list[dict]:
     return [
         {
             "title": section.title,
-            "rows": section.rows,
+            "rows": [  # a conditional question that was not asked is not listed
+                row
+                for f, row in zip(spec.step(section.step_id).fields, section.rows, strict=True)
+                if schema.field_shown(spec, f, cleaned)
+            ],
             "change_url": reverse("portal:apply_step", args=[case.reference, section.step_id]),
         }
         for section in schema.display_rows(spec, cleaned, lang)

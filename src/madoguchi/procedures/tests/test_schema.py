@@ -99,10 +99,21 @@ def spec(write_procedure):
     return load_procedure_file(write_procedure(ALL_TYPES, slug="all-types"))
 
 
+def _condition_holding(f) -> dict:
+    """Answers under which a conditional field is asked (it is neither checked nor kept otherwise)."""
+    condition = f.required_if
+    if condition is None:
+        return {}
+    if condition.operator == "filled":
+        return {condition.field: "x"} if condition.value else {}
+    wanted = condition.value[0] if condition.operator == "in" else condition.value
+    return {condition.field: "on" if wanted is True else wanted}
+
+
 def check(spec, field_id, value, **kwargs):
     """Validate one value of one field; return (cleaned value, messages)."""
     step = spec.step_of(field_id).id
-    data = {field_id: value, **kwargs.pop("data", {})}
+    data = {**_condition_holding(spec.field(field_id)), field_id: value, **kwargs.pop("data", {})}
     result = validate(spec, data, step_id=step, today=TODAY, **kwargs)
     return result.cleaned.get(field_id), result.errors.get(field_id, [])
 
@@ -604,7 +615,18 @@ def test_every_field_type_words_its_required_message_for_how_it_is_answered():
 
     from madoguchi.procedures.fields.registry import registry as field_types
 
-    typed = {"text", "textarea", "email", "phone", "number", "money", "kana", "postal_code", "address", "date"}
+    typed = {
+        "text",
+        "textarea",
+        "email",
+        "phone",
+        "number",
+        "money",
+        "kana",
+        "postal_code",
+        "address",
+        "date",
+    }
     chosen = {"radio", "select"}
     seen = set()
     for kind in field_types:
@@ -786,3 +808,20 @@ def test_validate_never_crashes_and_always_explains(target, value):
         for message in messages:
             assert message.ja and message.en
     json.dumps(result.cleaned)
+
+
+# --- conditional fields: asked only while their condition holds ------------------------------------------------
+
+
+def test_a_conditional_field_is_not_asked_nor_kept_while_its_condition_does_not_hold(spec):
+    from madoguchi.procedures.schema import field_shown
+
+    purpose_other = spec.field("purpose_other")
+    assert not field_shown(spec, purpose_other, {"purpose": "work"})
+    assert field_shown(spec, purpose_other, {"purpose": "other"})
+    # an answer typed before the choice changed is neither checked nor submitted
+    result = validate(spec, {"purpose": "work", "purpose_other": "\u202e"}, step_id="details", today=TODAY)
+    assert "purpose_other" not in result.errors
+    assert result.cleaned["purpose_other"] in (None, "")
+    result = validate(spec, {"purpose": "other", "purpose_other": "引っ越し"}, step_id="details", today=TODAY)
+    assert result.cleaned["purpose_other"] == "引っ越し"
