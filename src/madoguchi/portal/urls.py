@@ -12,6 +12,7 @@ urlpatterns = [
     path("applications/<str:reference>/", views.resume, name="resume"),
     path("applications/<str:reference>/step/<str:step_id>/", views.apply_step, name="apply_step"),
     path("applications/<str:reference>/review/", views.review, name="review"),
+    path("applications/<str:reference>/discard/", views.discard_draft, name="discard_draft"),
     path("applications/<str:reference>/receipt/", views.receipt, name="receipt"),
     path("mypage/", views.mypage, name="mypage"),
     path("mypage/cases/<str:reference>/", views.case_detail, name="case"),

@@ -403,6 +403,25 @@ def apply_step(request, reference: str, step_id: str):
     return redirect("portal:review", reference=case.reference)
 
 
+@resident_required
+@require_http_methods(["GET", "POST"])
+def discard_draft(request, reference: str):
+    """Delete a draft after a confirmation page (a plain form: works without JavaScript)."""
+    case = case_selectors.case_of_applicant(user=request.user, reference=reference)  # 404 if not theirs
+    if case.status != Status.DRAFT:
+        messages.info(request, _("この申請はすでに提出されています。状況は次のとおりです。"))
+        return redirect("portal:case", reference=reference)
+    if request.method == "POST":
+        case_services.discard_draft(applicant=request.user, reference=reference)
+        messages.success(request, _("下書きを削除しました。"))
+        return redirect("portal:mypage")
+    return render(
+        request,
+        "portal/discard_draft.html",
+        {"case": case, "procedure_name": case.procedure.name_for(lang_of(request))},
+    )
+
+
 def _first_step_with_errors(spec, errors) -> str:
     for step in spec.steps:
         if any(field.id in errors for field in step.fields):
