@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "madoguchi.core.middleware.SecurityHeadersMiddleware",
+    "madoguchi.core.middleware.AuditLookMiddleware",  # one audit row per look within a page view
     "madoguchi.api.errors.MethodNotAllowedMiddleware",  # a 405 under /api/ in the API's one error shape
 ]
 
