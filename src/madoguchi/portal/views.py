@@ -101,6 +101,16 @@ def home(request):
     return render(request, "portal/home.html", {"life_events": life_events})
 
 
+def privacy_policy(request):
+    """個人情報の取扱い: what the service keeps, why, who sees it (audited), and how to ask about it."""
+    return render(request, "portal/privacy.html", {"lang": lang_of(request)})
+
+
+def accessibility_policy(request):
+    """ウェブアクセシビリティ方針: the JIS X 8341-3:2016 target and the results of the automated checks."""
+    return render(request, "portal/accessibility.html", {"lang": lang_of(request)})
+
+
 def catalog(request):
     lang = lang_of(request)
     query = request.GET.get("q", "").strip()[:100]
