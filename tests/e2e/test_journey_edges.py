@@ -3,6 +3,7 @@ going through the confirmation link, the header at 200% text, and the policy pag
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
@@ -74,7 +75,7 @@ def test_the_header_wraps_at_200_percent_text_and_english_stays_whole(site, new_
     assert wide == [], wide
     # the menu items do not overlap one another
     boxes = [item.bounding_box() for item in page.locator(".site-nav__link").all()]
-    for a, b in zip(boxes, boxes[1:], strict=False):
+    for a, b in itertools.pairwise(boxes):
         same_row = abs(a["y"] - b["y"]) < 1
         assert not same_row or a["x"] + a["width"] <= b["x"] + 0.5
     axe_check(page)
