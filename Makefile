@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_WORKERS ?= 2
 
-.PHONY: install bootstrap-test run serve demo test test-fast lint format bench bench-nursery bench-faq bench-platform bench-residents bench-audit bench-forms bench-counter bench-rules bench-faults bench-ocr bench-benefits bench-booking clean docs
+.PHONY: install bootstrap-test run serve demo test test-fast lint format bench bench-nursery bench-faq bench-platform bench-residents bench-audit bench-forms bench-counter bench-rules bench-faults bench-ocr bench-benefits bench-booking bench-startup clean docs
 
 install: $(VENV)/.installed
 
@@ -82,6 +82,8 @@ bench-ocr: install
 # Not part of `make bench` (it takes minutes): 160,000 vaccination bookings over HTTP, then the waiting room.
 bench-booking: install
 	@$(BIN)/python -m bench.booking.run $(ARGS)
+bench-startup: install
+	@$(BIN)/python -m bench.startup.run --importtime
 # Not part of `make bench`: it kills processes and restarts (a private) PostgreSQL. docs/operations.md "Failure drills".
 bench-benefits: install
 	@$(BIN)/python -m bench.benefits.run $(ARGS)

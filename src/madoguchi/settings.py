@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib.util import find_spec
 from pathlib import Path
 
 import dj_database_url
@@ -10,6 +11,9 @@ from madoguchi.core.conf import env, env_bool, env_int, env_list
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent.parent
+# django-ninja's bundled Swagger UI (templates and static files), found without importing ninja: as an
+# INSTALLED_APPS entry it would import ninja and pydantic (~0.4 s) at every start of a `madoguchi` command.
+NINJA_DIR = Path(find_spec("ninja").origin).parent
 VAR_DIR = Path(
     env(
         "MADOGUCHI_VAR_DIR",
@@ -48,7 +52,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
-    "ninja",  # serves the bundled Swagger UI for /api/docs (no CDN)
     "django_otp",  # staff second factor (MADOGUCHI_STAFF_MFA): TOTP devices and one-time backup codes
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
@@ -88,6 +91,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "madoguchi.core.middleware.SecurityHeadersMiddleware",
+    "madoguchi.core.middleware.AuditLookMiddleware",  # one audit row per look within a page view
     "madoguchi.api.errors.MethodNotAllowedMiddleware",  # a 405 under /api/ in the API's one error shape
 ]
 
@@ -97,7 +101,7 @@ WSGI_APPLICATION = "madoguchi.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [BASE_DIR / "templates", NINJA_DIR / "templates"],  # ninja/swagger.html for /api/docs
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -161,7 +165,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [BASE_DIR / "static", NINJA_DIR / "static"]  # ninja/: the Swagger UI, no CDN
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = VAR_DIR / "uploads"  # private: never served directly, only through permission-checked views
 UPLOAD_MAX_BYTES = env_int(
@@ -173,6 +177,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_FAILURE_VIEW = "madoguchi.core.error_pages.csrf_failure"  # styled, ja/en, says what to do
 SESSION_COOKIE_AGE = env_int("MADOGUCHI_SESSION_AGE", 8 * 3600, help="Session lifetime in seconds.")
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

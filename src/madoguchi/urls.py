@@ -29,3 +29,9 @@ urlpatterns += i18n_patterns(
     path("", include("madoguchi.portal.urls")),
     prefix_default_language=False,
 )
+
+# Styled pages for errors, for residents and staff, ja/en, that need no database (core/error_pages.py).
+handler400 = "madoguchi.core.error_pages.bad_request"
+handler403 = "madoguchi.core.error_pages.permission_denied"
+handler404 = "madoguchi.core.error_pages.page_not_found"
+handler500 = "madoguchi.core.error_pages.server_error"

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.urls import reverse
 from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from madoguchi.accounts import tokens
 from madoguchi.accounts.models import User
@@ -44,13 +46,28 @@ def _reset_minutes() -> int:
     return max(1, settings.PASSWORD_RESET_TIMEOUT // 60)
 
 
-def _verify(user: User, lang: str) -> tuple[str, str]:
+def local_path(target: str) -> str:
+    """`target` when it is a path on this site ("/procedures/…"), else "": never another origin."""
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or not url_has_allowed_host_and_scheme(target, allowed_hosts=None)
+    ):
+        return ""
+    return target[:500]
+
+
+def _verify(user: User, lang: str, next_path: str = "") -> tuple[str, str]:
     url = link(
         user,
         "portal:verify_email",
         tokens.uidb64_of(user),
         tokens.email_verification_tokens.make_token(user),
     )
+    if local_path(next_path):
+        url += "?" + urlencode({"next": local_path(next_path)})  # where the resident was going (sign-up)
     if lang == "en":
         return "Confirm your email address", (
             f"Open this link to confirm your email address and finish signing up:\n{url}\n\n"
@@ -152,22 +169,29 @@ COMPOSERS: dict[str, Callable[[User, str], tuple[str, str]]] = {
 }
 
 
-def send_now(kind: str, user_id: int) -> bool:
+def send_now(kind: str, user_id: int, next_path: str = "") -> bool:
     """Compose and send one email to the account `user_id`; False when the account is gone."""
     user = User.objects.filter(pk=user_id).first()
     if user is None:
         return False
     lang = "en" if user.preferred_language == "en" else "ja"
-    subject, body = COMPOSERS[kind](user, lang)
+    if kind == VERIFY:
+        subject, body = _verify(user, lang, next_path)
+    else:
+        subject, body = COMPOSERS[kind](user, lang)
     send_mail(f"[{_city(lang)}] {subject}", body, settings.DEFAULT_FROM_EMAIL, [user.email])
     logger.info("account email %s sent to user %s", kind, user.pk)
     return True
 
 
-def send(kind: str, user: User) -> None:
-    """Queue one email (sent in this process when no broker is configured)."""
+def send(kind: str, user: User, *, next_path: str = "") -> None:
+    """Queue one email (sent in this process when no broker is configured); `next_path`: the page a
+    confirmation link leads to afterwards."""
     from madoguchi.accounts.tasks import send_account_email
 
     if kind not in COMPOSERS:
         raise ValueError(f"unknown account email {kind!r}")
-    send_account_email.delay(kind, user.pk)
+    if local_path(next_path):
+        send_account_email.delay(kind, user.pk, local_path(next_path))
+    else:
+        send_account_email.delay(kind, user.pk)

@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import segno
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -87,6 +86,8 @@ def manual_entry_key(device: TOTPDevice) -> str:
 
 def provisioning_qr_svg(device: TOTPDevice, *, title: str) -> str:
     """The otpauth:// URI as inline SVG markup (no script, no style attribute: fits the CSP)."""
+    import segno  # here, not at start-up: only the set-up page draws a QR code
+
     return segno.make(device.config_url, error="m").svg_inline(scale=4, border=4, title=title)
 
 

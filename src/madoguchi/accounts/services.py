@@ -44,12 +44,15 @@ def email_digest(email: str) -> str:
     return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
 
 
-def sign_up(*, email: str, password: str, display_name: str = "", language: str = "ja") -> str:
+def sign_up(
+    *, email: str, password: str, display_name: str = "", language: str = "ja", next_path: str = ""
+) -> str:
     """Create a resident account that must confirm its email before signing in, and send the link.
 
     The answer does not tell whether the address was registered: for a registered one nothing is created,
     the same work is done (the password is hashed) and its owner gets an email saying that someone tried
     to sign up, with links to sign in and to reset the password. Returns the normalised address.
+    `next_path` (a path on this site) rides on the confirmation link: the page the resident was going to.
     """
     email = email.strip().lower()
     try:
@@ -75,7 +78,7 @@ def sign_up(*, email: str, password: str, display_name: str = "", language: str 
         if existing is not None and existing.is_active:
             emails.send(emails.SIGNUP_ATTEMPT, existing)
         return email
-    emails.send(emails.VERIFY, user)
+    emails.send(emails.VERIFY, user, next_path=next_path)
     return email
 
 

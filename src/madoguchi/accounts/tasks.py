@@ -1,5 +1,6 @@
 from celery import shared_task
 
+import madoguchi.core.celery_app  # noqa: F401  (the configured app, made current before a task is sent)
 from madoguchi.accounts import emails
 
 
@@ -9,6 +10,6 @@ from madoguchi.accounts import emails
     retry_backoff=True,
     max_retries=5,
 )
-def send_account_email(kind: str, user_id: int) -> bool:
+def send_account_email(kind: str, user_id: int, next_path: str = "") -> bool:
     """Sign-up, confirmation and password-reset emails (accounts.emails); the link is made here."""
-    return emails.send_now(kind, user_id)
+    return emails.send_now(kind, user_id, next_path)

@@ -4,8 +4,13 @@ Everything is versioned under /api/v1/. Errors have one shape everywhere (api/er
 docs/api.md.
 """
 
+import json
+from typing import Any
+
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 from ninja import NinjaAPI, Router
+from ninja.openapi.docs import Swagger, _csrf_needed
 
 from madoguchi.api.errors import register_exception_handlers
 from madoguchi.api.postal import router as postal_router
@@ -14,6 +19,24 @@ from madoguchi.cases.api import ERROR_ANSWERS as CASE_ERROR_ANSWERS
 from madoguchi.cases.api import office_router, resident_router
 from madoguchi.faq.api import router as faq_router
 from madoguchi.procedures.api import router as procedures_router
+
+
+class BundledSwagger(Swagger):
+    """The Swagger UI from ninja's own static files, never a CDN (closed networks).
+
+    ninja serves its bundled copy only when "ninja" is in INSTALLED_APPS, which would import ninja at every
+    start of a command; settings.py adds ninja's template and static directories instead.
+    """
+
+    def render_page(self, request: HttpRequest, api: NinjaAPI, **kwargs: Any) -> HttpResponse:
+        self.settings["url"] = self.get_openapi_url(api, kwargs)
+        context = {
+            "swagger_settings": json.dumps(self.settings, indent=1),
+            "api": api,
+            "add_csrf": _csrf_needed(api),
+        }
+        return render(request, self.template, context)
+
 
 api = NinjaAPI(
     title="Madoguchi API",
@@ -25,6 +48,7 @@ api = NinjaAPI(
     ),
     urls_namespace="api",
     docs_url="/docs",
+    docs=BundledSwagger(),
     openapi_url="/openapi.json",
     renderer=Utf8JSONRenderer(),
 )

@@ -1,5 +1,6 @@
 from celery import shared_task
 
+import madoguchi.core.celery_app  # noqa: F401  (the configured app, made current before a task is sent)
 from madoguchi.booking import services
 
 

@@ -27,12 +27,16 @@ import threading
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
-
-import pypdfium2
-import pypdfium2.raw as pdfium_raw
-from PIL import Image, ImageOps
+from typing import TYPE_CHECKING
 
 from madoguchi.core.errors import MadoguchiError
+
+if TYPE_CHECKING:
+    import pypdfium2
+    from PIL import Image
+
+# pypdfium2 and Pillow (with numpy) are imported by the functions that use them: this module is imported by
+# cases.services, hence by every page and command, and they cost ~0.3 s at each start of a command.
 
 # Limits (docs/security.md, "Uploads"). An upload is limited to MADOGUCHI_UPLOAD_MAX_BYTES (10 MB) before it
 # gets here; these bound the memory and time one rendering may take.
@@ -156,6 +160,8 @@ def check_renderable(data: bytes, content_type: str, *, max_pages: int = MAX_PDF
 
     Quick (no page is loaded): it runs in the upload's web request. How much drawing the pages ask for is
     measured later, in the rendering process (`measure_pdf`)."""
+    import pypdfium2
+
     if content_type == PDF:
         with _PDFIUM_LOCK:
             document = _open_pdf(data)
@@ -197,6 +203,8 @@ def render_safe_copy(data: bytes, content_type: str, limits: Limits | None = Non
 
 def _open_image(data: bytes, content_type: str) -> Image.Image:
     """Open with the one decoder the sniffed type allows, and refuse a decompression bomb before decoding."""
+    from PIL import Image
+
     pillow_format = _PILLOW_FORMAT.get(content_type)
     if pillow_format is None:
         raise _broken()
@@ -219,6 +227,8 @@ def _open_image(data: bytes, content_type: str) -> Image.Image:
 
 
 def _render_image(data: bytes, content_type: str) -> RenderedFile:
+    from PIL import Image, ImageOps
+
     with _open_image(data, content_type) as image:
         try:
             # JPEG: let the decoder scale down by 1/2, 1/4 or 1/8 when the photo is far above the limit.
@@ -240,6 +250,8 @@ def _render_image(data: bytes, content_type: str) -> RenderedFile:
 
 def _flatten(image: Image.Image) -> Image.Image:
     """8-bit greyscale or RGB; transparency onto white (what the resident saw on a white page)."""
+    from PIL import Image
+
     if image.mode in ("I;16", "I;16B", "I;16L", "I"):
         image = image.convert("I").point(lambda value: value * (1 / 256)).convert("L")  # 16 → 8 bit
     if image.mode == "P" or (image.mode in ("L", "RGB") and "transparency" in image.info):
@@ -261,6 +273,9 @@ def _flatten(image: Image.Image) -> Image.Image:
 
 def _open_pdf(data: bytes) -> pypdfium2.PdfDocument:
     """Open without a password; call with `_PDFIUM_LOCK` held."""
+    import pypdfium2
+    import pypdfium2.raw as pdfium_raw
+
     try:
         return pypdfium2.PdfDocument(data)
     except pypdfium2.PdfiumError as exc:
@@ -294,6 +309,9 @@ def measure_pdf(data: bytes, limits: Limits | None = None) -> list[PageCost]:
     Works on its own copy of the document: annotation appearances (and filled-in form fields) are flattened
     into the page first, so that what they draw is counted like the page's own content.
     """
+    import pypdfium2
+    import pypdfium2.raw as pdfium_raw
+
     limits = limits or Limits()
     costs = []
     with _PDFIUM_LOCK:
@@ -340,6 +358,8 @@ def _then(first: tuple, second: tuple) -> tuple:
 
 
 def _children(page_raw, form) -> Iterator:
+    import pypdfium2.raw as pdfium_raw
+
     if form is None:
         for index in range(pdfium_raw.FPDFPage_CountObjects(page_raw)):
             yield pdfium_raw.FPDFPage_GetObject(page_raw, index)
@@ -351,6 +371,8 @@ def _children(page_raw, form) -> Iterator:
 def _page_cost(page: pypdfium2.PdfPage, limits: Limits) -> PageCost:
     """Objects and path segments of the page (nested forms included), and the area they paint (points²,
     each object's bounding box in page space clipped to the page), stopping as soon as a limit is passed."""
+    import pypdfium2.raw as pdfium_raw
+
     left, bottom, right, top = page.get_bbox()
     page_area = max((right - left) * (top - bottom), 1.0)
     max_painted = limits.max_overdraw * page_area
@@ -401,6 +423,8 @@ def _page_cost(page: pypdfium2.PdfPage, limits: Limits) -> PageCost:
 
 
 def _image_pixels(obj) -> int:
+    import pypdfium2.raw as pdfium_raw
+
     width, height = ctypes.c_uint(), ctypes.c_uint()
     if not pdfium_raw.FPDFImageObj_GetImagePixelSize(obj, ctypes.byref(width), ctypes.byref(height)):
         return 0
@@ -408,6 +432,8 @@ def _image_pixels(obj) -> int:
 
 
 def _render_pdf(data: bytes, limits: Limits | None = None) -> RenderedFile:
+    import pypdfium2
+
     limits = limits or Limits()
     pages: list[tuple[bytes, int, int, float, float]] = []
     with _PDFIUM_LOCK:

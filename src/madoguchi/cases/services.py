@@ -230,6 +230,37 @@ def open_draft(*, applicant, procedure: Procedure) -> tuple[Case, bool]:
     raise RuntimeError("could not open a draft")
 
 
+def discard_draft(*, applicant, reference: str) -> bool:
+    """Delete the applicant's draft `reference` with its uploads; the files go after the commit.
+
+    Only a draft of this applicant (a submitted case is never deleted: it is withdrawn). Returns False when
+    there is no such draft (already discarded, submitted meanwhile, or another resident's).
+    """
+    with transaction.atomic():
+        case = (
+            Case.objects.select_for_update()
+            .filter(reference=reference, applicant=applicant, status=Status.DRAFT)
+            .first()
+        )
+        if case is None:
+            return False
+        attachments = list(case.attachments.all())
+        names = [f.name for a in attachments for f in (a.file, a.safe_file) if f]
+        CaseAttachment.objects.filter(case=case).delete()
+        case.delete()  # notices of the draft go with it (CASCADE); a draft has no history, messages or notes
+        storage = CaseAttachment._meta.get_field("file").storage
+
+        def delete_files() -> None:
+            for name in names:
+                try:
+                    storage.delete(name)
+                except OSError:
+                    logger.warning("an upload of a discarded draft could not be deleted: %s", name)
+
+        transaction.on_commit(delete_files)
+    return True
+
+
 def start_draft(*, applicant, procedure: Procedure) -> Case:
     """Open a draft application for the procedure's current version (or the one already open)."""
     return open_draft(applicant=applicant, procedure=procedure)[0]

@@ -1,5 +1,6 @@
 from celery import shared_task
 
+import madoguchi.core.celery_app  # noqa: F401  (the configured app, made current before a task is sent)
 from madoguchi.cases import services
 
 # Seconds. The rendering process has its own limits (MADOGUCHI_RENDER_*); these only stop a task that hangs

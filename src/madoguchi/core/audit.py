@@ -24,6 +24,8 @@ import threading
 import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import partial
 
@@ -89,6 +91,33 @@ def _content_of(event: AuditEvent) -> dict:
         "channel": event.channel,
         "client_ip": event.client_ip,
     }
+
+
+# One look, one row: within one page view (`one_look_per_request`, opened by core.middleware for every
+# request), a read of the same data by the same person for the same purpose is written once, however many
+# parts of the page ask for it (a counter visit page reads its person for the header, the forms and the
+# printed basics). A later read that shows more data items than the first is written again.
+_looks: ContextVar[dict | None] = ContextVar("madoguchi_audit_looks", default=None)
+
+
+@contextmanager
+def one_look_per_request():
+    token = _looks.set({})
+    try:
+        yield
+    finally:
+        _looks.reset(token)
+
+
+def _already_recorded(key: tuple, fields: frozenset) -> bool:
+    looks = _looks.get()
+    if looks is None:
+        return False
+    seen = looks.get(key)
+    if seen is not None and fields <= seen:
+        return True
+    looks[key] = fields | (seen or frozenset())
+    return False
 
 
 def client_ip_of(request) -> str | None:
@@ -249,13 +278,28 @@ def record_access(
     purpose: str,
     channel: str = "screen",
     client_ip: str | None = None,
-) -> AuditEvent:
+) -> AuditEvent | None:
     """Append one audit row, chained to the head of a free chain. Call inside the request that reads the data.
+
+    Within one request, the same look again (same actor, action, object, person, purpose and channel, no new
+    data items) writes nothing and returns None: one page view, one row per thing looked at.
 
     Outside a transaction the row is committed before this returns, so data is never shown without its
     row. Inside a caller's transaction (a change and its audit row) it joins that transaction without a
     savepoint: the change cannot commit without its row, and the head stays locked until that commit.
     """
+    fields = frozenset(fields)
+    look = (
+        getattr(actor, "pk", None) or str(actor),
+        action,
+        object_type,
+        str(object_id),
+        person_id,
+        purpose,
+        channel,
+    )
+    if _already_recorded(look, fields):
+        return None  # the same look of this page view has its row already
     using = router.db_for_write(AuditEvent)
     connection = connections[using]
     meta = AuditEvent._meta

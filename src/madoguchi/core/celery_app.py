@@ -12,7 +12,9 @@ app.autodiscover_tasks(
         "madoguchi.accounts",
         "madoguchi.counter",
         "madoguchi.automation",
+        "madoguchi.booking",
+        "madoguchi.intake",
     ]
 )
 
-QUEUES = ("default", "events", "notifications", "bulk", "automation")
+QUEUES = ("default", "events", "notifications", "bulk", "automation", "ocr")

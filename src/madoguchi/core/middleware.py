@@ -75,3 +75,17 @@ class RejectNulCharactersMiddleware:
                 "\x00" in key or any("\x00" in v for v in values) for key, values in request.POST.lists()
             )
         return False
+
+
+class AuditLookMiddleware:
+    """One audit row per look: the reads of one request are collected so that the same look is written once
+    (core.audit.one_look_per_request)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from madoguchi.core import audit
+
+        with audit.one_look_per_request():
+            return self.get_response(request)

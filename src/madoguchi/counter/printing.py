@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from madoguchi.core.errors import MadoguchiError
-from madoguchi.procedures.forms.render import MissingGlyphs, render_forms
 from madoguchi.procedures.services import printable_form
 
 logger = logging.getLogger(__name__)
@@ -34,6 +33,9 @@ class FormToPrint:
 def render_pdf(forms: Sequence[FormToPrint], *, basics: dict) -> bytes:
     """One PDF with every form, pre-filled; `basics` holds name, address, birth_date and sex of the person
     (the address left empty for a person under 支援措置). Raises PrintFailed."""
+    # ReportLab and segno are imported when a form is printed, not at every start of a command.
+    from madoguchi.procedures.forms.render import MissingGlyphs, render_forms
+
     try:
         printable = [
             printable_form(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
+import madoguchi.core.celery_app  # noqa: F401  (the configured app, made current before a task is sent)
+
 
 @shared_task(name="madoguchi.counter.tasks.purge_expired")
 def purge_expired() -> dict:

@@ -142,6 +142,65 @@ class _Applicant:
     person: Person
     household: Sequence[Person]
     email: str
+    child: Person | None = None  # for a form about a child (保育 etc.): a young child of the household
+
+
+def _child_answer(f: Field, who: _Applicant) -> str | None:
+    """The child's own facts for the child_* fields of a form about a child (never the parent's)."""
+    child = who.child
+    if child is None or not f.id.startswith("child"):
+        return None
+    if f.id.endswith("birth_date"):
+        return child.birth_date.isoformat()
+    if f.id.endswith("kana"):
+        return child.name_kana
+    if f.id.endswith("name"):
+        return child.name
+    return None
+
+
+def is_about_a_child(spec: ProcedureSpec) -> bool:
+    """A form that asks for a child's birth date (保育所等の利用申込み…): its applicant is a parent."""
+    return any(f.id.startswith("child") and f.id.endswith("birth_date") for f in spec.fields)
+
+
+YOUNG_CHILD_YEARS = 6  # 0–5歳児クラス: the children nursery forms are about
+
+
+def _parents_of_young_children(*, rng: random.Random) -> list[tuple[Person, Person]]:
+    """(parent, child) pairs of the demo town: a child aged 0–5 on the registry's reference date and an
+    adult of the same household (the head or the spouse first), neither under 支援措置; shuffled reproducibly."""
+    first, last = demo.atena_number(1), demo.atena_number(demo.MAX_RESIDENTS)
+    youngest = demo.REFERENCE_DATE
+    oldest = demo.REFERENCE_DATE.replace(year=demo.REFERENCE_DATE.year - YOUNG_CHILD_YEARS)
+    adult_born_before = demo.REFERENCE_DATE.replace(year=demo.REFERENCE_DATE.year - 18)
+    children = list(
+        Person.objects.filter(
+            atena_number__gte=first,
+            atena_number__lte=last,
+            is_active=True,
+            support_measure=False,
+            birth_date__gt=oldest,
+            birth_date__lte=youngest,
+        )
+        .select_related("household")
+        .order_by("atena_number")
+    )
+    adults: dict[int, list[Person]] = {}
+    for adult in Person.objects.filter(
+        household_id__in={c.household_id for c in children},
+        is_active=True,
+        support_measure=False,
+        birth_date__lte=adult_born_before,
+    ).order_by("atena_number"):
+        adults.setdefault(adult.household_id, []).append(adult)
+    pairs = []
+    for child in children:
+        parents = adults.get(child.household_id)
+        if parents:
+            pairs.append((parents[0], child))
+    rng.shuffle(pairs)
+    return pairs
 
 
 def _other_town(person: Person, rng: random.Random) -> demo.Town:
@@ -266,7 +325,9 @@ def demo_answers(spec: ProcedureSpec, who: _Applicant, rng: random.Random, *, to
                     if uploads is not None:
                         answers.files[f.id] = uploads
                     continue
-                value = _field_answer(f, who, rng, today, variant=variant)
+                value = _child_answer(f, who)
+                if value is None:
+                    value = _field_answer(f, who, rng, today, variant=variant)
                 if value is not None:
                     answers.raw[f.id] = value
             answers.errors = schema.validate(spec, answers.raw, files=answers.files, today=today).errors
@@ -355,11 +416,19 @@ def create_demo_cases(*, count: int, seed: int = 1) -> DemoCasesReport:
     taro = User.objects.filter(email=DEMO_RESIDENT_EMAIL).first()
     staff = _staff_by_department()
 
+    young = _parents_of_young_children(rng=random.Random(seed))
     usable: list[tuple[Procedure, ProcedureSpec]] = []
     probe = persons[-1]
     for procedure in procedures:
         spec = spec_of(procedure.current_version)
-        who = _Applicant(probe, list(probe.household.members.order_by("atena_number")), "probe@example.jp")
+        about_a_child = is_about_a_child(spec)
+        if about_a_child and not young:
+            report.skipped[procedure.slug] = "the demo town has no household with a child aged 0–5"
+            continue
+        parent, child = young[0] if about_a_child else (probe, None)
+        who = _Applicant(
+            parent, list(parent.household.members.order_by("atena_number")), "probe@example.jp", child
+        )
         errors = demo_answers(spec, who, random.Random(seed), today=today).errors
         if errors:
             report.skipped[procedure.slug] = f"the sample answers do not validate ({_describe(errors)})"
@@ -374,11 +443,17 @@ def create_demo_cases(*, count: int, seed: int = 1) -> DemoCasesReport:
     actions_of = {name: actions for name, _, actions in OUTCOMES}
     for index in range(needed):
         procedure, spec = usable[index % len(usable)]
-        person = persons[index % len(persons)]
+        person, child = persons[index % len(persons)], None
+        if is_about_a_child(spec):  # a parent applies, about a child of the household aged 0–5
+            person, child = young[index % len(young)]
         applicant = (
-            taro if taro is not None and (report.existing + index) % 10 == 0 else _applicant_user(person)
+            taro
+            if taro is not None and child is None and (report.existing + index) % 10 == 0
+            else _applicant_user(person)
         )
-        who = _Applicant(person, list(person.household.members.order_by("atena_number")), applicant.email)
+        who = _Applicant(
+            person, list(person.household.members.order_by("atena_number")), applicant.email, child
+        )
         answers = demo_answers(spec, who, rng, today=today)
         if answers.errors:
             report.skipped.setdefault(

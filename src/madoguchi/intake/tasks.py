@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
+import madoguchi.core.celery_app  # noqa: F401  (the configured app, made current before a task is sent)
+
 # Seconds: a 500-page PDF is read page by page in one task.
 PROCESS_SOFT_TIME_LIMIT = 3600
 PROCESS_TIME_LIMIT = 3660

@@ -3,6 +3,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.conf import settings
 
+import madoguchi.core.celery_app  # noqa: F401  (the configured app, made current before a task is sent)
 from madoguchi.notify import services
 
 

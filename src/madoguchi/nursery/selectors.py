@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
 
 from madoguchi.nursery.models import Round
 from madoguchi.nursery.services import explanation_index, plain_explanation
@@ -39,6 +40,16 @@ class ChildRow:
     case_reference: str = ""
 
 
+# The engine's words for staff (the round summary showed 「stable（optimal）」).
+OBJECTIVE_LABELS = {"stable": _("安定マッチング"), "municipal_sd": _("従来の手順（指数順）")}
+SOLVER_STATUS_LABELS = {
+    "optimal": _("最適解（証明済み）"),
+    "feasible": _("実行可能解（最適性は未証明）"),
+    "infeasible": _("条件を満たす割り当てなし"),
+    "unknown": _("時間内に解が見つからず"),
+}
+
+
 def summary(rnd: Round) -> dict[str, Any]:
     doc = rnd.input
     children = sum(len(h["children"]) for h in doc["households"])
@@ -49,6 +60,8 @@ def summary(rnd: Round) -> dict[str, Any]:
             placed=placed, unplaced=children - placed, blocking_pairs=len(rnd.result["blocking_pairs"])
         )
         out["solver_status"] = rnd.result.get("status", "")
+        out["solver_status_label"] = SOLVER_STATUS_LABELS.get(out["solver_status"], out["solver_status"])
+    out["objective_label"] = OBJECTIVE_LABELS.get(rnd.objective, rnd.objective)
     return out
 
 

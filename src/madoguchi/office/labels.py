@@ -9,11 +9,14 @@ residents ("Waiting for your reply"). The office translates its own names under 
 
 from __future__ import annotations
 
-from django.utils.translation import pgettext_lazy
+import re
+
+from django.utils.translation import get_language, pgettext_lazy
 
 from madoguchi.accounts.models import Role
 from madoguchi.cases import workflow
 from madoguchi.cases.models import Channel, Direction
+from madoguchi.residents import access
 
 CHANNEL_LABELS = {
     Channel.ONLINE: pgettext_lazy("office", "オンライン"),
@@ -62,6 +65,7 @@ AUDIT_ACTION_LABELS = {
     "override": pgettext_lazy("office", "結果の手動変更"),
     "publish": pgettext_lazy("office", "結果の公表"),
     "mfa_reset": pgettext_lazy("office", "2段階認証のリセット"),
+    "print": pgettext_lazy("office", "印刷"),
 }
 AUDIT_PURPOSE_LABELS = {
     "case_review": pgettext_lazy("office", "申請の審査"),
@@ -73,7 +77,36 @@ AUDIT_PURPOSE_LABELS = {
     "registry_prefill": pgettext_lazy("office", "住民記録からの入力"),
     "key_rotation": pgettext_lazy("office", "暗号鍵の更新"),
     "account_security": pgettext_lazy("office", "職員アカウントの保護"),
+    "case_transition": pgettext_lazy("office", "申請の状態の変更"),
+    "counter_intake": pgettext_lazy("office", "書かない窓口での受付"),
+    "counter_lookup": pgettext_lazy("office", "書かない窓口の読み取りコードの照会"),
+    "faq_inquiry_reply": pgettext_lazy("office", "問い合わせへの回答"),
+    "form_print": pgettext_lazy("office", "申請書の印刷"),
+    "identity_check": pgettext_lazy("office", "窓口での本人確認"),
 }
+AUDIT_CHANNEL_LABELS = {
+    "screen": pgettext_lazy("office", "職員の画面"),
+    "cli": pgettext_lazy("office", "コマンド（運用者）"),
+    "api": pgettext_lazy("office", "API"),
+}
+AUDIT_OBJECT_LABELS = {
+    "audit_log": pgettext_lazy("office", "監査ログ"),
+    "case": pgettext_lazy("office", "申請（受付番号）"),
+    "counter_bundle": pgettext_lazy("office", "事前入力のデータ"),
+    "counter_visit": pgettext_lazy("office", "窓口での受付"),
+    "faq_inquiry": pgettext_lazy("office", "問い合わせ"),
+    "handoff_export": pgettext_lazy("office", "連携ファイル"),
+    "identity_link": pgettext_lazy("office", "本人確認の紐付け"),
+    "identity_match": pgettext_lazy("office", "本人確認の照合"),
+    "person": pgettext_lazy("office", "住民記録"),
+    "person_search": pgettext_lazy("office", "住民検索"),
+    "registry": pgettext_lazy("office", "住民記録"),
+    "user": pgettext_lazy("office", "アカウント"),
+    "mynumber": pgettext_lazy("office", "個人番号"),
+}
+# A purpose is a code, sometimes followed by what the code does not say: "case_review (T000-0001)",
+# "counter_lookup: expired", "identity_check: 本人の申出". The code is named; the rest is kept as written.
+_CODED = re.compile(r"^([a-z][a-z0-9_]*)(\s*(?:\(|:).*)?$", re.DOTALL)
 
 
 def audit_action_label(code: str) -> str:
@@ -81,4 +114,23 @@ def audit_action_label(code: str) -> str:
 
 
 def audit_purpose_label(code: str) -> str:
-    return str(AUDIT_PURPOSE_LABELS.get(code, code))
+    """A purpose as people read it (ja/en by the active language); free text stays as it was written."""
+    match = _CODED.match(code or "")
+    if not match:
+        return code
+    head, rest = match.group(1), match.group(2) or ""
+    label = AUDIT_PURPOSE_LABELS.get(head)
+    if label is None:
+        named = access.purpose_label(head, get_language() or "ja")  # the registry search purposes
+        if named == head:
+            return code
+        label = named
+    return f"{label}{rest}"
+
+
+def audit_channel_label(code: str) -> str:
+    return str(AUDIT_CHANNEL_LABELS.get(code, code))
+
+
+def audit_object_label(code: str) -> str:
+    return str(AUDIT_OBJECT_LABELS.get(code, code))

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from madoguchi.accounts import selectors as account_selectors
 from madoguchi.accounts import services as accounts
 from madoguchi.accounts.decorators import resident_required
+from madoguchi.accounts.emails import local_path
 from madoguchi.accounts.identity.base import IdentityProviderError
 from madoguchi.accounts.identity.registry import register as identity_providers
 from madoguchi.booking import selectors as booking_selectors
@@ -100,6 +101,16 @@ def _filter_choices(lang: str) -> tuple[list[tuple[str, str]], list[tuple[str, s
 def home(request):
     _departments, life_events = _filter_choices(lang_of(request))
     return render(request, "portal/home.html", {"life_events": life_events})
+
+
+def privacy_policy(request):
+    """個人情報の取扱い: what the service keeps, why, who sees it (audited), and how to ask about it."""
+    return render(request, "portal/privacy.html", {"lang": lang_of(request)})
+
+
+def accessibility_policy(request):
+    """ウェブアクセシビリティ方針: the JIS X 8341-3:2016 target and the results of the automated checks."""
+    return render(request, "portal/accessibility.html", {"lang": lang_of(request)})
 
 
 def catalog(request):
@@ -304,6 +315,10 @@ def _step_context(
             readonly=field.id in registry.readonly,
             household=registry.household,
         )
+        # A conditional field is in the page either way; it is hidden while its condition does not hold
+        # (the answers saved so far), and the script shows it as soon as the answer changes.
+        context["show_when"] = schema.condition_json(field)
+        context["shown"] = schema.field_shown(spec, field, values, files=files)
         rendered_fields.append(context)
         for message in field_errors:
             target = _anchor_of(context)
@@ -400,6 +415,25 @@ def apply_step(request, reference: str, step_id: str):
     return redirect("portal:review", reference=case.reference)
 
 
+@resident_required
+@require_http_methods(["GET", "POST"])
+def discard_draft(request, reference: str):
+    """Delete a draft after a confirmation page (a plain form: works without JavaScript)."""
+    case = case_selectors.case_of_applicant(user=request.user, reference=reference)  # 404 if not theirs
+    if case.status != Status.DRAFT:
+        messages.info(request, _("この申請はすでに提出されています。状況は次のとおりです。"))
+        return redirect("portal:case", reference=reference)
+    if request.method == "POST":
+        case_services.discard_draft(applicant=request.user, reference=reference)
+        messages.success(request, _("下書きを削除しました。"))
+        return redirect("portal:mypage")
+    return render(
+        request,
+        "portal/discard_draft.html",
+        {"case": case, "procedure_name": case.procedure.name_for(lang_of(request))},
+    )
+
+
 def _first_step_with_errors(spec, errors) -> str:
     for step in spec.steps:
         if any(field.id in errors for field in step.fields):
@@ -482,7 +516,11 @@ def _review_sections(spec, cleaned, case, lang: str) -> list[dict]:
     return [
         {
             "title": section.title,
-            "rows": section.rows,
+            "rows": [  # a conditional question that was not asked is not listed
+                row
+                for f, row in zip(spec.step(section.step_id).fields, section.rows, strict=True)
+                if schema.field_shown(spec, f, cleaned)
+            ],
             "change_url": reverse("portal:apply_step", args=[case.reference, section.step_id]),
         }
         for section in schema.display_rows(spec, cleaned, lang)
@@ -764,6 +802,7 @@ def signup(request):
     if request.user.is_authenticated and request.user.is_resident:
         return redirect("portal:mypage")
     form = forms.SignUpForm(request.POST or None)
+    next_path = local_path(request.POST.get("next") or request.GET.get("next") or "")
     if request.method == "POST" and form.is_valid():
         try:
             email = accounts.sign_up(
@@ -771,13 +810,15 @@ def signup(request):
                 password=form.cleaned_data["password"],
                 display_name=form.cleaned_data["display_name"],
                 language=lang_of(request),
+                next_path=next_path,
             )
         except accounts.AccountError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message(lang_of(request)))
         else:
+            # The browser that signed up (it knew the password) is signed in when the link is opened in it.
             request.session["portal_signup_email"] = email
             return redirect("portal:signup_done")
-    return render(request, "portal/signup.html", {"form": form})
+    return render(request, "portal/signup.html", {"form": form, "next": next_path})
 
 
 def signup_done(request):
@@ -793,11 +834,20 @@ def _verify_email_failed(request, exc: accounts.AccountError):
 
 
 def verify_email(request, uidb64: str, token: str):
+    """Confirm the address; in the browser that signed up, also sign in and go on to where the resident
+    was going (`next`, a path on this site only). Elsewhere the page says to sign in, keeping `next`."""
+    next_path = local_path(request.GET.get("next") or "")
     try:
-        accounts.verify_email(uidb64=uidb64, token=token)
+        user = accounts.verify_email(uidb64=uidb64, token=token)
     except accounts.AccountError as exc:
         return _verify_email_failed(request, exc)
-    return render(request, "portal/verify_email.html", {"ok": True})
+    signed_up_here = request.session.get("portal_signup_email") == user.email
+    if signed_up_here and user.is_resident and user.is_active:
+        request.session.pop("portal_signup_email", None)
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, _("メールアドレスを確認し、ログインしました。"))
+        return redirect(next_path or reverse("portal:mypage"))
+    return render(request, "portal/verify_email.html", {"ok": True, "next": next_path})
 
 
 def verify_email_old_link(request, token: str):

@@ -21,6 +21,7 @@ input, and `format_value` shows only MY_NUMBER_MASK. Where it goes after validat
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -131,6 +132,11 @@ def validate(
     result = Result()
     for f in fields:
         kind = f.kind
+        if not field_shown(spec, f, data, files=context.files):
+            # Not asked while its condition does not hold: neither required nor kept (a stale answer
+            # typed before the choice changed is dropped, not submitted).
+            result.cleaned[f.id] = kind.empty_value(f)
+            continue
         raw = context.raw(f)
         if kind.is_empty(f, raw):
             result.cleaned[f.id] = kind.empty_value(f)
@@ -157,14 +163,14 @@ def validate(
 
 def _required_message(f: Field, context: CleanContext) -> Message | None:
     if f.required:
-        ja, en = f.kind.required_texts(f)
+        ja, en = f.kind.required_texts(f, context)
         return Message("required", ja, en)
     if (
         f.required_if is not None
         and context.spec is not None
         and condition_met(context.spec, f.required_if, context.data, files=context.files)
     ):
-        ja, en = f.kind.required_texts(f)
+        ja, en = f.kind.required_texts(f, context)
         when_ja, when_en = condition_texts(context.spec, f.required_if)
         return Message(
             "required_if",
@@ -172,6 +178,30 @@ def _required_message(f: Field, context: CleanContext) -> Message | None:
             f"{when_en}, {en[0].lower()}{en[1:]}",
         )
     return None
+
+
+def field_shown(
+    spec: ProcedureSpec | None,
+    f: Field,
+    data: Mapping[str, Any],
+    *,
+    files: Mapping[str, Any] | None = None,
+) -> bool:
+    """Whether the form asks `f` given the answers in `data`: a conditional field (`required_if`) only while
+    its condition holds (「その他」 chosen → 「その他の内容」). A field required when another is left empty
+    (`filled: false`) is always asked: it may be answered either way."""
+    condition = f.required_if
+    if condition is None or spec is None or (condition.operator == "filled" and condition.value is False):
+        return True
+    return condition_met(spec, condition, data, files=files)
+
+
+def condition_json(f: Field) -> str:
+    """The condition of a conditional field for the page's script (data-show-when), or ""."""
+    condition = f.required_if
+    if condition is None or (condition.operator == "filled" and condition.value is False):
+        return ""
+    return json.dumps(condition.to_json(), ensure_ascii=False)
 
 
 def condition_met(

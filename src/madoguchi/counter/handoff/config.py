@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any
 
 import jaconv
-import yaml
 
 FORMAT_TAG = "madoguchi-handoff/1"
 DEFAULT_PATH = Path(__file__).resolve().parent / "handoff.yaml"
@@ -245,6 +244,8 @@ def parse_config(
     Only the sections the text has are returned.
     """
     reader = _Reader()
+    import yaml  # here: PyYAML costs ~50 ms at every start of a command, and most never read this file
+
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

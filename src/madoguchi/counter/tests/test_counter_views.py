@@ -209,12 +209,13 @@ def test_printing_failure_keeps_the_cases_and_offers_a_retry(client, monkeypatch
 
 def test_a_name_outside_the_printing_font_is_flagged_never_replaced(monkeypatch):
     """𠮷 (U+20BB7) is not in IPAex: the clerk is told which character, and nothing is printed without it."""
+    from madoguchi.procedures.forms import render
     from madoguchi.procedures.forms.render import MissingGlyphs
 
     def missing(*args, **kwargs):
         raise MissingGlyphs(["𠮷"], "applicant_name")
 
-    monkeypatch.setattr(printing, "render_forms", missing)
+    monkeypatch.setattr(render, "render_forms", missing)  # printing imports it when it prints
     monkeypatch.setattr(printing, "printable_form", lambda **kwargs: kwargs)
     with pytest.raises(printing.PrintFailed) as caught:
         printing.render_pdf([printing.FormToPrint(None, {}, "ABCD-EFGH")], basics={})

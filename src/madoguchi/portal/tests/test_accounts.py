@@ -2,6 +2,7 @@ import re
 
 import pytest
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 
 from madoguchi.accounts.models import User
@@ -38,7 +39,8 @@ def test_sign_up_verify_then_sign_in(client):
     assert "メールアドレスの確認が済んでいません" in response.content.decode()
     assert reverse("portal:resend_verification") in response.content.decode()
 
-    response = client.get(_verification_path(mail.outbox[0]))
+    # The link opened in another browser (say, the mail app's): confirmed, and asked to sign in.
+    response = Client().get(_verification_path(mail.outbox[0]))
     assert response.status_code == 200
     assert "メールアドレスを確認しました" in response.content.decode()
     assert User.objects.get(email="hanako@example.jp").email_verified_at is not None
@@ -156,3 +158,44 @@ def test_logout_is_a_post(resident_client):
     response = resident_client.post(reverse("portal:logout"))
     assert response.status_code == 302
     assert "_auth_user_id" not in resident_client.session
+
+
+def test_sign_up_keeps_the_page_asked_for_through_the_confirmation_and_signs_in(client):
+    apply = reverse("portal:procedure", args=["juminhyo"])
+    login_page = client.get(reverse("portal:login") + "?next=" + apply).content.decode()
+    assert f'href="{reverse("portal:signup")}?next=/procedures/juminhyo/"' in login_page
+    signup_page = client.get(reverse("portal:signup") + "?next=" + apply).content.decode()
+    assert f'name="next" value="{apply}"' in signup_page
+
+    response = client.post(reverse("portal:signup"), {**SIGNUP, "next": apply})
+    assert response.url == reverse("portal:signup_done")
+    link = _verification_path(mail.outbox[0])
+    assert link.endswith("?next=%2Fprocedures%2Fjuminhyo%2F")
+
+    # Opened in the browser that signed up: confirmed, signed in, and on the page the resident wanted.
+    response = client.get(link)
+    assert response.status_code == 302
+    assert response.url == apply
+    assert client.get(reverse("portal:mypage")).status_code == 200
+
+
+def test_the_confirmation_link_in_another_browser_confirms_but_does_not_sign_in(client):
+    client.post(reverse("portal:signup"), {**SIGNUP, "next": "/procedures/juminhyo/"})
+    other = Client()
+    response = other.get(_verification_path(mail.outbox[0]))
+    assert response.status_code == 200
+    assert 'href="/login/?next=/procedures/juminhyo/"' in response.content.decode().replace("%2F", "/")
+    assert other.get(reverse("portal:mypage")).status_code == 302  # still to sign in
+
+
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)"]
+)
+def test_sign_up_never_carries_a_next_to_another_origin(client, target):
+    response = client.post(reverse("portal:signup"), {**SIGNUP, "next": target})
+    assert response.status_code == 302
+    link = _verification_path(mail.outbox[0])
+    assert "next" not in link
+    response = client.get(link + "?next=" + target)
+    assert response.status_code == 302
+    assert response.url == reverse("portal:mypage")

@@ -63,7 +63,7 @@ class OptionsBase(FieldType):
 
     # -- validation and display
 
-    def required_texts(self, f: Field) -> tuple[str, str]:
+    def required_texts(self, f: Field, context: CleanContext | None = None) -> tuple[str, str]:
         return "必須項目です。選択してください。", "This field is required. Please choose an option."
 
     def clean(self, f: Field, raw: Any, context: CleanContext) -> Any:

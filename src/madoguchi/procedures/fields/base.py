@@ -495,8 +495,10 @@ class FieldType(ABC):
     def empty_value(self, f: Field) -> Any:
         return [] if self.is_list(f) else None
 
-    def required_texts(self, f: Field) -> tuple[str, str]:
-        """The message (ja, en) for a required field left empty."""
+    def required_texts(self, f: Field, context: CleanContext | None = None) -> tuple[str, str]:
+        """The message (ja, en) for a required field left empty, worded for how the field is answered
+        (typed, chosen, ticked, uploaded); `context` tells a type that is answered in more than one way
+        which one the resident has."""
         return "必須項目です。入力してください。", "This field is required. Please fill it in."
 
     @abstractmethod

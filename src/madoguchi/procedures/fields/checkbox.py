@@ -77,7 +77,7 @@ class CheckboxType(OptionsBase):
     def empty_value(self, f: Field) -> Any:
         return [] if f.multiple else False
 
-    def required_texts(self, f: Field) -> tuple[str, str]:
+    def required_texts(self, f: Field, context: CleanContext | None = None) -> tuple[str, str]:
         if not f.multiple:
             return (
                 "必須項目です。内容を確認して、チェックを入れてください。",

@@ -92,7 +92,7 @@ class FileType(FieldType):
     def is_list(self, f: Field) -> bool:
         return f.multiple
 
-    def required_texts(self, f: Field) -> tuple[str, str]:
+    def required_texts(self, f: Field, context: CleanContext | None = None) -> tuple[str, str]:
         return "必須項目です。ファイルを添付してください。", "This field is required. Please attach a file."
 
     def clean(self, f: Field, raw: Any, context: CleanContext) -> Any:

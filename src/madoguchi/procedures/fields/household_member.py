@@ -48,11 +48,21 @@ class HouseholdMemberType(FieldType):
     def is_list(self, f: Field) -> bool:
         return f.multiple
 
-    def required_texts(self, f: Field) -> tuple[str, str]:
-        return (
-            "必須項目です。1つ以上選択してください。",
-            "This field is required. Please choose at least one.",
-        )
+    def required_texts(self, f: Field, context: CleanContext | None = None) -> tuple[str, str]:
+        if context is None or context.household is None:
+            # Not linked to the registry: a text area where names are typed, nothing to choose from.
+            if f.multiple:
+                return (
+                    "必須項目です。氏名を1行に1人ずつ入力してください。",
+                    "This field is required. Please enter the names, one per line.",
+                )
+            return "必須項目です。氏名を入力してください。", "This field is required. Please enter the name."
+        if f.multiple:
+            return (
+                "必須項目です。1人以上選んでください。",
+                "This field is required. Please choose at least one person.",
+            )
+        return "必須項目です。1人選んでください。", "This field is required. Please choose one person."
 
     def clean(self, f: Field, raw: Any, context: CleanContext) -> Any:
         values = as_list(raw)
@@ -93,7 +103,7 @@ class HouseholdMemberType(FieldType):
         if not f.multiple and len(chosen) > 1:
             raise invalid("choose_one", "1人だけ選んでください。", "Please choose only one person.")
         if not chosen:
-            raise invalid("required", *self.required_texts(f))
+            raise invalid("required", *self.required_texts(f, context))
         return chosen if f.multiple else chosen[0]
 
     def format_non_empty(self, f: Field, value: Any, lang: str, separator: str) -> str:

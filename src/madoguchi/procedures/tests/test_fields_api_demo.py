@@ -136,10 +136,12 @@ def test_every_demo_answer_validates(spec):
     assert not {fid: codes for fid, codes in result.errors.items() if fid in answers}
     assert result.cleaned["name"] == "緑 太郎" and result.cleaned["kana"] == "ミドリ\u3000タロウ"
     assert result.cleaned["birth"] == "1980-01-02"  # a birth date is the applicant's
-    assert result.cleaned["purpose_other"] == "勤務先への提出のため"
+    # conditional fields are kept only while their condition holds: checked with answers that ask them
+    asked = validate(spec, {**answers, "purpose": "other", "delivery": "mail"}, today=TODAY)
+    assert asked.cleaned["purpose_other"] == "勤務先への提出のため"
     assert result.cleaned["code"].isdigit() and len(result.cleaned["code"]) == 4  # matches the pattern
     assert result.cleaned["copies"] == 1  # the default on the first attempt
-    assert result.cleaned["account"]["bank_code"] == "0001"
+    assert asked.cleaned["account"]["bank_code"] == "0001"
     assert [m["name"] for m in result.cleaned["members"]] == ["緑 太郎", "緑 花子"]
 
 

@@ -99,10 +99,21 @@ def spec(write_procedure):
     return load_procedure_file(write_procedure(ALL_TYPES, slug="all-types"))
 
 
+def _condition_holding(f) -> dict:
+    """Answers under which a conditional field is asked (it is neither checked nor kept otherwise)."""
+    condition = f.required_if
+    if condition is None:
+        return {}
+    if condition.operator == "filled":
+        return {condition.field: "x"} if condition.value else {}
+    wanted = condition.value[0] if condition.operator == "in" else condition.value
+    return {condition.field: "on" if wanted is True else wanted}
+
+
 def check(spec, field_id, value, **kwargs):
     """Validate one value of one field; return (cleaned value, messages)."""
     step = spec.step_of(field_id).id
-    data = {field_id: value, **kwargs.pop("data", {})}
+    data = {**_condition_holding(spec.field(field_id)), field_id: value, **kwargs.pop("data", {})}
     result = validate(spec, data, step_id=step, today=TODAY, **kwargs)
     return result.cleaned.get(field_id), result.errors.get(field_id, [])
 
@@ -584,11 +595,49 @@ def test_required_if_equals(spec):
 
 
 def test_required_if_on_a_single_checkbox(spec):
+    # `members` (household_member) without a linked household is a text area: the message says to type
     result = validate(spec, {"purpose": "work", "agree": "on"}, step_id="details", today=TODAY)
     assert (
         result.errors["members"][0].ja
-        == "「同意します」にチェックを入れた場合は必須です。1つ以上選択してください。"
+        == "「同意します」にチェックを入れた場合は必須です。氏名を1行に1人ずつ入力してください。"
     )
+    household = [{"id": "p1", "name": "緑 一郎"}, {"id": "p2", "name": "緑 花子"}]
+    result = validate(
+        spec, {"purpose": "work", "agree": "on"}, step_id="details", household=household, today=TODAY
+    )
+    assert result.errors["members"][0].ja.endswith("1人以上選んでください。")
+    assert result.errors["members"][0].en.endswith("Please choose at least one person.")
+
+
+def test_every_field_type_words_its_required_message_for_how_it_is_answered():
+    """A field that is typed never says "choose"; one that is chosen or ticked never says "enter"."""
+    from types import SimpleNamespace
+
+    from madoguchi.procedures.fields.registry import registry as field_types
+
+    typed = {
+        "text",
+        "textarea",
+        "email",
+        "phone",
+        "number",
+        "money",
+        "kana",
+        "postal_code",
+        "address",
+        "date",
+    }
+    chosen = {"radio", "select"}
+    seen = set()
+    for kind in field_types:
+        for multiple in (False, True):
+            ja, en = kind.required_texts(SimpleNamespace(multiple=multiple, options=()), None)
+            if kind.name in typed:
+                assert "選" not in ja and "choose" not in en.lower(), (kind.name, ja, en)
+                seen.add(kind.name)
+            if kind.name in chosen:
+                assert "入力" not in ja and "enter" not in en.lower(), (kind.name, ja, en)
+    assert seen >= {"text", "textarea", "date"}
 
 
 def test_step_validation_checks_only_that_step_but_reads_other_steps(spec):
@@ -759,3 +808,20 @@ def test_validate_never_crashes_and_always_explains(target, value):
         for message in messages:
             assert message.ja and message.en
     json.dumps(result.cleaned)
+
+
+# --- conditional fields: asked only while their condition holds ------------------------------------------------
+
+
+def test_a_conditional_field_is_not_asked_nor_kept_while_its_condition_does_not_hold(spec):
+    from madoguchi.procedures.schema import field_shown
+
+    purpose_other = spec.field("purpose_other")
+    assert not field_shown(spec, purpose_other, {"purpose": "work"})
+    assert field_shown(spec, purpose_other, {"purpose": "other"})
+    # an answer typed before the choice changed is neither checked nor submitted
+    result = validate(spec, {"purpose": "work", "purpose_other": "\u202e"}, step_id="details", today=TODAY)
+    assert "purpose_other" not in result.errors
+    assert result.cleaned["purpose_other"] in (None, "")
+    result = validate(spec, {"purpose": "other", "purpose_other": "引っ越し"}, step_id="details", today=TODAY)
+    assert result.cleaned["purpose_other"] == "引っ越し"

@@ -183,13 +183,14 @@ def test_bank_account_parts_show_their_own_errors(spec):
     errors = validate(
         spec,
         {
+            "delivery": "mail",  # the account is asked when the delivery is by mail
             "account": {
                 "bank_code": "9999",
                 "branch_code": "001",
                 "account_type": "ordinary",
                 "account_number": "1",
                 "holder": "ﾐﾄﾞﾘ",
-            }
+            },
         },
         step_id="details",
         today=TODAY,

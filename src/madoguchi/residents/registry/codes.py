@@ -11,8 +11,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 CODES_DIR = Path(__file__).resolve().parent.parent / "codes"
 FORMAT = "madoguchi-codes/1"
 EFFECTS = frozenset({"register", "remove", "update", "sync"})
@@ -88,6 +86,8 @@ class CodeList:
 def _load(file_name: str) -> dict[str, Any]:
     path = CODES_DIR / file_name
     with path.open(encoding="utf-8") as handle:
+        import yaml  # here: PyYAML is not needed at every start of a command
+
         data = yaml.safe_load(handle)
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise CodeListError(f"{path}: expected a mapping with format: {FORMAT}")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from madoguchi.counter import services
-
 
 class Command(BaseCommand):
     help = "書かない窓口: `purge` deletes expired pre-fill bundles and the answers of visits never confirmed."
@@ -15,6 +13,8 @@ class Command(BaseCommand):
         sub.add_parser("purge", help="delete expired bundles and stale visit answers now")
 
     def handle(self, *args, **options):
+        from madoguchi.counter import services  # here: `--help` need not load the counter's services
+
         report = services.purge_expired()
         self.stdout.write(
             f"{report.bundles} expired bundle(s) deleted, answers of {report.visit_answers} unconfirmed "

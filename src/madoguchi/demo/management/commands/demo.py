@@ -5,27 +5,20 @@ from __future__ import annotations
 import logging
 import unicodedata
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.test.utils import override_settings
 
 from madoguchi.accounts.models import Department, Role
-from madoguchi.automation.services import RulePublishError, publish_rules
 from madoguchi.demo import town as demo
-from madoguchi.demo.benefits import create_demo_benefit
-from madoguchi.demo.cases import DemoCaseError, create_demo_cases
-from madoguchi.demo.services import (
-    DEMO_PASSWORD,
-    DemoLogin,
-    DemoTownError,
-    ensure_demo_booking,
-    ensure_demo_resident,
-    ensure_demo_staff,
-    import_demo_faq,
-    load_demo_town,
-)
-from madoguchi.procedures.services import ProcedureSyncError, sync_procedures
+
+if TYPE_CHECKING:
+    from madoguchi.demo.services import DemoLogin
+
+# The services (and through them the FAQ engine: SudachiPy, bm25s, numpy) are imported where they are used,
+# so that `madoguchi demo --help` starts at once.
 
 ROLE_LABELS = {
     Role.REVIEWER: "審査担当",
@@ -72,6 +65,14 @@ class Command(BaseCommand):
             )
         if cases < 0:
             raise CommandError("--cases must be 0 or more.")
+        from madoguchi.demo.services import (
+            DemoTownError,
+            ensure_demo_booking,
+            ensure_demo_resident,
+            ensure_demo_staff,
+            load_demo_town,
+        )
+
         logins = ensure_demo_staff()
         resident = ensure_demo_resident()
         self.say(f"職員アカウント {len(logins)} 件と住民アカウント {resident.email} を用意しました。")
@@ -106,6 +107,8 @@ class Command(BaseCommand):
         self.stderr.write(self.style.WARNING(text))
 
     def sync_procedures(self) -> None:
+        from madoguchi.procedures.services import ProcedureSyncError, sync_procedures
+
         try:
             report = sync_procedures(directory=settings.PROCEDURES_DIR)
         except ProcedureSyncError as exc:
@@ -114,6 +117,8 @@ class Command(BaseCommand):
         self.say(f"手続き: {report.summary()}")
 
     def publish_rules(self) -> None:
+        from madoguchi.automation.services import RulePublishError, publish_rules
+
         try:
             report = publish_rules(paths=[settings.RULES_DIR], published_by="demo")
         except RulePublishError as exc:
@@ -122,13 +127,19 @@ class Command(BaseCommand):
         self.say(f"ルール: {report.summary()}")
 
     def import_faq(self) -> None:
+        from madoguchi.demo.services import import_demo_faq
+
         result = import_demo_faq()
         self.say(f"よくある質問: {result}")
 
     def create_benefit(self) -> None:
+        from madoguchi.demo.benefits import create_demo_benefit
+
         self.say(str(create_demo_benefit()))
 
     def create_cases(self, *, count: int, seed: int) -> None:
+        from madoguchi.demo.cases import DemoCaseError, create_demo_cases
+
         # Demo applicants have made-up addresses: their notifications stay in My Page, no email is sent.
         # In-process (eager) Celery logs every task at INFO; hundreds of those lines would bury the logins.
         # kombu also warns that no broker host is set, which is the in-process default.
@@ -154,6 +165,8 @@ class Command(BaseCommand):
             self.say(f"申請のサンプルは作成済みです（{report.existing} 件）。")
 
     def logins_box(self, logins: Sequence[DemoLogin]) -> str:
+        from madoguchi.demo.services import DEMO_PASSWORD
+
         site = settings.SITE_URL.rstrip("/")
         names = dict(Department.objects.values_list("code", "name_ja"))
         lines = [

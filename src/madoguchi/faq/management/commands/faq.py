@@ -12,10 +12,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from madoguchi.faq import services
-from madoguchi.faq.engine import FaqImportError
-from madoguchi.faq.engine.cli import print_answers
-from madoguchi.faq.index_cache import current_index
+# The FAQ engine (SudachiPy, bm25s, numpy) is imported by the subcommand that uses it, so that
+# `madoguchi faq --help` starts at once.
 
 
 class Command(BaseCommand):
@@ -49,6 +47,9 @@ class Command(BaseCommand):
             self.ask(options)
 
     def import_file(self, path: Path, lang: str) -> None:
+        from madoguchi.faq import services
+        from madoguchi.faq.engine import FaqImportError
+
         if not path.is_file():
             raise CommandError(f"ファイルがありません: {path} (no such file)")
         try:
@@ -63,6 +64,9 @@ class Command(BaseCommand):
         self.stdout.write(str(report))
 
     def ask(self, options: dict) -> None:
+        from madoguchi.faq.engine.cli import print_answers
+        from madoguchi.faq.index_cache import current_index
+
         index = current_index()
         if options["question"] == "-":
             stdin = options.get("stdin") or sys.stdin

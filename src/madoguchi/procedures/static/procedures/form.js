@@ -53,6 +53,81 @@
     }
   }
 
+  // Conditional fields (required_if): the server hides a field whose condition does not hold for the answers
+  // saved so far (and asks it after the step is sent, without this script); here it appears and disappears
+  // as the resident answers. data-show-when holds the condition: {"field", "equals"|"in"|"filled"}.
+  var TRUE_VALUES = ["on", "true", "1", "yes"];
+
+  function answersOf(form, name) {
+    var values = [];
+    var inputs = form.querySelectorAll('[name="' + name + '"]');
+    for (var i = 0; i < inputs.length; i++) {
+      var input = inputs[i];
+      if ((input.type === "checkbox" || input.type === "radio") && !input.checked) {
+        continue;
+      }
+      if (input.type === "file") {
+        if (input.files && input.files.length) {
+          values.push(input.files[0].name);
+        }
+        continue;
+      }
+      if (input.tagName === "SELECT" && input.multiple) {
+        for (var j = 0; j < input.options.length; j++) {
+          if (input.options[j].selected) {
+            values.push(input.options[j].value);
+          }
+        }
+        continue;
+      }
+      values.push(input.value);
+    }
+    return values;
+  }
+
+  function holds(condition, values) {
+    var filled = values.some(function (v) {
+      return String(v).trim() !== "";
+    });
+    if ("filled" in condition) {
+      return filled === condition.filled;
+    }
+    var wanted = "in" in condition ? condition["in"] : [condition.equals];
+    return wanted.some(function (want) {
+      if (typeof want === "boolean") {
+        var ticked = values.some(function (v) {
+          return TRUE_VALUES.indexOf(String(v).toLowerCase()) !== -1;
+        });
+        return ticked === want;
+      }
+      return values.some(function (v) {
+        return String(v).trim() === String(want);
+      });
+    });
+  }
+
+  function updateConditionalFields(form) {
+    var blocks = form.querySelectorAll("[data-show-when]");
+    for (var i = 0; i < blocks.length; i++) {
+      var condition;
+      try {
+        condition = JSON.parse(blocks[i].getAttribute("data-show-when"));
+      } catch (error) {
+        continue; // the server's choice stands
+      }
+      blocks[i].hidden = !holds(condition, answersOf(form, condition.field));
+    }
+  }
+
+  function onAnswer(event) {
+    var form = event.target && event.target.form;
+    if (form && form.querySelector("[data-show-when]")) {
+      updateConditionalFields(form);
+    }
+  }
+
   document.addEventListener("input", onChange);
   document.addEventListener("change", onChange);
+  document.addEventListener("input", onAnswer);
+  document.addEventListener("change", onAnswer);
 })();
