@@ -524,6 +524,9 @@ def page_jpeg_of_safe_copy(data: bytes, index: int) -> bytes:
     """The JPEG of page `index` (0-based) of a safe copy made by `_render_pdf`, as stored in the file: the
     stream is read, not decoded or rendered (a preview costs no rendering in a request). Raises
     RenderingError("broken") when the file is not such a copy or has no such page."""
+    import pypdfium2
+    import pypdfium2.raw as pdfium_raw
+
     try:
         document = pypdfium2.PdfDocument(data)
     except pypdfium2.PdfiumError as exc:
