@@ -25,7 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from madoguchi.accounts.models import Department, IdentityLink, User
-from madoguchi.automation import letters, webhooks
+from madoguchi.automation import webhooks
 from madoguchi.automation.models import (
     ActionRun,
     ActionStatus,
@@ -517,6 +517,8 @@ def _create_case(run: ActionRun) -> tuple[str, dict]:
 def _send_letter(run: ActionRun) -> tuple[str, dict]:
     person = _person(run)
     title = _text(run.params, "title", "ja")
+    from madoguchi.automation import letters  # ReportLab: imported when a letter is made
+
     pdf = letters.render_letter(
         name=person.name,
         postal_code=person.postal_code,

@@ -5,13 +5,16 @@ case.approved has no event of its own: it is a case.status_changed to `approved`
 
 from __future__ import annotations
 
-from madoguchi.automation import services
 from madoguchi.automation.rules.topics import TOPICS
 from madoguchi.core.events import subscribe
 
 
 def _subscriber(topic: str):
     def fire(payload: dict) -> None:
+        # Imported when an event comes: the services bring CEL, PyYAML and ReportLab, which a command's start
+        # (django.setup) should not pay for (core/tests/test_startup.py).
+        from madoguchi.automation import services
+
         services.fire_rules(topic=topic, payload=payload)
 
     fire.__name__ = f"fire_rules_on_{topic.replace('.', '_')}"
