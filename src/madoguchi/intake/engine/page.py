@@ -110,7 +110,12 @@ class PageReader:
     ) -> None:
         self.engine_name = engine
         self.engine: OcrEngine = get_engine(engine, **(engine_options or {}))
-        self.second: OcrEngine | None = get_engine(second) if second and second != engine else None
+        self.second: OcrEngine | None = None
+        if second and second != engine:
+            try:
+                self.second = get_engine(second)
+            except (FileNotFoundError, OSError):  # no Tesseract on this machine: the first engine alone
+                self.second = None
         self.second_below = second_below
 
     # ---- the page ---------------------------------------------------------------------------------------------
