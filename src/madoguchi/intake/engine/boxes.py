@@ -176,6 +176,12 @@ def voicing_mark(image: np.ndarray) -> str:
     return "ﾟ" if has_hole else "ﾞ"  # a small ring is the semi-voiced mark; strokes (or a blurred blob) ﾞ
 
 
+def ink_extent(image: np.ndarray) -> tuple[int, int]:
+    """Where the written ink starts from the top and how tall it is (pixels)."""
+    box = _ink_box(image)
+    return (box[1], box[3] - box[1]) if box else (0, 0)
+
+
 def widen_narrow(image: np.ndarray) -> np.ndarray:
     """A half-width kana (ﾐﾄﾞﾘ: narrow and tall) stretched to the shape of the full-width one."""
     box = _ink_box(image)

@@ -110,7 +110,12 @@ class PageReader:
     ) -> None:
         self.engine_name = engine
         self.engine: OcrEngine = get_engine(engine, **(engine_options or {}))
-        self.second: OcrEngine | None = get_engine(second) if second and second != engine else None
+        self.second: OcrEngine | None = None
+        if second and second != engine:
+            try:
+                self.second = get_engine(second)
+            except (FileNotFoundError, OSError):  # no Tesseract on this machine: the first engine alone
+                self.second = None
         self.second_below = second_below
 
     # ---- the page ---------------------------------------------------------------------------------------------
@@ -232,7 +237,8 @@ class PageReader:
         for rect in box.rects:
             image, amount = bx.cell_image(aligned, rect)
             empty, sure = bx.cell_is_empty(image, amount, small_marks=small_marks)
-            cell = _Cell(None if empty else image, sure, bx.ink_size(image) if not empty else 0)
+            top, height = bx.ink_extent(image) if not empty else (0, 0)
+            cell = _Cell(None if empty else image, sure, height, top)
             if not empty and allowed == bx.KATAKANA:
                 mark = bx.voicing_mark(image)  # a half-width ﾞ or ﾟ alone in its cell
                 if mark:
@@ -250,10 +256,12 @@ class PageReader:
         chars: list[str] = []
         scores: list[float] = []
         alternatives: list[tuple[str, float]] = []
-        heights = [
-            c.height for c in plan.cells if c.image is not None and not c.fixed and c.text not in SMALL_KANA
-        ]
-        typical = float(np.median(heights)) if len(heights) >= 2 else 0.0
+        others = [c for c in plan.cells if c.image is not None and not c.fixed and c.text not in SMALL_KANA]
+        typical = (
+            (float(np.median([c.top for c in others])), float(np.median([c.height for c in others])))
+            if len(others) >= 2
+            else None
+        )
         for cell in plan.cells:
             if cell.image is None:
                 chars.append(" ")
@@ -261,7 +269,7 @@ class PageReader:
                 continue
             text = cell.text or "?"
             if typical and (text in SMALL_KANA or text in LARGE_KANA):
-                text = _kana_size(text, cell.height, typical)
+                text = _kana_size(text, cell.top, *typical)
             chars.append(text)
             scores.append(min(cell.score, cell.sure))
             alternatives.extend(cell.alternatives[:1])
@@ -327,9 +335,10 @@ SMALL_KANA = "ァィゥェォッャュョヮヵヶ"
 LARGE_KANA = "アイウエオツヤユヨワカケ"
 
 
-def _kana_size(ch: str, height: int, typical: float) -> str:
-    """イ or ィ by how big it is written against the other cells of the field (a small kana is about 2/3)."""
-    small = height < 0.72 * typical
+def _kana_size(ch: str, top: int, typical_top: float, typical_height: float) -> str:
+    """イ or ィ by where it is written against the other cells of the field: a small kana sits low in its cell
+    (its top a quarter of a character or more below the others')."""
+    small = top - typical_top > 0.25 * typical_height
     if ch in SMALL_KANA and not small:
         return LARGE_KANA[SMALL_KANA.index(ch)]
     if ch in LARGE_KANA and small:
@@ -342,6 +351,7 @@ class _Cell:
     image: np.ndarray | None  # None: empty
     sure: float  # how sure it is empty or written
     height: int  # the written ink's height in pixels
+    top: int = 0  # where the ink starts from the cell's top
     text: str = ""
     score: float = 0.0
     alternatives: tuple[tuple[str, float], ...] = ()

@@ -141,7 +141,11 @@ class RapidOcrEngine:
                 k = self.index.get(other)
                 if k is not None and k not in allowed:
                     sub[:, j] += probs[:, k]
-        return sub
+        # Given the whitelist: a character's share among what may be written there (the model's doubt between
+        # ユ and the hiragana ゆ is no doubt in a katakana box). Where the model sees mostly something that may
+        # not be there (a letter in a digit box), the share stays low.
+        total = sub.sum(axis=1, keepdims=True)
+        return sub / np.maximum(total, 0.5)
 
     def _decode(self, probs: np.ndarray, allowed: np.ndarray | None) -> Recognition:
         sub = probs if allowed is None else self._restricted(probs, allowed)

@@ -18,8 +18,14 @@ class TesseractEngine:
     name = "tesseract"
 
     def __init__(self, *, lang: str = "jpn") -> None:
+        import shutil
+
         import pytesseract
 
+        if shutil.which("tesseract") is None:
+            raise FileNotFoundError(
+                "tesseract is not installed: apt-get install tesseract-ocr tesseract-ocr-jpn (scripts/bootstrap.sh run)"
+            )
         self.pytesseract = pytesseract
         self.lang = lang
 
