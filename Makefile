@@ -78,6 +78,7 @@ bench-rules: install
 	@$(BIN)/python -m bench.rules.run
 # Paper intake OCR (docs/intake.md "Engine and figures"): make bench-ocr ARGS="--forms 24 --hand 8 --seed 1"
 bench-ocr: install
+	@bash scripts/bootstrap.sh bench
 	@$(BIN)/python -m bench.ocr.run $(ARGS)
 # Not part of `make bench` (it takes minutes): 160,000 vaccination bookings over HTTP, then the waiting room.
 bench-booking: install
