@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 import bm25s
 import numpy as np
 
-from .abstention import AbstentionRule, Features
+from .abstention import AbstentionRule, Features, LogisticAbstention
 from .analysis import Concept, EnglishAnalyser, JapaneseAnalyser, QueryAnalysis
 from .dense import DenseIndex
 from .encoders import registry as encoders
@@ -219,7 +219,7 @@ class FaqIndex:
         *,
         synonyms: SynonymTable,
         glossary: Glossary,
-        rule: AbstentionRule,
+        rule: AbstentionRule | LogisticAbstention,
         encoder: Encoder | None = None,
         dense_weight: float | None = None,
     ):
@@ -257,7 +257,7 @@ class FaqIndex:
         *,
         synonyms: SynonymTable | Mapping[str, Iterable[str]] | None = None,
         glossary: Glossary | Mapping[str, Iterable[str]] | None = None,
-        rule: AbstentionRule | None = None,
+        rule: AbstentionRule | LogisticAbstention | None = None,
         encoder: Encoder | str | None = None,
         dense_weight: float | None = None,
     ) -> FaqIndex:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..abstention import AbstentionRule
+from ..abstention import AbstentionRule, LogisticAbstention
 from .base import Encoder, l2_normalise
 
 
@@ -22,7 +22,8 @@ class UseM3Encoder(Encoder):
     licence = "Apache-2.0 (code and weights)"
     # Chosen on the dev halves of bench/faq (docs/faq-engine.md, "Calibration").
     fusion_weight = 0.1
-    abstention = AbstentionRule(
+    # The first decision list (kept for reference and for `bench.faq.run`'s re-calibration grid).
+    decision_list = AbstentionRule(
         min_coverage=0.2,
         max_unknown_share=0.5,
         strong_dense_z=5.0,
@@ -31,6 +32,57 @@ class UseM3Encoder(Encoder):
         min_fused_margin=0.0,
         min_dense=0.527,
         agreed_margin=99.0,
+    )
+    # Round two: fitted by `python -m bench.faq.fit_abstention` on the dev halves only
+    # (381 questions, 54 unanswerable); features in abstention.LOGISTIC_FEATURES order.
+    abstention = LogisticAbstention(
+        means=(
+            0.68518,
+            0.132637,
+            0.686035,
+            0.369707,
+            0.325614,
+            3.979143,
+            0.088903,
+            0.583663,
+            0.612696,
+            0.582677,
+            0.895625,
+            0.777894,
+            1.586612,
+        ),
+        sds=(
+            0.310103,
+            0.245516,
+            0.210977,
+            0.23731,
+            0.251507,
+            1.033307,
+            0.084706,
+            0.172982,
+            0.14805,
+            0.493117,
+            1.403076,
+            1.220703,
+            0.48626,
+        ),
+        intercept=3.991097,
+        coefficients=(
+            1.664451,
+            -1.170931,
+            0.615878,
+            0.028776,
+            -0.037397,
+            1.211446,
+            0.148761,
+            -0.162591,
+            0.211737,
+            -0.069891,
+            -0.153346,
+            0.246277,
+            1.84627,
+        ),
+        threshold=0.67413,
     )
 
     def __init__(self, threads: int = 1):
