@@ -27,7 +27,7 @@ STYLES = (
     "easy_japanese",
     "unanswerable",
 )
-SPLITS = {"dev": "dev", "tune": "dev", "heldout": "heldout", "test": "heldout", "": ""}
+SPLITS = {"dev": "dev", "tune": "dev", "heldout": "heldout", "holdout": "heldout", "test": "heldout", "": ""}
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 Used from Django through `madoguchi.faq.services`; see docs/faq-engine.md.
 """
 
-from .abstention import AbstentionRule, Decision, Features
+from .abstention import AbstentionRule, Decision, Features, LogisticAbstention
 from .entries import FaqEntry, FaqImportError, FaqImportProblem, load_faq_csv
 from .index import Answer, FaqIndex, Hit
 from .lexicon import Glossary, SynonymTable
@@ -29,6 +29,7 @@ __all__ = [
     "Features",
     "Glossary",
     "Hit",
+    "LogisticAbstention",
     "SynonymTable",
     "detect_language",
     "is_valid_my_number",

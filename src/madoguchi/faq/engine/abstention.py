@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 
@@ -121,7 +122,7 @@ class AbstentionRule:
     agreed_margin: float = 99.0
 
     @classmethod
-    def for_encoder(cls, encoder: object | None) -> AbstentionRule:
+    def for_encoder(cls, encoder: object | None) -> AbstentionRule | LogisticAbstention:
         """The rule calibrated for an encoder (its `abstention` attribute), or the lexical rule."""
         if encoder is None:
             return cls()
@@ -152,3 +153,93 @@ class AbstentionRule:
         if features.coverage < self.min_coverage:
             return Decision(True, "low_coverage")
         return Decision(False, "confident")
+
+
+# --- round two: a logistic model over the same features ------------------------------------------
+
+LOGISTIC_FEATURES = (
+    "coverage",
+    "unknown_share",
+    "score",
+    "margin",
+    "fused_margin",
+    "dense_z",
+    "dense_margin",
+    "dense_of_best",
+    "dense_top",
+    "agree",
+    "log1p(dense_top_in_lex)",
+    "log1p(lex_top_in_dense)",
+    "log1p(n_concepts)",
+)
+
+
+def feature_vector(features: Features) -> tuple[float, ...]:
+    """The model's inputs, in LOGISTIC_FEATURES order (ranks and counts on a log scale)."""
+    f = features
+    return (
+        f.coverage,
+        f.unknown_share,
+        f.score,
+        f.margin,
+        f.fused_margin,
+        f.dense_z,
+        f.dense_margin,
+        f.dense_of_best,
+        f.dense_top,
+        f.agree,
+        math.log1p(f.dense_top_in_lex),
+        math.log1p(f.lex_top_in_dense),
+        math.log1p(f.n_concepts),
+    )
+
+
+@dataclass(frozen=True)
+class LogisticAbstention:
+    """Abstain when the estimated probability that the question is answerable is below `threshold`.
+
+    P = sigmoid(intercept + Σ coefficient_i · (x_i − mean_i) / sd_i) over LOGISTIC_FEATURES. The
+    constants are fitted offline on the dev halves of the two dev sets (`python -m
+    bench.faq.fit_abstention`, numpy only; docs/faq-engine.md) and shipped with the encoder they were
+    fitted for: they are only meaningful for that encoder and fusion weight. Without a dense
+    retriever (`has_dense` false) the lexical rule of the first version applies.
+
+    The reason given for an abstention names the most telling symptom (unknown words, retrievers
+    disagreeing, low coverage), else `low_confidence`.
+    """
+
+    means: tuple[float, ...]
+    sds: tuple[float, ...]
+    intercept: float
+    coefficients: tuple[float, ...]
+    threshold: float
+    lexical: AbstentionRule = AbstentionRule()
+
+    def __post_init__(self) -> None:
+        n = len(LOGISTIC_FEATURES)
+        if not (len(self.means) == len(self.sds) == len(self.coefficients) == n):
+            raise ValueError(f"a logistic abstention model needs {n} means, sds and coefficients")
+
+    def probability(self, features: Features) -> float:
+        """Estimated probability that the question has an answer in the FAQ (0–1)."""
+        z = self.intercept
+        for x, mean, sd, coefficient in zip(
+            feature_vector(features), self.means, self.sds, self.coefficients, strict=True
+        ):
+            z += coefficient * (x - mean) / (sd or 1.0)
+        z = max(-50.0, min(50.0, z))
+        return 1.0 / (1.0 + math.exp(-z))
+
+    def decide(self, features: Features) -> Decision:
+        if not features.has_dense:
+            return self.lexical.decide(features)
+        if self.probability(features) >= self.threshold:
+            return Decision(False, "confident")
+        f = features
+        if f.n_concepts and f.unknown_share > 0.5:
+            return Decision(True, "unknown_words")
+        if f.dense_top_in_lex >= 10 and f.lex_top_in_dense >= 10:
+            return Decision(True, "retrievers_disagree")
+        if f.coverage < 0.2:
+            return Decision(True, "low_coverage")
+        return Decision(True, "low_confidence")

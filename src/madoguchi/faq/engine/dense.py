@@ -23,7 +23,7 @@ from threadpoolctl import ThreadpoolController
 
 from .encoders.base import Encoder
 from .entries import FaqEntry
-from .normalise import QUESTION_MARKERS, split_sentences
+from .normalise import QUESTION_MARKERS, split_sentences, strip_request
 
 FIELDS = ("question", "keywords", "answer")  # the fields of an entry that get a vector
 ANSWER_DISCOUNT = 0.95  # an answer vector's cosine is multiplied by this
@@ -85,7 +85,7 @@ _threadpools = ThreadpoolController()  # found once: looking up the BLAS librari
 
 def entry_texts(entry: FaqEntry) -> list[tuple[str, str]]:
     """(field, text) pairs indexed for one language version of an entry."""
-    texts = [("question", entry.question)]
+    texts = [("question", strip_request(entry.question))]
     if entry.keywords:
         texts.append(
             ("keywords", "、".join(entry.keywords) if entry.lang == "ja" else ", ".join(entry.keywords))
@@ -152,7 +152,8 @@ class DenseIndex:
         self._positions = self.owners[self._starts]
 
     def encode_question(self, text: str, *, focus: bool = True) -> np.ndarray:
-        return self.encoder.encode(focus_texts(text) if focus else [text], query=True)
+        texts = focus_texts(text) if focus else [text]
+        return self.encoder.encode([strip_request(t) for t in texts], query=True)
 
     def search(self, query_vectors: np.ndarray) -> DenseHits:
         scores = np.full(len(self.ids), -1.0, dtype=np.float32)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 import bm25s
 import numpy as np
 
-from .abstention import AbstentionRule, Features
+from .abstention import AbstentionRule, Features, LogisticAbstention
 from .analysis import Concept, EnglishAnalyser, JapaneseAnalyser, QueryAnalysis
 from .dense import DenseIndex
 from .encoders import registry as encoders
@@ -25,6 +25,7 @@ from .normalise import (
     looks_like_easy_japanese,
     normalise_question,
     resolve_language,
+    strip_request,
 )
 
 MAX_LIMIT = 50
@@ -219,7 +220,7 @@ class FaqIndex:
         *,
         synonyms: SynonymTable,
         glossary: Glossary,
-        rule: AbstentionRule,
+        rule: AbstentionRule | LogisticAbstention,
         encoder: Encoder | None = None,
         dense_weight: float | None = None,
     ):
@@ -257,7 +258,7 @@ class FaqIndex:
         *,
         synonyms: SynonymTable | Mapping[str, Iterable[str]] | None = None,
         glossary: Glossary | Mapping[str, Iterable[str]] | None = None,
-        rule: AbstentionRule | None = None,
+        rule: AbstentionRule | LogisticAbstention | None = None,
         encoder: Encoder | str | None = None,
         dense_weight: float | None = None,
     ) -> FaqIndex:
@@ -308,7 +309,9 @@ class FaqIndex:
                 for reading, terms in part.spellings:
                     spellings.setdefault(reading, set()).add(terms)
         collection = _Collection([e.id for e in entries], fields, JA_FIELD_WEIGHTS)
-        self._ja_chars = _Field([char_bigrams(" ".join((e.question, *e.keywords))) for e in entries])
+        self._ja_chars = _Field(
+            [char_bigrams(" ".join((strip_request(e.question), *e.keywords))) for e in entries]
+        )
         self._ja_readings = _Field(readings)
         self._ja_spellings = spellings
         self._keywords: list[tuple[int, int, float]] = []
@@ -479,7 +482,7 @@ class FaqIndex:
                 total += (READING_WEIGHT * weight) * scores
                 ideal_total += READING_WEIGHT * weight * float(scores.max())
         if CHAR_WEIGHT:
-            for gram in set(char_bigrams(text)):
+            for gram in set(char_bigrams(strip_request(text))):
                 scores = self._ja_chars.scores(gram)
                 if scores is not None:
                     total += CHAR_WEIGHT * scores

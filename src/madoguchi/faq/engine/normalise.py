@@ -186,3 +186,20 @@ def looks_like_easy_japanese(text: str) -> bool:
     kanji = len(_KANJI_RE.findall(text))
     spaced = text.count(" ") >= 1
     return hiragana / len(letters) >= 0.7 and kanji / len(letters) <= 0.1 and spaced
+
+
+STRIP_REQUESTS = True  # off only to measure the change
+# A polite request ending shared by many FAQ questions ("…を教えてください。"): it says what the
+# resident wants done (tell me), not what about, and makes every "…を教えてください" entry look alike.
+_REQUEST_ENDING = re.compile(
+    r"(?:について|を|の)?(?:教えて(?:ください|下さい|ほしい(?:です)?|欲しい(?:です)?|くれますか|いただけますか)?"
+    r"|知りたい(?:です)?)[。．.？?！!\s]*$"
+)
+
+
+def strip_request(text: str) -> str:
+    """The text without a trailing request phrase (教えてください, 知りたいです); unchanged if nothing is left."""
+    if not STRIP_REQUESTS:
+        return text
+    stripped = _REQUEST_ENDING.sub("", text).strip()
+    return stripped if len(stripped) >= 2 else text

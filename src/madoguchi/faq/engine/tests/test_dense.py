@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from madoguchi.faq.engine import AbstentionRule, FaqEntry, FaqIndex, Features
+from madoguchi.faq.engine import AbstentionRule, FaqEntry, FaqIndex, Features, LogisticAbstention
 from madoguchi.faq.engine.dense import DenseIndex, focus_texts, vector_cache
 from madoguchi.faq.engine.encoders import Encoder, registry
 from madoguchi.faq.engine.encoders.hashing import HashingEncoder
@@ -209,7 +209,9 @@ def test_lexical_rule_is_used_without_a_dense_retriever():
     features = Features(0.5, 0.2, 0.1, 0.0, 2, "ja")
     assert AbstentionRule().decide(features).reason == "low_coverage"
     assert AbstentionRule.for_encoder(None) == AbstentionRule()
-    assert AbstentionRule.for_encoder(registry.get("use-m3")).min_dense > 0
+    shipped = AbstentionRule.for_encoder(registry.get("use-m3"))
+    assert isinstance(shipped, LogisticAbstention)
+    assert shipped.decide(features) == AbstentionRule().decide(features)  # no dense features: lexical rule
 
 
 def test_unanswerable_questions_are_declined(demo_index):
@@ -217,6 +219,7 @@ def test_unanswerable_questions_are_declined(demo_index):
         answer = demo_index.ask(question)
         assert answer.abstain and answer.reason in {
             "unknown_words",
+            "low_confidence",
             "retrievers_disagree",
             "low_margin",
             "low_coverage",
