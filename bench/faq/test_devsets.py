@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from bench.faq import run
-from bench.faq.devset_tools import DEVSET, DEVSET_PARAPHRASE, STYLES, load_devset
+from bench.faq.devset_tools import DEVSET, DEVSET_BLIND, DEVSET_PARAPHRASE, STYLES, load_devset
 
 DEMO_IDS = {row["id"] for row in csv.DictReader((run.DEMO_DATA / "midori_faq_ja.csv").open(encoding="utf-8"))}
 
 
-@pytest.mark.parametrize("path", [DEVSET, DEVSET_PARAPHRASE])
+@pytest.mark.parametrize("path", [DEVSET, DEVSET_PARAPHRASE, DEVSET_BLIND])
 def test_dev_sets_name_existing_entries_and_known_styles(path):
     questions = load_devset(path)
     assert len({q.q for q in questions}) == len(questions)
@@ -65,3 +65,21 @@ def test_bench_evaluates_any_jsonl_file(tmp_path: Path, capsys):
     out = capsys.readouterr().out
     assert "### mine.jsonl — dev (1 questions)" in out and "### mine.jsonl — heldout (1 questions)" in out
     assert "| keywords | 1 | 100.0% |" in out
+
+
+def test_the_blind_set_has_400_questions_in_every_style_and_a_held_out_part():
+    questions = load_devset(DEVSET_BLIND)
+    assert len(questions) == 400
+    assert {q.style for q in questions} == {
+        "paraphrase",
+        "colloquial",
+        "elderly",
+        "long_story",
+        "easy_japanese",
+        "english",
+        "keywords",
+        "typo",
+        "unanswerable",
+    }
+    assert {q.split for q in questions} == {"dev", "heldout"}
+    assert sum(not q.answerable for q in questions) == 40
