@@ -22,8 +22,7 @@ fi
 command -v tesseract >/dev/null 2>&1 || missing+=("tesseract-ocr")
 ls /usr/share/tesseract-ocr/*/tessdata/jpn.traineddata >/dev/null 2>&1 || missing+=("tesseract-ocr-jpn")
 if [ "$purpose" = "bench" ]; then
-  ls /usr/share/fonts/*/klee/KleeOne-Regular.ttf /usr/share/fonts/*/fonts-klee/KleeOne-Regular.ttf >/dev/null 2>&1 \
-    || missing+=("fonts-klee")
+  compgen -G "/usr/share/fonts/*/*klee/KleeOne-Regular.ttf" >/dev/null || missing+=("fonts-klee")
 fi
 if [ "$purpose" = "test" ]; then
   [ -x /usr/bin/chromium ] || missing+=("chromium")
