@@ -509,48 +509,15 @@ def create_counter_case(
     identified, or None. Raises CaseValidationError or TransitionNotAllowed; nothing is written then.
     """
     workflow.require_counter_intake(staff)
-    version = version or procedure.current_version
-    spec = spec_of(version)
-    form = spec.without_field_types((*_UPLOAD_TYPES, *_SUBMIT_ONLY_TYPES))
-    result = schema.validate(form, dict(raw), files={}, household=None, today=timezone.localdate())
-    if result.errors:
-        raise CaseValidationError(result.errors, cleaned=result.cleaned)
-    for _attempt in range(5):
-        now = timezone.now()
-        reference = new_reference()
-        try:
-            with transaction.atomic():
-                case = Case.objects.create(
-                    reference=reference,
-                    channel=Channel.COUNTER,
-                    procedure=procedure,
-                    procedure_version=version,
-                    department_id=procedure.department_id,
-                    applicant=None,
-                    person=person,
-                    applicant_name=_counter_applicant_name(form, result.cleaned, person),
-                    data=result.cleaned,
-                    status=Status.SUBMITTED,
-                    submitted_at=now,
-                    status_changed_at=now,
-                    due_date=_due_date(spec, now),
-                )
-                CaseHistory.objects.create(
-                    case=case,
-                    action=workflow.Action.SUBMIT,
-                    from_status=Status.DRAFT,
-                    to_status=case.status,
-                    actor=staff,
-                    note=note or COUNTER_NOTE,
-                )
-                _submitted_event(case, procedure.slug)
-                _count_status_change(case.department_id, Status.DRAFT, case.status)
-                return case
-        except IntegrityError:
-            if Case.objects.filter(reference=reference).exists():
-                continue
-            raise
-    raise RuntimeError("could not allocate a unique case reference")
+    return _file_without_applicant(
+        channel=Channel.COUNTER,
+        procedure=procedure,
+        raw=raw,
+        person=person,
+        actor=staff,
+        version=version,
+        note=note or COUNTER_NOTE,
+    )
 
 
 PAPER_NOTE = "紙の申請書を読み取り受付（AI-OCR）"
@@ -567,11 +534,26 @@ def create_paper_case(
 ) -> Case:
     """File a case read from a scanned paper form (channel=paper; madoguchi.intake).
 
-    Validated once, here, with the form of `version` as the paper asks it (without file fields and fields
-    asked only on submission, as at the counter). `actor` is the staff member who verified the last unsure
-    field, or None when every field was read without a person. Same transaction as `create_counter_case`:
-    case, first history row, `case.submitted` outbox event, status counter. Raises CaseValidationError.
+    Validated as at the counter (without file fields and fields asked only on submission). `actor` is the
+    staff member who verified the last unsure field, or None when every field was read without a person.
+    Raises CaseValidationError; nothing is written then.
     """
+    return _file_without_applicant(
+        channel=Channel.PAPER,
+        procedure=procedure,
+        raw=raw,
+        person=person,
+        actor=actor,
+        version=version,
+        note=note or PAPER_NOTE,
+    )
+
+
+def _file_without_applicant(
+    *, channel: str, procedure: Procedure, raw: Mapping[str, Any], person, actor, version, note: str
+) -> Case:
+    """The counter's and the paper intake's filing: validate with the form as paper asks it, then in one
+    transaction the case, its first history row, a `case.submitted` outbox event and the status counter."""
     version = version or procedure.current_version
     spec = spec_of(version)
     form = spec.without_field_types((*_UPLOAD_TYPES, *_SUBMIT_ONLY_TYPES))
@@ -585,7 +567,7 @@ def create_paper_case(
             with transaction.atomic():
                 case = Case.objects.create(
                     reference=reference,
-                    channel=Channel.PAPER,
+                    channel=channel,
                     procedure=procedure,
                     procedure_version=version,
                     department_id=procedure.department_id,
@@ -604,7 +586,7 @@ def create_paper_case(
                     from_status=Status.DRAFT,
                     to_status=case.status,
                     actor=actor,
-                    note=note or PAPER_NOTE,
+                    note=note,
                 )
                 _submitted_event(case, procedure.slug)
                 _count_status_change(case.department_id, Status.DRAFT, case.status)
