@@ -41,6 +41,13 @@ HINT_CAP = 0.4  # a text outside the field's OCR hints (too short or long, a cha
 # 吉): a name read with one of these is always looked at by a person (or checked against the registry).
 VARIANT_PRONE = "高髙崎﨑吉𠮷"
 VARIANT_CAP = 0.85
+# Free Japanese handwriting is only ever proposed (issue of paper intake, "handwriting, honestly"): on a form
+# printed blank (its QR carries no 受付番号, so a person wrote it by hand) a field written in free text (kanji and
+# kana on lines or in cells: charset kanji_kana or any) is capped below the threshold and goes to a person.
+# Digits, ticks, circles and katakana in cells stay automatic. A form printed pre-filled at the counter (a
+# 受付番号 in its QR) is typed, and its text fields are read automatically. make bench-ocr: hand-print set.
+HANDWRITTEN_FREE_TEXT_CAP = 0.6
+FREE_TEXT_CHARSETS = ("kanji_kana", "any")
 
 
 @dataclass(frozen=True)
@@ -123,6 +130,7 @@ def read_form(
     """The values of one paper form read from its pages (see the module's docstring)."""
     reads, seen = _collect(pages, layout.procedure)
     missing = [n for n in range(1, layout.page_count + 1) if n not in seen]
+    handwritten = not any(p.case_number for p in pages)  # printed blank: filled in by hand
     raw: dict[str, Any] = {}
     texts: dict[str, str] = {}
     scores: dict[str, float] = {}
@@ -142,6 +150,8 @@ def read_form(
             confidence = min(confidence, HINT_CAP)
         if is_name(f) and any(ch in VARIANT_PRONE for _b, r in found for ch in r.raw):
             confidence = min(confidence, VARIANT_CAP)
+        if handwritten and any(_free_text(b) for b, _r in found):
+            confidence = min(confidence, HANDWRITTEN_FREE_TEXT_CAP)
         scores[f.id] = confidence
         empties[f.id] = all(r.empty for _b, r in found)
         if any(b.part is not None for b, _r in found):
@@ -166,7 +176,14 @@ def read_form(
             confidence=round(confidence, 4), valid=valid, error=errors[0].ja if errors else None,
             boxes=used[f.id], error_en=errors[0].en if errors else None, empty=empties.get(f.id, True),
         )  # fmt: skip
-    return FormReading(layout.procedure, fields, read_basics(reads), missing)
+    return FormReading(layout.procedure, fields, read_basics(reads, handwritten=handwritten), missing)
+
+
+def _free_text(box) -> bool:
+    """A box a person fills with free Japanese text (not digits, ticks, circles or katakana cells)."""
+    if box.kind in ("checkbox", "choices", "digits", "date"):
+        return False
+    return box.ocr is None or box.ocr.charset in FREE_TEXT_CHARSETS
 
 
 def is_name(f: Field) -> bool:
@@ -182,7 +199,7 @@ def _normalise(f: Field, text: str) -> Any:
     return f.kind.normalise_ocr(f, text)
 
 
-def read_basics(reads: Mapping[str, FieldRead]) -> dict[str, FieldValue]:
+def read_basics(reads: Mapping[str, FieldRead], *, handwritten: bool = False) -> dict[str, FieldValue]:
     """The four basic items of the first page: 氏名 and 住所 (text), 生年月日 (ISO date), 性別 ("1", "2")."""
     out: dict[str, FieldValue] = {}
     for name, key in (("name", BASIC_NAME), ("address", BASIC_ADDRESS)):
@@ -194,6 +211,8 @@ def read_basics(reads: Mapping[str, FieldRead]) -> dict[str, FieldValue]:
         confidence = read.confidence if valid else min(read.confidence, INVALID_CAP)
         if key == BASIC_NAME and any(ch in VARIANT_PRONE for ch in value):
             confidence = min(confidence, VARIANT_CAP)
+        if handwritten:  # 氏名 and 住所 written by hand: free Japanese handwriting, only proposed
+            confidence = min(confidence, HANDWRITTEN_FREE_TEXT_CAP)
         out[name] = FieldValue(
             key, value, read.raw, confidence, valid,
             None if valid else "記入がありません", [key], None if valid else "Nothing written", read.empty,

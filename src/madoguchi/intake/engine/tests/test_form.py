@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from madoguchi.intake.engine import ACCEPT_THRESHOLD, FieldRead, PageResult, read_form
-from madoguchi.intake.engine.form import INVALID_CAP, VARIANT_CAP
+from madoguchi.intake.engine.form import HANDWRITTEN_FREE_TEXT_CAP, INVALID_CAP, VARIANT_CAP
 from madoguchi.procedures.forms.layout import Rect
 
 from .conftest import load, printed, rasterise
@@ -93,3 +93,26 @@ def test_a_printed_form_read_back_end_to_end(reader):
         assert reading.fields[field_id].accepted(), (field_id, reading.fields[field_id])
     assert reading.basics["birth_date"].value == "1986-04-12"
     assert reading.basics["address"].value == "みどり県みどり市中央町一丁目2番3号"
+
+
+def test_free_handwriting_on_a_blank_form_is_only_proposed_but_digits_are_read():
+    spec, layout = load("tenkyo")
+
+    def pages(case_number):
+        return [
+            PageResult("read", procedure="tenkyo", page=1, case_number=case_number, fields={
+                r.key: r for r in (_read("basics.name", "緑川 太郎", kind="text_area"),)
+            }),
+            PageResult("read", procedure="tenkyo", page=2, case_number=case_number, fields={
+                r.key: r for r in (
+                    _read("notifier_name", "緑川 花子", kind="text_area"), _read("notifier_phone", "09012345678")
+                )
+            }),
+        ]  # fmt: skip
+
+    by_hand = read_form(pages(None), spec, layout, today=TODAY)  # printed blank: written by hand
+    assert not by_hand.fields["notifier_name"].accepted() and not by_hand.basics["name"].accepted()
+    assert by_hand.fields["notifier_name"].confidence <= HANDWRITTEN_FREE_TEXT_CAP
+    assert by_hand.fields["notifier_phone"].accepted()  # block digits in cells stay automatic
+    typed = read_form(pages("R8-000001"), spec, layout, today=TODAY)  # printed pre-filled at the counter
+    assert typed.fields["notifier_name"].accepted() and typed.basics["name"].accepted()
