@@ -22,6 +22,7 @@ def office_list(request):
         "announcements/office/list.html",
         {
             "announcements": selectors.office_list(request.user),
+            "nav": "announcements",
             "may_write": services.may_write(request.user),
             "lang": lang_of(request),
         },
@@ -56,6 +57,6 @@ def office_edit(request, pk: int | None = None):
     return render(
         request,
         "announcements/office/edit.html",
-        {"form": form, "announcement": announcement},
+        {"form": form, "announcement": announcement, "nav": "announcements"},
         status=400 if form.is_bound and form.errors else 200,
     )
