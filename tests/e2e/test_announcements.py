@@ -80,6 +80,10 @@ def test_clerk_publishes_a_targeted_notice_and_the_resident_sees_it(town, new_pa
     assert TITLE in page.content()
 
     public = new_page(WIDTH, 740)
+    public.goto(f"{base}/")
+    axe_check(public)
+    _fits(public)
+    assert "図書館の臨時休館" in public.content() and TITLE not in public.content()
     public.goto(f"{base}/announcements/")
     axe_check(public)
     _fits(public)

@@ -63,17 +63,20 @@ class AnnouncementForm(forms.Form):
         label=_("対象の地区（町字）"),
         required=False,
         help_text=_("選ぶと、住民記録でその地区にお住まいの本人確認済みの方のマイページにだけ表示します。"),
+        error_messages={"invalid_choice": _("対象の地区は一覧から選んでください。")},
     )
     age_band = forms.ChoiceField(
         label=_("対象の年齢"),
         required=False,
         choices=[("", _("指定しない")), *AgeBand.choices],
         help_text=_("年齢は表示する日の時点で数えます。"),
+        error_messages={"invalid_choice": _("対象の年齢は一覧から選んでください。")},
     )
     household_type = forms.ChoiceField(
         label=_("対象の世帯"),
         required=False,
         choices=[("", _("指定しない")), *HouseholdType.choices],
+        error_messages={"invalid_choice": _("対象の世帯は一覧から選んでください。")},
     )
 
     def __init__(self, *args, current_town: str = "", **kwargs) -> None:

@@ -121,6 +121,9 @@ def test_unknown_area_is_refused(client):
     client.force_login(StaffFactory())
     response = client.post(reverse("announcements_office:new"), form_data(town="どこにもない町"))
     assert response.status_code == 400
+    assert "対象の地区は一覧から選んでください。" in response.content.decode()
+    response = client.post("/en/office/announcements/new/", form_data(age_band="99-"))
+    assert "Choose the age band from the list." in response.content.decode()
     assert not Announcement.objects.exists()
 
 
