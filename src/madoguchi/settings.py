@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "madoguchi.intake",  # paper intake: scans → OCR → verification → cases (channel=paper)
     "madoguchi.benefits",  # benefit programs (給付金): eligibility, 確認書, applications, 全銀 payment files
     "madoguchi.vaccination",  # mass vaccination booking (集団接種予約) and its waiting room
+    "madoguchi.announcements",  # city announcements (お知らせ): public, and targeted by area, age or household
     "madoguchi.demo",  # the demo town みどり市 (`madoguchi demo`): uses the rooms listed before it; none uses it
 ]
 

@@ -18,6 +18,7 @@ urlpatterns += i18n_patterns(
     path("office/intake/", include("madoguchi.intake.urls")),
     path("office/benefits/", include("madoguchi.benefits.office_urls")),
     path("office/vaccination/", include("madoguchi.vaccination.office_urls")),
+    path("office/announcements/", include("madoguchi.announcements.office_urls")),
     path("office/", include("madoguchi.office.urls")),
     path("office/booking/", include("madoguchi.booking.office_urls")),
     path("booking/", include("madoguchi.booking.urls")),
@@ -26,6 +27,7 @@ urlpatterns += i18n_patterns(
     path("prefill/", include("madoguchi.counter.bundle_urls")),
     path("benefits/", include("madoguchi.benefits.resident_urls")),
     path("vaccination/", include("madoguchi.vaccination.urls")),
+    path("announcements/", include("madoguchi.announcements.urls")),
     path("", include("madoguchi.portal.urls")),
     prefix_default_language=False,
 )

@@ -97,6 +97,7 @@ class Command(BaseCommand):
         if cases:
             self.create_cases(count=cases, seed=seed)
         self.create_benefit()
+        self.create_announcements()
         self.stdout.write(self.logins_box([*logins, resident]))
 
     def say(self, text: str) -> None:
@@ -136,6 +137,11 @@ class Command(BaseCommand):
         from madoguchi.demo.benefits import create_demo_benefit
 
         self.say(str(create_demo_benefit()))
+
+    def create_announcements(self) -> None:
+        from madoguchi.demo.announcements import create_demo_announcements
+
+        self.say(f"お知らせ: {create_demo_announcements()} 件を追加しました。")
 
     def create_cases(self, *, count: int, seed: int) -> None:
         from madoguchi.demo.cases import DemoCaseError, create_demo_cases
