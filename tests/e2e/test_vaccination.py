@@ -86,7 +86,7 @@ def test_queue_then_book_on_a_phone_with_the_keyboard(live_server, new_page, axe
     axe_check(page)
     _fits(page)
     if lang == "en":
-        assert "Booking reference" in page.inner_text("main")
+        assert "Booking code" in page.inner_text("main")  # the same word as the visit booking room's
 
 
 def test_a_forged_admission_shows_a_clear_message(live_server, new_page, axe_check):
