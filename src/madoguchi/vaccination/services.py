@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from contextlib import nullcontext
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -155,6 +156,56 @@ def _take_seat(*, slot_id: int, campaign_id: int, now: dt.datetime) -> None:
         raise _slot_unavailable(slot_id, campaign_id, now)
 
 
+_SEAT_AND_INSERT = (
+    # The conditional UPDATE of _take_seat and the INSERT of the booking as one statement: the INSERT reads
+    # the UPDATE's RETURNING, so no seat means no row, and a unique violation (one active booking per person,
+    # campaign and dose; the Idempotency-Key) or the CHECK booked <= capacity undoes the seat with the insert.
+    f"WITH seat AS (UPDATE {Slot._meta.db_table} SET booked = booked + 1 "  # noqa: S608 - the models' tables
+    "WHERE id = %(slot)s AND campaign_id = %(campaign)s AND booked < capacity AND starts_at > %(now)s "
+    "RETURNING id) "
+    f"INSERT INTO {Booking._meta.db_table} (campaign_id, invitation_id, person_id, dose, slot_id, reference, "
+    "idempotency_key, created_at) "
+    "SELECT %(campaign)s, %(invitation)s, %(person)s, 1, seat.id, %(reference)s, %(key)s, %(now)s FROM seat "
+    "RETURNING id"
+)
+
+
+def _seat_and_insert(
+    invitee: Invitee, *, slot_id: int, idempotency_key: str | None, now: dt.datetime
+) -> Booking | None:
+    """Take a seat and book dose 1 in one PostgreSQL statement; None when no seat was free (nothing written).
+    Outside a transaction the statement is its own; inside one (a test, a caller's block) it gets a savepoint
+    so that a unique violation leaves the caller's transaction usable."""
+    reference = new_reference()
+    params = {
+        "slot": slot_id,
+        "campaign": invitee.campaign_id,
+        "now": now,
+        "invitation": invitee.invitation_id,
+        "person": invitee.person_id,
+        "reference": reference,
+        "key": idempotency_key,
+    }
+    with transaction.atomic() if connection.in_atomic_block else nullcontext(), connection.cursor() as cursor:
+        cursor.execute(_SEAT_AND_INSERT, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    booking = Booking(
+        id=row[0],
+        campaign_id=invitee.campaign_id,
+        invitation_id=invitee.invitation_id,
+        person_id=invitee.person_id,
+        dose=1,
+        slot_id=slot_id,
+        reference=reference,
+        idempotency_key=idempotency_key,
+        created_at=now,
+    )
+    booking._state.adding, booking._state.db = False, connection.alias  # as if read from the database
+    return booking
+
+
 def _give_seat_back(slot_id: int) -> None:
     Slot.objects.filter(pk=slot_id, booked__gt=0).update(booked=F("booked") - 1)
 
@@ -242,9 +293,18 @@ def book(
     _require_open(invitee, now)
     idempotency_key = (idempotency_key or "")[:64] or None
     # No look-up of the key first: the unique indexes find a retry, and the hot path stays at one UPDATE and
-    # one INSERT.
+    # one INSERT. On PostgreSQL a first dose is both in ONE statement (its own transaction: one round trip
+    # and one commit instead of BEGIN, UPDATE, INSERT, COMMIT); the guards are the same.
     for _attempt in range(2):  # a second try only when a random reference collided
         try:
+            if dose == 1 and connection.vendor == "postgresql":
+                booking = _seat_and_insert(invitee, slot_id=slot_id, idempotency_key=idempotency_key, now=now)
+                if booking is None:
+                    replay = _replay(invitee, dose=dose, slot_id=slot_id, idempotency_key=idempotency_key)
+                    if replay is not None:
+                        return replay
+                    raise _slot_unavailable(slot_id, invitee.campaign_id, now)
+                return BookingResult(booking, created=True)
             with transaction.atomic():
                 other = None
                 slot_starts = None

@@ -86,3 +86,23 @@ def test_the_same_person_racing_with_itself_books_once():
     assert len(set(results)) == 1 and len(results) == 16
     slot.refresh_from_db()
     assert slot.booked == 1 and Booking.objects.count() == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (see above)")
+@pytest.mark.django_db(transaction=True)
+def test_a_first_dose_is_one_statement_and_its_retry_and_a_full_slot_write_nothing(django_assert_num_queries):
+    """The hot path: the seat and the booking in ONE autocommit statement (no BEGIN/COMMIT round trips); a retry
+    with the same Idempotency-Key is answered with the booking; a full slot takes no seat and inserts no row."""
+    slot = SlotFactory(capacity=1)
+    first, second = (invitee_of(InvitationFactory(campaign=slot.campaign)) for _ in range(2))
+    with django_assert_num_queries(1) as captured:
+        made = services.book(invitee=first, slot_id=slot.pk, idempotency_key="k-1")
+    assert captured.captured_queries[0]["sql"].startswith("WITH seat AS (UPDATE")
+    assert made.created and made.booking.reference and made.booking.slot_id == slot.pk
+    again = services.book(invitee=first, slot_id=slot.pk, idempotency_key="k-1")
+    assert not again.created and again.booking.pk == made.booking.pk
+    with pytest.raises(services.VaccinationError) as refused:
+        services.book(invitee=second, slot_id=slot.pk, idempotency_key="k-2")
+    assert refused.value.code == "slot_full"
+    slot.refresh_from_db()
+    assert slot.booked == 1 and Booking.objects.get().reference == made.booking.reference
