@@ -82,7 +82,10 @@ def test_the_queue_page_refreshes_itself_then_admits_and_the_resident_books(
     slot = SlotFactory(starts_at=timezone.now() + dt.timedelta(days=3))
     campaign = slot.campaign
     invitation = InvitationFactory(campaign=campaign)
-    for _ in range(3):  # people ahead
+    # Six people ahead at one a second: the resident waits about six seconds, time enough for the checks below
+    # on a busy test machine (at 500 ms a place, three ahead were admitted before the first look).
+    settings.VACCINATION_ADMISSION_RATE = 1
+    for _ in range(6):  # people ahead
         waiting_room.take_place(campaign_id=campaign.pk)
     response = client.get(f"/vaccination/{campaign.pk}/enter/")
     assert response.status_code == 302 and response["Location"].endswith("/queue/")
@@ -94,7 +97,7 @@ def test_the_queue_page_refreshes_itself_then_admits_and_the_resident_books(
     paused = client.get(f"/vaccination/{campaign.pk}/queue/?auto=0")
     assert "Refresh" not in paused and "自動更新を止めています" in paused.content.decode()
     assert client.get(f"/vaccination/{campaign.pk}/book/").status_code == 403  # not admitted yet
-    deadline = time.time() + 10
+    deadline = time.time() + 30
     while (page := client.get(f"/vaccination/{campaign.pk}/queue/")).status_code == 200:
         assert time.time() < deadline
         time.sleep(0.2)
