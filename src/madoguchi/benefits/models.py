@@ -177,6 +177,9 @@ LIVE_PAYMENT = ~Q(status__in=[PaymentStatus.RETURNED, PaymentStatus.CANCELLED])
 
 class Payment(models.Model):  # 支払
     # Both indexed by the constraint's and the (program, status) indexes: fewer indexes, faster bulk updates.
+    # `approved_by` and `export` have no index either: nothing looks payments up by them, and every index is
+    # written again when the export marks 200,000 payments (a user or an export is never deleted in practice;
+    # PROTECT then scans the table once).
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="payments", db_index=False)
     household = models.ForeignKey(
         "residents.Household", on_delete=models.PROTECT, related_name="+", db_index=False
@@ -185,11 +188,21 @@ class Payment(models.Model):  # 支払
     amount = models.PositiveIntegerField()
     status = models.CharField(max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.APPROVED)
     approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     approved_at = models.DateTimeField(default=timezone.now)
     export = models.ForeignKey(
-        "PaymentExport", on_delete=models.PROTECT, null=True, blank=True, related_name="payments"
+        "PaymentExport",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payments",
+        db_index=False,
     )
     result_code = models.CharField(max_length=1, blank=True)  # 振込結果コード from the return list
     settled_at = models.DateTimeField(null=True, blank=True)  # paid or returned

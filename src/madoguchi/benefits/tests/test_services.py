@@ -18,6 +18,7 @@ from madoguchi.benefits.models import (
     Confirmation,
     Eligibility,
     Payment,
+    PaymentExport,
     PaymentStatus,
     TaxRecord,
 )
@@ -293,3 +294,30 @@ def test_a_payment_hold_set_by_the_rules_stops_approval_until_it_is_cleared(prog
     Flag.objects.filter(pk=flag.pk).update(cleared_at=timezone.now())
     assert services.approve(application=Application.objects.get(pk=application.pk)) is not None
     assert Payment.objects.count() == 1
+
+
+def test_an_export_with_one_invalid_record_marks_nothing_and_writes_no_file(program, tmp_path, monkeypatch):
+    monkeypatch.setattr(services, "PARALLEL_EXPORT_FROM", 1)  # on PostgreSQL: the file built in a thread
+    households = [make_household() for _ in range(3)]
+    services.compute_eligibility(program=program)
+    apps = [services.apply(program=program, household=h, channel=Channel.PAPER) for h in households]
+    assert services.approve_received(program=program).approved == 3
+    # the bank of one account disappeared from zengin-code after approval (a merger)
+    Application.objects.filter(pk=apps[1].pk).update(bank_code="9999")
+
+    target = tmp_path / "zengin.txt"
+    with pytest.raises(zengin.ZenginValidationError) as caught:
+        services.export_payments(program=program, path=target)
+    assert [p.reference for p in caught.value.problems] == [apps[1].number]
+    assert not list(tmp_path.iterdir())
+    assert set(Payment.objects.values_list("status", flat=True)) == {PaymentStatus.APPROVED}
+    assert not Payment.objects.filter(export__isnull=False).exists()
+    assert not PaymentExport.objects.exists()
+
+    Application.objects.filter(pk=apps[1].pk).update(bank_code="0005")
+    result = services.export_payments(program=program, path=target)
+    assert (result.count, result.export.count, result.export.total) == (3, 3, result.total)
+    assert [r["customer_code1"] for r in zengin.read_transfer_file(target.read_bytes()).records] == [
+        f"{p:010d}" for p in Payment.objects.order_by("pk").values_list("pk", flat=True)
+    ]
+    assert Payment.objects.filter(export=result.export, status=PaymentStatus.EXPORTED).count() == 3

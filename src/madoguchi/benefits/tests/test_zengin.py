@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from madoguchi.benefits import zengin
 from madoguchi.benefits.zengin import (
@@ -185,3 +187,10 @@ def test_folded_names_are_one_byte_per_character_in_cp932():
     name = fold_to_zengin("ァィゥェォッャュョヮヵヶ　ー")
     assert len(name.encode("cp932")) == len(name)
     assert not zengin.invalid_characters(name)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=sorted(zengin.ZENGIN_CHARACTERS), min_size=1, max_size=30))
+def test_a_name_already_in_the_zengin_set_takes_the_fast_path_and_folds_to_itself(name):
+    # fold_to_zengin returns such a name untouched without folding it again: the full fold must agree.
+    assert fold_to_zengin(name) == zengin._fold(name)
