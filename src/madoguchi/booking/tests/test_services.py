@@ -156,7 +156,7 @@ def test_reminders_go_once_the_day_before_by_email_and_sms(appointment_type, set
 
 def test_check_in_issues_sequential_numbers_per_window_and_day(appointment_type, monkeypatch):
     monkeypatch.setattr(services, "check_slot", lambda **kwargs: None)
-    later = timezone.localtime() + dt.timedelta(minutes=30)
+    later = timezone.localtime()  # today's booking: half an hour later is tomorrow after 23:30 JST
     booking = _book(appointment_type, later)
     walk_in = services.issue_ticket(window=appointment_type.window)
     ticket = services.check_in(booking=booking)
