@@ -11,8 +11,13 @@ class DemoConfig(AppConfig):
 
         if not settings.DEMO_POSTAL_CODES:
             return
-        from madoguchi.demo.town import postal_addresses
         from madoguchi.jp.postal import register_local_postal_codes
 
-        # The demo town's fictional 000-xxxx codes, so that postal autofill works for demo addresses.
-        register_local_postal_codes(postal_addresses())
+        def postal_addresses():
+            from madoguchi.demo.town import postal_addresses
+
+            return postal_addresses()
+
+        # The demo town's fictional 000-xxxx codes, so that postal autofill works for demo addresses; read at
+        # the first lookup (importing the town at every start-up costs ~10 ms).
+        register_local_postal_codes(postal_addresses)

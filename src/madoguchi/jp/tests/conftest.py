@@ -14,7 +14,7 @@ def _isolated_files():
 @pytest.fixture(autouse=True)
 def _no_local_postal_codes():
     """Tests register fictional codes; none may leak into the next test."""
-    saved = dict(postal.LOCAL_POSTAL_CODES)
+    saved = dict(postal.local_postal_codes())
     postal.clear_local_postal_codes()
     yield
     postal.clear_local_postal_codes()
