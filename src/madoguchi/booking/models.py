@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from madoguchi.accounts.models import Department
 
@@ -157,7 +158,7 @@ class Channel(models.TextChoices):
 
 class BookingStatus(models.TextChoices):
     BOOKED = "booked", _("予約済み")
-    CHECKED_IN = "checked_in", _("受付済み")
+    CHECKED_IN = "checked_in", pgettext_lazy("booking status", "受付済み")
     CANCELLED = "cancelled", _("取消し")
 
 
