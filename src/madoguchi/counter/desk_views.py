@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from madoguchi.accounts.decorators import staff_required
 from madoguchi.cases import workflow
 from madoguchi.core.audit import client_ip_of
+from madoguchi.core.charts import column_chart
 from madoguchi.core.i18n import lang_of
 from madoguchi.counter import bundle as plan_engine
 from madoguchi.counter import printing, selectors, services, widgets
@@ -455,33 +456,6 @@ def mark(request: HttpRequest, pk: int, what: str) -> HttpResponse:
     return redirect(reverse("counter:visit", args=[pk]) + "#print")
 
 
-CHART_HEIGHT = 120  # px of the tallest bar in the figures page's SVG charts
-BAR_WIDTH = 16
-
-
-def _bars(pairs: list[tuple[str, int]]) -> dict:
-    """Geometry of a server-rendered SVG bar chart for (label, value) pairs, tallest bar CHART_HEIGHT."""
-    top = max((value for _label, value in pairs), default=0) or 1
-    bars = []
-    for index, (label, value) in enumerate(pairs):
-        height = round(CHART_HEIGHT * value / top)
-        bars.append(
-            {
-                "label": label,
-                "value": value,
-                "x": index * BAR_WIDTH,
-                "y": CHART_HEIGHT - height,
-                "height": height,
-            }
-        )
-    return {
-        "bars": bars,
-        "width": max(len(pairs), 1) * BAR_WIDTH,
-        "height": CHART_HEIGHT,
-        "bar": BAR_WIDTH - 2,
-    }
-
-
 @staff_required
 @require_http_methods(["GET"])
 def figures(request: HttpRequest) -> HttpResponse:
@@ -510,8 +484,8 @@ def figures(request: HttpRequest) -> HttpResponse:
             "periods": selectors.FIGURE_PERIODS,
             "figures": data,
             "busiest_hour": busiest_hour,
-            "hour_chart": _bars([(f"{hour}", n) for hour, n in data.by_hour]),
-            "day_chart": _bars([(day.strftime("%m/%d"), n) for day, n in data.by_day]),
+            "hour_chart": column_chart([(f"{hour}", n) for hour, n in data.by_hour]),
+            "day_chart": column_chart([(day.strftime("%m/%d"), n) for day, n in data.by_day]),
             "has_department": request.user.department_id is not None,
         },
     )

@@ -13,27 +13,10 @@ from django.views.decorators.http import require_GET
 
 from madoguchi.accounts.decorators import staff_required
 from madoguchi.cases import figures as case_figures
+from madoguchi.core.charts import row_chart
 from madoguchi.core.i18n import lang_of
 from madoguchi.office import labels
 from madoguchi.procedures.selectors import catalog
-
-BAR_MAX = 240  # the longest bar of a chart, in SVG units
-ROW = 28  # height of one bar's row
-
-
-def _bars(rows: list[tuple[str, float | None]]) -> dict:
-    """Horizontal bars for (label, value); a missing value draws no bar."""
-    top = max((value or 0 for _, value in rows), default=0) or 1
-    bars = [
-        {
-            "label": label,
-            "value": value,
-            "y": index * ROW + 4,
-            "width": round(BAR_MAX * (value or 0) / top, 1) if value else 0,
-        }
-        for index, (label, value) in enumerate(rows)
-    ]
-    return {"bars": bars, "width": BAR_MAX, "height": max(len(rows), 1) * ROW, "bar": ROW - 8}
 
 
 @require_GET
@@ -57,16 +40,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "weeks": weeks,
         "week_choices": case_figures.WEEK_CHOICES,
         "figures": data,
-        "status_chart": _bars([(labels.status_label(s), n) for s, n in data.open_by_status]),
-        "channel_chart": _bars([(labels.channel_label(c), n) for c, n in data.open_by_channel]),
-        "procedure_chart": _bars([(names.get(pk, str(pk)), n) for pk, n in data.open_by_procedure]),
-        "received_chart": _bars(
+        "status_chart": row_chart([(labels.status_label(s), n) for s, n in data.open_by_status]),
+        "channel_chart": row_chart([(labels.channel_label(c), n) for c, n in data.open_by_channel]),
+        "procedure_chart": row_chart([(names.get(pk, str(pk)), n) for pk, n in data.open_by_procedure]),
+        "received_chart": row_chart(
             [(label, w.received) for label, w in zip(week_labels, data.weeks, strict=True)]
         ),
-        "handling_chart": _bars(
+        "handling_chart": row_chart(
             [(label, w.average_days) for label, w in zip(week_labels, data.weeks, strict=True)]
         ),
-        "online_chart": _bars(
+        "online_chart": row_chart(
             [(label, w.online_percent) for label, w in zip(week_labels, data.weeks, strict=True)]
         ),
         "week_labels": week_labels,
