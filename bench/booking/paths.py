@@ -16,6 +16,7 @@ import time
 import uuid
 
 from bench.booking import run as bench
+from bench.common import ensure_database, setup_django
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/madoguchi_bench_paths"
 
@@ -32,8 +33,8 @@ def main() -> None:
     parser.add_argument("--database-url", default=DEFAULT_DB)
     args = parser.parse_args()
     residents = max(1000, -(-args.bookings // 1000) * 1000)
-    bench._ensure_database(args.database_url)
-    bench._setup_django(args.database_url)
+    ensure_database(args.database_url)
+    setup_django(args.database_url)
     _campaign, codes, slot_ids, _timings = bench.prepare(residents=residents, slots=100)
     from madoguchi.vaccination import services
 

@@ -37,30 +37,13 @@ import time
 import uuid
 from pathlib import Path
 
+from bench.common import ensure_database, setup_django
+
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/madoguchi_bench_booking"
 PORT = 8131
 REDIS = "redis://127.0.0.1:6379/13"
 BIRTH = dt.date(1950, 5, 1)
-
-
-def _ensure_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def _setup_django(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "madoguchi.settings")
-    sys.path.insert(0, str(ROOT / "src"))
-    import django
-
-    django.setup()
 
 
 def prepare(*, residents: int, slots: int) -> tuple[int, list[str], list[int], dict]:
@@ -448,8 +431,8 @@ def main() -> None:
     if args.residents % args.slots:
         raise SystemExit("--residents must be a multiple of --slots (every slot has the same capacity)")
 
-    _ensure_database(args.database_url)
-    _setup_django(args.database_url)
+    ensure_database(args.database_url)
+    setup_django(args.database_url)
     campaign, codes, slot_ids, timings = prepare(residents=args.residents, slots=args.slots)
     from django.db import connections
 

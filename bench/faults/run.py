@@ -50,6 +50,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.common import session_for
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 PORT = 8131
@@ -317,19 +319,6 @@ def _setup_django(url: str, email_dir: Path, var_dir: Path) -> None:
     django.setup()
 
 
-def _session_for(user) -> str:
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-
-    store = SessionStore()
-    store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
-    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    store.create()
-    return store.session_key
-
-
 def prepare(clients: int) -> tuple[list[str], str, dict]:
     from django.conf import settings
     from django.core.management import call_command
@@ -350,7 +339,7 @@ def prepare(clients: int) -> tuple[list[str], str, dict]:
         user, _ = User.objects.get_or_create(
             email=f"drill-resident{i}@example.jp", defaults={"kind": "resident", "display_name": f"訓練 {i}"}
         )
-        cookies.append(f"sessionid={_session_for(user)}; csrftoken={CSRF}")
+        cookies.append(f"sessionid={session_for(user)}; csrftoken={CSRF}")
     staff = User.objects.get(email="shimin.approver@city.midori.example.jp")
     token = issue_api_token(user=staff, name="failure drill").token
     return cookies, token, valid_payload(Procedure.objects.get(slug="juminhyo-copy"))

@@ -23,44 +23,14 @@ import threading
 import time
 from pathlib import Path
 
+from bench.common import ensure_database, session_for, setup_django
+
 ROOT = Path(__file__).resolve().parents[2]
 DB_NAME = "madoguchi_bench"
 DEFAULT_DB = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
 PORT = 8123
 BROKER = "redis://127.0.0.1:6379/15"
 CSRF = "benchcsrftoken0123456789abcdefgh"  # 32 characters: Django accepts an unmasked secret
-
-
-def _ensure_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def _setup_django(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "madoguchi.settings")
-    sys.path.insert(0, str(ROOT / "src"))
-    import django
-
-    django.setup()
-
-
-def _session_for(user) -> str:
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-
-    store = SessionStore()
-    store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
-    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    store.create()
-    return store.session_key
 
 
 def prepare(*, residents: int, cases: int) -> dict:
@@ -180,8 +150,8 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    _ensure_database(args.database_url)
-    _setup_django(args.database_url)
+    ensure_database(args.database_url)
+    setup_django(args.database_url)
     timings = prepare(residents=args.residents, cases=args.cases)
 
     from bench.platform.payloads import valid_payload
@@ -248,8 +218,8 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.2)
-        staff_cookie = f"sessionid={_session_for(staff)}; csrftoken={CSRF}"
-        resident_cookie = f"sessionid={_session_for(resident)}; csrftoken={CSRF}"
+        staff_cookie = f"sessionid={session_for(staff)}; csrftoken={CSRF}"
+        resident_cookie = f"sessionid={session_for(resident)}; csrftoken={CSRF}"
         rows = []
         baseline = measure(["/"], cookie=resident_cookie, requests=args.requests)
         pages = (
@@ -273,7 +243,7 @@ def main() -> None:
             rows.append((name, _p(samples, 50), _p(samples, 95), _p(samples, 95) / base_p95))
         procedure = Procedure.objects.get(slug="juminhyo-copy")
         payload = {"procedure": procedure.slug, "data": valid_payload(procedure)}
-        cookies = [f"sessionid={_session_for(u)}; csrftoken={CSRF}" for u in submitters]
+        cookies = [f"sessionid={session_for(u)}; csrftoken={CSRF}" for u in submitters]
         submission_throughput(cookies=cookies, payload=payload, total=80)  # warm-up
         rate, failures = submission_throughput(cookies=cookies, payload=payload, total=args.submissions)
         print(f"all-in-one: {rate:.0f} cases/s ({failures} failed)", flush=True)
