@@ -34,7 +34,8 @@ class Features:
         shown first (question, keywords, procedure, category, answer; every language version).
         Independent of word segmentation: 除票 is found in 住民票の除票 whatever Sudachi makes of it.
     char_known: share of those bigrams found in the text of any entry (the FAQ knows the words).
-        For an English question both are the lexical values (coverage, 1 − unknown share).
+        For an English question, or one without kanji/katakana/Latin letters, both are the lexical
+        values (coverage, 1 − unknown share).
     dense_z_best: z-score of the cosine of the entry shown first (dense_z is the best entry's).
     lex_rank_best: rank (0 = first) of the entry shown first in the lexical ranking.
     kana: 1 for a question written mostly in hiragana (the dense retriever is not used for it).
@@ -180,7 +181,7 @@ class AbstentionRule:
         return Decision(False, "confident")
 
 
-# --- round two: a logistic model over the same features ------------------------------------------
+# --- rounds two and three: a logistic model over these features -----------------------------------
 
 # The model's possible inputs by name: ranks and counts on a log scale.
 FEATURE_FUNCTIONS: dict[str, Callable[[Features], float]] = {
@@ -246,7 +247,7 @@ class LogisticAbstention:
 
     P = sigmoid(intercept + Σ coefficient_i · (x_i − mean_i) / sd_i) over the inputs named in
     `features` (keys of FEATURE_FUNCTIONS; default LOGISTIC_FEATURES, the round-two model). The
-    constants are fitted offline on the dev halves of the two dev sets (`python -m
+    constants are fitted offline on the dev parts of the bench's dev sets (`python -m
     bench.faq.fit_abstention`, numpy only; docs/faq-engine.md) and shipped with the encoder they were
     fitted for: they are only meaningful for that encoder and fusion weight. Without a dense
     retriever (`has_dense` false) the lexical rule of the first version applies.
