@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from bench.faq import run
-from bench.faq.devset_tools import DEVSET, DEVSET_BLIND, DEVSET_PARAPHRASE, STYLES, load_devset
+from bench.faq.devset_tools import DEVSET, DEVSET_BLIND, DEVSET_PARAPHRASE, DEVSET_TRAIN2, STYLES, load_devset
 
 DEMO_IDS = {row["id"] for row in csv.DictReader((run.DEMO_DATA / "midori_faq_ja.csv").open(encoding="utf-8"))}
 
 
-@pytest.mark.parametrize("path", [DEVSET, DEVSET_PARAPHRASE, DEVSET_BLIND])
+@pytest.mark.parametrize("path", [DEVSET, DEVSET_PARAPHRASE, DEVSET_BLIND, DEVSET_TRAIN2])
 def test_dev_sets_name_existing_entries_and_known_styles(path):
     questions = load_devset(path)
     assert len({q.q for q in questions}) == len(questions)
@@ -83,3 +83,12 @@ def test_the_blind_set_has_400_questions_in_every_style_and_a_held_out_part():
     }
     assert {q.split for q in questions} == {"dev", "heldout"}
     assert sum(not q.answerable for q in questions) == 40
+
+
+def test_train2_holds_out_a_fixed_30_percent_with_unanswerable_questions_on_both_sides():
+    questions = load_devset(DEVSET_TRAIN2)
+    assert len(questions) == 600 and sum(not q.answerable for q in questions) == 120
+    heldout = [q for q in questions if q.split == "heldout"]
+    assert 0.25 <= len(heldout) / len(questions) <= 0.35
+    assert sum(not q.answerable for q in heldout) >= 30
+    assert {q.split for q in questions} == {"dev", "heldout"}

@@ -1,8 +1,9 @@
-"""When to say "I don't know": a short, explainable decision list over features of the best entry."""
+"""When to say "I don't know": a logistic model (or the first version's decision list) over features of the best entry."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 
@@ -26,6 +27,19 @@ class Features:
     agree: 1 when the lexical and the dense retrievers put the same entry first.
     dense_top_in_lex / lex_top_in_dense: rank (0 = first) of one retriever's best entry in the
     other's ranking (the number of entries when the lexical retriever found nothing).
+
+    Round three ("does the entry shown cover the question?", also only with a dense retriever):
+    char_cover: share of the question's content-character bigrams (runs of kanji, katakana, Latin
+        letters and digits; a lone kanji counts as itself) found anywhere in the text of the entry
+        shown first (question, keywords, procedure, category, answer; every language version).
+        Independent of word segmentation: 除票 is found in 住民票の除票 whatever Sudachi makes of it.
+    char_known: share of those bigrams found in the text of any entry (the FAQ knows the words).
+        For an English question, or one without kanji/katakana/Latin letters, both are the lexical
+        values (coverage, 1 − unknown share).
+    dense_z_best: z-score of the cosine of the entry shown first (dense_z is the best entry's).
+    lex_rank_best: rank (0 = first) of the entry shown first in the lexical ranking.
+    kana: 1 for a question written mostly in hiragana (the dense retriever is not used for it).
+    n_sentences: sentences in the question (a long story).
     """
 
     score: float
@@ -43,6 +57,12 @@ class Features:
     agree: float = 0.0
     dense_top_in_lex: float = 0.0
     lex_top_in_dense: float = 0.0
+    char_cover: float = 0.0
+    char_known: float = 0.0
+    dense_z_best: float = 0.0
+    lex_rank_best: float = 0.0
+    kana: float = 0.0
+    n_sentences: float = 1.0
 
     @classmethod
     def empty(cls, *, n_concepts: int = 0, lang: str = "") -> Features:
@@ -78,6 +98,12 @@ _DENSE_FIELDS = (
     "agree",
     "dense_top_in_lex",
     "lex_top_in_dense",
+    "char_cover",
+    "char_known",
+    "dense_z_best",
+    "lex_rank_best",
+    "kana",
+    "n_sentences",
 )
 _ALL_FIELDS = set(Features.__dataclass_fields__)
 
@@ -155,8 +181,32 @@ class AbstentionRule:
         return Decision(False, "confident")
 
 
-# --- round two: a logistic model over the same features ------------------------------------------
+# --- rounds two and three: a logistic model over these features -----------------------------------
 
+# The model's possible inputs by name: ranks and counts on a log scale.
+FEATURE_FUNCTIONS: dict[str, Callable[[Features], float]] = {
+    "coverage": lambda f: f.coverage,
+    "unknown_share": lambda f: f.unknown_share,
+    "score": lambda f: f.score,
+    "margin": lambda f: f.margin,
+    "fused_margin": lambda f: f.fused_margin,
+    "dense_z": lambda f: f.dense_z,
+    "dense_margin": lambda f: f.dense_margin,
+    "dense_of_best": lambda f: f.dense_of_best,
+    "dense_top": lambda f: f.dense_top,
+    "agree": lambda f: f.agree,
+    "log1p(dense_top_in_lex)": lambda f: math.log1p(f.dense_top_in_lex),
+    "log1p(lex_top_in_dense)": lambda f: math.log1p(f.lex_top_in_dense),
+    "log1p(n_concepts)": lambda f: math.log1p(f.n_concepts),
+    "char_cover": lambda f: f.char_cover,
+    "char_known": lambda f: f.char_known,
+    "dense_z_best": lambda f: f.dense_z_best,
+    "log1p(lex_rank_best)": lambda f: math.log1p(f.lex_rank_best),
+    "kana": lambda f: f.kana,
+    "log1p(n_sentences)": lambda f: math.log1p(f.n_sentences),
+}
+
+# The 13 inputs of the round-two model (the default of LogisticAbstention.features).
 LOGISTIC_FEATURES = (
     "coverage",
     "unknown_share",
@@ -173,33 +223,31 @@ LOGISTIC_FEATURES = (
     "log1p(n_concepts)",
 )
 
+# The 19 inputs of the round-three model (issue 14): the 13 above and "does the entry shown cover the
+# question?" (char_cover, char_known, dense_z_best, lex_rank_best) plus the kind of question (kana, sentences).
+ROUND_THREE_FEATURES = (
+    *LOGISTIC_FEATURES,
+    "char_cover",
+    "char_known",
+    "dense_z_best",
+    "log1p(lex_rank_best)",
+    "kana",
+    "log1p(n_sentences)",
+)
 
-def feature_vector(features: Features) -> tuple[float, ...]:
-    """The model's inputs, in LOGISTIC_FEATURES order (ranks and counts on a log scale)."""
-    f = features
-    return (
-        f.coverage,
-        f.unknown_share,
-        f.score,
-        f.margin,
-        f.fused_margin,
-        f.dense_z,
-        f.dense_margin,
-        f.dense_of_best,
-        f.dense_top,
-        f.agree,
-        math.log1p(f.dense_top_in_lex),
-        math.log1p(f.lex_top_in_dense),
-        math.log1p(f.n_concepts),
-    )
+
+def feature_vector(features: Features, names: Sequence[str] = LOGISTIC_FEATURES) -> tuple[float, ...]:
+    """The model's inputs, in the order of `names` (keys of FEATURE_FUNCTIONS)."""
+    return tuple(float(FEATURE_FUNCTIONS[name](features)) for name in names)
 
 
 @dataclass(frozen=True)
 class LogisticAbstention:
     """Abstain when the estimated probability that the question is answerable is below `threshold`.
 
-    P = sigmoid(intercept + Σ coefficient_i · (x_i − mean_i) / sd_i) over LOGISTIC_FEATURES. The
-    constants are fitted offline on the dev halves of the two dev sets (`python -m
+    P = sigmoid(intercept + Σ coefficient_i · (x_i − mean_i) / sd_i) over the inputs named in
+    `features` (keys of FEATURE_FUNCTIONS; default LOGISTIC_FEATURES, the round-two model). The
+    constants are fitted offline on the dev parts of the bench's dev sets (`python -m
     bench.faq.fit_abstention`, numpy only; docs/faq-engine.md) and shipped with the encoder they were
     fitted for: they are only meaningful for that encoder and fusion weight. Without a dense
     retriever (`has_dense` false) the lexical rule of the first version applies.
@@ -214,9 +262,13 @@ class LogisticAbstention:
     coefficients: tuple[float, ...]
     threshold: float
     lexical: AbstentionRule = AbstentionRule()
+    features: tuple[str, ...] = LOGISTIC_FEATURES
 
     def __post_init__(self) -> None:
-        n = len(LOGISTIC_FEATURES)
+        unknown = [name for name in self.features if name not in FEATURE_FUNCTIONS]
+        if unknown:
+            raise ValueError(f"unknown inputs of a logistic abstention model: {', '.join(unknown)}")
+        n = len(self.features)
         if not (len(self.means) == len(self.sds) == len(self.coefficients) == n):
             raise ValueError(f"a logistic abstention model needs {n} means, sds and coefficients")
 
@@ -224,7 +276,7 @@ class LogisticAbstention:
         """Estimated probability that the question has an answer in the FAQ (0–1)."""
         z = self.intercept
         for x, mean, sd, coefficient in zip(
-            feature_vector(features), self.means, self.sds, self.coefficients, strict=True
+            feature_vector(features, self.features), self.means, self.sds, self.coefficients, strict=True
         ):
             z += coefficient * (x - mean) / (sd or 1.0)
         z = max(-50.0, min(50.0, z))

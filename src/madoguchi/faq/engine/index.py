@@ -25,6 +25,7 @@ from .normalise import (
     looks_like_easy_japanese,
     normalise_question,
     resolve_language,
+    split_sentences,
     strip_request,
 )
 
@@ -105,6 +106,31 @@ _WORD = re.compile(r"[^\W_]")  # a letter, digit or kana/kanji: anything else is
 def char_bigrams(text: str) -> list[str]:
     text = _NOT_CHARS.sub("", unicodedata.normalize("NFKC", text).lower())
     return [text[i : i + 2] for i in range(len(text) - 1)]
+
+
+_CONTENT_RUN = re.compile(r"[\u3005\u4e00-\u9fff\u30a1-\u30fa\u30fca-z0-9]+")  # kanji, katakana, a-z, 0-9
+_KANJI = re.compile(r"[\u3005\u4e00-\u9fff]")
+
+
+def content_bigrams(text: str) -> set[str]:
+    """Character bigrams inside runs of kanji, katakana, Latin letters or digits; a lone kanji as itself.
+
+    Hiragana (particles, endings) is left out: what remains is what a question is about, whatever
+    the word segmentation makes of it. Used to judge whether the entry shown covers the question.
+    """
+    grams: set[str] = set()
+    for run in _CONTENT_RUN.findall(unicodedata.normalize("NFKC", text).lower()):
+        if len(run) == 1:
+            if _KANJI.match(run):
+                grams.add(run)
+        else:
+            grams.update(run[i : i + 2] for i in range(len(run) - 1))
+    return grams
+
+
+def entry_text(entry: FaqEntry) -> str:
+    """Every field of one language version of an entry, as one text."""
+    return " ".join((entry.question, *entry.keywords, entry.procedure, entry.category, entry.answer))
 
 
 class _Field:
@@ -248,6 +274,12 @@ class FaqIndex:
         self.dense_weight = (
             dense_weight if dense_weight is not None else getattr(encoder, "fusion_weight", 0.1)
         )
+        # Every content bigram of every entry: "does the FAQ know these characters at all?"
+        self._content_vocab: frozenset[str] = (
+            frozenset().union(*(content_bigrams(entry_text(e)) for e in entries))
+            if self.dense is not None and entries
+            else frozenset()
+        )
 
     # --- building ---------------------------------------------------------------------------
 
@@ -386,9 +418,31 @@ class FaqIndex:
             else:
                 weight = self.dense_weight
             ranked, features = self._fuse(lexical, dense, features, coverage_of, weight)
+            features = self._coverage_features(text, ranked[0][0], features)
         decision = self.rule.decide(features)
         hits = [Hit(entry_id, score) for entry_id, score in ranked[:limit]]
         return Answer(hits, decision.abstain, decision.reason, answer_lang, easy, features.as_dict())
+
+    # --- does the entry shown cover the question? ------------------------------------------------
+
+    def _coverage_features(self, text: str, entry_id: str, features: Features) -> Features:
+        """char_cover / char_known (Features), kana and the number of sentences, for the abstention model."""
+        grams = content_bigrams(strip_request(text)) if contains_japanese(text) else set()
+        if grams:
+            shown: set[str] = set()
+            for version in self._entries[entry_id].values():
+                shown |= content_bigrams(entry_text(version))
+            cover = len(grams & shown) / len(grams)
+            known = len(grams & self._content_vocab) / len(grams)
+        else:  # English, or nothing but hiragana: the lexical values stand in
+            cover, known = features.coverage, 1.0 - features.unknown_share
+        return replace(
+            features,
+            char_cover=cover,
+            char_known=known,
+            kana=float(_mostly_hiragana(text)),
+            n_sentences=float(max(1, len(split_sentences(text)))),
+        )
 
     # --- dense retrieval and fusion -------------------------------------------------------------
 
@@ -439,6 +493,8 @@ class FaqIndex:
             agree=float(has_lexical and lex_top == dense_top),
             dense_top_in_lex=float(lex_rank[dense_top]) if has_lexical else float(n),
             lex_top_in_dense=float(dense_rank[lex_top]) if has_lexical else float(n),
+            dense_z_best=float(dense_z[top]),
+            lex_rank_best=float(lex_rank[top]) if has_lexical else float(n),
             # coverage was computed for the lexical best entry; judge the entry actually shown
             coverage=features.coverage if lex_top == top or coverage_of is None else coverage_of(top),
         )
