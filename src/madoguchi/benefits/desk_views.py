@@ -306,6 +306,12 @@ def _entry(
         mode = "new"
     confirmation = getattr(status.eligibility, "confirmation", None) if status.eligibility else None
     has_public = bool(confirmation and confirmation.has_account and mode == "new")
+    public_problem = ""
+    if has_public:  # an account the city holds but the bank no longer has (a branch closed): not offered
+        problems = services.account_problems(services.account_of(confirmation))
+        if problems:
+            has_public = False
+            public_problem = problems[0].en if lang == "en" else problems[0].ja
     initial = {"holder_kana": zengin.fold_to_zengin(person.name_kana)[:30]}
     step = "form"
     errors: list[dict] = []
@@ -360,6 +366,7 @@ def _entry(
             "public_bank": describe_account(confirmation.bank_code, confirmation.branch_code)
             if has_public
             else ("", ""),
+            "public_problem": public_problem,
             "public_type": dict(ACCOUNT_TYPE_CHOICES).get(
                 confirmation.account_type, confirmation.account_type
             )

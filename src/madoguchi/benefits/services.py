@@ -533,6 +533,11 @@ def _account_of(application) -> AccountInput:
     )
 
 
+def account_of(record) -> AccountInput:
+    """The account fields of an application or a 確認書 (anything with AccountFields) as an AccountInput."""
+    return _account_of(record)
+
+
 def _ask_resident_for_account(application: Application, problems) -> None:
     """A notice on My Page (and email) asking for a correct account; without an account, staff send a letter."""
     recipient = application.applicant

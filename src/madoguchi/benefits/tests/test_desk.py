@@ -140,6 +140,18 @@ def test_another_account_is_checked_named_and_folded_to_zengin_kana(client, prog
     assert application.holder_kana == "ﾐﾄﾞﾘｶﾜ ｷﾖｳｺ" and application.account_corrected
 
 
+def test_a_public_account_the_bank_no_longer_has_is_not_offered(client, program, clerk):
+    household = make_household()
+    services.compute_eligibility(program=program)
+    Confirmation.objects.update(branch_code="998")  # the branch closed after the accounts were imported
+    client.force_login(clerk)
+    page = _page(client.get(_entry_url(program, _head(household))))
+    assert "data-public-problem" in page and 'value="public"' not in page
+    response = client.post(_entry_url(program, _head(household)), {"source": "public", "action": "confirm"})
+    assert response.status_code == 400 and "金融機関コードを入力してください" in _page(response)
+    assert not Application.objects.exists()
+
+
 @pytest.mark.parametrize(
     ("changes", "message", "target"),
     [
