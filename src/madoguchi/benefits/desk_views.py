@@ -294,14 +294,16 @@ def _entry(
         if len(open_ones) == 1 and open_ones[0].status == ApplicationStatus.RETURNED_TO_RESIDENT
         else None
     )
-    if problem is not None:
+    if problem is not None and problem.code == "eligibility_not_computed":
         mode = "closed"
     elif status.eligibility is None:
         mode = "not_eligible"
-    elif returned is not None:
+    elif returned is not None:  # a correction is no new application: also after the deadline (a bank return)
         mode = "correct"
     elif open_ones:
         mode = "applied"
+    elif problem is not None:
+        mode = "closed"
     else:
         mode = "new"
     confirmation = getattr(status.eligibility, "confirmation", None) if status.eligibility else None

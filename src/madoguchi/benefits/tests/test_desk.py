@@ -326,6 +326,24 @@ def test_a_returned_application_gets_its_account_corrected_at_the_counter(client
     assert Payment.objects.filter(status=PaymentStatus.APPROVED).count() == 1
 
 
+def test_an_account_is_corrected_after_the_deadline_too(client, program, clerk, decider):
+    """The bank returns a payment after the deadline: the household still gets its account corrected."""
+    household, other = make_household(), make_household()
+    services.compute_eligibility(program=program)
+    application = services.apply(program=program, household=household, channel=Channel.ONLINE)
+    services.return_to_resident(application=application, staff=decider, note="口座解約")
+    program.deadline = dt.date(2020, 1, 31)
+    program.save(update_fields=["deadline"])
+    client.force_login(clerk)
+    page = _page(client.get(_entry_url(program, _head(household))))
+    assert "口座の訂正（差し戻し中の申請" in page and 'data-mode="closed"' not in page
+    client.post(_entry_url(program, _head(household)), {**OTHER_ACCOUNT, "action": "confirm"})
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.RECEIVED and application.account_number == "7654321"
+    page = _page(client.get(_entry_url(program, _head(other))))
+    assert 'data-mode="closed"' in page  # a new application is not taken after the deadline
+
+
 def test_a_decider_rejects_with_a_reason_and_a_payment_in_a_file_cannot_be_rejected(
     client, program, clerk, decider, tmp_path
 ):
