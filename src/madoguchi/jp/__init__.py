@@ -14,8 +14,6 @@ from .banks import (
     is_valid_account_number,
     normalise_account_holder,
     normalise_account_number,
-    search_banks,
-    search_branches,
 )
 from .checkdigit import (
     CheckDigitError,
@@ -90,8 +88,6 @@ __all__ = [
     "parse_partial_date",
     "phone_digits",
     "register_local_postal_codes",
-    "search_banks",
-    "search_branches",
     "suggest_reading",
     "to_katakana",
     "to_wareki",

@@ -8,9 +8,8 @@ from madoguchi.jp import (
     is_valid_account_number,
     normalise_account_holder,
     normalise_account_number,
-    search_banks,
-    search_branches,
 )
+from madoguchi.jp.banks import search_banks, search_branches
 
 
 def test_find_bank():
