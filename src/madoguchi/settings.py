@@ -453,6 +453,15 @@ COUNTER_LOOKUP_LIMIT = env_int(
     "MADOGUCHI_REDIS_URL).",
 )
 
+BENEFITS_DEPARTMENTS = env_list(
+    "MADOGUCHI_BENEFITS_DEPARTMENTS",
+    "fukushi",
+    help="Comma-separated department codes whose staff run benefit programs (給付金): their reviewers, approvers "
+    "and department administrators take counter and paper applications and may look residents up for a benefit "
+    "(the purpose 給付・手当・保険の資格確認); their approvers and administrators also approve, reject and export "
+    "the 全銀 file. Other staff see the programs' figures only (docs/benefits.md).",
+)
+
 PROCEDURES_DIR = Path(
     env(
         "MADOGUCHI_PROCEDURES_DIR",

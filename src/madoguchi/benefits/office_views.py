@@ -1,5 +1,9 @@
 """The office's benefit pages: programs, a program's dashboard (charts, reconciliation, CSV), conflicts side by
-side, approving received applications and exporting the 全銀 file (the same service as the CLI)."""
+side, approving received applications and exporting the 全銀 file (the same service as the CLI).
+
+Every staff member sees the figures (aggregates only); the conflicts (personal data) are for benefits staff,
+approving and exporting for deciders (`benefits.access`). The desk for counter and paper applications is
+`desk_views`."""
 
 from __future__ import annotations
 
@@ -15,18 +19,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from madoguchi.accounts.decorators import staff_required
-from madoguchi.accounts.models import Role
 from madoguchi.core import audit
 from madoguchi.core.audit import client_ip_of
 from madoguchi.core.errors import MadoguchiError
 from madoguchi.core.i18n import lang_of
 
 from . import selectors, services
+from .access import benefits_staff_required, is_benefits_staff
+from .access import may_decide as _may_decide
 from .models import Application, Channel
 
 CHART_HEIGHT = 120
 BAR_WIDTH = 18
-DECIDERS = (Role.APPROVER, Role.DEPARTMENT_ADMIN)
 
 
 def _program(slug: str):
@@ -34,10 +38,6 @@ def _program(slug: str):
     if program is None:
         raise Http404("no such program")
     return program
-
-
-def _may_decide(user) -> bool:
-    return user.role in DECIDERS
 
 
 def _bars(pairs: list[tuple[str, int]]) -> dict:
@@ -118,6 +118,10 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
                 for d in days
             ],
             "may_decide": _may_decide(request.user),
+            "benefits_staff": is_benefits_staff(request.user),
+            "desk_open": any(
+                services.staff_entry_problem(program, c) is None for c in services.STAFF_CHANNELS
+            ),
         },
     )
 
@@ -154,7 +158,7 @@ def dashboard_csv(request: HttpRequest, slug: str) -> HttpResponse:
     return response
 
 
-@staff_required
+@benefits_staff_required
 @require_http_methods(["GET", "POST"])
 def conflicts(request: HttpRequest, slug: str) -> HttpResponse:
     """Households with two or more applications, side by side; staff keep one (the others are rejected)."""
@@ -166,11 +170,16 @@ def conflicts(request: HttpRequest, slug: str) -> HttpResponse:
         if keep is None:
             messages.error(request, _("選んだ申請が見つかりません。画面を読み込み直してください。"))
         else:
-            services.resolve_conflict(keep=keep, staff=request.user)
-            messages.success(
-                request,
-                _("申請 %(number)s を採用し、同じ世帯の他の申請を取り下げました。") % {"number": keep.number},
-            )
+            try:
+                services.resolve_conflict(keep=keep, staff=request.user)
+            except MadoguchiError as exc:
+                messages.error(request, exc.message(lang_of(request)))
+            else:
+                messages.success(
+                    request,
+                    _("申請 %(number)s を採用し、同じ世帯の他の申請を取り下げました。")
+                    % {"number": keep.number},
+                )
         return redirect("benefits:conflicts", slug=slug)
     groups = selectors.conflicts(program)
     for group in groups:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
+
+from madoguchi.residents.models import PersonPeriod
 
 from .models import (
     Application,
@@ -18,6 +21,7 @@ from .models import (
     Payment,
     PaymentStatus,
     Program,
+    TaxRecord,
 )
 
 STATES = ("paid", "pending", "rejected", "returned")
@@ -45,6 +49,125 @@ def applications_of_household(program_id: int, household_id: int) -> list[Applic
         Application.objects.filter(program_id=program_id, household_id=household_id).order_by(
             "submitted_at", "pk"
         )
+    )
+
+
+# --- staff entering applications (counter and paper) ------------------------------------------------
+
+
+def household_on(person_id: int, day: dt.date) -> int | None:
+    """The household `person_id` was registered in on `day` (the base date decides eligibility), or None."""
+    return (
+        PersonPeriod.objects.filter(person_id=person_id, valid_from__lte=day)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=day))
+        .order_by("-valid_from")
+        .values_list("household_id", flat=True)
+        .first()
+    )
+
+
+def head_on(household_id: int, day: dt.date) -> int | None:
+    """The household's head (世帯主) on `day`, else its member with the lowest 宛名番号: whom a 確認書 names."""
+    periods = (
+        PersonPeriod.objects.filter(household_id=household_id, valid_from__lte=day)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=day))
+        .values_list("person_id", "relationship", "person__atena_number")
+    )
+    ranked = sorted(periods, key=lambda row: (row[1] != "世帯主", row[2]))
+    return ranked[0][0] if ranked else None
+
+
+@dataclass(frozen=True)
+class HouseholdEligibility:
+    """Whether a household is eligible for a program, and if not, why (for the staff entry screens)."""
+
+    eligibility: Eligibility | None
+    reason: str  # "" eligible; not_registered, not_computed, withdrawn, taxed, tax_unknown, not_found
+    members: int = 0  # on the base date
+    taxed: int = 0
+    tax_unknown: int = 0
+
+
+def household_eligibility(program: Program, household_id: int | None) -> HouseholdEligibility:
+    if household_id is None:
+        return HouseholdEligibility(None, "not_registered")
+    eligibility = (
+        Eligibility.objects.filter(program=program, household_id=household_id)
+        .select_related("confirmation")
+        .first()
+    )
+    if eligibility is not None and eligibility.active:
+        return HouseholdEligibility(eligibility, "", members=eligibility.members)
+    if program.eligibility_computed_at is None:
+        return HouseholdEligibility(None, "not_computed")
+    if eligibility is not None:
+        return HouseholdEligibility(None, "withdrawn", members=eligibility.members)
+    base = program.base_date
+    person_ids = list(
+        PersonPeriod.objects.filter(household_id=household_id, valid_from__lte=base)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=base))
+        .values_list("person_id", flat=True)
+    )
+    if program.tax_fiscal_year is None or not person_ids:
+        return HouseholdEligibility(None, "not_found", members=len(person_ids))
+    records = dict(
+        TaxRecord.objects.filter(person_id__in=person_ids, fiscal_year=program.tax_fiscal_year).values_list(
+            "person_id", "non_taxed"
+        )
+    )
+    taxed = sum(1 for pid in person_ids if records.get(pid) is False)
+    unknown = sum(1 for pid in person_ids if pid not in records)
+    reason = "taxed" if taxed else "tax_unknown" if unknown else "not_found"
+    return HouseholdEligibility(None, reason, members=len(person_ids), taxed=taxed, tax_unknown=unknown)
+
+
+def household_applications(program_id: int, household_id: int) -> list[Application]:
+    """Every application of the household for the program (every channel), oldest first, with payments."""
+    return list(
+        Application.objects.filter(program_id=program_id, household_id=household_id)
+        .prefetch_related("payments")
+        .order_by("submitted_at", "pk")
+    )
+
+
+def confirmation_by_reference(program: Program, text: str) -> Confirmation | None:
+    """The program's 確認書 by the number printed on the letter (C<program>-<n>) or the letter's whole QR code
+    (MDG1|<number>|benefit:<slug>|1|1/1, as a keyboard-wedge scanner types it); None when it is not one."""
+    from madoguchi.procedures.forms.printable import parse_qr_payload
+
+    text = unicodedata.normalize("NFKC", text or "").strip()
+    if "|" in text:
+        try:
+            payload = parse_qr_payload(text)
+        except ValueError:
+            return None
+        if payload.procedure != f"benefit:{program.slug}" or not payload.case_number:
+            return None
+        text = payload.case_number
+    number = text.replace(" ", "").upper()
+    if not number:
+        return None
+    return (
+        Confirmation.objects.filter(number=number, eligibility__program=program)
+        .select_related("eligibility")
+        .first()
+    )
+
+
+def entered_today_by(program: Program, staff) -> list[Application]:
+    """The counter and paper applications `staff` entered today (the desk's list: 受付番号 only)."""
+    from django.utils import timezone
+
+    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    return list(
+        Application.objects.filter(
+            program=program,
+            staff=staff,
+            channel__in=[Channel.COUNTER, Channel.PAPER],
+            submitted_at__gte=start,
+        )
+        .only("number", "channel", "status", "submitted_at")
+        .order_by("-submitted_at")[:30]
     )
 
 

@@ -45,6 +45,21 @@ class BenefitError(MadoguchiError):
     http_status = 409
 
 
+class AlreadyApplied(BenefitError):
+    """The household already has an open application (any channel): staff file no second one."""
+
+    def __init__(self, numbers: list[str]) -> None:
+        shown = "、".join(numbers)
+        super().__init__(
+            "already_applied",
+            f"この世帯はすでに申請しています（受付番号 {shown}）。二重には申請できません。"
+            "申請の内容を見比べ、口座の変更などは今の申請で扱ってください。",
+            f"This household has already applied ({', '.join(numbers)}); it cannot apply twice. Compare the "
+            "applications and handle a change of account on the existing one.",
+        )
+        self.numbers = numbers
+
+
 # --- imports ---------------------------------------------------------------------------------------
 
 
@@ -351,11 +366,13 @@ def apply(
     account: AccountInput | None = None,
     applicant=None,
     staff=None,
+    refuse_if_open: bool = False,
 ) -> Application:
     """File an application (online: the resident confirms the 確認書; counter; paper) for an eligible household.
 
     `account` None confirms the pre-filled account. Another open application of the household makes this one
-    a conflict for staff. A bank or branch that does not exist sends it back to the resident with a request.
+    a conflict for staff, or, with `refuse_if_open` (staff entering it), raises AlreadyApplied and files
+    nothing. A bank or branch that does not exist sends it back to the resident with a request.
     """
     if channel not in Channel.values or (program.channels and channel not in program.channels):
         raise BenefitError(
@@ -402,9 +419,13 @@ def apply(
                 for n in ("bank_code", "branch_code", "account_type", "account_number", "holder_kana")
             )
         problems = account_problems(_account_of(application))
-        open_ones = Application.objects.filter(
-            program=program, household=household, status__in=OPEN_STATUSES
-        ).exists()
+        open_ones = list(
+            Application.objects.filter(
+                program=program, household=household, status__in=OPEN_STATUSES
+            ).values_list("number", flat=True)
+        )
+        if open_ones and refuse_if_open:
+            raise AlreadyApplied(open_ones)
         if open_ones:
             application.status = ApplicationStatus.CONFLICT
             application.note = "同じ世帯の申請がすでにあります。"
@@ -420,6 +441,88 @@ def apply(
     return application
 
 
+STAFF_CHANNELS = (Channel.COUNTER, Channel.PAPER)
+
+
+def staff_entry_problem(
+    program: Program, channel: str, *, today: dt.date | None = None
+) -> BenefitError | None:
+    """Why staff cannot take applications of `program` by `channel` now (counter or paper); None when they can."""
+    today = today or timezone.localdate()
+    if channel not in STAFF_CHANNELS or (program.channels and channel not in program.channels):
+        label = {Channel.COUNTER: ("窓口", "at the counter"), Channel.PAPER: ("郵送", "on paper")}.get(
+            channel, (channel, channel)
+        )
+        return BenefitError(
+            "channel_closed",
+            f"この給付金は{label[0]}での申請を受け付けていません。受け付けている方法（オンラインなど）を住民に案内してください。",
+            f"This benefit does not take applications {label[1]}. Guide the resident to a way it accepts "
+            "(online, for example).",
+        )
+    if program.eligibility_computed_at is None:
+        return BenefitError(
+            "eligibility_not_computed",
+            "この給付金の対象世帯の判定がまだ行われていません。担当課の管理者に判定"
+            "（madoguchi benefits eligibility）を依頼してから受け付けてください。",
+            "The eligible households of this benefit have not been determined yet. Ask the division "
+            "administrator to run it (madoguchi benefits eligibility) before taking applications.",
+        )
+    if program.deadline and today > program.deadline:
+        deadline = program.deadline
+        return BenefitError(
+            "deadline_passed",
+            f"申請期限（{deadline.year}年{deadline.month}月{deadline.day}日）を過ぎているため、この給付金の申請は"
+            "受け付けられません。期限内の消印がある郵送の申請は、担当課の管理者に相談してください。",
+            f"The application deadline ({deadline.isoformat()}) has passed, so this benefit takes no more "
+            "applications. For a mailed application postmarked in time, ask the division administrator.",
+        )
+    return None
+
+
+def apply_by_staff(
+    *, program: Program, household_id: int, channel: str, account: AccountInput | None, staff
+) -> Application:
+    """A counter or paper application entered by staff on the resident's behalf.
+
+    `account` None takes the account the 確認書 was pre-filled with (the 公金受取口座 the city holds). Nothing is
+    filed when the program does not take it now (`staff_entry_problem`), when the account cannot be paid to
+    (staff correct it with the resident instead of sending it back), or when the household already has an
+    open application (AlreadyApplied: staff see them side by side; the eligibility lock in `apply` makes
+    this hold for two clerks at once too).
+    """
+    problem = staff_entry_problem(program, channel)
+    if problem is not None:
+        raise problem
+    if account is None:
+        confirmation = (
+            Confirmation.objects.filter(
+                eligibility__program=program, eligibility__household_id=household_id, eligibility__active=True
+            )
+            .only("bank_code", "branch_code", "account_type", "account_number", "holder_kana")
+            .first()
+        )
+        if confirmation is not None and confirmation.has_account:
+            problems = account_problems(_account_of(confirmation))
+            if problems:
+                raise BenefitError(
+                    "public_account_invalid",
+                    f"市で把握している口座には振り込めません（{problems[0].ja}）。別の口座を入力してください。",
+                    f"The account the city holds cannot be paid to ({problems[0].en}). Enter another account.",
+                )
+    else:
+        problems = account_problems(account)
+        if problems:
+            raise BenefitError("invalid_account", problems[0].ja, problems[0].en)
+    return apply(
+        program=program,
+        household=Household(pk=household_id),
+        channel=channel,
+        account=account,
+        staff=staff,
+        refuse_if_open=True,
+    )
+
+
 def _account_of(application) -> AccountInput:
     return AccountInput(
         bank_code=application.bank_code,
@@ -428,6 +531,11 @@ def _account_of(application) -> AccountInput:
         account_number=application.account_number,
         holder_kana=application.holder_kana,
     )
+
+
+def account_of(record) -> AccountInput:
+    """The account fields of an application or a 確認書 (anything with AccountFields) as an AccountInput."""
+    return _account_of(record)
 
 
 def _ask_resident_for_account(application: Application, problems) -> None:
@@ -454,15 +562,16 @@ def _ask_resident_for_account(application: Application, problems) -> None:
     )
 
 
-def correct_account(*, application: Application, account: AccountInput) -> Application:
-    """The resident (or staff) gives a new account for a returned application: it is received again."""
+def correct_account(*, application: Application, account: AccountInput, staff=None) -> Application:
+    """The resident (or staff, at the counter or from a letter) gives a new account for a returned
+    application: it is received again."""
     with transaction.atomic():
         locked = Application.objects.select_for_update().get(pk=application.pk)
         if locked.status != ApplicationStatus.RETURNED_TO_RESIDENT:
             raise BenefitError(
                 "not_returned",
-                "この申請は口座の訂正を受け付けていません。",
-                "This application does not take a corrected account.",
+                "この申請は口座の訂正を受け付けていません。画面を読み込み直して、申請の状態を確かめてください。",
+                "This application does not take a corrected account. Reload the page and check its status.",
             )
         _set_account(locked, account)
         locked.account_corrected = True
@@ -471,6 +580,8 @@ def correct_account(*, application: Application, account: AccountInput) -> Appli
             raise BenefitError("invalid_account", problems[0].ja, problems[0].en)
         locked.status = ApplicationStatus.RECEIVED
         locked.note = ""
+        if staff is not None:
+            locked.staff = staff
         locked.save()
     return locked
 
@@ -557,29 +668,101 @@ def _approve(ids: list[int], staff, report: ApprovalReport) -> list[Payment]:
     return made
 
 
-def reject(*, application: Application, staff, note: str) -> None:
-    """Reject (or withdraw) an application; its live payment, if not yet exported, is cancelled."""
-    with transaction.atomic():
-        locked = Application.objects.select_for_update().get(pk=application.pk)
-        if locked.payments.filter(status__in=[PaymentStatus.EXPORTED, PaymentStatus.PAID]).exists():
-            raise BenefitError(
-                "already_paid",
-                "振込データ作成後の申請は取り消せません。",
-                "An application already in a transfer file cannot be rejected.",
-            )
-        locked.payments.filter(status=PaymentStatus.APPROVED).update(
-            status=PaymentStatus.CANCELLED, settled_at=timezone.now()
+def _lock_program(program_id: int) -> None:
+    """Take the program row's lock, the one `export_payments` holds while it writes a file.
+
+    Whoever changes whether a payment goes into the file (rejecting, sending back) takes it first, so that an
+    export and such a change never interleave: either the change commits first and the export does not see
+    the payment, or the export commits first and the change sees the payment exported and refuses. FOR NO KEY
+    UPDATE (not FOR UPDATE): the foreign-key checks of new applications and payments (FOR KEY SHARE) do not
+    wait for it, so approving and applying go on during an export.
+    """
+    Program.objects.select_for_update(no_key=True).filter(pk=program_id).values_list("pk", flat=True).get()
+
+
+def _withdraw_payment(locked: Application) -> None:
+    """Cancel the application's live payment, unless it is already in a transfer file (or paid): then refuse.
+    The caller holds the program lock (`_lock_program`), so no export runs meanwhile."""
+    statuses = set(
+        Payment.objects.select_for_update().filter(application_id=locked.pk).values_list("status", flat=True)
+    )
+    if statuses & {PaymentStatus.EXPORTED, PaymentStatus.PAID}:
+        raise BenefitError(
+            "already_paid",
+            f"申請 {locked.number} の支払はすでに振込データに入っている（または振込済みの）ため、取り消せません。"
+            "銀行から返却された場合は、返却の取り込み後に口座を訂正してください。",
+            f"The payment of application {locked.number} is already in a transfer file (or paid), so it cannot "
+            "be withdrawn. If the bank returns it, correct the account after the return list is imported.",
         )
+    Payment.objects.filter(application_id=locked.pk, status=PaymentStatus.APPROVED).update(
+        status=PaymentStatus.CANCELLED, settled_at=timezone.now()
+    )
+
+
+def reject(*, application: Application, staff, note: str) -> None:
+    """Reject (or withdraw) an application; its live payment, if not yet in a transfer file, is cancelled.
+
+    Safe against an export being written at the same moment: the program lock makes one of the two win whole
+    (the payment is cancelled and not in the file, or it is in the file and the rejection is refused).
+    """
+    note = " ".join((note or "").split())[:400]
+    if not note:
+        raise BenefitError(
+            "reason_required",
+            "不支給・取下げの理由を入力してください。理由は申請の記録に残ります。",
+            "Enter the reason for rejecting or withdrawing. It is kept with the application.",
+        )
+    with transaction.atomic():
+        _lock_program(application.program_id)
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        if locked.status == ApplicationStatus.REJECTED:
+            raise BenefitError(
+                "already_rejected",
+                f"申請 {locked.number} はすでに不支給・取下げになっています。画面を読み込み直してください。",
+                f"Application {locked.number} is already rejected or withdrawn. Reload the page.",
+            )
+        _withdraw_payment(locked)
         locked.status = ApplicationStatus.REJECTED
-        locked.note = note[:400]
+        locked.note = note
         locked.staff = staff
         locked.decided_at = timezone.now()
         locked.save(update_fields=["status", "note", "staff", "decided_at"])
 
 
+def return_to_resident(*, application: Application, staff, note: str) -> Application:
+    """Send an application back for a new account (the resident says the account is closed, or staff found
+    it wrong): its approved payment, if not yet in a transfer file, is cancelled; a correction
+    (`correct_account`) makes it received again. Race-safe against an export like `reject`."""
+    note = " ".join((note or "").split())[:400]
+    if not note:
+        raise BenefitError(
+            "reason_required",
+            "差し戻す理由を入力してください（例：口座解約のため）。理由は申請の記録に残ります。",
+            "Enter why the application goes back (e.g. the account was closed). It is kept with the application.",
+        )
+    with transaction.atomic():
+        _lock_program(application.program_id)
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        if locked.status not in (ApplicationStatus.RECEIVED, ApplicationStatus.APPROVED):
+            raise BenefitError(
+                "cannot_return",
+                f"申請 {locked.number} は「{locked.get_status_display()}」のため差し戻せません。"
+                "画面を読み込み直して、申請の状態を確かめてください。",
+                f"Application {locked.number} cannot be sent back in its current status. Reload the page and "
+                "check its status.",
+            )
+        _withdraw_payment(locked)
+        locked.status = ApplicationStatus.RETURNED_TO_RESIDENT
+        locked.note = note
+        locked.staff = staff
+        locked.save(update_fields=["status", "note", "staff"])
+    return locked
+
+
 def resolve_conflict(*, keep: Application, staff) -> None:
     """Staff chose `keep` among a household's applications: the others are rejected as duplicates."""
     with transaction.atomic():
+        _lock_program(keep.program_id)  # first, as in `reject`: the same lock order everywhere
         others = (
             Application.objects.select_for_update(of=("self",))
             .filter(program_id=keep.program_id, household_id=keep.household_id, status__in=OPEN_STATUSES)
@@ -637,9 +820,10 @@ def export_payments(
     """
     transfer_date = transfer_date or timezone.localdate()
     with transaction.atomic():
-        # One export of a program at a time (the program row is the lock). The payments are not locked one by
-        # one (that is a write per row): the UPDATE marks exactly the rows read, or the export fails.
-        Program.objects.select_for_update().filter(pk=program.pk).values_list("pk", flat=True).get()
+        # One export of a program at a time (the program row is the lock; `reject` and `return_to_resident`
+        # take it too, so a payment is never both withdrawn and in the file). The payments are not locked one
+        # by one (that is a write per row): the UPDATE marks exactly the rows read, or the export fails.
+        _lock_program(program.pk)
         rows = list(
             Payment.objects.filter(program=program, status=PaymentStatus.APPROVED)
             .order_by("pk")

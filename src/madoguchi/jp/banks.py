@@ -26,6 +26,8 @@ __all__ = [
     "is_valid_account_number",
     "normalise_account_holder",
     "normalise_account_number",
+    "search_banks",
+    "search_branches",
 ]
 
 
@@ -90,6 +92,62 @@ def find_branch(bank_code: str, branch_code: str) -> Branch | None:
     if source is None:
         return None
     return Branch(bank_code=bank.code, code=source.code, name=source.name, kana=source.kana)
+
+
+# zengin-code's readings write small kana large (トウキヨウ): a typed トウキョウ is compared the same way.
+_SMALL_TO_LARGE = str.maketrans(
+    dict(zip("ァィゥェォッャュョヮヵヶ", "アイウエオツヤユヨワカケ", strict=True))
+)
+
+
+def _matches(text: str, name: str, kana: str) -> int | None:
+    """0 when the name or reading starts with `text`, 1 when it contains it, None otherwise."""
+    folded_name = unicodedata.normalize("NFKC", name)
+    reading = to_katakana(text).translate(_SMALL_TO_LARGE)
+    kana = kana.translate(_SMALL_TO_LARGE)
+    if folded_name.startswith(text) or kana.startswith(reading):
+        return 0
+    if text in folded_name or reading in kana:
+        return 1
+    return None
+
+
+def search_banks(text: str, *, limit: int = 20) -> list[Bank]:
+    """Banks whose name or reading contains ``text`` (みずほ, ミズホ, ﾐｽﾞﾎ), names starting with it first;
+    a code (1–4 digits) finds that bank. At most ``limit``."""
+    text = unicodedata.normalize("NFKC", text or "").strip()
+    if not text:
+        return []
+    code = _code(text, 4)
+    if code is not None:
+        bank = find_bank(code)
+        return [bank] if bank else []
+    ranked = []
+    for source in _banks().values():
+        rank = _matches(text, source.name, source.kana)
+        if rank is not None:
+            ranked.append((rank, source.code, Bank(code=source.code, name=source.name, kana=source.kana)))
+    return [bank for _rank, _code_, bank in sorted(ranked, key=lambda row: row[:2])][:limit]
+
+
+def search_branches(bank_code: str, text: str, *, limit: int = 20) -> list[Branch]:
+    """Branches of bank ``bank_code`` whose name or reading contains ``text`` (or with that code)."""
+    code4 = _code(bank_code, 4)
+    bank = _banks().get(code4) if code4 else None
+    text = unicodedata.normalize("NFKC", text or "").strip()
+    if bank is None or not text:
+        return []
+    code = _code(text, 3)
+    if code is not None:
+        branch = find_branch(bank.code, code)
+        return [branch] if branch else []
+    ranked = []
+    for source in bank.branches.values():
+        rank = _matches(text, source.name, source.kana)
+        if rank is not None:
+            branch = Branch(bank_code=bank.code, code=source.code, name=source.name, kana=source.kana)
+            ranked.append((rank, source.code, branch))
+    return [branch for _rank, _code_, branch in sorted(ranked, key=lambda row: row[:2])][:limit]
 
 
 # --- account numbers -------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The header of every office page (office/layout.html), as a template context processor.
 
 Office pages are the pages of the office itself, of the nursery rounds, of the core-system hand-off
-(`handoff:*`) and of the FAQ office (`faq:office_*`).
+(`handoff:*`), of the benefit programs (`benefits:*`) and of the FAQ office (`faq:office_*`).
 On them every template gets the language links, the staff member's department, the page language and the
 punctuation that goes with it; `nav` (the menu entry marked as the current page) is empty unless the view
 names it. A view's own context wins over these, so a view sets `nav` (and the FAQ office its `tab`) itself.
@@ -17,7 +17,7 @@ from django.urls import translate_url
 from madoguchi.core.i18n import lang_of
 from madoguchi.counter.handoff.selectors import may_export
 
-OFFICE_NAMESPACES = frozenset({"office", "nursery", "handoff", "intake"})
+OFFICE_NAMESPACES = frozenset({"office", "nursery", "handoff", "intake", "benefits"})
 FAQ_OFFICE_PREFIX = "office_"  # the FAQ's staff URLs: faq:office_entries, faq:office_inquiries, ...
 
 

@@ -25,6 +25,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
@@ -99,7 +100,7 @@ SEARCH_PURPOSES: tuple[Purpose, ...] = (
     Purpose("tax_investigation", "課税調査", "Tax assessment inquiry", ("zeimu",)),
     Purpose("welfare_support", "福祉の支援", "Welfare support", ("fukushi", "kaigo", "kosodate")),
     Purpose(
-        "benefit_eligibility",
+        "benefit_eligibility",  # BENEFIT_ELIGIBILITY; also the departments of settings.BENEFITS_DEPARTMENTS
         "給付・手当・保険の資格確認",
         "Eligibility check for a benefit, allowance or insurance",
         ("kosodate", "hoken-nenkin", "kaigo", "fukushi"),
@@ -108,12 +109,23 @@ SEARCH_PURPOSES: tuple[Purpose, ...] = (
 _PURPOSES_BY_CODE = {p.code: p for p in SEARCH_PURPOSES}
 
 
+BENEFIT_ELIGIBILITY = "benefit_eligibility"
+
+
+def _departments_of(purpose: Purpose) -> tuple[str, ...]:
+    """The departments that may state `purpose`: the benefit purpose also for the departments that run
+    benefit programs (settings.BENEFITS_DEPARTMENTS), whatever their code."""
+    if purpose.code == BENEFIT_ELIGIBILITY:
+        return purpose.departments + tuple(getattr(settings, "BENEFITS_DEPARTMENTS", ()))
+    return purpose.departments
+
+
 def purposes_for(staff) -> list[Purpose]:
     """The search purposes `staff`'s department may state (none for staff without a department)."""
     code = getattr(getattr(staff, "department", None), "code", None)
     if code is None:
         return []
-    return [p for p in SEARCH_PURPOSES if not p.departments or code in p.departments]
+    return [p for p in SEARCH_PURPOSES if not p.departments or code in _departments_of(p)]
 
 
 def purpose_label(code: str, lang: str) -> str:
@@ -214,6 +226,7 @@ class PersonQuery:
     name: str = ""
     name_kana: str = ""
     birth_date: dt.date | None = None
+    atena_number: str = ""  # exact 宛名番号 (full-width digits, spaces and hyphens are ignored)
 
 
 @dataclass(frozen=True)
@@ -404,7 +417,8 @@ def search_persons_for_staff(
     channel: str = "screen",
     limit: int = SEARCH_LIMIT,
 ) -> SearchResult:
-    """Persons matching a name and/or reading (every word must appear) and an optional birth date.
+    """Persons matching a name and/or reading (every word must appear), or a 宛名番号 (exactly), and an
+    optional birth date.
 
     Needs a purpose `staff`'s department may state; without one the search is refused and audited. A
     search is one audit row ("search", object "person_search", object id "results=N") naming the fields
@@ -430,13 +444,16 @@ def search_persons_for_staff(
         )
     names = _tokens(query.name)
     readings = [kana.to_katakana(token) for token in _tokens(query.name_kana)]
-    if not names and not readings:
+    atena_number = "".join(_tokens(query.atena_number)).replace("-", "")
+    if not names and not readings and not atena_number:
         raise SearchCriteriaError(
             "criteria_required",
             "氏名またはフリガナを入力してください（生年月日だけでは検索できません）。",
             "Please enter a name or its reading (a birth date alone is not enough to search).",
         )
     persons = Person.objects.all()
+    if atena_number:
+        persons = persons.filter(atena_number=atena_number)
     for token in names:
         persons = persons.filter(name__contains=token)
     for token in readings:

@@ -9,6 +9,7 @@ from madoguchi.jp import (
     normalise_account_holder,
     normalise_account_number,
 )
+from madoguchi.jp.banks import search_banks, search_branches
 
 
 def test_find_bank():
@@ -92,3 +93,20 @@ def test_empty_account_holder():
     with pytest.raises(AccountHolderError) as info:
         normalise_account_holder("　")
     assert info.value.code == "empty_account_holder"
+
+
+def test_search_banks_by_name_reading_or_code():
+    assert search_banks("みずほ")[0].code == "0001"  # the name that starts with it comes first
+    assert "0289" in [b.code for b in search_banks("みずほ")]  # みずほ信託 contains it
+    assert [b.code for b in search_banks("ﾕｳﾁｮ")] == [
+        "9900"
+    ]  # half-width, small kana as zengin-code writes it
+    assert [b.code for b in search_banks("１")] == ["0001"]
+    assert search_banks("0002") == [] and search_banks("  ") == []
+    assert len(search_banks("農協", limit=5)) == 5
+
+
+def test_search_branches_of_a_bank():
+    assert search_branches("0001", "とうきょう")[0] == find_branch("0001", "001")
+    assert search_branches("0001", "1") == [find_branch("0001", "001")]
+    assert search_branches("0002", "本店") == [] and search_branches("0001", "") == []

@@ -404,6 +404,26 @@ def test_search_by_name_words_and_by_reading_in_hiragana(kankyo_staff, person):
     assert len(by_family.persons) == 2
 
 
+def test_search_by_atena_number_is_exact_and_takes_full_width_digits(kankyo_staff, person):
+    other = PersonFactory(atena_number=person.atena_number + "1")
+    typed = person.atena_number.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+
+    assert [p.id for p in _search(kankyo_staff, atena_number=f" {typed} ").persons] == [person.pk]
+    assert [p.id for p in _search(kankyo_staff, atena_number=other.atena_number).persons] == [other.pk]
+    assert _search(kankyo_staff, atena_number=person.atena_number[:-1]).persons == []
+    assert _last().action == "search"
+
+
+def test_the_benefit_purpose_extends_to_the_departments_running_benefits(settings, person):
+    kyufu = StaffFactory(department=DepartmentFactory(code="kyufu"), role=Role.REVIEWER)
+    settings.BENEFITS_DEPARTMENTS = []
+    with pytest.raises(access.PurposeRequired):
+        _search(kyufu, purpose="benefit_eligibility", name="緑川")
+    settings.BENEFITS_DEPARTMENTS = ["kyufu"]
+    assert "benefit_eligibility" in [p.code for p in access.purposes_for(kyufu)]
+    assert [p.id for p in _search(kyufu, purpose="benefit_eligibility", name="緑川").persons] == [person.pk]
+
+
 def test_birth_date_narrows_the_search(kankyo_staff, person):
     PersonFactory(name="緑川\u3000花子", name_kana="ミドリカワ\u3000ハナコ", birth_date=dt.date(2001, 1, 1))
 
