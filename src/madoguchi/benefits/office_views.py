@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from madoguchi.accounts.decorators import staff_required
 from madoguchi.core import audit
 from madoguchi.core.audit import client_ip_of
+from madoguchi.core.charts import column_chart
 from madoguchi.core.errors import MadoguchiError
 from madoguchi.core.i18n import lang_of
 
@@ -29,8 +30,7 @@ from .access import benefits_staff_required, is_benefits_staff
 from .access import may_decide as _may_decide
 from .models import Application, Channel
 
-CHART_HEIGHT = 120
-BAR_WIDTH = 18
+BAR_WIDTH = 18  # px per day column; the overview's six columns are three times as wide
 
 
 def _program(slug: str):
@@ -38,28 +38,6 @@ def _program(slug: str):
     if program is None:
         raise Http404("no such program")
     return program
-
-
-def _bars(pairs: list[tuple[str, int]]) -> dict:
-    top = max((value for _label, value in pairs), default=0) or 1
-    bars = []
-    for index, (label, value) in enumerate(pairs):
-        height = round(CHART_HEIGHT * value / top)
-        bars.append(
-            {
-                "label": label,
-                "value": value,
-                "x": index * BAR_WIDTH,
-                "y": CHART_HEIGHT - height,
-                "height": height,
-            }
-        )
-    return {
-        "bars": bars,
-        "width": max(len(pairs), 1) * BAR_WIDTH,
-        "height": CHART_HEIGHT,
-        "bar": BAR_WIDTH - 2,
-    }
 
 
 @staff_required
@@ -79,7 +57,7 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     reconciliation = selectors.reconciliation(program)
     days = selectors.per_day(program)
     channel_labels = dict(Channel.choices)
-    overview = _bars(
+    overview = column_chart(
         [
             (_("対象世帯"), figures["eligible"]),
             (_("確認書"), figures["confirmations"]),
@@ -87,12 +65,9 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
             (_("支給決定"), figures["approved"]),
             (_("振込済"), figures["paid"]),
             (_("振込不能"), figures["returned"]),
-        ]
+        ],
+        width=BAR_WIDTH * 3,
     )
-    overview["bar"] = BAR_WIDTH * 3 - 6
-    for index, bar in enumerate(overview["bars"]):
-        bar["x"] = index * BAR_WIDTH * 3
-    overview["width"] = len(overview["bars"]) * BAR_WIDTH * 3
     return render(
         request,
         "benefits/office_dashboard.html",
@@ -104,7 +79,9 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
             "reconciles": reconciliation.holds(),
             "channel_rows": [(channel_labels[c], states) for c, states in reconciliation.by_channel.items()],
             "overview_chart": overview,
-            "day_chart": _bars([(d.day.strftime("%m/%d"), sum(d.applied.values())) for d in days]),
+            "day_chart": column_chart(
+                [(d.day.strftime("%m/%d"), sum(d.applied.values())) for d in days], width=BAR_WIDTH
+            ),
             "days": [
                 {
                     "day": d.day,
