@@ -24,6 +24,8 @@ from madoguchi.core.audit import client_ip_of
 from madoguchi.core.charts import column_chart
 from madoguchi.core.errors import MadoguchiError
 from madoguchi.core.i18n import lang_of
+from madoguchi.residents import selectors as resident_selectors
+from madoguchi.residents.access import ADDRESS_WITHHELD
 
 from . import selectors, services
 from .access import benefits_staff_required, is_benefits_staff
@@ -170,10 +172,21 @@ def conflicts(request: HttpRequest, slug: str) -> HttpResponse:
                 purpose="給付金の重複申請の確認",
                 client_ip=client_ip_of(request),
             )
+    # A household at a protected address (支援措置) shows no 世帯番号: it leads to the address.
+    protected = resident_selectors.protected_household_ids(group[0].household_id for group in groups)
+    households = [
+        (ADDRESS_WITHHELD if group[0].household_id in protected else group[0].household.number, group)
+        for group in groups
+    ]
     return render(
         request,
         "benefits/office_conflicts.html",
-        {"nav": "benefits", "program": program, "groups": groups, "may_decide": _may_decide(request.user)},
+        {
+            "nav": "benefits",
+            "program": program,
+            "households": households,
+            "may_decide": _may_decide(request.user),
+        },
     )
 
 

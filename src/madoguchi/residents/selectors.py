@@ -113,6 +113,22 @@ def protected_addresses() -> ProtectedAddresses:
     return ProtectedAddresses(frozenset(households), frozenset(dwellings))
 
 
+def protected_household_ids(household_ids: Iterable[int]) -> set[int]:
+    """Which of `household_ids` are at a protected address now (a member flagged, in a flagged person's
+    household, or registered at a protected dwelling): their 世帯番号 is withheld like the address."""
+    wanted = set(household_ids)
+    if not wanted:
+        return set()
+    index = protected_addresses()
+    found = wanted & index.households
+    found.update(
+        PersonPeriod.objects.filter(
+            valid_to__isnull=True, household_id__in=wanted - found, address_key__in=index.dwellings
+        ).values_list("household_id", flat=True)
+    )
+    return found
+
+
 def protected_person_ids(index: ProtectedAddresses | None = None) -> set[int]:
     """Ids of every person at a protected address now: flagged, in a protected household, or registered
     (an open period) at a protected dwelling. For lists by household or address."""

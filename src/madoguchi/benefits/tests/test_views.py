@@ -140,3 +140,21 @@ def test_a_reviewer_sees_the_dashboard_but_cannot_approve_or_export(client, prog
 def test_residents_do_not_see_office_pages(client, program):
     client.force_login(ResidentFactory())
     assert client.get(f"/office/benefits/{program.slug}/").status_code == 404
+
+
+def test_the_conflicts_page_withholds_the_household_number_at_a_protected_address(client, program):
+    from madoguchi.residents.models import Person
+
+    protected, plain = make_household(), make_household()
+    Person.objects.filter(household=protected).update(support_measure=True)  # 支援措置
+    services.compute_eligibility(program=program)
+    for household in (protected, plain):
+        services.apply(program=program, household=household, channel=Channel.PAPER)
+        services.apply(program=program, household=household, channel=Channel.COUNTER)
+    client.force_login(StaffFactory(department=DepartmentFactory(code="fukushi"), role=Role.APPROVER))
+
+    page = client.get(f"/office/benefits/{program.slug}/conflicts/").content.decode()
+    assert plain.number in page
+    assert protected.number not in page and "支援措置対象のため表示できません" in page
+    for application in Application.objects.filter(household=protected):
+        assert application.number in page  # the applications themselves stay side by side

@@ -320,3 +320,21 @@ def test_as_of_answers_replay_the_changes_and_imports_are_idempotent(ops):
                     )
                     assert atena_number in atena_numbers(here)
         transaction.set_rollback(True)
+
+
+def test_protected_households_are_the_flagged_ones_and_those_at_the_same_dwelling():
+    from madoguchi.residents.models import Household
+
+    common = {"住民となった日": "2000-01-01", "住所を定めた日": "2000-01-01", "異動日": "2000-01-01"}
+    load(
+        [
+            registry_row(宛名番号="9200000001", 世帯番号="9200000001", 番地="5番5号", 支援措置="1", **common),
+            registry_row(宛名番号="9200000002", 世帯番号="9200000002", 番地="5番5号", **common),
+            registry_row(宛名番号="9200000003", 世帯番号="9200000003", 番地="6番6号", **common),
+        ]
+    )
+    ids = dict(Household.objects.values_list("number", "id"))
+    flagged, neighbour, elsewhere = ids["9200000001"], ids["9200000002"], ids["9200000003"]
+    assert selectors.protected_household_ids([flagged, neighbour, elsewhere]) == {flagged, neighbour}
+    assert selectors.protected_household_ids([elsewhere]) == set()
+    assert selectors.protected_household_ids([]) == set()
