@@ -232,3 +232,14 @@ def test_the_sweep_delivers_pending_events_in_batches(settings):
         OutboxEvent.objects.filter(pk=row.pk).update(created_at=old)
     assert events.sweep() == 4
     assert BATCHES == [[0, 1, 2, 3]]
+
+
+def test_the_broker_task_delivers_its_message_as_batches():
+    """With a broker, emit_many sends one `dispatch_events` message per batch; a worker runs it like this."""
+    from madoguchi.core.tasks import dispatch_events
+
+    rows = [OutboxEvent.objects.create(topic="test.bulk", payload={"n": n}) for n in range(5)]
+    rows.insert(2, OutboxEvent.objects.create(topic="test.happened", payload={"n": "own"}))
+    assert dispatch_events.run([row.pk for row in rows]) == 6
+    assert BATCHES == [[0, 1, 2, 3, 4]] and RECEIVED == [{"n": "own"}]
+    assert dispatch_events.run([row.pk for row in rows]) == 0  # a message delivered twice: nothing again
