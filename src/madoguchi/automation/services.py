@@ -1,10 +1,10 @@
 """Every write of the automation room: publishing rules, firing them on events, carrying out their actions.
 
 Firing happens inside the outbox delivery of the events (`subscribers`, a batch subscriber): the rule versions
-that match are recorded (`Firing`, one `ActionRun` per planned action; one INSERT each per delivered batch) in
-the delivery's transaction, and the actions run after it commits, each in its own step (`run_action`): a failure is recorded with its error, retried with
-exponential backoff (`retry_due_actions`, Celery beat), and after MADOGUCHI_RULE_ACTION_MAX_ATTEMPTS waits on
-the office's stuck page for `retry_action`. Nothing an action does fails the event or another action.
+that match are recorded (`Firing`, one `ActionRun` per planned action; one statement each per delivered batch)
+in the delivery's transaction, and the actions run after it commits, each in its own step (`run_action`): a
+failure is recorded with its error, retried with exponential backoff (`retry_due_actions`, Celery beat), and
+after MADOGUCHI_RULE_ACTION_MAX_ATTEMPTS waits on the office's stuck page for `retry_action`. Nothing an action does fails the event or another action.
 """
 
 from __future__ import annotations
@@ -301,10 +301,11 @@ def fire_rules(*, topic: str, payload: dict, event_id: int | None = None) -> lis
 
 def fire_rules_on_events(items: Iterable[tuple[int | None, str, dict]]) -> list[Firing]:
     """Evaluate the rules in force for many events (event id, topic, payload), in order, and record every match
-    with one INSERT for the firings and one for their actions; the actions are queued with one message after
+    with one statement for the firings and one for their actions; the actions are queued with one message after
     commit. An event fires each rule version once: firings already recorded for these events (a second
-    delivery, a manual re-run) are looked up in one query and left out, and the unique constraint stands
-    behind it. A condition that cannot be evaluated is recorded as a firing with its error (the stuck page)."""
+    delivery, a manual re-run) are looked up in one query and left out, as is the same event given twice, and
+    the unique constraint stands behind it. A condition that cannot be evaluated is recorded as a firing with
+    its error (the stuck page)."""
     if not settings.RULES_ENABLED:
         return []
     in_force = _rules_in_force()
@@ -336,8 +337,14 @@ def fire_rules_on_events(items: Iterable[tuple[int | None, str, dict]]) -> list[
         else:
             recorded = recorded.filter(event_id__in=event_ids)
         seen = set(recorded.values_list("rule_version_id", "event_id", "topic"))
-        if seen:
-            matched = [m for m in matched if (m.version_id, m.event_id, m.topic) not in seen]
+        fresh = []
+        for m in matched:
+            key = (m.version_id, m.event_id, m.topic)
+            if m.event_id is None or key not in seen:
+                fresh.append(m)
+                if m.event_id is not None:
+                    seen.add(key)
+        matched = fresh
         if not matched:
             return []
     # One COPY for the firings and one for their actions on PostgreSQL (ids taken first), one INSERT each on

@@ -219,3 +219,13 @@ def test_a_batch_the_rules_cannot_record_is_delivered_again_event_by_event(
     with django_capture_on_commit_callbacks(execute=True):
         assert events.dispatch_pending() == 1  # the retry (sweep, `madoguchi events dispatch`) fires it
     assert Firing.objects.filter(rule_version__rule_id="kaigo-shikaku-tennyu").count() == 4
+
+
+def test_the_same_event_twice_in_one_call_fires_once(shipped_rules):
+    payload = {"person_id": 1, "birth_date": "1950-01-01", "moved_on": "2026-04-01", "is_active": True}
+    firings = services.fire_rules_on_events(
+        [(41, "resident.moved_in", payload), (41, "resident.moved_in", payload)]
+    )
+    assert len(firings) == 1 and Firing.objects.count() == 1
+    # Without an event id (a manual run from outside the outbox) each call is its own firing, as before.
+    assert len(services.fire_rules_on_events([(None, "resident.moved_in", payload)] * 2)) == 2
