@@ -5,7 +5,8 @@ PostgreSQL the ids are taken from the table's sequence first (one query) and the
 statement, psycopg's C writer), instead of one INSERT whose thousands of parameters psycopg's client-side binding
 splits and quotes in Python. Elsewhere (SQLite) it is `bulk_create`. Either way the objects come back saved, with
 their `pk`, in the caller's transaction; the values written are the ones `bulk_create` would write (each field's
-`pre_save` and `get_db_prep_save`). No signals are sent, as with `bulk_create`.
+`pre_save` and `get_db_prep_save`). No signals are sent, as with `bulk_create`. A model without an automatic id,
+objects whose ids are given, and fields with a database default go through `bulk_create` as well.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import TypeVar
 
 from django.db import connection
 from django.db.models import Model
+from django.db.models.fields import AutoFieldMixin
 
 M = TypeVar("M", bound=Model)
 
@@ -27,10 +29,15 @@ def insert_new(objs: Iterable[M]) -> list[M]:
     model = type(objs[0])
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="insert_new")
-    if connection.vendor != "postgresql":
-        return model.objects.bulk_create(objs)
     meta = model._meta
     fields = [f for f in meta.concrete_fields if not f.generated]
+    if (
+        connection.vendor != "postgresql"
+        or not isinstance(meta.pk, AutoFieldMixin)  # no sequence to take ids from
+        or any(obj.pk is not None for obj in objs)  # ids given: bulk_create keeps them
+        or any(f.has_db_default() for f in fields)  # a database default is the database's to fill in
+    ):
+        return model.objects.bulk_create(objs)
     table = connection.ops.quote_name(meta.db_table)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     with connection.cursor() as cursor:

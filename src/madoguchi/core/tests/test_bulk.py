@@ -68,3 +68,8 @@ def test_postgresql_takes_the_ids_then_writes_with_one_copy():
     assert [q["sql"].split()[0] for q in queries.captured_queries] == ["SELECT", "COPY"]
     assert "generate_series(1, 50)" in queries.captured_queries[0]["sql"]
     assert OutboxEvent.objects.filter(topic="test.copy").count() == 50
+
+
+def test_objects_with_their_ids_keep_them():
+    rows = insert_new([OutboxEvent(pk=987654, topic="test.bulk", payload={"given": True})])
+    assert rows[0].pk == 987654 and OutboxEvent.objects.get(pk=987654).payload == {"given": True}
