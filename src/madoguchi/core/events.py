@@ -1,6 +1,7 @@
 """Domain events through a transactional outbox.
 
-`emit` writes an OutboxEvent in the caller's transaction; `emit_many` writes many with one INSERT per batch.
+`emit` writes an OutboxEvent in the caller's transaction; `emit_many` writes many with one statement per batch
+(`core.bulk.insert_new`: COPY on PostgreSQL).
 After commit, the dispatcher delivers them to the subscribers registered for their topic: in-process when no
 Celery broker is configured, on the `events` queue otherwise. A failed subscriber leaves the event pending for
 the sweep and `madoguchi events dispatch` to retry.
@@ -9,7 +10,7 @@ Two kinds of subscriber:
 
 - `subscribe(topic)`: called with one event's payload, in that event's own delivery transaction.
 - `subscribe_batch(*topics)`: called once with a list of events (`OutboxEvent` rows, in id order), for bulk
-  work such as evaluating rules over a registry import's thousands of events with one INSERT per batch.
+  work such as evaluating rules over a registry import's thousands of events, writing per batch, not per event.
 
 `dispatch_batch` delivers events whose topics only batch subscribers listen to in one transaction per batch
 (marked delivered with one UPDATE); events with a per-event subscriber are still delivered one at a time, in
