@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_WORKERS ?= 2
 
-.PHONY: install bootstrap-test run serve demo test test-fast lint format bench bench-nursery bench-faq bench-platform bench-residents bench-audit bench-forms bench-counter bench-rules bench-faults bench-ocr bench-benefits bench-booking bench-startup clean docs
+.PHONY: install bootstrap-test run serve demo test test-fast lint format bench bench-nursery bench-faq bench-platform bench-residents bench-audit bench-forms bench-counter bench-rules bench-rules-engines bench-faults bench-ocr bench-benefits bench-booking bench-startup clean docs
 
 install: $(VENV)/.installed
 
@@ -78,7 +78,10 @@ bench-counter: install
 	@$(BIN)/python -m bench.counter.run
 
 bench-rules: install
-	@$(BIN)/python -m bench.rules.run
+	@$(BIN)/python -m bench.rules.run $(ARGS)
+# CEL engines side by side (docs/rules.md "Performance"); common-expression-language is measured when installed
+bench-rules-engines: install
+	@$(BIN)/python -m bench.rules.engines $(ARGS)
 # Paper intake OCR (docs/intake.md "Engine and figures"): make bench-ocr ARGS="--forms 24 --hand 8 --seed 1"
 bench-ocr: install
 	@bash scripts/bootstrap.sh bench

@@ -1,10 +1,10 @@
 """Every write of the automation room: publishing rules, firing them on events, carrying out their actions.
 
-Firing happens inside the outbox dispatch of the event (`subscribers`): the rule versions that match are
-recorded (`Firing`, one `ActionRun` per planned action) in the dispatch's transaction, and the actions run
-after it commits, each in its own step (`run_action`): a failure is recorded with its error, retried with
-exponential backoff (`retry_due_actions`, Celery beat), and after MADOGUCHI_RULE_ACTION_MAX_ATTEMPTS waits on
-the office's stuck page for `retry_action`. Nothing an action does fails the event or another action.
+Firing happens inside the outbox delivery of the events (`subscribers`, a batch subscriber): the rule versions
+that match are recorded (`Firing`, one `ActionRun` per planned action; one statement each per delivered batch)
+in the delivery's transaction, and the actions run after it commits, each in its own step (`run_action`): a
+failure is recorded with its error, retried with exponential backoff (`retry_due_actions`, Celery beat), and
+after MADOGUCHI_RULE_ACTION_MAX_ATTEMPTS waits on the office's stuck page for `retry_action`. Nothing an action does fails the event or another action.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ from madoguchi.automation.rules.spec import (
 )
 from madoguchi.automation.rules.topics import complete_payload, topics_fed_by
 from madoguchi.core import audit, events
+from madoguchi.core.bulk import insert_new
 from madoguchi.core.clock import add_business_days
 from madoguchi.residents.models import Person
 
@@ -232,7 +233,7 @@ def retire_rule(*, rule_id: str) -> bool:
 
 _RELOAD_SECONDS = 5.0
 _lock = threading.Lock()
-_cache: dict[str, Any] = {"loaded_at": -1e9, "by_topic": {}}
+_cache: dict[str, Any] = {"loaded_at": -1e9, "by_topic": {}, "rules": {}}
 
 
 def forget_rules() -> None:
@@ -240,70 +241,125 @@ def forget_rules() -> None:
         _cache["loaded_at"] = -1e9
 
 
-def rules_for(topic: str) -> list[tuple[int, Rule]]:
-    """The current rule versions listening to `topic`: (version id, rule); re-read every few seconds."""
+def _rules_in_force() -> dict[str, list[tuple[int, Rule]]]:
+    """The current rule versions by topic: {topic: [(version id, rule)]}; re-read every few seconds.
+
+    A published version never changes, so a re-read asks only which versions are current (id and hash) and
+    reads the spec of a version it has not seen yet; each condition is compiled once per process
+    (`condition.compiled`)."""
     now = time.monotonic()
     with _lock:
         if now - _cache["loaded_at"] > _RELOAD_SECONDS:
+            known: dict[tuple[int, str], Rule] = _cache["rules"]
+            current = list(
+                RuleVersion.objects.filter(is_current=True).order_by("rule_id").values_list("id", "sha256")
+            )
+            missing = [key for key in current if key not in known]
+            if missing:
+                for version_id, sha, spec in RuleVersion.objects.filter(
+                    pk__in=[version_id for version_id, _sha in missing]
+                ).values_list("id", "sha256", "spec"):
+                    known[(version_id, sha)] = Rule.from_json(spec)
             by_topic: dict[str, list[tuple[int, Rule]]] = {}
-            for version_id, spec in (
-                RuleVersion.objects.filter(is_current=True).order_by("rule_id").values_list("id", "spec")
-            ):
-                rule = Rule.from_json(spec)
-                by_topic.setdefault(rule.topic, []).append((version_id, rule))
+            for key in current:
+                rule = known[key]
+                by_topic.setdefault(rule.topic, []).append((key[0], rule))
+            _cache["rules"] = {key: known[key] for key in current}
             _cache["by_topic"], _cache["loaded_at"] = by_topic, now
-        return _cache["by_topic"].get(topic, [])
+        return _cache["by_topic"]
+
+
+def rules_for(topic: str) -> list[tuple[int, Rule]]:
+    """The current rule versions listening to `topic`: (version id, rule); re-read every few seconds."""
+    return _rules_in_force().get(topic, [])
 
 
 # --------------------------------------------------------------------------------------------------------------
 # Firing
 
 
+@dataclass(frozen=True)
+class _Match:
+    version_id: int
+    event_id: int | None
+    topic: str
+    input: dict
+    error: str
+    planned: list
+
+
 def fire_rules(*, topic: str, payload: dict, event_id: int | None = None) -> list[Firing]:
-    """Evaluate the rules of every topic this event feeds; record each match and schedule its actions."""
+    """Evaluate the rules of every topic this event feeds; record each match and schedule its actions.
+
+    `event_id` defaults to the outbox event being delivered; a firing already recorded for the same event, rule
+    version and topic is not recorded again."""
+    if event_id is None:
+        delivering = events.current_event()
+        event_id = delivering.pk if delivering is not None else None
+    return fire_rules_on_events([(event_id, topic, payload)])
+
+
+def fire_rules_on_events(items: Iterable[tuple[int | None, str, dict]]) -> list[Firing]:
+    """Evaluate the rules in force for many events (event id, topic, payload), in order, and record every match
+    with one statement for the firings and one for their actions; the actions are queued with one message after
+    commit. An event fires each rule version once: firings already recorded for these events (a second
+    delivery, a manual re-run) are looked up in one query and left out, as is the same event given twice, and
+    the unique constraint stands behind it. A condition that cannot be evaluated is recorded as a firing with
+    its error (the stuck page)."""
     if not settings.RULES_ENABLED:
         return []
-    delivering = events.current_event()
-    if event_id is None:
-        event_id = delivering.pk if delivering is not None else None
-    matched: list[tuple[int, str, dict, str, list]] = []  # version id, topic, input, error, planned
-    for rule_topic in topics_fed_by(topic, payload):
-        rules = rules_for(rule_topic)
-        if not rules:
-            continue
-        completed = complete_payload(rule_topic, payload)
-        for version_id, rule in rules:
-            error = ""
-            try:
-                planned = plan_actions(rule, completed)
-            except cel.ConditionError as exc:
-                planned, error = [], str(exc)
-            if planned or error:
-                matched.append((version_id, rule_topic, completed, error, planned))
+    in_force = _rules_in_force()
+    if not in_force:
+        return []
+    matched: list[_Match] = []
+    for event_id, topic, payload in items:
+        for rule_topic in topics_fed_by(topic, payload):
+            rules = in_force.get(rule_topic)
+            if not rules:
+                continue
+            completed = complete_payload(rule_topic, payload)
+            for version_id, rule in rules:
+                error = ""
+                try:
+                    planned = plan_actions(rule, completed)
+                except cel.ConditionError as exc:
+                    planned, error = [], str(exc)
+                if planned or error:
+                    matched.append(_Match(version_id, event_id, rule_topic, completed, error, planned))
     if not matched:
         return []
-    # An event fires each rule version once. The outbox delivers an event once (its row is locked and marked in
-    # the transaction that writes the firings; the unique constraint stands behind it); a call from outside a
-    # delivery (a manual re-run) looks for the firings first.
-    if event_id is not None and delivering is None:
-        seen = set(
-            Firing.objects.filter(event_id=event_id, rule_version_id__in=[m[0] for m in matched]).values_list(
-                "rule_version_id", "topic"
-            )
-        )
-        matched = [m for m in matched if (m[0], m[1]) not in seen]
-    # One INSERT for the firings and one for their actions (PostgreSQL and SQLite ≥ 3.35 return the new ids).
-    firings = Firing.objects.bulk_create(
-        Firing(rule_version_id=version_id, event_id=event_id, topic=rule_topic, input=completed, error=error)
-        for version_id, rule_topic, completed, error, _planned in matched
+    event_ids = {m.event_id for m in matched if m.event_id is not None}
+    if event_ids:
+        recorded = Firing.objects.filter(rule_version_id__in={m.version_id for m in matched})
+        low, high = min(event_ids), max(event_ids)
+        if high - low < 2 * len(event_ids):  # a batch's ids are dense: a range is cheaper than a long IN
+            recorded = recorded.filter(event_id__range=(low, high))
+        else:
+            recorded = recorded.filter(event_id__in=event_ids)
+        seen = set(recorded.values_list("rule_version_id", "event_id", "topic"))
+        fresh = []
+        for m in matched:
+            key = (m.version_id, m.event_id, m.topic)
+            if m.event_id is None or key not in seen:
+                fresh.append(m)
+                if m.event_id is not None:
+                    seen.add(key)
+        matched = fresh
+        if not matched:
+            return []
+    # One COPY for the firings and one for their actions on PostgreSQL (ids taken first), one INSERT each on
+    # SQLite (core.bulk.insert_new).
+    firings = insert_new(
+        Firing(rule_version_id=m.version_id, event_id=m.event_id, topic=m.topic, input=m.input, error=m.error)
+        for m in matched
     )
     runs = [
         ActionRun(firing=firing, position=i, kind=p.kind, params=dict(p.params))
-        for firing, (*_rest, planned) in zip(firings, matched, strict=True)
-        for i, p in enumerate(planned)
+        for firing, m in zip(firings, matched, strict=True)
+        for i, p in enumerate(m.planned)
     ]
     if runs:
-        ids = [run.pk for run in ActionRun.objects.bulk_create(runs)]
+        ids = [run.pk for run in insert_new(runs)]
         transaction.on_commit(lambda: _schedule(ids))
     return firings
 

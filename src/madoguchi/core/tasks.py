@@ -11,8 +11,9 @@ def dispatch_event(event_id: int) -> bool:
 
 @shared_task(name="madoguchi.core.tasks.dispatch_events", acks_late=True)
 def dispatch_events(event_ids: list[int]) -> int:
-    """Deliver a batch written by `events.emit_many`, in order; returns how many were delivered now."""
-    return sum(1 for event_id in event_ids if events.dispatch(event_id))
+    """Deliver a batch written by `events.emit_many`, in order (events.dispatch_batch); returns how many were
+    delivered now."""
+    return events.dispatch_batch(event_ids)
 
 
 @shared_task(name="madoguchi.core.tasks.sweep_outbox")

@@ -4,11 +4,18 @@ A condition sees one variable, `event` (the payload as `topics.complete_payload`
 cel-python's own grammar (never eval, never our own parser); `check_condition` then walks the parse tree to
 refuse names the event does not have (`event.agee`, `event["agee"]`) and free identifiers other than `event`
 and the variables of macros (`event.changed.exists(f, f == "address")`).
+
+Evaluation is cel-python's interpreter, remembered per input: CEL has no side effects and no clock, so a
+condition that reads `event` only as `event.name` / `event["name"]` (`fields_read`) gives the same answer for
+the same values of those fields. `evaluate` keeps the last answers per condition and the values it read, so a
+registry import's 1,000 moved-in events cost one cel-python evaluation per distinct (age, is_active), not one
+per event; an error is never remembered (it is raised again, each time).
 """
 
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +40,20 @@ class ConditionProblem:
 
 class ConditionError(Exception):
     """A condition failed while evaluated (a type mismatch the check could not see)."""
+
+
+# Grammar nodes that only wrap their one child (a plain `event` is ident inside all of them).
+_WRAPPERS = {
+    "expr",
+    "conditionalor",
+    "conditionaland",
+    "relation",
+    "addition",
+    "multiplication",
+    "unary",
+    "member",
+    "primary",
+}
 
 
 @functools.lru_cache(maxsize=1)
@@ -109,22 +130,7 @@ def _line(tree: Any) -> int:
 
 def _is_ident(tree: Any, name: str | None = None) -> str | None:
     """The identifier a `member` subtree is, when it is only a plain identifier."""
-    while (
-        isinstance(tree, Tree)
-        and tree.data
-        in {
-            "expr",
-            "conditionalor",
-            "conditionaland",
-            "relation",
-            "addition",
-            "multiplication",
-            "unary",
-            "member",
-            "primary",
-        }
-        and len(tree.children) == 1
-    ):
+    while isinstance(tree, Tree) and tree.data in _WRAPPERS and len(tree.children) == 1:
         tree = tree.children[0]
     if isinstance(tree, Tree) and tree.data == "ident" and tree.children:
         value = str(tree.children[0])
@@ -174,10 +180,83 @@ def _literal_string(tree: Any) -> str | None:
     return None
 
 
+def _event_ident(tree: Any) -> Tree | None:
+    """The `ident` node of a `member` subtree that is only the identifier `event`."""
+    while isinstance(tree, Tree) and tree.data in _WRAPPERS and len(tree.children) == 1:
+        tree = tree.children[0]
+    if isinstance(tree, Tree) and tree.data == "ident" and tree.children and str(tree.children[0]) == "event":
+        return tree
+    return None
+
+
+@functools.lru_cache(maxsize=1024)
+def fields_read(text: str) -> tuple[str, ...] | None:
+    """The fields of `event` a condition reads, when every use of `event` is `event.name` or `event["name"]`
+    (a literal name): then its value depends on those fields alone. None when `event` is used otherwise
+    (`size(event)`, `event[f]`, a macro variable called `event`, …)."""
+    tree = _parse(text)
+    names: set[str] = set()
+    field_reads: set[int] = set()
+    for node in tree.iter_subtrees():
+        if node.data in ("member_dot", "member_index") and len(node.children) == 2:
+            ident = _event_ident(node.children[0])
+            if ident is None:
+                continue
+            name = str(node.children[1]) if node.data == "member_dot" else _literal_string(node.children[1])
+            if name is not None:
+                names.add(name)
+                field_reads.add(id(ident))
+    uses = [
+        n for n in tree.iter_subtrees() if n.data == "ident" and n.children and str(n.children[0]) == "event"
+    ]
+    if any(id(node) not in field_reads for node in uses):
+        return None
+    return tuple(sorted(names))
+
+
 def evaluate(text: str, event: Mapping[str, Any]) -> bool:
     """True when the condition holds for the (completed) payload; an empty condition always holds."""
     if not text:
         return True
+    fields = fields_read(text)
+    if fields is not None:
+        try:
+            key = json.dumps([[name in event, event.get(name)] for name in fields], allow_nan=False)
+        except (TypeError, ValueError):  # a value JSON cannot hold exactly (a date of a YAML example, NaN)
+            key = None
+        if key is not None:
+            return _evaluate_read(text, key)
+    return _evaluate(text, event)
+
+
+@functools.lru_cache(maxsize=16384)
+def _evaluate_read(text: str, key: str) -> bool:
+    """The condition over the fields it reads (`key`: [present, value] per name of `fields_read`), evaluated
+    by cel-python once per distinct key; an error is raised and not remembered."""
+    read = dict(
+        (name, value)
+        for name, (present, value) in zip(fields_read(text), json.loads(key), strict=True)
+        if present
+    )
+    return _evaluate(text, read)
+
+
+def evaluations() -> int:
+    """How many times cel-python evaluated a remembered condition since `cache_clear` (for the bench)."""
+    return _evaluate_read.cache_info().misses
+
+
+def cache_clear() -> None:
+    """Forget the remembered answers (compiled programs stay)."""
+    _evaluate_read.cache_clear()
+
+
+def evaluate_uncached(text: str, event: Mapping[str, Any]) -> bool:
+    """`evaluate` without remembering: cel-python every time (for tests and the bench)."""
+    return _evaluate(text, event) if text else True
+
+
+def _evaluate(text: str, event: Mapping[str, Any]) -> bool:
     try:
         result = compiled(text).evaluate({"event": celpy.json_to_cel(dict(event))})
     except celpy.CELEvalError as exc:
