@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from madoguchi.benefits import office_views
+from madoguchi.benefits import letter_views, office_views
 
 app_name = "benefits"
 urlpatterns = [
@@ -12,4 +12,5 @@ urlpatterns = [
     path("<slug:slug>/conflicts/", office_views.conflicts, name="conflicts"),
     path("<slug:slug>/approve/", office_views.approve, name="approve"),
     path("<slug:slug>/export/", office_views.export, name="export"),
+    path("<slug:slug>/letters/", letter_views.print_batch, name="letters"),
 ]

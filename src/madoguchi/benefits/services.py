@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from os import PathLike
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Sum
+from django.db.models import Case as DjCase
+from django.db.models import IntegerField, Sum, Value, When
 from django.utils import timezone
 
 from madoguchi.core import events
@@ -196,7 +197,8 @@ ON CONFLICT (program_id, household_id) DO UPDATE SET
 """
 
 # A confirmation per new eligible household, pre-filled with the 公金受取口座 of its head on the base date (or,
-# without one, of the member with the lowest 宛名番号 who has an account).
+# without one, of the member with the lowest 宛名番号 who has an account). Its reference (the letter's QR code) is
+# 128 random bits from SQLite's randomblob (on PostgreSQL, below: gen_random_uuid, 122 random bits).
 _CONFIRMATIONS_SQL = """
 WITH accounts AS (
     SELECT pp.household_id, a.bank_code, a.branch_code, a.account_type, a.account_number, a.holder_kana,
@@ -208,8 +210,10 @@ WITH accounts AS (
     WHERE pp.valid_from <= %s AND (pp.valid_to IS NULL OR pp.valid_to > %s)
 )
 INSERT INTO benefits_confirmation
-    (number, eligibility_id, bank_code, branch_code, account_type, account_number, holder_kana, created_at)
-SELECT 'C' || e.program_id || '-' || e.id, e.id, COALESCE(a.bank_code, ''), COALESCE(a.branch_code, ''),
+    (number, reference, eligibility_id, bank_code, branch_code, account_type, account_number, holder_kana,
+     created_at)
+SELECT 'C' || e.program_id || '-' || e.id, lower(hex(randomblob(16))), e.id, COALESCE(a.bank_code, ''),
+       COALESCE(a.branch_code, ''),
        COALESCE(a.account_type, ''), COALESCE(a.account_number, ''), COALESCE(a.holder_kana, ''), %s
 FROM benefits_eligibility e
 LEFT JOIN accounts a ON a.household_id = e.household_id AND a.rank = 1
@@ -249,8 +253,10 @@ RETURNING id, household_id
     ORDER BY pp.household_id, CASE WHEN pp.relationship = '世帯主' THEN 0 ELSE 1 END, pp.person_id
 )
 INSERT INTO benefits_confirmation
-    (number, eligibility_id, bank_code, branch_code, account_type, account_number, holder_kana, created_at)
-SELECT 'C' || %s || '-' || w.id, w.id, COALESCE(a.bank_code, ''), COALESCE(a.branch_code, ''),
+    (number, reference, eligibility_id, bank_code, branch_code, account_type, account_number, holder_kana,
+     created_at)
+SELECT 'C' || %s || '-' || w.id, replace(gen_random_uuid()::text, '-', ''), w.id, COALESCE(a.bank_code, ''),
+       COALESCE(a.branch_code, ''),
        COALESCE(a.account_type, ''), COALESCE(a.account_number, ''), COALESCE(a.holder_kana, ''), %s
 FROM written w
 LEFT JOIN accounts a ON a.household_id = w.household_id
@@ -351,11 +357,14 @@ def apply(
     account: AccountInput | None = None,
     applicant=None,
     staff=None,
+    return_without_account: bool = False,
 ) -> Application:
     """File an application (online: the resident confirms the 確認書; counter; paper) for an eligible household.
 
     `account` None confirms the pre-filled account. Another open application of the household makes this one
     a conflict for staff. A bank or branch that does not exist sends it back to the resident with a request.
+    No account at all (none pre-filled, none given) is refused, or — `return_without_account`, a returned
+    確認書 with the box ticked but no account anywhere — filed and sent back to the resident for one.
     """
     if channel not in Channel.values or (program.channels and channel not in program.channels):
         raise BenefitError(
@@ -386,13 +395,16 @@ def apply(
             applicant=applicant,
             staff=staff,
         )
-        if account is None:
-            if confirmation is None or not confirmation.has_account:
-                raise BenefitError(
-                    "account_required",
-                    "振込先の口座を入力してください。",
-                    "Enter the bank account for the transfer.",
-                )
+        missing = account is None and (confirmation is None or not confirmation.has_account)
+        if missing and not return_without_account:
+            raise BenefitError(
+                "account_required",
+                "振込先の口座を入力してください。",
+                "Enter the bank account for the transfer.",
+            )
+        if missing:
+            pass  # no account: filed, and sent back to the resident below
+        elif account is None:
             for name in ("bank_code", "branch_code", "account_type", "account_number", "holder_kana"):
                 setattr(application, name, getattr(confirmation, name))
         else:
@@ -401,7 +413,7 @@ def apply(
                 getattr(application, n) != getattr(confirmation, n)
                 for n in ("bank_code", "branch_code", "account_type", "account_number", "holder_kana")
             )
-        problems = account_problems(_account_of(application))
+        problems = [NO_ACCOUNT_PROBLEM] if missing else account_problems(_account_of(application))
         open_ones = Application.objects.filter(
             program=program, household=household, status__in=OPEN_STATUSES
         ).exists()
@@ -420,6 +432,16 @@ def apply(
     return application
 
 
+def head_first(field: str):
+    """0 for the 世帯主, 1 for every other member: ordering by it puts the household head first."""
+    return DjCase(When(**{field: "世帯主"}, then=Value(0)), default=Value(1), output_field=IntegerField())
+
+
+NO_ACCOUNT_PROBLEM = zengin.RecordProblem(
+    "-", "account", "振込先の口座の記入がありません。", "no bank account was given for the transfer."
+)
+
+
 def _account_of(application) -> AccountInput:
     return AccountInput(
         bank_code=application.bank_code,
@@ -430,9 +452,31 @@ def _account_of(application) -> AccountInput:
     )
 
 
+def _resident_account_of(application: Application):
+    """Whom to ask: the applicant (online), else the resident account linked to a member of the household
+    (the head first; a counter or paper application has no applicant). None: staff send a letter."""
+    if application.applicant is not None:
+        return application.applicant
+    from madoguchi.accounts.models import IdentityLink
+
+    link = (
+        IdentityLink.objects.filter(
+            person__household_id=application.household_id,
+            person__is_active=True,
+            revoked_at__isnull=True,
+            user__is_active=True,
+        )
+        .annotate(head=head_first("person__relationship"))
+        .select_related("user")
+        .order_by("head", "person_id")
+        .first()
+    )
+    return link.user if link is not None else None
+
+
 def _ask_resident_for_account(application: Application, problems) -> None:
     """A notice on My Page (and email) asking for a correct account; without an account, staff send a letter."""
-    recipient = application.applicant
+    recipient = _resident_account_of(application)
     if recipient is None:
         return
     from madoguchi.notify.services import send_notice
