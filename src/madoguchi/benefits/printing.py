@@ -102,6 +102,13 @@ def print_letters(
             f"確認書の様式「{layout}」はありません。a4 か hagaki を選んでください。",
             f"There is no letter layout {layout!r}. Choose a4 or hagaki.",
         )
+    target = Path(path)
+    if not target.parent.is_dir():
+        raise services.BenefitError(
+            "no_directory",
+            f"保存先のフォルダ {target.parent} がありません。",
+            f"The folder {target.parent} does not exist.",
+        )
     started = time.perf_counter()
     queryset = Confirmation.objects.filter(eligibility__program=program, eligibility__active=True)
     if not reprint:
@@ -128,7 +135,9 @@ def print_letters(
         )
     merged = pdfium.PdfDocument.new()
     pages = 0
-    with tempfile.TemporaryDirectory() as tmp:
+    # Written beside the target and renamed: the PDF appears whole or not at all (and a rename never crosses
+    # file systems).
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
         for start in range(0, len(rows), CHUNK):
             chunk = rows[start : start + CHUNK]
             data, count = render_letters(
@@ -138,7 +147,6 @@ def print_letters(
             part = pdfium.PdfDocument(data)
             merged.import_pages(part)
             part.close()
-        target = Path(path)
         partial = Path(tmp) / "letters.pdf"
         merged.save(str(partial))
         merged.close()

@@ -126,9 +126,9 @@ def test_the_return_part_fits_its_page_inside_the_corner_marks_without_overlaps(
         f.id for f in letters.confirmation_spec(slug="x", title_ja="給付金").fields
     }
     for field_id, rect in rects:
-        assert 8 * MM <= rect.x and rect.right <= width - 8 * MM, field_id
+        assert rect.x >= 8 * MM and rect.right <= width - 8 * MM, field_id
         assert not any(rect.overlaps(mark.grown(3 * MM)) for mark in page.marks), field_id
-        assert 0 < rect.y and rect.bottom < height - 20 * MM, field_id
+        assert rect.y > 0 and rect.bottom < height - 20 * MM, field_id
         assert not rect.overlaps(page.zones["qr"]), field_id
     for i, (a_id, a) in enumerate(rects):
         for b_id, b in rects[i + 1 :]:
