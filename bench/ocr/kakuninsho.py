@@ -199,7 +199,7 @@ def _read(item: Returned) -> dict:
 
 def table(records, title: str) -> dict:
     print(f"\n{title} (shipped threshold {ACCEPT_THRESHOLD})")
-    print(f"  {'field':<28}{'fields':>7}{'auto-acc.':>11}{'acc. of auto':>14}{'acc. before':>13}")
+    print(f"  {'field':<32}{'fields':>7}{'auto-acc.':>11}{'acc. of auto':>14}{'acc. before':>13}")
     groups = defaultdict(list)
     for r in records:
         groups[KINDS[r[0]] + ("" if r[2] else " — empty")].append(r)
@@ -211,7 +211,7 @@ def table(records, title: str) -> dict:
         auto_acc = sum(r[3] for r in auto) / len(auto) if auto else float("nan")
         before = sum(r[3] for r in rows) / len(rows) if rows else float("nan")
         summary[name] = (len(rows), share, auto_acc, before)
-        print(f"  {name:<28}{len(rows):>7}{share:>10.1%}{auto_acc:>13.2%} {before:>12.2%}")
+        print(f"  {name:<32}{len(rows):>7}{share:>10.1%}{auto_acc:>13.2%} {before:>12.2%}")
     return summary
 
 

@@ -197,11 +197,19 @@ def _rule_score(aligned: np.ndarray, y_pt: float) -> float:
     return float((band.min(axis=0) < 110).mean())
 
 
-def normalise_contrast(aligned: np.ndarray) -> np.ndarray:
-    """Paper to white and ink to black (a faint or grey scan made crisp), from the page's own levels."""
+INK_PERCENTILE = 0.3  # of an A4 page's pixels: the darkest, where the black point is taken
+
+
+def normalise_contrast(aligned: np.ndarray, ink_percentile: float = INK_PERCENTILE) -> np.ndarray:
+    """Paper to white and ink to black (a faint or grey scan made crisp), from the page's own levels.
+
+    The black point is the `ink_percentile` darkest pixel. The solid black of every page (the corner marks, the
+    QR code) is the same size on any page, so on a smaller page it is a larger share of the pixels: the
+    percentile grows with it (`register` scales it by the page's area), or the black point would move into the
+    darkest noise and leave faint handwriting grey."""
     paper = float(np.percentile(aligned, 75))
     sample = aligned[::4, ::4]
-    ink = float(np.percentile(sample, 0.3))
+    ink = float(np.percentile(sample, ink_percentile))
     if paper - ink < 25:
         return aligned
     lut = np.clip((np.arange(256, dtype=np.float32) - ink) * 255.0 / (paper - ink), 0, 255).astype(np.uint8)
@@ -266,7 +274,8 @@ def register(gray: np.ndarray, qr: QrHit | None, geometry: PageGeometry = A4) ->
         gray, matrix, work_size, flags=cv2.INTER_AREA if dpi > WORK_DPI * 1.2 else cv2.INTER_LINEAR,
         borderMode=cv2.BORDER_CONSTANT, borderValue=255,
     )  # fmt: skip
-    aligned = normalise_contrast(aligned)
+    share = (PAGE_WIDTH * PAGE_HEIGHT) / (geometry.width * geometry.height)  # 1 for A4
+    aligned = normalise_contrast(aligned, min(5.0, INK_PERCENTILE * share))
     # No QR: the marks are symmetric; the rule under the header band says which way up the page is.
     upside_down = coarse is None and (
         _rule_score(aligned, geometry.height - HEADER_BOTTOM - 0.4)
