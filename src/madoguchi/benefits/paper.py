@@ -10,7 +10,8 @@ back to the resident. A QR reference no confirmation has, a program past its dea
 take paper, or a household no longer eligible make the form `invalid` with the reason, before anybody
 verifies it.
 
-Registered by `BenefitsConfig.ready`. Imports nothing heavy (the services are imported when a form is filed).
+Registered by `BenefitsConfig.ready`, so `django.setup()` imports this module: it imports the letters (and through
+them the procedure spec and its YAML reader) and the services only when a page is read or filed.
 """
 
 from __future__ import annotations
@@ -20,12 +21,20 @@ from typing import Any
 
 from django.utils import timezone
 
+from madoguchi.core.errors import is_english
 from madoguchi.intake.sources import Refusal, Refused, ValuesRefused
 from madoguchi.jp import wareki
 from madoguchi.jp.banks import find_bank, find_branch
 
-from . import letters
 from .models import Channel, Confirmation, Program
+
+PREFIX = "benefit:"  # letters.QR_PROCEDURE_PREFIX, kept here so that start-up does not import the letters
+
+
+def _letters():
+    from . import letters
+
+    return letters
 
 
 def _code(value: Any, digits: int) -> str:
@@ -37,18 +46,19 @@ def _code(value: Any, digits: int) -> str:
 
 
 def _program(key: str) -> Program | None:
-    slug = letters.program_slug_of(key)
+    slug = _letters().program_slug_of(key)
     return Program.objects.filter(slug=slug).first() if slug else None
 
 
 class ConfirmationSource:
     """The intake's form source for ``benefit:<program>`` (see the module's docstring)."""
 
-    prefix = letters.QR_PROCEDURE_PREFIX
+    prefix = PREFIX
 
     # --- what to read the page with
 
     def _titles(self, key: str) -> tuple[str, str]:
+        letters = _letters()
         program = _program(key)
         if program is None:
             slug = letters.program_slug_of(key) or key
@@ -56,6 +66,7 @@ class ConfirmationSource:
         return program.title_ja, program.title_en
 
     def spec(self, key: str, version: int | None):
+        letters = _letters()
         if letters.LAYOUT_OF_VERSION.get(version or 0) is None or letters.program_slug_of(key) is None:
             return None
         title_ja, title_en = self._titles(key)
@@ -64,6 +75,7 @@ class ConfirmationSource:
         )
 
     def layout(self, key: str, version: int | None):
+        letters = _letters()
         layout = letters.LAYOUT_OF_VERSION.get(version or 0)
         slug = letters.program_slug_of(key)
         if layout is None or slug is None:
@@ -73,13 +85,14 @@ class ConfirmationSource:
 
     def title(self, key: str, lang: str) -> str:
         title_ja, title_en = self._titles(key)
-        if lang == "en":
+        if is_english(lang):
             return f"{title_en or title_ja}: confirmation letter"
         return f"{title_ja} 支給要件確認書"
 
     # --- can it be filed at all?
 
     def _confirmation(self, key: str, reference: str) -> tuple[Program, Confirmation]:
+        letters = _letters()
         program = _program(key)
         if program is None:
             slug = letters.program_slug_of(key) or key
@@ -141,6 +154,7 @@ class ConfirmationSource:
     # --- values a person should look at
 
     def crosscheck(self, key: str, values: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+        letters = _letters()
         notes: dict[str, tuple[str, str]] = {}
         parts = {name: values.get(name) for name in letters.ACCOUNT_FIELDS}
         written = [name for name, value in parts.items() if value not in (None, "", [], {})]
@@ -180,6 +194,7 @@ class ConfirmationSource:
         self, *, key: str, version: int | None, reference: str, values: Mapping[str, Any], actor, note: str
     ) -> str:
         """The household's paper application (`services.apply`); its 受付番号."""
+        letters = _letters()
         from . import services
 
         program, confirmation = self._confirmation(key, reference)

@@ -23,10 +23,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from madoguchi.procedures.forms.layout import FormLayout
-from madoguchi.procedures.spec import ProcedureSpec
+from madoguchi.core.errors import is_english
+
+if TYPE_CHECKING:  # start-up imports this module (the sources register then): no spec or YAML reader yet
+    from madoguchi.procedures.forms.layout import FormLayout
+    from madoguchi.procedures.spec import ProcedureSpec
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,7 @@ class Refusal:
     en: str
 
     def text(self, lang: str) -> str:
-        return self.en if lang == "en" else self.ja
+        return self.en if is_english(lang) else self.ja
 
 
 class Refused(Exception):
