@@ -10,6 +10,8 @@ See docs/benefits.md.
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -110,8 +112,16 @@ class Eligibility(models.Model):  # 支給対象世帯 (as of the base date)
         return f"{self.program_id}/{self.household_id}"
 
 
+def new_reference() -> str:
+    """A confirmation's reference: 128 random bits as 32 hex digits (what the letter's QR code carries)."""
+    return secrets.token_hex(16)
+
+
 class Confirmation(AccountFields):  # 確認書 (push-type), pre-filled with the 公金受取口座 when there is one
-    number = models.CharField(max_length=20, unique=True)  # 確認書番号, printed and in the QR
+    number = models.CharField(max_length=20, unique=True)  # 確認書番号, printed on the letter
+    # The only thing the printed letter's QR code carries: random, so it tells nothing about the household and
+    # cannot be guessed from another letter's (the eligibility SQL draws it from the database's random source).
+    reference = models.CharField(max_length=32, unique=True, default=new_reference)
     eligibility = models.OneToOneField(Eligibility, on_delete=models.PROTECT, related_name="confirmation")
     created_at = models.DateTimeField(default=timezone.now)
     printed_at = models.DateTimeField(null=True, blank=True)  # in a letter batch

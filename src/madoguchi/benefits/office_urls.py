@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from madoguchi.benefits import desk_views, office_views
+from madoguchi.benefits import desk_views, letter_views, office_views
 
 app_name = "benefits"
 urlpatterns = [
@@ -22,4 +22,5 @@ urlpatterns = [
     path("<slug:slug>/receipt/<str:number>/", desk_views.receipt, name="receipt"),
     path("<slug:slug>/applications/<str:number>/", desk_views.application_detail, name="application"),
     path("<slug:slug>/applications/<str:number>/decide/", desk_views.decide, name="decide"),
+    path("<slug:slug>/letters/", letter_views.print_batch, name="letters"),
 ]

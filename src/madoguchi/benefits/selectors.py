@@ -132,7 +132,8 @@ def household_applications(program_id: int, household_id: int) -> list[Applicati
 
 def confirmation_by_reference(program: Program, text: str) -> Confirmation | None:
     """The program's 確認書 by the number printed on the letter (C<program>-<n>) or the letter's whole QR code
-    (MDG1|<number>|benefit:<slug>|1|1/1, as a keyboard-wedge scanner types it); None when it is not one."""
+    (MDG1|<reference>|benefit:<slug>|<version>|1/1, as a keyboard-wedge scanner types it); None when it is not
+    one."""
     from madoguchi.procedures.forms.printable import parse_qr_payload
 
     text = unicodedata.normalize("NFKC", text or "").strip()
@@ -144,13 +145,14 @@ def confirmation_by_reference(program: Program, text: str) -> Confirmation | Non
         if payload.procedure != f"benefit:{program.slug}" or not payload.case_number:
             return None
         text = payload.case_number
-    number = text.replace(" ", "").upper()
+    number = text.replace(" ", "")
     if not number:
         return None
+    # The letter's QR code carries the confirmation's random reference (32 hex digits); the number printed on
+    # the letter is C<program>-<n>.
+    found = Q(reference=number.lower()) if len(number) == 32 else Q(number=number.upper())
     return (
-        Confirmation.objects.filter(number=number, eligibility__program=program)
-        .select_related("eligibility")
-        .first()
+        Confirmation.objects.filter(found, eligibility__program=program).select_related("eligibility").first()
     )
 
 

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from os import PathLike
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Sum
+from django.db.models import Case as DjCase
+from django.db.models import IntegerField, Sum, Value, When
 from django.utils import timezone
 
 from madoguchi.core import events
@@ -211,7 +212,8 @@ ON CONFLICT (program_id, household_id) DO UPDATE SET
 """
 
 # A confirmation per new eligible household, pre-filled with the 公金受取口座 of its head on the base date (or,
-# without one, of the member with the lowest 宛名番号 who has an account).
+# without one, of the member with the lowest 宛名番号 who has an account). Its reference (the letter's QR code) is
+# 128 random bits from SQLite's randomblob (on PostgreSQL, below: gen_random_uuid, 122 random bits).
 _CONFIRMATIONS_SQL = """
 WITH accounts AS (
     SELECT pp.household_id, a.bank_code, a.branch_code, a.account_type, a.account_number, a.holder_kana,
@@ -223,8 +225,10 @@ WITH accounts AS (
     WHERE pp.valid_from <= %s AND (pp.valid_to IS NULL OR pp.valid_to > %s)
 )
 INSERT INTO benefits_confirmation
-    (number, eligibility_id, bank_code, branch_code, account_type, account_number, holder_kana, created_at)
-SELECT 'C' || e.program_id || '-' || e.id, e.id, COALESCE(a.bank_code, ''), COALESCE(a.branch_code, ''),
+    (number, reference, eligibility_id, bank_code, branch_code, account_type, account_number, holder_kana,
+     created_at)
+SELECT 'C' || e.program_id || '-' || e.id, lower(hex(randomblob(16))), e.id, COALESCE(a.bank_code, ''),
+       COALESCE(a.branch_code, ''),
        COALESCE(a.account_type, ''), COALESCE(a.account_number, ''), COALESCE(a.holder_kana, ''), %s
 FROM benefits_eligibility e
 LEFT JOIN accounts a ON a.household_id = e.household_id AND a.rank = 1
@@ -264,8 +268,10 @@ RETURNING id, household_id
     ORDER BY pp.household_id, CASE WHEN pp.relationship = '世帯主' THEN 0 ELSE 1 END, pp.person_id
 )
 INSERT INTO benefits_confirmation
-    (number, eligibility_id, bank_code, branch_code, account_type, account_number, holder_kana, created_at)
-SELECT 'C' || %s || '-' || w.id, w.id, COALESCE(a.bank_code, ''), COALESCE(a.branch_code, ''),
+    (number, reference, eligibility_id, bank_code, branch_code, account_type, account_number, holder_kana,
+     created_at)
+SELECT 'C' || %s || '-' || w.id, replace(gen_random_uuid()::text, '-', ''), w.id, COALESCE(a.bank_code, ''),
+       COALESCE(a.branch_code, ''),
        COALESCE(a.account_type, ''), COALESCE(a.account_number, ''), COALESCE(a.holder_kana, ''), %s
 FROM written w
 LEFT JOIN accounts a ON a.household_id = w.household_id
@@ -367,12 +373,15 @@ def apply(
     applicant=None,
     staff=None,
     refuse_if_open: bool = False,
+    return_without_account: bool = False,
 ) -> Application:
     """File an application (online: the resident confirms the 確認書; counter; paper) for an eligible household.
 
     `account` None confirms the pre-filled account. Another open application of the household makes this one
     a conflict for staff, or, with `refuse_if_open` (staff entering it), raises AlreadyApplied and files
     nothing. A bank or branch that does not exist sends it back to the resident with a request.
+    No account at all (none pre-filled, none given) is refused, or — `return_without_account`, a returned
+    確認書 with the box ticked but no account anywhere — filed and sent back to the resident for one.
     """
     if channel not in Channel.values or (program.channels and channel not in program.channels):
         raise BenefitError(
@@ -403,13 +412,16 @@ def apply(
             applicant=applicant,
             staff=staff,
         )
-        if account is None:
-            if confirmation is None or not confirmation.has_account:
-                raise BenefitError(
-                    "account_required",
-                    "振込先の口座を入力してください。",
-                    "Enter the bank account for the transfer.",
-                )
+        missing = account is None and (confirmation is None or not confirmation.has_account)
+        if missing and not return_without_account:
+            raise BenefitError(
+                "account_required",
+                "振込先の口座を入力してください。",
+                "Enter the bank account for the transfer.",
+            )
+        if missing:
+            pass  # no account: filed, and sent back to the resident below
+        elif account is None:
             for name in ("bank_code", "branch_code", "account_type", "account_number", "holder_kana"):
                 setattr(application, name, getattr(confirmation, name))
         else:
@@ -418,7 +430,7 @@ def apply(
                 getattr(application, n) != getattr(confirmation, n)
                 for n in ("bank_code", "branch_code", "account_type", "account_number", "holder_kana")
             )
-        problems = account_problems(_account_of(application))
+        problems = [NO_ACCOUNT_PROBLEM] if missing else account_problems(_account_of(application))
         open_ones = list(
             Application.objects.filter(
                 program=program, household=household, status__in=OPEN_STATUSES
@@ -523,6 +535,16 @@ def apply_by_staff(
     )
 
 
+def head_first(field: str):
+    """0 for the 世帯主, 1 for every other member: ordering by it puts the household head first."""
+    return DjCase(When(**{field: "世帯主"}, then=Value(0)), default=Value(1), output_field=IntegerField())
+
+
+NO_ACCOUNT_PROBLEM = zengin.RecordProblem(
+    "-", "account", "振込先の口座の記入がありません。", "no bank account was given for the transfer."
+)
+
+
 def _account_of(application) -> AccountInput:
     return AccountInput(
         bank_code=application.bank_code,
@@ -538,9 +560,31 @@ def account_of(record) -> AccountInput:
     return _account_of(record)
 
 
+def _resident_account_of(application: Application):
+    """Whom to ask: the applicant (online), else the resident account linked to a member of the household
+    (the head first; a counter or paper application has no applicant). None: staff send a letter."""
+    if application.applicant is not None:
+        return application.applicant
+    from madoguchi.accounts.models import IdentityLink
+
+    link = (
+        IdentityLink.objects.filter(
+            person__household_id=application.household_id,
+            person__is_active=True,
+            revoked_at__isnull=True,
+            user__is_active=True,
+        )
+        .annotate(head=head_first("person__relationship"))
+        .select_related("user")
+        .order_by("head", "person_id")
+        .first()
+    )
+    return link.user if link is not None else None
+
+
 def _ask_resident_for_account(application: Application, problems) -> None:
     """A notice on My Page (and email) asking for a correct account; without an account, staff send a letter."""
-    recipient = application.applicant
+    recipient = _resident_account_of(application)
     if recipient is None:
         return
     from madoguchi.notify.services import send_notice

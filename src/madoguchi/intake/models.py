@@ -12,6 +12,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from madoguchi.cases.models import Case
+from madoguchi.intake import sources
 from madoguchi.procedures.models import Procedure, ProcedureVersion
 
 
@@ -80,18 +81,30 @@ PAGE_ADVICE = {
 
 
 class PaperForm(models.Model):
-    """One filled form: the pages of the same procedure version (and 受付番号 when printed at the counter)."""
+    """One filled form: the pages of the same procedure version (and 受付番号 when printed at the counter), or
+    of a form source's printed matter (`source_key`, e.g. a benefit's 確認書; `intake.sources`)."""
 
     class Status(models.TextChoices):
         INCOMPLETE = "incomplete", _("ページ不足")
         VERIFYING = "verifying", _("確認待ち")
         DONE = "done", _("受付済み")
-        INVALID = "invalid", _("入力内容に不備があります")
+        INVALID = "invalid", _("取り込めません（理由を確認してください）")
 
     batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="forms")
-    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="+")
-    version = models.ForeignKey(ProcedureVersion, on_delete=models.PROTECT, related_name="+")
-    case_number = models.CharField(max_length=20, blank=True)  # the 受付番号 the QR carried
+    # A procedure's form: its procedure and version. A form source's: both empty, `source_key` and
+    # `source_version` as its QR code named them.
+    procedure = models.ForeignKey(
+        Procedure, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    version = models.ForeignKey(
+        ProcedureVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    source_key = models.CharField(max_length=100, blank=True)
+    source_version = models.PositiveIntegerField(null=True, blank=True)
+    case_number = models.CharField(
+        max_length=40, blank=True
+    )  # the 受付番号 (or a source's reference) of the QR
+    filed_as = models.CharField(max_length=40, blank=True)  # a source's 受付番号 of what the form became
     page_count = models.PositiveSmallIntegerField()
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.INCOMPLETE)
     problem = models.TextField(blank=True)  # why the form could not become a case (validation), in Japanese
@@ -106,7 +119,35 @@ class PaperForm(models.Model):
         indexes = [models.Index(fields=["status", "id"], name="intake_form_queue_idx")]
 
     def __str__(self) -> str:
-        return f"form {self.pk} ({self.procedure_id})"
+        return f"form {self.pk} ({self.source_key or self.procedure_id})"
+
+    @property
+    def form_name(self) -> str:
+        """The procedure slug, or the source key, as the QR code named it (`procedure` in the JSON contract)."""
+        return self.source_key or (self.procedure.slug if self.procedure_id else "")
+
+    @property
+    def form_version(self) -> int | None:
+        return self.source_version if self.source_key else (self.version.number if self.version_id else None)
+
+    def title(self, lang: str) -> str:
+        if self.source_key:
+            source = sources.source_for(self.source_key)
+            return source.title(self.source_key, lang) if source else self.source_key
+        return self.procedure.name_for(lang) if self.procedure_id else ""
+
+    @property
+    def title_ja(self) -> str:
+        return self.title("ja")
+
+    @property
+    def title_en(self) -> str:
+        return self.title("en")
+
+    @property
+    def reference(self) -> str:
+        """The 受付番号 of what the form became (a case, or what its source filed it as), or ""."""
+        return self.case.reference if self.case_id else self.filed_as
 
 
 class Page(models.Model):
@@ -124,7 +165,7 @@ class Page(models.Model):
         ProcedureVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     page_number = models.PositiveSmallIntegerField(null=True, blank=True)  # the page of the form
-    case_number = models.CharField(max_length=20, blank=True)
+    case_number = models.CharField(max_length=40, blank=True)
     candidates = models.JSONField(
         default=list, blank=True
     )  # template matching: [[slug, version, page, score]]

@@ -14,10 +14,12 @@ from typing import Any
 
 from django.conf import settings
 
+from madoguchi.intake import sources
 from madoguchi.procedures.forms.layout import FormLayout, Rect
 from madoguchi.procedures.forms.printable import QrPayload
 from madoguchi.procedures.models import Procedure, ProcedureVersion
-from madoguchi.procedures.selectors import form_layout
+from madoguchi.procedures.selectors import form_layout, spec_of
+from madoguchi.procedures.spec import ProcedureSpec
 
 _reader_lock = threading.Lock()
 _readers: dict[str, Any] = {}
@@ -67,8 +69,33 @@ def version_of(slug: str, number: int | None) -> ProcedureVersion | None:
 
 
 def layout_for(qr: QrPayload) -> FormLayout | None:
+    """The layout a page's QR code names: a procedure version's stored layout, or a form source's."""
+    source = sources.source_for(qr.procedure)
+    if source is not None:
+        return source.layout(qr.procedure, qr.version)
     version = version_of(qr.procedure, qr.version)
     return form_layout(version) if version is not None else None
+
+
+def spec_of_form(form) -> ProcedureSpec:
+    """The spec a PaperForm is read and verified with: its procedure version's, or its source's."""
+    if form.source_key:
+        source = sources.source_for(form.source_key)
+        spec = source.spec(form.source_key, form.source_version) if source else None
+        if spec is None:
+            raise LookupError(f"no form source for {form.source_key} version {form.source_version}")
+        return spec
+    return spec_of(form.version)
+
+
+def layout_of_form(form) -> FormLayout:
+    if form.source_key:
+        source = sources.source_for(form.source_key)
+        layout = source.layout(form.source_key, form.source_version) if source else None
+        if layout is None:
+            raise LookupError(f"no form source for {form.source_key} version {form.source_version}")
+        return layout
+    return form_layout(form.version)
 
 
 def templates() -> list[tuple[FormLayout, int]]:

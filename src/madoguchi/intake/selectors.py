@@ -35,13 +35,14 @@ def page_report(page: Page, *, file_name: str | None = None) -> dict[str, Any]:
                 "confidence": round(reading.confidence, 4),
                 "accepted": reading.status == ReadingStatus.AUTO,
             }
+    sourced = form is not None and bool(form.source_key)  # a form source's page (a benefit's 確認書)
     return {
         "file": file_name or page.scanned_file.original_name,
         "page": page.index,
         "status": page.status,
-        "procedure": page.procedure.slug if page.procedure_id else None,
-        "version": page.version.number if page.version_id else None,
-        "case": form.case.reference if form is not None and form.case_id else None,
+        "procedure": form.source_key if sourced else (page.procedure.slug if page.procedure_id else None),
+        "version": form.source_version if sourced else (page.version.number if page.version_id else None),
+        "case": (form.reference or None) if form is not None else None,
         "fields": fields,
     }
 
@@ -49,7 +50,7 @@ def page_report(page: Page, *, file_name: str | None = None) -> dict[str, Any]:
 def duplicate_report(first: ScannedFile, *, file_name: str) -> dict[str, Any]:
     """The line for a file received before: status "duplicate", the case(s) of the first one."""
     cases = sorted(
-        {p.form.case.reference for p in first.pages.select_related("form__case") if p.form and p.form.case_id}
+        {p.form.reference for p in first.pages.select_related("form__case") if p.form and p.form.reference}
     )
     return {
         "file": file_name,
@@ -102,13 +103,24 @@ def classification_queue(limit: int = 50):
 
 
 def verification_queue(limit: int = 100):
-    """Forms with fields to check, oldest first, with how many fields wait."""
+    """Forms with fields to check, oldest first, with how many fields wait (a form that cannot be filed at
+    all, `invalid`, is not among them: `refused_forms` lists those)."""
     return (
-        PaperForm.objects.filter(status__in=[PaperForm.Status.VERIFYING, PaperForm.Status.INVALID])
+        PaperForm.objects.filter(status=PaperForm.Status.VERIFYING)
         .annotate(pending=Count("readings", filter=Q(readings__status=ReadingStatus.PENDING)))
         .filter(pending__gt=0)
         .select_related("procedure", "batch")
         .order_by("id")[:limit]
+    )
+
+
+def refused_forms(limit: int = 50):
+    """Forms that cannot be filed (a 確認書 with an unknown reference or for a closed program): the reason is on
+    the form's page. No personal data in the list."""
+    return (
+        PaperForm.objects.filter(status=PaperForm.Status.INVALID)
+        .select_related("procedure")
+        .order_by("-id")[:limit]
     )
 
 

@@ -25,7 +25,7 @@ from madoguchi.cases import services as case_services
 from madoguchi.cases.models import Case
 from madoguchi.core import audit
 from madoguchi.core.errors import MadoguchiError
-from madoguchi.intake import crosschecks, recognition
+from madoguchi.intake import crosschecks, recognition, sources
 from madoguchi.intake.models import (
     Batch,
     FieldReading,
@@ -38,6 +38,7 @@ from madoguchi.intake.models import (
     Source,
 )
 from madoguchi.procedures import schema
+from madoguchi.procedures.fields.messages import Message
 from madoguchi.procedures.forms.printable import QrPayload
 from madoguchi.procedures.models import ProcedureVersion
 from madoguchi.procedures.selectors import form_layout, spec_of
@@ -165,18 +166,20 @@ def _apply_page_result(page: Page, result: Any, actor, *, classified_by=None) ->
     page.qr = (getattr(result, "qr_text", None) or _qr_text(qr))[:200]
     page.message = (getattr(result, "message", "") or page.message)[:300]
     page.candidates = [list(c) for c in (getattr(result, "candidates", None) or [])]
-    page.case_number = (getattr(result, "case_number", None) or "")[:20]
+    page.case_number = (getattr(result, "case_number", None) or "")[:40]
     if result.status != "read":
         page.save()
         return
-    version = recognition.version_of(result.procedure, result.version)
-    if version is None:
+    source = sources.source_for(result.procedure)
+    version = None if source is not None else recognition.version_of(result.procedure, result.version)
+    if source is None and version is None:
         page.status = PageStatus.UNCLASSIFIED
         page.message = f"unknown procedure or version in the QR: {result.procedure} {result.version}"[:300]
         page.save()
         return
-    page.procedure = version.procedure
-    page.version = version
+    if version is not None:
+        page.procedure = version.procedure
+        page.version = version
     page.page_number = result.page
     page.result = recognition.field_reads_json(result)
     if classified_by is not None:
@@ -188,7 +191,10 @@ def _apply_page_result(page: Page, result: Any, actor, *, classified_by=None) ->
             f"{secrets.token_hex(16)}.png", ContentFile(recognition.png_bytes(aligned)), save=False
         )
     page.save()
-    _join_form(page, actor)
+    if source is not None:
+        _join_form(page, actor, source_key=result.procedure, source_version=result.version)
+    else:
+        _join_form(page, actor)
 
 
 def _qr_text(qr: Any) -> str:
@@ -200,13 +206,24 @@ def _qr_text(qr: Any) -> str:
     return f"MDG1|{qr.case_number or '-'}|{qr.procedure}|{version}|{qr.page}/{qr.pages}"[:200]
 
 
-def _join_form(page: Page, actor) -> PaperForm:
+def _join_form(page: Page, actor, *, source_key: str = "", source_version: int | None = None) -> PaperForm:
     """Put a read page into its form (same version and 受付番号; a blank form's pages: the same batch) and
-    read the form once every page is there."""
-    layout = form_layout(page.version)
+    read the form once every page is there. A form source's page (`source_key`) joins a form of the same
+    source, version and reference."""
+    if source_key:
+        source = sources.source_for(source_key)
+        layout = source.layout(source_key, source_version) if source else None
+        if layout is None:
+            raise LookupError(f"no form source for {source_key} version {source_version}")
+    else:
+        layout = form_layout(page.version)
     with transaction.atomic():
         forms = PaperForm.objects.select_for_update().filter(
-            version=page.version, case_number=page.case_number, status=PaperForm.Status.INCOMPLETE
+            version=page.version,
+            source_key=source_key,
+            source_version=source_version,
+            case_number=page.case_number,
+            status=PaperForm.Status.INCOMPLETE,
         )
         if not page.case_number:
             forms = forms.filter(batch=page.scanned_file.batch)
@@ -219,6 +236,8 @@ def _join_form(page: Page, actor) -> PaperForm:
                 batch=page.scanned_file.batch,
                 procedure=page.procedure,
                 version=page.version,
+                source_key=source_key,
+                source_version=source_version,
                 case_number=page.case_number,
                 page_count=layout.page_count,
             )
@@ -239,20 +258,24 @@ def _empty(value: Any) -> bool:
 
 
 def read_form(*, form: PaperForm, actor=None) -> PaperForm:
-    """Read, check and accept every field of a complete form; file the case when nothing is unsure."""
-    version = form.version
-    spec = spec_of(version)
-    layout = form_layout(version)
+    """Read, check and accept every field of a complete form; file the case when nothing is unsure.
+
+    A form source's form (a benefit's 確認書) the source refuses outright (an unknown reference, a closed
+    program) keeps its readings for the record and becomes `invalid` with the reason; nobody is asked to
+    verify it."""
+    spec = recognition.spec_of_form(form)
+    layout = recognition.layout_of_form(form)
     pages = list(form.pages.order_by("page_number"))
     results = [
         recognition.page_result_from_json(
-            p.page_number, p.result, _qr_of(p, layout.page_count), form.procedure.slug, version.number
+            p.page_number, p.result, _qr_of(p, layout.page_count), form.form_name, form.form_version
         )
         for p in pages
     ]
     reading = recognition.read_form(results, spec, layout)
     threshold = recognition.accept_threshold()
-    case = _case_named(form.case_number)
+    source = sources.source_for(form.source_key) if form.source_key else None
+    case = _case_named(form.case_number) if source is None else None
     values = _form_values(reading)
     readings = {
         field_id: crosschecks.Reading(field_id, item.value, float(item.confidence))
@@ -266,6 +289,13 @@ def read_form(*, form: PaperForm, actor=None) -> PaperForm:
             persons_born_on=resident_selectors.persons_born_on,
             case_data=case.data if case is not None else None,
         )
+        refusal = None
+        if source is not None:
+            refusal = source.refusal(form.source_key, form.source_version, form.case_number)
+            plain = {field_id: _json_value(item.value) for field_id, item in values.items()}
+            for field_id, (ja, en) in source.crosscheck(form.source_key, plain).items():
+                if field_id in readings:
+                    readings[field_id].note("source", False, ja, en, cap=max(0.0, threshold - 0.01))
         if result.looked_up_registry:
             audit.record_access(
                 actor=actor,
@@ -319,11 +349,21 @@ def read_form(*, form: PaperForm, actor=None) -> PaperForm:
                 )
             )
         FieldReading.objects.bulk_create(rows)
+        if refusal is not None:
+            _refuse(form, refusal)
+            return form
         form.status = PaperForm.Status.VERIFYING
         form.save(update_fields=["status"])
         if not any(row.status == ReadingStatus.PENDING for row in rows):
             _file_form(form, actor=None, person_id=result.person_id)
     return form
+
+
+def _refuse(form: PaperForm, refusal: sources.Refusal) -> None:
+    """The form cannot be filed: `invalid`, with the reason in both languages (the form page shows it)."""
+    form.status = PaperForm.Status.INVALID
+    form.problem = f"{refusal.ja}\n{refusal.en}"[:2000]
+    form.save(update_fields=["status", "problem"])
 
 
 def _qr_of(page: Page, pages: int) -> QrPayload | None:
@@ -373,10 +413,13 @@ def _case_named(case_number: str) -> Case | None:
 
 
 def _file_form(form: PaperForm, *, actor, person_id: int | None = None) -> PaperForm:
-    """A form without unsure fields becomes a case (channel=paper), or completes the case its QR names."""
+    """A form without unsure fields becomes a case (channel=paper), or completes the case its QR names; a form
+    source's form is filed by its source (a benefit's 確認書: an application of the household)."""
     readings = list(form.readings.all())
-    existing = _case_named(form.case_number)
     summary = _summary(readings)
+    if form.source_key:
+        return _file_by_source(form, readings, actor=actor, summary=summary)
+    existing = _case_named(form.case_number)
     if existing is not None:
         for page in form.pages.order_by("page_number"):
             _attach_page(existing, page, actor)
@@ -415,6 +458,43 @@ def _file_form(form: PaperForm, *, actor, person_id: int | None = None) -> Paper
     form.completed_by = actor
     form.completed_at = timezone.now()
     form.save(update_fields=["case", "status", "problem", "completed_by", "completed_at"])
+    return form
+
+
+def _file_by_source(form: PaperForm, readings: list[FieldReading], *, actor, summary: str) -> PaperForm:
+    source = sources.source_for(form.source_key)
+    if source is None:
+        _refuse(
+            form, sources.Refusal("この様式を取り込む機能がありません。", "Nothing files this kind of form.")
+        )
+        return form
+    values = {r.field_id: r.value for r in readings if not r.field_id.startswith("basics.")}
+    try:
+        with transaction.atomic():
+            filed_as = source.file(
+                key=form.source_key,
+                version=form.source_version,
+                reference=form.case_number,
+                values=values,
+                actor=actor,
+                note=summary,
+            )
+    except sources.ValuesRefused as exc:
+        _send_back(
+            form,
+            readings,
+            {field_id: [Message("refused", ja, en)] for field_id, (ja, en) in exc.errors.items()},
+        )
+        return form
+    except sources.Refused as exc:
+        _refuse(form, exc.refusal)
+        return form
+    form.filed_as = filed_as[:40]
+    form.status = PaperForm.Status.DONE
+    form.problem = ""
+    form.completed_by = actor
+    form.completed_at = timezone.now()
+    form.save(update_fields=["filed_as", "status", "problem", "completed_by", "completed_at"])
     return form
 
 
@@ -515,6 +595,12 @@ def verify_reading(*, reading: FieldReading, actor, raw: Any = None) -> FieldRea
         raise VerificationError(
             "form_done", "この申請書はすでに受け付け済みです。", "This form has already been filed."
         )
+    if form.status == PaperForm.Status.INVALID:
+        raise VerificationError(
+            "form_refused",
+            "この申請書は取り込めません。申請書の画面で理由を確認してください。",
+            "This form cannot be filed. See the reason on the form's page.",
+        )
     value = reading.proposed
     status = ReadingStatus.CONFIRMED
     if raw is not None:
@@ -538,6 +624,8 @@ def verify_reading(*, reading: FieldReading, actor, raw: Any = None) -> FieldRea
 
 
 def _person_of(form: PaperForm) -> int | None:
+    if form.source_key:
+        return None  # its source knows whose form it is (the QR's reference)
     readings = {r.field_id: r for r in form.readings.all()}
     spec = spec_of(form.version)
     checked = {k: crosschecks.Reading(k, r.value, 1.0) for k, r in readings.items()}
@@ -548,7 +636,7 @@ def clean_value(*, reading: FieldReading, raw: Any) -> Any:
     """A typed value as the case would store it; VerificationError with the field's own message when invalid."""
     if reading.field_id.startswith("basics."):
         return str(raw or "").strip()
-    spec = spec_of(reading.form.version)
+    spec = recognition.spec_of_form(reading.form)
     field = spec.field(reading.field_id)
     data = {r.field_id: r.value for r in reading.form.readings.all() if not r.field_id.startswith("basics.")}
     data[reading.field_id] = raw

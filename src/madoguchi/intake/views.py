@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from madoguchi.accounts.decorators import staff_required
 from madoguchi.core.audit import client_ip_of
 from madoguchi.core.i18n import lang_of
-from madoguchi.intake import selectors, services, tasks
+from madoguchi.intake import recognition, selectors, services, tasks
 from madoguchi.intake.models import (
     PAGE_ADVICE,
     Batch,
@@ -34,7 +34,7 @@ from madoguchi.intake.models import (
 from madoguchi.procedures import schema
 from madoguchi.procedures.forms.layout import PAGE_WIDTH
 from madoguchi.procedures.models import ProcedureVersion
-from madoguchi.procedures.selectors import form_layout, spec_of
+from madoguchi.procedures.selectors import form_layout
 
 ACCEPTED_SUFFIXES = (".pdf", ".tif", ".tiff", ".png", ".jpg", ".jpeg")
 BASIC_LABELS = {
@@ -50,8 +50,8 @@ def _label(reading: FieldReading, lang: str) -> str:
         ja, en = BASIC_LABELS[reading.field_id]
         return en if lang == "en" else ja
     try:
-        return spec_of(reading.form.version).field(reading.field_id).label.get(lang)
-    except KeyError:
+        return recognition.spec_of_form(reading.form).field(reading.field_id).label.get(lang)
+    except (KeyError, LookupError):
         return reading.field_id
 
 
@@ -77,6 +77,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "batches": selectors.recent_batches(),
             "to_classify": selectors.classification_queue().count(),
             "to_verify": selectors.verification_queue(),
+            "refused": selectors.refused_forms(),
             "max_mb": settings.INTAKE_MAX_UPLOAD_MB,
         },
     )
@@ -237,7 +238,7 @@ def _widget(reading: FieldReading, lang: str, value, errors=()) -> dict:
             "value": "" if value is None else value,
             "errors": [e.text(lang) if hasattr(e, "text") else str(e) for e in errors],
         }
-    spec = spec_of(reading.form.version)
+    spec = recognition.spec_of_form(reading.form)
     field = spec.field(reading.field_id)
     context = schema.field_context(field, value, list(errors), lang, spec=spec)
     context["basic"] = False
@@ -251,7 +252,7 @@ def _crop_url(reading: FieldReading) -> str:
 def _raw_of(reading: FieldReading, post) -> object:
     if reading.field_id in BASIC_LABELS:
         return post.get(reading.field_id, "")[:500]
-    field = spec_of(reading.form.version).field(reading.field_id)
+    field = recognition.spec_of_form(reading.form).field(reading.field_id)
     return schema.raw_from_post([field], post.getlist).get(field.id)
 
 
@@ -311,7 +312,7 @@ def verify(request: HttpRequest, pk: int) -> HttpResponse:
             ],
             "pending": pending,
             "form": reading.form,
-            "procedure_name": reading.form.procedure.name_for(lang),
+            "procedure_name": reading.form.title(lang),
         },
     )
 
@@ -327,7 +328,8 @@ def form_detail(request: HttpRequest, pk: int) -> HttpResponse:
     readings = list(form.readings.select_related("page", "decided_by").order_by("position", "id"))
     errors: dict[int, list] = {}
     posted: dict[int, object] = {}
-    if request.method == "POST" and form.status != PaperForm.Status.DONE:
+    editable = form.status not in (PaperForm.Status.DONE, PaperForm.Status.INVALID)
+    if request.method == "POST" and editable:
         for reading in readings:
             if reading.status != ReadingStatus.PENDING:
                 continue
@@ -349,7 +351,7 @@ def form_detail(request: HttpRequest, pk: int) -> HttpResponse:
             {
                 "reading": reading,
                 "label": _label(reading, lang),
-                "pending": reading.status == ReadingStatus.PENDING,
+                "pending": editable and reading.status == ReadingStatus.PENDING,
                 "field": _widget(reading, lang, value, errors.get(reading.pk, ())),
                 "crop_url": _crop_url(reading),
                 "confidence": round(reading.confidence * 100),
@@ -372,7 +374,7 @@ def form_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "nav": "intake",
             "form": form,
-            "procedure_name": form.procedure.name_for(lang),
+            "procedure_name": form.title(lang),
             "rows": rows,
             "error_items": error_items,
             "any_pending": any(row["pending"] for row in rows),
@@ -386,8 +388,8 @@ def _shown(reading: FieldReading, lang: str) -> str:
     if reading.field_id in BASIC_LABELS:
         return str(reading.value)
     try:
-        field = spec_of(reading.form.version).field(reading.field_id)
-    except KeyError:
+        field = recognition.spec_of_form(reading.form).field(reading.field_id)
+    except (KeyError, LookupError):
         return str(reading.value)
     return field.kind.format(field, reading.value, lang)
 
@@ -424,7 +426,9 @@ def crop(request: HttpRequest, pk: int) -> HttpResponse:
     """The zone of one field, cut from the page registered to its layout (with a margin around it)."""
     from PIL import Image
 
-    reading = get_object_or_404(FieldReading.objects.select_related("page", "form__case"), pk=pk)
+    reading = get_object_or_404(
+        FieldReading.objects.select_related("page", "form__case", "form__version"), pk=pk
+    )
     page = reading.page
     if page is None or not reading.crop:
         raise Http404("no crop")
@@ -433,7 +437,11 @@ def crop(request: HttpRequest, pk: int) -> HttpResponse:
     with source.open("rb") as handle:
         image = Image.open(handle)
         image.load()
-    scale = image.width / PAGE_WIDTH
+    try:
+        page_width = recognition.layout_of_form(reading.form).page_size[0]
+    except LookupError:
+        page_width = PAGE_WIDTH
+    scale = image.width / page_width
     x, y, width, height = (float(v) for v in reading.crop[:4])
     margin = 6.0
     box = (

@@ -280,7 +280,23 @@ def test_a_mailed_confirmation_is_opened_by_its_number_or_qr_code_and_filed_on_p
     confirmation = Confirmation.objects.get()
     client.force_login(clerk)
     qr = f"MDG1|{confirmation.number}|benefit:{program.slug}|1|1/1"
-    for typed in (confirmation.number.lower(), qr, f" {confirmation.number} "):
+    from madoguchi.benefits import letters
+
+    letter = letters.Letter(  # what the printed letter's QR code says: the random reference only
+        number=confirmation.number,
+        program_slug=program.slug,
+        program_title="",
+        postal_code="",
+        address="",
+        name="",
+        amount=0,
+        members=1,
+        deadline=None,
+        reference=confirmation.reference,
+    )
+    printed = letters.letter_qr(letter)
+    assert confirmation.number not in printed and confirmation.reference in printed
+    for typed in (confirmation.number.lower(), qr, f" {confirmation.number} ", printed):
         response = client.get(f"/office/benefits/{program.slug}/desk/", {"reference": typed})
         assert response["Location"] == f"/office/benefits/{program.slug}/paper/{confirmation.number}/"
     for wrong in ("C999-1", f"MDG1|{confirmation.number}|benefit:other|1|1/1", "MDG1|broken"):

@@ -21,7 +21,7 @@ from madoguchi.procedures.forms.layout import SIGNATURE, FieldBox, FormLayout, R
 from madoguchi.procedures.forms.printable import QrPayload
 
 from . import boxes as bx
-from .align import Registration, is_blank, register
+from .align import A4, PageGeometry, Registration, is_blank, register
 from .classify import Template, confident, match
 from .engines import get_engine
 from .engines.base import Crop, OcrEngine, Recognition
@@ -130,8 +130,11 @@ class PageReader:
         if gray.size == 0 or is_blank(gray):
             return PageResult("blank", message="the page is blank")
         hit = find_qr(gray)
-        registration = register(gray, hit)
         payload = hit.payload if hit is not None else None
+        # The layout the QR code names is known before registering: its page may not be A4 (a 圧着はがき).
+        named = layout_for(payload) if payload is not None else None
+        geometry = PageGeometry.of(named, payload.page) if named is not None else A4
+        registration = register(gray, hit, geometry)
         if registration is None:
             if payload is not None:
                 return PageResult(
@@ -148,7 +151,7 @@ class PageReader:
         if payload is not None:
             result.qr, result.procedure, result.version = payload, payload.procedure, payload.version
             result.page, result.case_number = payload.page, payload.case_number
-            layout = layout_for(payload)
+            layout = named
             if layout is None:
                 result.message = f"no stored layout for {payload.procedure} version {payload.version}"
         if layout is None:

@@ -359,6 +359,9 @@ class FormLayout:
     pages: tuple[PageLayout, ...]
     boxes: tuple[FieldBox, ...]
     layout_version: int = LAYOUT_VERSION
+    # Width and height of every page in points: A4 portrait for procedure forms; other printed matter the
+    # paper intake reads back (a 圧着はがき's inside) says its own.
+    page_size: tuple[float, float] = (PAGE_WIDTH, PAGE_HEIGHT)
 
     @property
     def page_count(self) -> int:
@@ -379,7 +382,7 @@ class FormLayout:
             "title": {"ja": self.title_ja, "en": self.title_en},
             "units": "pt",
             "origin": "top-left",
-            "page_size": [PAGE_WIDTH, PAGE_HEIGHT],
+            "page_size": [_r(self.page_size[0]), _r(self.page_size[1])],
             "pages": [page.to_json() for page in self.pages],
             "boxes": [box.to_json() for box in self.boxes],
         }
@@ -398,6 +401,7 @@ class FormLayout:
             pages=tuple(PageLayout.from_json(p) for p in data["pages"]),
             boxes=tuple(FieldBox.from_json(b) for b in data["boxes"]),
             layout_version=int(version),
+            page_size=tuple(float(v) for v in data.get("page_size", (PAGE_WIDTH, PAGE_HEIGHT))),  # type: ignore[arg-type]
         )
 
 

@@ -13,7 +13,7 @@ from madoguchi.core.errors import MadoguchiError
 
 class Command(BaseCommand):
     help = (
-        "給付金 / benefit programs: eligibility PROGRAM, letters PROGRAM -o PDF, import-tax FILE, "
+        "給付金 / benefit programs: eligibility PROGRAM, letters PROGRAM -o PDF [--layout a4|hagaki], import-tax FILE, "
         "import-accounts FILE, export-payments PROGRAM -o FILE, import-returns PROGRAM FILE, reconcile PROGRAM."
     )
 
@@ -28,6 +28,12 @@ class Command(BaseCommand):
         p.add_argument("-o", "--output", required=True)
         p.add_argument("--all", action="store_true", help="also the confirmations printed before")
         p.add_argument("--limit", type=int, default=None)
+        p.add_argument(
+            "--layout",
+            choices=["a4", "hagaki"],
+            default="a4",
+            help="a4: one A4 page for a window envelope (default); hagaki: a V-fold 圧着はがき, outside and inside",
+        )
         p = sub.add_parser("import-tax", help="import a 課税 / 課税異動 CSV (rejected whole on any bad row)")
         p.add_argument("file")
         p = sub.add_parser(
@@ -70,12 +76,15 @@ class Command(BaseCommand):
             f"eligible; {report.confirmations_created:,} new confirmations."
         )
 
-    def do_letters(self, program, output, all, limit, **_):
+    def do_letters(self, program, output, all, limit, layout, **_):
         from madoguchi.benefits import printing
 
-        result = printing.print_letters(program=self._program(program), path=output, reprint=all, limit=limit)
+        result = printing.print_letters(
+            program=self._program(program), path=output, reprint=all, limit=limit, layout=layout
+        )
         self.stdout.write(
-            f"{result.letters:,} letters, {result.pages:,} pages in {output} ({result.seconds:.1f} s)."
+            f"{result.letters:,} letters ({result.layout}), {result.pages:,} pages in {output} "
+            f"({result.seconds:.1f} s)."
         )
 
     def do_import_tax(self, file, **_):
