@@ -4,28 +4,18 @@ digits and katakana in the boxes, each glyph slightly turned, shifted and resize
 
 from __future__ import annotations
 
-import io
 import random
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
-import pypdfium2
-from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from PIL import Image, ImageDraw, ImageFont
 
 from madoguchi.benefits import letters
+from madoguchi.intake.tests.scans import add_noise, rasterise, scanned_pdf
 from madoguchi.procedures.forms.fonts import default_fonts
 from madoguchi.procedures.forms.layout import FormLayout
 
 MM = 72 / 25.4
-
-
-def rasterise(pdf: bytes, *, dpi: int = 200) -> list[Image.Image]:
-    document = pypdfium2.PdfDocument(pdf)
-    try:
-        return [document[i].render(scale=dpi / 72).to_pil().convert("L") for i in range(len(document))]
-    finally:
-        document.close()
 
 
 class Writer:
@@ -90,27 +80,6 @@ def fill(
     return image
 
 
-def add_noise(image: Image.Image, *, seed: int = 1, angle: float = 0.5) -> Image.Image:
-    rng = random.Random(seed)
-    turned = image.rotate(angle, resample=Image.BICUBIC, expand=False, fillcolor=255)
-    blurred = turned.filter(ImageFilter.GaussianBlur(0.5))
-    pixels = np.asarray(blurred, dtype=np.int16)
-    noise = np.random.default_rng(seed).normal(0, 5, pixels.shape)
-    speckle = np.random.default_rng(seed + 1).random(pixels.shape) < 0.0003
-    noisy = np.clip(pixels + noise, 0, 255)
-    noisy[speckle] = 0
-    out = Image.fromarray(noisy.astype(np.uint8))
-    buffer = io.BytesIO()
-    out.save(buffer, format="JPEG", quality=rng.randint(78, 88))
-    return Image.open(io.BytesIO(buffer.getvalue())).convert("L")
-
-
-def scanned_pdf(pages: list[Image.Image], *, dpi: int = 200) -> bytes:
-    buffer = io.BytesIO()
-    pages[0].save(buffer, format="PDF", save_all=True, append_images=pages[1:], resolution=dpi)
-    return buffer.getvalue()
-
-
 def returned_letter(
     pdf: bytes, values: Mapping[str, Any], *, layout: str = letters.A4, index: int = 0, program=None,
     dpi: int = 200, seed: int = 1,
@@ -123,4 +92,6 @@ def returned_letter(
         layout, slug=program.slug, title_ja=program.title_ja, title_en=program.title_en
     )
     written = fill(page, form, values, dpi=dpi, seed=seed)
-    return scanned_pdf([add_noise(written, seed=seed)], dpi=dpi)
+    return scanned_pdf(
+        [add_noise(written, seed=seed, angle=0.5, sigma=5, speckle=0.0003, quality=(78, 88))], dpi=dpi
+    )

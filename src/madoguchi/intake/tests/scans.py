@@ -44,18 +44,27 @@ def rasterise(pdf: bytes, *, dpi: int = 200) -> list[Image.Image]:
         document.close()
 
 
-def add_noise(image: Image.Image, *, seed: int = 1, angle: float = 0.6) -> Image.Image:
+def add_noise(
+    image: Image.Image,
+    *,
+    seed: int = 1,
+    angle: float = 0.6,
+    sigma: float = 6,
+    speckle: float = 0.0004,
+    quality: tuple[int, int] = (75, 85),
+) -> Image.Image:
+    """A scanner's damage: turned by `angle` degrees, blurred, grey noise of `sigma`, black specks, JPEG."""
     rng = random.Random(seed)
     turned = image.rotate(angle, resample=Image.BICUBIC, expand=False, fillcolor=255)
     blurred = turned.filter(ImageFilter.GaussianBlur(0.5))
     pixels = np.asarray(blurred, dtype=np.int16)
-    noise = np.random.default_rng(seed).normal(0, 6, pixels.shape)
-    speckle = np.random.default_rng(seed + 1).random(pixels.shape) < 0.0004
+    noise = np.random.default_rng(seed).normal(0, sigma, pixels.shape)
+    specks = np.random.default_rng(seed + 1).random(pixels.shape) < speckle
     noisy = np.clip(pixels + noise, 0, 255)
-    noisy[speckle] = 0
+    noisy[specks] = 0
     out = Image.fromarray(noisy.astype(np.uint8))
     buffer = io.BytesIO()
-    out.save(buffer, format="JPEG", quality=rng.randint(75, 85))
+    out.save(buffer, format="JPEG", quality=rng.randint(*quality))
     return Image.open(io.BytesIO(buffer.getvalue())).convert("L")
 
 
