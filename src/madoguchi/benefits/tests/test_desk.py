@@ -41,21 +41,6 @@ def _japanese(settings):
     settings.LANGUAGE_CODE = "ja"
 
 
-@pytest.fixture
-def program():
-    return make_program()
-
-
-@pytest.fixture
-def clerk():
-    return StaffFactory(department=DepartmentFactory(code="fukushi"), role=Role.REVIEWER)
-
-
-@pytest.fixture
-def decider():
-    return StaffFactory(department=DepartmentFactory(code="fukushi"), role=Role.APPROVER)
-
-
 def _head(household) -> Person:
     return household.members.order_by("atena_number").first()
 

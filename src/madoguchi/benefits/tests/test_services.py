@@ -24,7 +24,7 @@ from madoguchi.benefits.models import (
 )
 from madoguchi.core.models import OutboxEvent
 
-from .support import make_household, make_program
+from .support import make_household
 
 pytestmark = pytest.mark.django_db
 
@@ -32,11 +32,6 @@ on_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="needs PostgreSQL: SQLite serialises writers, so concurrent approvals cannot race",
 )
-
-
-@pytest.fixture
-def program():
-    return make_program()
 
 
 def test_eligibility_on_the_base_date_with_the_tax_condition_and_child_amounts(program):

@@ -9,8 +9,6 @@ import threading
 import pytest
 from django.db import connection, connections
 
-from madoguchi.accounts.models import Role
-from madoguchi.accounts.tests.factories import DepartmentFactory, StaffFactory
 from madoguchi.benefits import services, zengin
 from madoguchi.benefits.models import (
     Application,
@@ -23,7 +21,7 @@ from madoguchi.benefits.models import (
     PublicAccount,
 )
 
-from .support import make_household, make_program
+from .support import make_household
 
 pytestmark = pytest.mark.django_db
 
@@ -33,16 +31,6 @@ on_postgresql = pytest.mark.skipif(
 )
 ACCOUNT = services.AccountInput("0001", "001", "1", "7654321", "ミドリカワ　キョウコ")
 WAIT = 30  # seconds a test waits for another connection before it fails (never an assertion on time)
-
-
-@pytest.fixture
-def program():
-    return make_program()
-
-
-@pytest.fixture
-def clerk():
-    return StaffFactory(department=DepartmentFactory(code="fukushi"), role=Role.REVIEWER)
 
 
 def test_staff_file_counter_and_paper_applications_but_never_a_second_open_one(program, clerk):

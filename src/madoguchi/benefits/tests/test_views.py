@@ -10,7 +10,7 @@ from madoguchi.benefits import services, zengin
 from madoguchi.benefits.models import Application, ApplicationStatus, Channel, Payment, PaymentStatus
 from madoguchi.core.models import AuditEvent
 
-from .support import make_household, make_program
+from .support import make_household
 
 pytestmark = pytest.mark.django_db
 
@@ -31,11 +31,6 @@ def _linked_resident(household):
         evidence="運転免許証",
     )
     return resident
-
-
-@pytest.fixture
-def program():
-    return make_program()
 
 
 def test_the_resident_confirms_the_prefilled_account_and_that_is_the_online_application(client, program):
