@@ -77,25 +77,22 @@ def layout_for(qr: QrPayload) -> FormLayout | None:
     return form_layout(version) if version is not None else None
 
 
+def _from_source(form, part: str):
+    """The spec or layout (`part`) of a form read for a source above the intake (a benefit's 確認書)."""
+    source = sources.source_for(form.source_key)
+    found = getattr(source, part)(form.source_key, form.source_version) if source else None
+    if found is None:
+        raise LookupError(f"no form source for {form.source_key} version {form.source_version}")
+    return found
+
+
 def spec_of_form(form) -> ProcedureSpec:
     """The spec a PaperForm is read and verified with: its procedure version's, or its source's."""
-    if form.source_key:
-        source = sources.source_for(form.source_key)
-        spec = source.spec(form.source_key, form.source_version) if source else None
-        if spec is None:
-            raise LookupError(f"no form source for {form.source_key} version {form.source_version}")
-        return spec
-    return spec_of(form.version)
+    return _from_source(form, "spec") if form.source_key else spec_of(form.version)
 
 
 def layout_of_form(form) -> FormLayout:
-    if form.source_key:
-        source = sources.source_for(form.source_key)
-        layout = source.layout(form.source_key, form.source_version) if source else None
-        if layout is None:
-            raise LookupError(f"no form source for {form.source_key} version {form.source_version}")
-        return layout
-    return form_layout(form.version)
+    return _from_source(form, "layout") if form.source_key else form_layout(form.version)
 
 
 def templates() -> list[tuple[FormLayout, int]]:
