@@ -40,6 +40,11 @@ def _check(page, axe_check, name: str) -> None:
         page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
 
 
+def _wait_for_autofocus(page, selector: str) -> None:
+    """Chromium moves focus to an autofocus field in a rendering step after load, not at once."""
+    page.wait_for_function("(s) => document.activeElement && document.activeElement.matches(s)", arg=selector)
+
+
 def _enter(page) -> None:
     with page.expect_navigation():
         page.keyboard.press("Enter")
@@ -67,7 +72,7 @@ def test_a_clerk_files_a_counter_application_with_the_keyboard_and_a_second_one_
     _enter(page)  # one program open: straight to its desk
     assert page.url.endswith(f"/office/benefits/{program.slug}/desk/")
     _check(page, axe_check, "1-desk")
-    assert page.evaluate("document.activeElement.name") == "atena_number"  # autofocus
+    _wait_for_autofocus(page, "[name='atena_number']")
     page.keyboard.type(head.atena_number)
     _enter(page)  # one match: the household's page
     assert f"/counter/{head.pk}/" in page.url
@@ -99,7 +104,7 @@ def test_a_clerk_files_a_counter_application_with_the_keyboard_and_a_second_one_
     assert page.inner_text("[data-figure='review-holder']") == "ﾐﾄﾞﾘｶﾜ ｷﾖｳｺ"
     assert not Application.objects.exists()
 
-    assert page.evaluate("document.activeElement.value") == "confirm"  # autofocus on 登録
+    _wait_for_autofocus(page, "button[value='confirm']")  # 登録
     _enter(page)
     _check(page, axe_check, "4-receipt")
     application = Application.objects.get()
@@ -113,6 +118,7 @@ def test_a_clerk_files_a_counter_application_with_the_keyboard_and_a_second_one_
 
     _tab_to(page, f"a[href='/office/benefits/{program.slug}/desk/']")  # 次の方の受付へ
     _enter(page)
+    _wait_for_autofocus(page, "[name='atena_number']")  # keys typed before autofocus lands are lost
     page.keyboard.type(head.atena_number)
     _enter(page)
     _check(page, axe_check, "5-applied")
