@@ -28,8 +28,10 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import partial
+from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, router, transaction
 from django.utils import timezone
@@ -120,8 +122,82 @@ def _already_recorded(key: tuple, fields: frozenset) -> bool:
     return False
 
 
+def _look_of(actor, action, object_type, object_id, person_id, purpose, channel) -> tuple:
+    return (
+        getattr(actor, "pk", None) or str(actor),
+        action,
+        object_type,
+        str(object_id),
+        person_id,
+        purpose,
+        channel,
+    )
+
+
 def client_ip_of(request) -> str | None:
     return request.META.get("REMOTE_ADDR") if request is not None else None
+
+
+# One look, one row, across the requests of one page: the images a page embeds (the intake's field crops and
+# page images) are requests of their own. The page records the look, listing every data item it shows, and
+# puts a *look token* into the URL of each image (`look_token`, `url_with_look_token`): signed with the
+# secret key (django.core.signing, timestamped), valid for LOOK_TOKEN_MAX_AGE, bound to the very look the
+# image's own request records (staff member, action, object, person, purpose, channel and the items the image
+# shows), and made only for a look this request has recorded. The image's request hands the token to
+# `record_access` (`look_token_of`), which then writes nothing. Without a token, or with one that is altered,
+# expired, or made for another look (another staff member, another object or person, an item the page did not
+# show), the image's look is written as a row of its own. A token never grants access: the image's view checks
+# who may see what exactly as it does without one.
+LOOK_TOKEN_SALT = "madoguchi.core.audit.look"  # noqa: S105 - a signing salt (namespace), not a secret
+LOOK_TOKEN_MAX_AGE = 300  # seconds; an image fetched later (a lazy one scrolled to after this) writes its row
+LOOK_TOKEN_PARAMETER = "look"  # noqa: S105 - the query parameter of an embedded image's URL
+
+
+def _look_digest(look: tuple, fields: frozenset) -> str:
+    """What a token is bound to: the look and its data items, hashed (short URLs; no name or purpose in them)."""
+    canonical = json.dumps([*look, sorted(fields)], ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+def look_token(
+    *,
+    actor,
+    action: str,
+    object_type: str,
+    object_id: str | int,
+    person_id: int | None = None,
+    fields: Iterable[str] = (),
+    purpose: str,
+    channel: str = "screen",
+) -> str:
+    """The token for the URL of an image that shows `fields` of this look, embedded in a page whose request has
+    recorded the look (`record_access` with at least these fields). Passed back to `record_access` by the
+    image's request within LOOK_TOKEN_MAX_AGE, it stands for the row the page wrote. "" when this request has
+    not recorded the look: the image's request then writes a row of its own."""
+    fields = frozenset(fields)
+    look = _look_of(actor, action, object_type, object_id, person_id, purpose, channel)
+    seen = (_looks.get() or {}).get(look)
+    if seen is None or not fields <= seen:
+        return ""
+    return signing.TimestampSigner(salt=LOOK_TOKEN_SALT).sign(_look_digest(look, fields))
+
+
+def _token_covers(token: str, look: tuple, fields: frozenset) -> bool:
+    try:
+        digest = signing.TimestampSigner(salt=LOOK_TOKEN_SALT).unsign(token, max_age=LOOK_TOKEN_MAX_AGE)
+    except (signing.BadSignature, ValueError):  # altered, or expired (SignatureExpired)
+        return False
+    return hmac.compare_digest(digest, _look_digest(look, fields))
+
+
+def url_with_look_token(url: str, token: str) -> str:
+    """`url` (of a view without a query string) with the look token, or as it is without one."""
+    return f"{url}?{urlencode({LOOK_TOKEN_PARAMETER: token})}" if token else url
+
+
+def look_token_of(request) -> str:
+    """The look token an embedded image's request came with ("" for none)."""
+    return request.GET.get(LOOK_TOKEN_PARAMETER, "")[:200]
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -278,26 +354,23 @@ def record_access(
     purpose: str,
     channel: str = "screen",
     client_ip: str | None = None,
+    look_token: str = "",
 ) -> AuditEvent | None:
     """Append one audit row, chained to the head of a free chain. Call inside the request that reads the data.
 
     Within one request, the same look again (same actor, action, object, person, purpose and channel, no new
-    data items) writes nothing and returns None: one page view, one row per thing looked at.
+    data items) writes nothing and returns None: one page view, one row per thing looked at. So does the
+    request of an image embedded in a page that recorded this look, with the page's valid `look_token` for it.
 
     Outside a transaction the row is committed before this returns, so data is never shown without its
     row. Inside a caller's transaction (a change and its audit row) it joins that transaction without a
     savepoint: the change cannot commit without its row, and the head stays locked until that commit.
     """
     fields = frozenset(fields)
-    look = (
-        getattr(actor, "pk", None) or str(actor),
-        action,
-        object_type,
-        str(object_id),
-        person_id,
-        purpose,
-        channel,
-    )
+    look = _look_of(actor, action, object_type, object_id, person_id, purpose, channel)
+    if look_token and _token_covers(look_token, look, fields):
+        _already_recorded(look, fields)  # this request has seen it too
+        return None  # an image of a page whose request wrote the row of this look
     if _already_recorded(look, fields):
         return None  # the same look of this page view has its row already
     using = router.db_for_write(AuditEvent)
