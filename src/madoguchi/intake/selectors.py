@@ -1,7 +1,10 @@
 """Reads of the paper intake: the JSON contract of a page, the queues, and audited looks at scans and readings.
 
 A scan and its readings are personal data (a name, an address, a birth date on paper): every staff look at a
-form, a page image or a crop writes an audit row (`core.audit.record_access`), as opening a case does.
+form, a page image or a crop writes an audit row (`core.audit.record_access`), as opening a case does, naming
+the person the form is about (`person_of_form`). One look, one row: a page that shows crops or a page image
+puts a look token into their URLs (`crop_look_token`, `page_image_look_token`), and the image's request with
+it writes no second row (`core.audit`, "One look, one row, across the requests of one page").
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from typing import Any
 from django.db.models import Count, Q
 
 from madoguchi.core import audit
+from madoguchi.intake import sources
 from madoguchi.intake.models import (
     Batch,
     FieldReading,
@@ -142,56 +146,91 @@ def next_pending_reading(*, after_form: int = 0, skip: int | None = None) -> Fie
 # Audited looks
 
 
-def _case_person(form: PaperForm) -> int | None:
-    return form.case.person_id if form.case_id else None
+def person_of_form(form: PaperForm | None) -> int | None:
+    """Whom a form is about, for the audit rows of its looks: its case's person; for a form source's printed
+    matter, which has no case (a benefit's 確認書), the person the source says it is addressed to; otherwise
+    None (a procedure's form not filed yet). Asked once per form instance: a page and the crops it embeds name
+    the same person."""
+    if form is None:
+        return None
+    if not hasattr(form, "_audit_person_id"):
+        if form.case_id:
+            person_id = form.case.person_id
+        else:
+            source = sources.source_for(form.source_key)
+            person_id = source.person(form.source_key, form.case_number) if source is not None else None
+        form._audit_person_id = person_id
+    return form._audit_person_id
+
+
+def _form_look(staff, form: PaperForm, fields) -> dict[str, Any]:
+    """A look at `fields` of a form (its readings, their crops): what its audit row and look tokens name."""
+    return {
+        "actor": staff,
+        "action": "view",
+        "object_type": "paper_form",
+        "object_id": form.pk,
+        "person_id": person_of_form(form),
+        "fields": fields,
+        "purpose": PURPOSE,
+    }
+
+
+def _page_look(staff, page: Page) -> dict[str, Any]:
+    return {
+        "actor": staff,
+        "action": "view",
+        "object_type": "scan_page",
+        "object_id": page.pk,
+        "person_id": person_of_form(page.form) if page.form_id else None,
+        "fields": ["image"],
+        "purpose": PURPOSE,
+    }
 
 
 def form_for_staff(*, staff, form_id: int, client_ip: str | None = None) -> PaperForm | None:
+    """A form with the look at every one of its fields recorded (the whole-form page shows them all, with their
+    crops: `crop_look_token`)."""
     form = (
         PaperForm.objects.select_related("procedure", "version", "case", "batch").filter(pk=form_id).first()
     )
     if form is None:
         return None
     fields = list(form.readings.values_list("field_id", flat=True))
-    audit.record_access(
-        actor=staff,
-        action="view",
-        object_type="paper_form",
-        object_id=form.pk,
-        person_id=_case_person(form),
-        fields=fields,
-        purpose=PURPOSE,
-        client_ip=client_ip,
-    )
+    audit.record_access(**_form_look(staff, form, fields), client_ip=client_ip)
     return form
 
 
-def reading_for_staff(*, staff, reading: FieldReading, client_ip: str | None = None) -> FieldReading:
+def reading_for_staff(
+    *, staff, reading: FieldReading, client_ip: str | None = None, look_token: str = ""
+) -> FieldReading:
+    """The look at one field (the verification page, or its crop). `look_token`: the crop's, from the page that
+    embeds it; valid for this staff member and field, the page's row stands for this look."""
     audit.record_access(
-        actor=staff,
-        action="view",
-        object_type="paper_form",
-        object_id=reading.form_id,
-        person_id=_case_person(reading.form),
-        fields=[reading.field_id],
-        purpose=PURPOSE,
-        client_ip=client_ip,
+        **_form_look(staff, reading.form, [reading.field_id]), client_ip=client_ip, look_token=look_token
     )
     return reading
 
 
-def page_image_for_staff(*, staff, page_id: int, client_ip: str | None = None) -> Page | None:
+def crop_look_token(*, staff, reading: FieldReading) -> str:
+    """The look token for the URL of a reading's crop on a page that recorded the look at its field
+    (`form_for_staff`, `reading_for_staff`); "" when it did not (the crop then writes its own row)."""
+    return audit.look_token(**_form_look(staff, reading.form, [reading.field_id]))
+
+
+def page_image_for_staff(
+    *, staff, page_id: int, client_ip: str | None = None, look_token: str = ""
+) -> Page | None:
+    """A scanned page with the look at its image recorded (the classification page, or the image itself: with
+    the page's `look_token`, the page's row stands for this look)."""
     page = Page.objects.select_related("form__case").filter(pk=page_id).exclude(image="").first()
     if page is None:
         return None
-    audit.record_access(
-        actor=staff,
-        action="view",
-        object_type="scan_page",
-        object_id=page.pk,
-        person_id=_case_person(page.form) if page.form_id else None,
-        fields=["image"],
-        purpose=PURPOSE,
-        client_ip=client_ip,
-    )
+    audit.record_access(**_page_look(staff, page), client_ip=client_ip, look_token=look_token)
     return page
+
+
+def page_image_look_token(*, staff, page: Page) -> str:
+    """The look token for the URL of a page's image on a page that recorded the look at it
+    (`page_image_for_staff`); "" when it did not."""
+    return audit.look_token(**_page_look(staff, page))

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from madoguchi.accounts.decorators import staff_required
-from madoguchi.core.audit import client_ip_of
+from madoguchi.core.audit import client_ip_of, look_token_of, url_with_look_token
 from madoguchi.core.i18n import lang_of
 from madoguchi.intake import recognition, selectors, services, tasks
 from madoguchi.intake.models import (
@@ -213,6 +213,10 @@ def classify(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "nav": "intake",
             "page": page,
+            "image_url": url_with_look_token(
+                reverse("intake:page_image", args=[page.pk]),
+                selectors.page_image_look_token(staff=request.user, page=page),
+            ),
             "choices": choices,
             "proposed_id": proposed_id,
             "proposed_page": proposal[2] if proposal else 1,
@@ -245,8 +249,14 @@ def _widget(reading: FieldReading, lang: str, value, errors=()) -> dict:
     return context
 
 
-def _crop_url(reading: FieldReading) -> str:
-    return reverse("intake:crop", args=[reading.pk]) if reading.page_id and reading.crop else ""
+def _crop_url(request: HttpRequest, reading: FieldReading) -> str:
+    """The crop's URL, with the look token of this page (whose row the crop's request then does not repeat)."""
+    if not (reading.page_id and reading.crop):
+        return ""
+    return url_with_look_token(
+        reverse("intake:crop", args=[reading.pk]),
+        selectors.crop_look_token(staff=request.user, reading=reading),
+    )
 
 
 def _raw_of(reading: FieldReading, post) -> object:
@@ -305,7 +315,7 @@ def verify(request: HttpRequest, pk: int) -> HttpResponse:
             "error": errors[0]
             if errors
             else (reading.error_en if lang == "en" and reading.error_en else reading.error),
-            "crop_url": _crop_url(reading),
+            "crop_url": _crop_url(request, reading),
             "confidence": round(reading.confidence * 100),
             "checks": [
                 {"ok": c.get("ok"), "text": c.get("en" if lang == "en" else "ja", "")} for c in reading.checks
@@ -353,7 +363,7 @@ def form_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 "label": _label(reading, lang),
                 "pending": editable and reading.status == ReadingStatus.PENDING,
                 "field": _widget(reading, lang, value, errors.get(reading.pk, ())),
-                "crop_url": _crop_url(reading),
+                "crop_url": _crop_url(request, reading),
                 "confidence": round(reading.confidence * 100),
                 "status": ReadingStatus(reading.status).label,
                 "shown": _shown(reading, lang),
@@ -395,7 +405,9 @@ def _shown(reading: FieldReading, lang: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Images (audited; never cached)
+# Images (audited; never cached). The page that embeds one recorded the look and gave its URL a look token:
+# with a valid one for this staff member, the image's request writes no second row (it is checked for access
+# exactly as without one).
 
 
 def _png(image) -> HttpResponse:
@@ -411,7 +423,9 @@ def _png(image) -> HttpResponse:
 def page_image(request: HttpRequest, pk: int) -> HttpResponse:
     from PIL import Image
 
-    page = selectors.page_image_for_staff(staff=request.user, page_id=pk, client_ip=client_ip_of(request))
+    page = selectors.page_image_for_staff(
+        staff=request.user, page_id=pk, client_ip=client_ip_of(request), look_token=look_token_of(request)
+    )
     if page is None:
         raise Http404("no such page")
     with page.image.open("rb") as handle:
@@ -432,7 +446,12 @@ def crop(request: HttpRequest, pk: int) -> HttpResponse:
     page = reading.page
     if page is None or not reading.crop:
         raise Http404("no crop")
-    selectors.reading_for_staff(staff=request.user, reading=reading, client_ip=client_ip_of(request))
+    selectors.reading_for_staff(
+        staff=request.user,
+        reading=reading,
+        client_ip=client_ip_of(request),
+        look_token=look_token_of(request),
+    )
     source = page.aligned or page.image
     with source.open("rb") as handle:
         image = Image.open(handle)
