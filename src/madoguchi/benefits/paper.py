@@ -10,8 +10,11 @@ back to the resident. A QR reference no confirmation has, a program past its dea
 take paper, or a household no longer eligible make the form `invalid` with the reason, before anybody
 verifies it.
 
+The intake names the person a letter is addressed to (`ConfirmationSource.person`: the household's head) in the
+audit rows of every look at its form, so that the auditor's search by person finds them.
+
 Registered by `BenefitsConfig.ready`, so `django.setup()` imports this module: it imports the letters (and through
-them the procedure spec and its YAML reader) and the services only when a page is read or filed.
+them the procedure spec and its YAML reader) and the services only when a page is read, looked at or filed.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from django.utils import timezone
 
 from madoguchi.core.errors import is_english
 from madoguchi.intake.sources import Refusal, Refused, ValuesRefused
+from madoguchi.residents.models import Person
 
 from .models import Channel, Confirmation, Program
 
@@ -234,6 +238,28 @@ class ConfirmationSource:
         except services.BenefitError as exc:
             raise Refused(Refusal(exc.ja, exc.en)) from exc
         return application.number
+
+    # --- whom it is about (the audit rows of the intake's looks)
+
+    def person(self, key: str, reference: str) -> int | None:
+        """The person the letter with this reference is addressed to, as the letter batch addresses it
+        (`printing`): its household's head (世帯主), else its first member, those still registered first;
+        None for a reference no confirmation of the program has."""
+        slug = _letters().program_slug_of(key)
+        if not slug or not reference:
+            return None
+        from .services import head_first
+
+        household = Confirmation.objects.filter(reference=reference, eligibility__program__slug=slug).values(
+            "eligibility__household_id"
+        )
+        return (
+            Person.objects.filter(household_id__in=household)
+            .annotate(head=head_first("relationship"))
+            .order_by("-is_active", "head", "id")
+            .values_list("pk", flat=True)
+            .first()
+        )
 
 
 source = ConfirmationSource()

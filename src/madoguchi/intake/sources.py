@@ -16,7 +16,11 @@ A source answers (see `FormSource`):
 - `crosscheck(key, values)`: notes about values that need a person (field → (ja, en)); they only ever lower a
   confidence, as the intake's own cross-checks do;
 - `file(...)`: files the verified values and returns the 受付番号 of what they became, or raises `Refused`
-  (the form cannot be filed) or `ValuesRefused` (these fields need another look).
+  (the form cannot be filed) or `ValuesRefused` (these fields need another look);
+- `person(key, reference)`: the registry person the printed matter with this QR reference is addressed to
+  (their id), or None. A source's form has no case to name its person: the intake names this one in the audit
+  rows of every look at the form, its fields and its page images, so that the auditor's search by person
+  finds them.
 """
 
 from __future__ import annotations
@@ -75,6 +79,8 @@ class FormSource(Protocol):
     def file(
         self, *, key: str, version: int | None, reference: str, values: Mapping[str, Any], actor, note: str
     ) -> str: ...
+
+    def person(self, key: str, reference: str) -> int | None: ...
 
 
 _sources: dict[str, FormSource] = {}

@@ -6,7 +6,9 @@ program or with a forged reference filed, an account that does not exist paid.""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
+import re
 import secrets
 import unicodedata
 
@@ -18,8 +20,10 @@ from madoguchi.accounts.tests.factories import IdentityLinkFactory, ResidentFact
 from madoguchi.benefits import letters, printing, services
 from madoguchi.benefits.models import Application, ApplicationStatus, Channel, Confirmation, Payment
 from madoguchi.benefits.paper import source
+from madoguchi.core.models import AuditEvent
 from madoguchi.intake import services as intake_services
 from madoguchi.intake.models import FieldReading, PaperForm, ReadingStatus
+from madoguchi.intake.tests.support import attach_scans
 from madoguchi.notify.models import Notice
 from madoguchi.residents.models import Person
 
@@ -336,3 +340,44 @@ def test_the_intake_pages_show_a_letters_fields_and_why_one_cannot_be_filed(clie
     assert "参照番号" in page and "まとめて確定する" not in page
     english = client.get(f"/en/office/intake/forms/{refused.pk}/").content.decode()
     assert "Test benefit: confirmation letter" in english and "Cannot be filed" in english
+
+
+@pytest.mark.django_db
+def test_the_looks_at_a_returned_letter_name_its_addressee_and_the_auditor_finds_them(client, clerk):
+    program = make_program()
+    household = make_household(births=(dt.date(2012, 5, 5), dt.date(1980, 1, 1)))
+    child, head = Person.objects.filter(household=household).order_by("pk")
+    Person.objects.filter(pk=child.pk).update(relationship="子")
+    Person.objects.filter(pk=head.pk).update(relationship="世帯主")  # the head is not the first member
+    services.compute_eligibility(program=program)
+    form = _read_form(program, {**NEW_ACCOUNT, "bank_code": 9899}, pending=("bank_code",))
+    attach_scans(form)
+    reading = form.readings.get(field_id="bank_code")
+    assert source.person(form.source_key, form.case_number) == head.pk
+    assert source.person(form.source_key, "0" * 32) is None  # a reference no letter has
+    assert source.person("benefit:nothing", form.case_number) is None
+    client.force_login(clerk)
+    before = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+    whole = client.get(f"/office/intake/forms/{form.pk}/").content.decode()
+    crops = [html.unescape(src) for src in re.findall(r'src="([^"]+crop\.png[^"]*)"', whole)]
+    for url in crops:
+        assert client.get(url).status_code == 200
+    client.get(f"/office/intake/verify/{reading.pk}/")
+    client.get(
+        f"/office/intake/readings/{reading.pk}/crop.png"
+    )  # without the page's token: a look of its own
+
+    looks = AuditEvent.objects.filter(pk__gt=before).order_by("pk")
+    assert len(crops) == form.readings.count() == 6
+    # The whole form with its six crops, the field page with its crop, the crop alone: three looks, three rows,
+    # each naming the person the letter is addressed to.
+    assert [(e.object_type, e.person_id, len(e.fields)) for e in looks] == [
+        ("paper_form", head.pk, 6),
+        ("paper_form", head.pk, 1),
+        ("paper_form", head.pk, 1),
+    ]
+    client.force_login(StaffFactory(department=None, role=Role.AUDITOR))
+    shown = f"紙の申請書（読取）：{form.pk}</td>"  # a row's object, as the auditor's table shows it
+    assert client.get("/office/audit/", {"person_id": head.pk}).content.decode().count(shown) == 3
+    assert client.get("/office/audit/", {"person_id": child.pk}).content.decode().count(shown) == 0
