@@ -53,6 +53,7 @@ def history_label(action: str) -> str:
 # Audit log codes (core.audit.record_access) as people read them; unknown codes are shown as they are.
 AUDIT_ACTION_LABELS = {
     "read": pgettext_lazy("office", "閲覧"),
+    "view": pgettext_lazy("office", "閲覧"),  # the paper intake's and the benefits room's looks
     "search": pgettext_lazy("office", "検索"),
     "reveal": pgettext_lazy("office", "個人番号などの表示"),
     "refused": pgettext_lazy("office", "拒否された閲覧"),
@@ -103,6 +104,8 @@ AUDIT_OBJECT_LABELS = {
     "registry": pgettext_lazy("office", "住民記録"),
     "user": pgettext_lazy("office", "アカウント"),
     "mynumber": pgettext_lazy("office", "個人番号"),
+    "paper_form": pgettext_lazy("office", "紙の申請書（読取）"),
+    "scan_page": pgettext_lazy("office", "スキャンしたページ"),
 }
 # A purpose is a code, sometimes followed by what the code does not say: "case_review (T000-0001)",
 # "counter_lookup: expired", "identity_check: 本人の申出". The code is named; the rest is kept as written.

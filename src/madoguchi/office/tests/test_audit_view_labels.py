@@ -60,11 +60,22 @@ def test_every_code_the_code_base_writes_has_a_label():
         "link",
         "match",
         "publish",
+        "view",
     ):
         assert labels.audit_action_label(code) != code
     for code in ("screen", "cli", "api"):
         assert labels.audit_channel_label(code) != code
-    for code in ("case", "person", "counter_visit", "counter_bundle", "audit_log", "user", "handoff_export"):
+    for code in (
+        "case",
+        "person",
+        "counter_visit",
+        "counter_bundle",
+        "audit_log",
+        "user",
+        "handoff_export",
+        "paper_form",
+        "scan_page",
+    ):
         assert labels.audit_object_label(code) != code
     with translation.override("en"):
         assert labels.audit_channel_label("screen") == "Staff screen"
