@@ -1,7 +1,8 @@
 """The paper intake's verification screen in Chromium with the keyboard only (axe on every page): a scanned form
 (the product's own printed form, rasterised with noise, read by the real engine) waits with its unsure fields;
 a clerk accepts each proposal with Enter and corrects a misread one by typing, and the form becomes a case with
-channel=paper, each field marked machine-read, confirmed or corrected, and by whom."""
+channel=paper, each field marked machine-read, confirmed or corrected, and by whom; the whole-form page and every
+crop it loads are one audit row."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.core.cache import cache
 
 from madoguchi.accounts.tests.factories import PASSWORD
 from madoguchi.cases.models import Channel
+from madoguchi.core.models import AuditEvent
 from madoguchi.counter.tests.support import counter_clerk, publish_procedures
 from madoguchi.intake import services
 from madoguchi.intake.models import FieldReading, PaperForm, ReadingStatus
@@ -85,8 +87,22 @@ def test_unsure_fields_are_verified_with_the_keyboard_alone(scanned_form, new_pa
     confirmed = form.readings.filter(status=ReadingStatus.CONFIRMED)
     assert all(r.decided_by == clerk for r in confirmed)
 
-    # The whole-form view shows every field with who decided it (and passes axe).
+    # The whole-form view shows every field with who decided it (and passes axe), and the look at it is one
+    # audit row however many crops the browser loads.
+    looks = AuditEvent.objects.filter(object_type="paper_form", object_id=str(form.pk), actor_id=clerk.pk)
+    before = looks.count()
     page.goto(f"{base}/office/intake/forms/{form.pk}/")
     axe_check(page)
     text = page.inner_text("main")
     assert case.reference in text and "職員が修正" in text and "自動で確定" in text
+    crops = page.locator("img.intake-crop__img")
+    assert crops.count() > 5
+    for index in range(crops.count()):  # lazy images load as they come into view
+        crops.nth(index).scroll_into_view_if_needed()
+    page.wait_for_function(
+        "[...document.querySelectorAll('img.intake-crop__img')].every(i => i.complete && i.naturalWidth > 0)"
+    )
+    assert looks.count() == before + 1
+    assert sorted(looks.order_by("-id").first().fields) == sorted(
+        form.readings.values_list("field_id", flat=True)
+    )
