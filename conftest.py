@@ -1,6 +1,9 @@
 """Test settings shared by every app: private uploads in a temporary folder, in-memory email; demo fixtures."""
 
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +14,25 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """On SQLite the test database is a file (in memory-backed /dev/shm where there is one), not Django's
+    in-memory default: with an in-memory database the live server's request threads and the test share one
+    connection, and two requests at once (a lazy preview image and the next page) failed with "cannot start a
+    transaction within a transaction". A file gives each thread its own connection, as in production."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] != "django.db.backends.sqlite3" or database.get("TEST", {}).get("NAME"):
+        yield
+        return
+    shm = "/dev/shm"  # noqa: S108 (a private folder is made inside it)
+    folder = tempfile.mkdtemp(prefix="madoguchi-test-", dir=shm if os.access(shm, os.W_OK) else None)
+    database.setdefault("TEST", {})["NAME"] = str(Path(folder) / "test.sqlite3")
+    yield
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
