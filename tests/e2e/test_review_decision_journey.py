@@ -1,6 +1,6 @@
 """The clerk's and the resident's journey in Chromium at 360 px and 1366 px, keyboard only, axe on every page:
-a reviewer finds a case by the applicant's kana, sees the attachment inline, starts the review and sends it for
-decision with a summary; an approver reads the summary, approves, confirms on a second page, and the case says
+a reviewer finds a case by the applicant's kana, sees the attachments inline (the page and its preview images
+one audit row), starts the review and sends it for decision with a summary; an approver reads the summary, approves, confirms on a second page, and the case says
 who reviewed and who decided; the department dashboard shows it; the resident's case page and receipt say what
 happens next (what to bring, the fee, where and when to collect)."""
 
@@ -18,6 +18,7 @@ from madoguchi.accounts.tests.factories import DepartmentFactory, ResidentFactor
 from madoguchi.cases import services
 from madoguchi.cases.models import Case, Status
 from madoguchi.cases.tests.factories import CaseFactory
+from madoguchi.core.models import AuditEvent
 from madoguchi.demo.services import ensure_departments
 from madoguchi.procedures.models import Procedure
 from madoguchi.procedures.services import sync_procedures
@@ -32,6 +33,13 @@ MAX_TABS = 150
 def _png() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (120, 80), "navy").save(out, "PNG")
+    return out.getvalue()
+
+
+def _pdf(pages: int) -> bytes:
+    images = [Image.new("RGB", (200, 280), colour) for colour in ("white", "ivory", "beige")[:pages]]
+    out = io.BytesIO()
+    images[0].save(out, "PDF", save_all=True, append_images=images[1:])
     return out.getvalue()
 
 
@@ -64,12 +72,14 @@ def town(live_server, settings, tmp_path):
         reference="HN7K-2QRS",
         data={"applicant_kana": "ミドリカワ\u3000ハナコ", "applicant_phone": "09012345678"},
     )
-    attachment = services.attach_file(
-        case=case,
-        uploaded=SimpleUploadedFile("honnin.png", _png(), content_type="image/png"),
-        by=resident,
-    )
-    services.render_attachment(attachment=attachment)
+    for name, data, content_type in (
+        ("honnin.png", _png(), "image/png"),
+        ("gensen.pdf", _pdf(2), "application/pdf"),
+    ):
+        attachment = services.attach_file(
+            case=case, uploaded=SimpleUploadedFile(name, data, content_type=content_type), by=resident
+        )
+        services.render_attachment(attachment=attachment)
     return live_server.url, reviewer, approver, case
 
 
@@ -105,15 +115,28 @@ def test_review_then_decision_and_what_happens_next(town, new_page, axe_check, w
     assert case.reference in page.content()
     axe_check(page)
     _tab_to(page, f"el.tagName === 'A' && el.textContent.includes('{case.reference}')")
+    looks = AuditEvent.objects.filter(object_type="case", object_id=case.reference, actor_id=reviewer.pk)
+    before = looks.count()
     with page.expect_navigation():
         page.keyboard.press("Enter")
     preview = page.get_by_role("img", name=re.compile("honnin.pngの1ページ目"))
     assert preview.is_visible()
-    preview.scroll_into_view_if_needed()  # loading="lazy"
+    previews = page.locator("img.office-preview__image")
+    assert previews.count() == 3  # honnin.png, and both pages of gensen.pdf
+    for index in range(previews.count()):  # loading="lazy": each loads as it comes into view
+        previews.nth(index).scroll_into_view_if_needed()
     page.wait_for_function(
-        "() => { const img = document.querySelector('.office-preview__image'); "
-        "return img && img.complete && img.naturalWidth > 0; }"
+        "[...document.querySelectorAll('img.office-preview__image')].every(i => i.complete && i.naturalWidth > 0)"
     )
+    # The look at the case page is one audit row however many preview images the browser loaded: the row lists
+    # each page shown, and each image came with the page's look token for its page.
+    assert looks.count() == before + 1
+    shown = {
+        f"attachment:{attachment.pk}:{number}"
+        for attachment in case.attachments.all()
+        for number in range(1, (attachment.page_count or 1) + 1)
+    }
+    assert len(shown) == 3 and shown <= set(looks.order_by("-id").first().fields)
     axe_check(page)
 
     _tab_to(page, "el.tagName === 'BUTTON' && el.textContent.trim() === '審査を始める'")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import F, Q, QuerySet, TextField, Value
@@ -16,7 +18,7 @@ from django.utils import timezone
 
 from madoguchi.accounts.models import UserKind
 from madoguchi.cases import workflow
-from madoguchi.cases.models import Case, CaseCount, Status
+from madoguchi.cases.models import Case, CaseAttachment, CaseCount, RenderStatus, Status
 from madoguchi.core import audit
 from madoguchi.residents import access
 
@@ -182,10 +184,72 @@ def queue_counts(*, staff, today: dt.date | None = None) -> dict[str, int]:
     return counts
 
 
+# The staff case page (`office`) and the attachment previews it embeds are one look (`core.audit`, "One look,
+# one row, across the requests of one page"): the page's row lists every item of the form data and each preview
+# page it shows (`attachment_page_item`), and each preview's URL carries the look token of its own item
+# (`attachment_page_look_token`). A preview's request is the same look narrowed to its page: with a valid token
+# it writes nothing; without one (or with an expired, altered or another staff member's) it writes its own row,
+# purpose case_review, listing that one page. Rows written before this named the purpose attachment_preview.
+CASE_PAGE_PURPOSE = "case_review"
+PREVIEW_PAGES = 5  # pages of an attachment shown inline on the case page; the rest are in the download
+
+
+def attachment_page_item(attachment_id: int, page: int) -> str:
+    """The data item of one page of an attachment's re-rendered copy shown as an image (an audit row's field;
+    the office's audit page words it, `office.labels.audit_field_label`)."""
+    return f"attachment:{attachment_id}:{page}"
+
+
+def preview_pages(attachment: CaseAttachment) -> list[int]:
+    """The pages of an attachment shown inline on the case page: the first PREVIEW_PAGES of its re-rendered
+    copy, none until that copy is ready (the upload as sent is never shown)."""
+    if attachment.render_status != RenderStatus.READY:
+        return []
+    return list(range(1, min(attachment.page_count or 1, PREVIEW_PAGES) + 1))
+
+
+def case_page_items(case: Case) -> list[str]:
+    """What the staff case page shows of a case: every item of its form data and each attachment page it
+    previews (for `case_for_staff(fields=...)`)."""
+    previews = [
+        attachment_page_item(attachment.pk, page)
+        for attachment in case.attachments.order_by("created_at", "id")
+        for page in preview_pages(attachment)
+    ]
+    return [*sorted(case.data.keys()), *previews]
+
+
+def _case_look(staff, case: Case, fields: Iterable[str], purpose: str, channel: str) -> dict[str, Any]:
+    """A look at `fields` of a case: what its audit row and look tokens name."""
+    return {
+        "actor": staff,
+        "action": "read",
+        "object_type": "case",
+        "object_id": case.reference,
+        "person_id": case.person_id,
+        "fields": fields,
+        "purpose": purpose,
+        "channel": channel,
+    }
+
+
 def case_for_staff(
-    *, staff, reference: str, purpose: str = "case_review", channel: str = "screen", client_ip=None
+    *,
+    staff,
+    reference: str,
+    purpose: str = "case_review",
+    channel: str = "screen",
+    client_ip=None,
+    fields: Callable[[Case], Iterable[str]] | None = None,
+    look_token: str = "",
 ) -> Case:
-    """A case of the staff member's own department, with the read written to the audit log."""
+    """A case of the staff member's own department, with the read written to the audit log.
+
+    `fields`: the data items this look shows, from the case found (default: every item of its form data).
+    `look_token`: an embedded image's, from the page that shows it (`attachment_page_look_token`); valid for
+    this very look, the page's row stands for it and nothing is written. It never grants access: another
+    department's case is refused (404 and a 'refused' row) with or without one.
+    """
     case = (
         Case.objects.filter(reference=reference, department_id=staff.department_id)
         .exclude(status=Status.DRAFT)
@@ -216,18 +280,20 @@ def case_for_staff(
                 client_ip=client_ip,
             )
         raise Http404("no such case in this department")
+    shown = sorted(case.data.keys()) if fields is None else list(fields(case))
     audit.record_access(
-        actor=staff,
-        action="read",
-        object_type="case",
-        object_id=case.reference,
-        person_id=case.person_id,
-        fields=sorted(case.data.keys()),
-        purpose=purpose,
-        channel=channel,
-        client_ip=client_ip,
+        **_case_look(staff, case, shown, purpose, channel), client_ip=client_ip, look_token=look_token
     )
     return case
+
+
+def attachment_page_look_token(*, staff, case: Case, attachment_id: int, page: int) -> str:
+    """The look token for the URL of an attachment page's preview on the case page, whose request recorded the
+    case page's look listing it (`case_for_staff(fields=case_page_items)`); "" when it did not (the preview's
+    request then writes its own row)."""
+    return audit.look_token(
+        **_case_look(staff, case, [attachment_page_item(attachment_id, page)], CASE_PAGE_PURPOSE, "screen")
+    )
 
 
 def via_case_for_staff(*, staff, reference: str) -> access.ViaCase:

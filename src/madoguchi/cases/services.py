@@ -722,7 +722,7 @@ def bulk_transition(
     return done, failed
 
 
-PREVIEW_PAGES = 5  # pages of an attachment shown inline on the case page; the rest are in the download
+PREVIEW_PAGES = selectors.PREVIEW_PAGES  # pages shown inline on the case page (`selectors.preview_pages`)
 
 
 def attachment_preview(*, attachment: CaseAttachment, page: int) -> tuple[bytes, str]:

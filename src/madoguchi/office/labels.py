@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from django.utils.translation import get_language, pgettext_lazy
+from django.utils.translation import get_language, pgettext, pgettext_lazy
 
 from madoguchi.accounts.models import Role
 from madoguchi.cases import workflow
@@ -73,6 +73,8 @@ AUDIT_PURPOSE_LABELS = {
     "case_action": pgettext_lazy("office", "申請の処理"),
     "case_note": pgettext_lazy("office", "内部メモの記入"),
     "attachment_download": pgettext_lazy("office", "添付ファイルのダウンロード"),
+    # rows written before a preview was the case page's look narrowed to one page (purpose case_review)
+    "attachment_preview": pgettext_lazy("office", "添付ファイルの表示"),
     "audit": pgettext_lazy("office", "監査"),
     "identity_linking": pgettext_lazy("office", "本人確認・紐付け"),
     "registry_prefill": pgettext_lazy("office", "住民記録からの入力"),
@@ -129,6 +131,23 @@ def audit_purpose_label(code: str) -> str:
             return code
         label = named
     return f"{label}{rest}"
+
+
+# A data item of a row is a code of the room that wrote it (a form field's key, "image", "name"), shown as it is;
+# the items below are named. "attachment:<id>:<page>": one page of an attachment shown as an image on the case
+# page (`cases.selectors.attachment_page_item`).
+_ATTACHMENT_PAGE = re.compile(r"^attachment:(\d+):(\d+)$")
+
+
+def audit_field_label(code: str) -> str:
+    """A data item as people read it (ja/en by the active language); other codes stay as they are."""
+    match = _ATTACHMENT_PAGE.match(code or "")
+    if match:
+        return pgettext("office", "添付ファイル%(id)sの%(page)sページ目") % {
+            "id": match.group(1),
+            "page": match.group(2),
+        }
+    return code
 
 
 def audit_channel_label(code: str) -> str:

@@ -353,13 +353,16 @@ def bulk_approve(request: HttpRequest) -> HttpResponse:
 # Case detail and actions
 
 
-def _case(request: HttpRequest, reference: str, purpose: str):
+def _case(request: HttpRequest, reference: str, purpose: str, **look):
+    """The case, scoped to the staff member's department and audited (`look`: the optional `fields` and
+    `look_token` of `selectors.case_for_staff`)."""
     return selectors.case_for_staff(
         staff=request.user,
         reference=reference,
         purpose=purpose,
         channel="screen",
         client_ip=audit.client_ip_of(request),
+        **look,
     )
 
 
@@ -374,7 +377,10 @@ def _badge(case) -> dict:
 @require_GET
 @staff_required
 def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
-    return _case_page(request, _case(request, reference, "case_review"))
+    """The case page: one audit row for the look, listing the form data and every attachment page previewed;
+    the previews' URLs carry the look token of their page, so their requests write no second row."""
+    case = _case(request, reference, selectors.CASE_PAGE_PURPOSE, fields=selectors.case_page_items)
+    return _case_page(request, case)
 
 
 def _case_page(
@@ -425,7 +431,7 @@ def _case_page(
         "visit": booking_selectors.visit_of_case(
             case=case, appointment_type_code=spec.visit.appointment_type if spec.visit else None, lang=lang
         ),
-        "attachments": _attachments_of(case),
+        "attachments": _attachments_of(request, case),
         "timeline": timeline,
         "notes": list(case.notes.select_related("author")),
         "actions": actions,
@@ -459,17 +465,35 @@ def _confirm_decision(request: HttpRequest, case, *, action: str, note: str) -> 
     return render(request, "office/case_confirm.html", {"nav": "queue", **context})
 
 
-def _attachments_of(case) -> list:
+def _attachments_of(request: HttpRequest, case) -> list:
     """The case's attachments; a safe copy that nobody is making (a lost task, a worker that died) is handed
-    to the background again. Scheduling only: no page waits for a rendering."""
+    to the background again. Scheduling only: no page waits for a rendering.
+
+    Each attachment's `previews`: the pages shown inline (the re-rendered copy only), each with its URL for the
+    image and for the link that opens it in full. Both carry the look token of that page when this request
+    recorded the case page's look listing it (`case_detail`): opening the image in full within the token's
+    few minutes is the same look at the same page, already in the page's row. Elsewhere (the page shown again
+    after a refused assignment) the URLs carry none and each preview writes its own row."""
     attachments = list(case.attachments.order_by("created_at", "id"))
     if any(a.render_status == RenderStatus.PENDING for a in attachments):
         services.render_pending(case=case)
-    for attachment in attachments:  # the pages shown inline (the re-rendered copy only)
-        shown = min(attachment.page_count or 1, services.PREVIEW_PAGES)
-        attachment.preview_pages = (
-            list(range(1, shown + 1)) if attachment.render_status == RenderStatus.READY else []
-        )
+    for attachment in attachments:
+        attachment.preview_pages = selectors.preview_pages(attachment)
+        attachment.previews = [
+            {
+                "page": page,
+                "url": audit.url_with_look_token(
+                    reverse(
+                        "office:attachment_preview",
+                        kwargs={"reference": case.reference, "attachment_id": attachment.pk, "page": page},
+                    ),
+                    selectors.attachment_page_look_token(
+                        staff=request.user, case=case, attachment_id=attachment.pk, page=page
+                    ),
+                ),
+            }
+            for page in attachment.preview_pages
+        ]
     return attachments
 
 
@@ -597,9 +621,17 @@ def download_attachment(request: HttpRequest, reference: str, attachment_id: int
 @require_GET
 @staff_required
 def attachment_preview(request: HttpRequest, reference: str, attachment_id: int, page: int) -> HttpResponse:
-    """One page of the re-rendered copy as an image for the case page (the upload as sent is never served);
-    the look is audited like a download."""
-    case = _case(request, reference, "attachment_preview")
+    """One page of the re-rendered copy as an image for the case page (the upload as sent is never served).
+    The look at this page is the case page's look narrowed to it: with the page's look token for it (the image's
+    URL carries it) the page's row stands for it; without one, or with an expired, altered or another staff
+    member's, it writes its own row. Access is checked exactly as without a token."""
+    case = _case(
+        request,
+        reference,
+        selectors.CASE_PAGE_PURPOSE,
+        fields=lambda _case: [selectors.attachment_page_item(attachment_id, page)],
+        look_token=audit.look_token_of(request),
+    )
     attachment = case.attachments.filter(pk=attachment_id).first()
     if attachment is None:
         raise Http404("no such attachment on this case")
@@ -788,6 +820,7 @@ def audit_search(request: HttpRequest) -> HttpResponse:
                 "purpose_label": labels.audit_purpose_label(event.purpose),
                 "object_label": labels.audit_object_label(event.object_type),
                 "channel_label": labels.audit_channel_label(event.channel),
+                "field_labels": [labels.audit_field_label(code) for code in event.fields],
             }
             for event in page.items
         ]

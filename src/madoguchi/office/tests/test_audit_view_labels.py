@@ -38,6 +38,7 @@ def auditor_client(client, auditor):
             "Look-up of a counter code: expired",
         ),
         ("tax_investigation", "課税調査", "Tax assessment inquiry"),
+        ("attachment_preview", "添付ファイルの表示", "Attachment preview"),  # rows of before one per look
         ("市民からの申出による確認", "市民からの申出による確認", "市民からの申出による確認"),
     ],
 )
@@ -46,6 +47,38 @@ def test_purposes_are_named_in_the_page_language(code, ja, en):
         assert labels.audit_purpose_label(code) == ja
     with translation.override("en"):
         assert labels.audit_purpose_label(code) == en
+
+
+@pytest.mark.parametrize(
+    ("code", "ja", "en"),
+    [
+        ("attachment:12:3", "添付ファイル12の3ページ目", "Attachment 12, page 3"),
+        ("applicant_name", "applicant_name", "applicant_name"),  # a form field's key stays as it is
+        ("attachment:12", "attachment:12", "attachment:12"),
+    ],
+)
+def test_data_items_are_named_in_the_page_language(code, ja, en):
+    with translation.override("ja"):
+        assert labels.audit_field_label(code) == ja
+    with translation.override("en"):
+        assert labels.audit_field_label(code) == en
+
+
+def test_the_audit_page_names_the_attachment_pages_a_case_page_showed(auditor_client, approver):
+    audit.record_access(
+        actor=approver,
+        action="read",
+        object_type="case",
+        object_id="T000-0001",
+        person_id=5,
+        fields=["applicant_name", "attachment:7:1", "attachment:7:2"],
+        purpose="case_review",
+    )
+    page = auditor_client.get(AUDIT).content.decode()
+    assert "applicant_name, 添付ファイル7の1ページ目, 添付ファイル7の2ページ目" in page
+    assert "attachment:7:1" not in page
+    english = auditor_client.get("/en" + AUDIT).content.decode()
+    assert "Attachment 7, page 1, Attachment 7, page 2" in english
 
 
 def test_every_code_the_code_base_writes_has_a_label():

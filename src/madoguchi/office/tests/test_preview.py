@@ -53,7 +53,7 @@ def test_every_page_of_a_pdf_is_shown_as_an_image(approver_client, procedure):
     page = approver_client.get(_detail(case.reference)).content.decode()
 
     for number in (1, 2, 3):
-        assert f'src="{_preview(case, attachment, number)}"' in page
+        assert f'src="{_preview(case, attachment, number)}?look=' in page  # with the page's look token
         assert f"gensen.pdfの{number}ページ目（安全な写し）" in page
     response = approver_client.get(_preview(case, attachment, 2))
     assert response.status_code == 200
@@ -62,7 +62,12 @@ def test_every_page_of_a_pdf_is_shown_as_an_image(approver_client, procedure):
     image = Image.open(io.BytesIO(response.content))
     assert image.getpixel((image.width // 2, image.height // 2))[1] > 100  # the green page
     assert approver_client.get(_preview(case, attachment, 4)).status_code == 404
-    assert AuditEvent.objects.filter(purpose="attachment_preview", object_id=case.reference).exists()
+    # fetched without the page's token: each a look of its own at that page (the missing one included)
+    rows = AuditEvent.objects.filter(object_id=case.reference).order_by("id")
+    assert [(row.action, row.purpose, row.fields) for row in rows[1:]] == [
+        ("read", "case_review", [f"attachment:{attachment.pk}:2"]),
+        ("read", "case_review", [f"attachment:{attachment.pk}:4"]),
+    ]
 
 
 def test_an_image_is_shown_as_its_re_rendered_copy(approver_client, procedure):
