@@ -67,6 +67,9 @@ AUDIT_ACTION_LABELS = {
     "publish": pgettext_lazy("office", "結果の公表"),
     "mfa_reset": pgettext_lazy("office", "2段階認証のリセット"),
     "print": pgettext_lazy("office", "印刷"),
+    "retry": pgettext_lazy("office", "再実行"),
+    "booking.today": pgettext_lazy("office", "本日の予約一覧の閲覧"),
+    "booking.call": pgettext_lazy("office", "窓口への呼び出し"),
 }
 AUDIT_PURPOSE_LABELS = {
     "case_review": pgettext_lazy("office", "申請の審査"),
@@ -86,6 +89,8 @@ AUDIT_PURPOSE_LABELS = {
     "faq_inquiry_reply": pgettext_lazy("office", "問い合わせへの回答"),
     "form_print": pgettext_lazy("office", "申請書の印刷"),
     "identity_check": pgettext_lazy("office", "窓口での本人確認"),
+    "case_search": pgettext_lazy("office", "申請の検索"),
+    "counter": pgettext_lazy("office", "窓口での応対"),
 }
 AUDIT_CHANNEL_LABELS = {
     "screen": pgettext_lazy("office", "職員の画面"),
@@ -108,6 +113,19 @@ AUDIT_OBJECT_LABELS = {
     "mynumber": pgettext_lazy("office", "個人番号"),
     "paper_form": pgettext_lazy("office", "紙の申請書（読取）"),
     "scan_page": pgettext_lazy("office", "スキャンしたページ"),
+    "personal_number": pgettext_lazy("office", "個人番号"),
+    "case_queue": pgettext_lazy("office", "申請の一覧（検索）"),
+    "automation.action": pgettext_lazy("office", "ルールの処理"),
+    "automation.firing": pgettext_lazy("office", "ルールの実行記録"),
+    "automation.task": pgettext_lazy("office", "担当課のタスク"),
+    "benefits.application": pgettext_lazy("office", "給付金の申請"),
+    "benefits.confirmation": pgettext_lazy("office", "給付金の確認書"),
+    "benefits.letters": pgettext_lazy("office", "給付金の確認書の印刷"),
+    "benefits.payment_export": pgettext_lazy("office", "給付金の振込データ"),
+    "booking": pgettext_lazy("office", "来庁予約"),
+    "window": pgettext_lazy("office", "予約の窓口"),
+    "nursery.round": pgettext_lazy("office", "保育施設等の利用調整"),
+    "vaccination.invitation": pgettext_lazy("office", "接種券"),
 }
 # A purpose is a code, sometimes followed by what the code does not say: "case_review (T000-0001)",
 # "counter_lookup: expired", "identity_check: 本人の申出". The code is named; the rest is kept as written.
