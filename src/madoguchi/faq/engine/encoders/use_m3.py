@@ -123,7 +123,7 @@ class UseM3Encoder(Encoder):
             0.563603,
             0.108768,
         ),
-        threshold=0.466923,
+        threshold=0.419799,
         features=ROUND_FOUR_FEATURES,
         clip=3.0,
     )
