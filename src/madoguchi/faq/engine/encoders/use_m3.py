@@ -35,8 +35,9 @@ class UseM3Encoder(Encoder):
     )
     # Round four: fitted by `python -m bench.faq.fit_abstention` on the dev parts of three sets (807
     # questions, 135 unanswerable) plus the training-only devset_traps.jsonl (347, 128 unanswerable); the
-    # threshold keeps the 90% upper bound of the out-of-fold false-abstention rate on the dev parts ≤ 5%.
-    # Inputs: `features`, names of abstention.FEATURE_FUNCTIONS (round three's 19 and the focus features).
+    # threshold keeps the 90% upper bound of the out-of-fold false-abstention rate on devset_train2's dev part
+    # ≤ 5%. Inputs: `features`, names of abstention.FEATURE_FUNCTIONS (round three's 19, the focus features and
+    # their English slopes); standardised inputs clipped to ±3.
     abstention = LogisticAbstention(
         means=(
             0.595428,
