@@ -23,6 +23,12 @@ DEVSET_BLIND = Path(__file__).with_name("devset_blind.jsonl")
 # entry). A fixed 30% by hash (TRAIN2_HELDOUT) is only reported, never fitted on.
 DEVSET_TRAIN2 = Path(__file__).with_name("devset_train2.jsonl")
 TRAIN2_HELDOUT = 0.3
+# Round four: questions written for training only, by an engineer who had read the engine's code and the dev
+# parts (never the held-out parts or the blind set): near-neighbour traps (another fee, office, document or
+# condition than the entry states) and answerable look-alikes that ask for a detail the entry's answer does
+# state. Every line is pinned to "dev"; `fit_abstention` always trains on them and never uses them to choose
+# the threshold or to report held-out figures.
+DEVSET_TRAPS = Path(__file__).with_name("devset_traps.jsonl")
 STYLES = (
     "paraphrase",
     "colloquial",

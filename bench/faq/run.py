@@ -11,7 +11,9 @@ Run: `.venv/bin/python -m bench.faq.run` (or `make bench-faq`). Options:
 Prints markdown tables per dev set and split: top-1 / top-3 on answerable questions, false
 abstention on answerable ones, correct abstention on unanswerable ones, per style, for both
 engines with the ratio fused / lexical; latency p50/p95 per question with the 150 demo entries and
-with 10,000 synthetic ones; build time; and the resident memory the encoder adds to a process.
+with 10,000 synthetic ones; build time; and the resident memory the encoder adds to a process. When the
+shipped abstention model reads the focus features (round four), the same index is also timed with the
+encoder's round-three model, which does not (question by question, alternating), and the ratio is printed.
 
 The shipped abstention model is fitted by `bench.faq.fit_abstention` on the "dev" parts only (the
 first dev set's "tune" half, the second one's "dev" split, the 70% of devset_train2.jsonl its hash
@@ -88,6 +90,30 @@ def run_engine(index: FaqIndex, questions: Sequence[Question]) -> list[Outcome]:
         features = Features.from_dict(dict(answer.features), lang=answer.lang)
         outcomes.append(Outcome(q, tuple(h.id for h in answer.results), answer.abstain, elapsed, features))
     return outcomes
+
+
+def focus_cost(index: FaqIndex, questions: Sequence[Question]) -> str | None:
+    """p50/p95 per question with the shipped model and with the round-three one (no focus features), alternating."""
+    baseline = getattr(index.encoder, "round_three_abstention", None)
+    shipped = index.rule
+    if baseline is None or not index._uses_focus():
+        return None
+    timings: dict[str, list[float]] = {"with": [], "without": []}
+    try:
+        for q in questions:
+            for label, rule in (("with", shipped), ("without", baseline)):
+                index.rule = rule
+                start = time.perf_counter()
+                index.ask(q.q, lang=q.lang)
+                timings[label].append(1000 * (time.perf_counter() - start))
+    finally:
+        index.rule = shipped
+    w, wo = timings["with"], timings["without"]
+    return (
+        f"with the focus features p50 {percentile(w, 0.5):.1f} / p95 {percentile(w, 0.95):.1f} ms, without "
+        f"(round-three model) p50 {percentile(wo, 0.5):.1f} / p95 {percentile(wo, 0.95):.1f} ms: p95 "
+        f"×{percentile(w, 0.95) / max(percentile(wo, 0.95), 1e-9):.2f}"
+    )
 
 
 def rejudge(outcomes: Sequence[Outcome], rule: AbstentionRule) -> list[Outcome]:
@@ -352,9 +378,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"| {len(index)} entries (demo) | fused {args.encoder} | {build:.1f} s | {latency_cells(all_fused)} "
         f"| ×{p95(all_fused) / max(p95(all_lex), 1e-9):.1f} |"
     )
+    questions = [q for qs in sets.values() for q in qs]
+    costs = [(f"{len(index)} entries", focus_cost(index, questions))]
     if not args.skip_large:
         large_entries = synthesise_entries(entries, args.large + (len(entries) - len(index)))
-        questions = [q for qs in sets.values() for q in qs]
         lexical_p95 = None
         for encoder in ("none", args.encoder):
             start = time.perf_counter()
@@ -369,7 +396,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"| {len(large)} entries (synthetic) | {label} | {large_build:.1f} s "
                 f"| {latency_cells(large_outcomes)} | {ratio_cell} |"
             )
+            if encoder != "none":
+                costs.append((f"{len(large)} entries", focus_cost(large, questions)))
             del large
+    print()
+    for collection, cost in costs:
+        if cost:
+            print(f"Focus features ({collection}, same index, question by question): {cost}.")
     print()
     process = measure_encoder_process(args.encoder)
     print(

@@ -9,12 +9,20 @@ from pathlib import Path
 import pytest
 
 from bench.faq import run
-from bench.faq.devset_tools import DEVSET, DEVSET_BLIND, DEVSET_PARAPHRASE, DEVSET_TRAIN2, STYLES, load_devset
+from bench.faq.devset_tools import (
+    DEVSET,
+    DEVSET_BLIND,
+    DEVSET_PARAPHRASE,
+    DEVSET_TRAIN2,
+    DEVSET_TRAPS,
+    STYLES,
+    load_devset,
+)
 
 DEMO_IDS = {row["id"] for row in csv.DictReader((run.DEMO_DATA / "midori_faq_ja.csv").open(encoding="utf-8"))}
 
 
-@pytest.mark.parametrize("path", [DEVSET, DEVSET_PARAPHRASE, DEVSET_BLIND, DEVSET_TRAIN2])
+@pytest.mark.parametrize("path", [DEVSET, DEVSET_PARAPHRASE, DEVSET_BLIND, DEVSET_TRAIN2, DEVSET_TRAPS])
 def test_dev_sets_name_existing_entries_and_known_styles(path):
     questions = load_devset(path)
     assert len({q.q for q in questions}) == len(questions)
@@ -92,3 +100,12 @@ def test_train2_holds_out_a_fixed_30_percent_with_unanswerable_questions_on_both
     assert 0.25 <= len(heldout) / len(questions) <= 0.35
     assert sum(not q.answerable for q in heldout) >= 30
     assert {q.split for q in questions} == {"dev", "heldout"}
+
+
+def test_the_training_only_set_is_all_dev_and_shares_no_question_with_the_other_sets():
+    """devset_traps.jsonl is fitted on only; a question also in a held-out part would leak into training."""
+    traps = load_devset(DEVSET_TRAPS)
+    assert {q.split for q in traps} == {"dev"}
+    assert sum(not q.answerable for q in traps) >= 100 and sum(q.answerable for q in traps) >= 100
+    others = {q.q for path in (DEVSET, DEVSET_PARAPHRASE, DEVSET_TRAIN2) for q in load_devset(path)}
+    assert not others & {q.q for q in traps}

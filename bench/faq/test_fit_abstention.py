@@ -35,3 +35,15 @@ def test_a_confidence_margin_makes_the_threshold_stricter():
     assert (p < observed)[y == 1].mean() <= 0.05
     k = int((p < margin)[y == 1].sum())
     assert upper_bound(k, 600, 0.9) <= 0.05
+
+
+def test_clipped_inputs_are_fitted_and_applied_the_same_way():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(300, 1))
+    y = (x[:, 0] + rng.normal(scale=0.5, size=300) > 0).astype(float)
+    model = fit_logistic(x, y, clip=3.0)
+    far = np.array([[50.0]])  # 50 standard deviations out: counts as 3
+    edge = np.array([[model[0][0] + 3.0 * model[1][0]]])
+    assert probabilities(model, far) == pytest.approx(probabilities(model, edge))
+    unclipped = fit_logistic(x, y, clip=None)
+    assert probabilities(unclipped, far)[0] > probabilities(unclipped, edge)[0]

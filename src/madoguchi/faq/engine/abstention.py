@@ -40,6 +40,20 @@ class Features:
     lex_rank_best: rank (0 = first) of the entry shown first in the lexical ranking.
     kana: 1 for a question written mostly in hiragana (the dense retriever is not used for it).
     n_sentences: sentences in the question (a long story).
+
+    Round four ("does the entry shown cover what the question *asks*?", computed only when the model
+    reads them; a word is *missing* from the entry unless found whole in its question, keywords,
+    procedure or category):
+    sem_cover: coverage where a missing word counts as found to the extent the encoder puts it next to
+        a word of the entry: its cosine s to the closest one gives (s − 0.4) / 0.5, clipped to 0–1
+        (援助 for 補助 counts; 火葬場 for 保育料 does not).
+    focus_self: cosine between the question and the question read without its missing words (the
+        interrogatives どこ/いつ/いくら stay): how little of its meaning the missing words carry (1 when
+        none is missing).
+    focus_gain: the entry's cosine with that reduced question minus its cosine with the whole one.
+    english: 1 for a question searched the English way (no Japanese script). For it the focus features
+        come from English words (glossary matches, cosines to the entry's Japanese words) and run lower
+        for answerable questions than a Japanese question's, so the model gives them their own slopes.
     """
 
     score: float
@@ -63,6 +77,10 @@ class Features:
     lex_rank_best: float = 0.0
     kana: float = 0.0
     n_sentences: float = 1.0
+    sem_cover: float = 0.0
+    focus_self: float = 1.0
+    focus_gain: float = 0.0
+    english: float = 0.0
 
     @classmethod
     def empty(cls, *, n_concepts: int = 0, lang: str = "") -> Features:
@@ -104,6 +122,10 @@ _DENSE_FIELDS = (
     "lex_rank_best",
     "kana",
     "n_sentences",
+    "sem_cover",
+    "focus_self",
+    "focus_gain",
+    "english",
 )
 _ALL_FIELDS = set(Features.__dataclass_fields__)
 
@@ -204,6 +226,13 @@ FEATURE_FUNCTIONS: dict[str, Callable[[Features], float]] = {
     "log1p(lex_rank_best)": lambda f: math.log1p(f.lex_rank_best),
     "kana": lambda f: f.kana,
     "log1p(n_sentences)": lambda f: math.log1p(f.n_sentences),
+    "sem_cover": lambda f: f.sem_cover,
+    "focus_self": lambda f: f.focus_self,
+    "focus_gain": lambda f: f.focus_gain,
+    "english": lambda f: f.english,
+    "english*sem_cover": lambda f: f.english * f.sem_cover,
+    "english*focus_self": lambda f: f.english * f.focus_self,
+    "english*focus_gain": lambda f: f.english * f.focus_gain,
 }
 
 # The 13 inputs of the round-two model (the default of LogisticAbstention.features).
@@ -236,6 +265,18 @@ ROUND_THREE_FEATURES = (
 )
 
 
+# The 26 inputs of the round-four model: round three's 19, whether the entry shown covers what the question
+# asks (sem_cover, focus_self, focus_gain; they cost one more encoder call per question), and their own
+# slopes for a question searched the English way.
+FOCUS_FEATURES = ("sem_cover", "focus_self", "focus_gain")
+ROUND_FOUR_FEATURES = (
+    *ROUND_THREE_FEATURES,
+    *FOCUS_FEATURES,
+    "english",
+    *(f"english*{name}" for name in FOCUS_FEATURES),
+)
+
+
 def feature_vector(features: Features, names: Sequence[str] = LOGISTIC_FEATURES) -> tuple[float, ...]:
     """The model's inputs, in the order of `names` (keys of FEATURE_FUNCTIONS)."""
     return tuple(float(FEATURE_FUNCTIONS[name](features)) for name in names)
@@ -246,7 +287,10 @@ class LogisticAbstention:
     """Abstain when the estimated probability that the question is answerable is below `threshold`.
 
     P = sigmoid(intercept + Σ coefficient_i · (x_i − mean_i) / sd_i) over the inputs named in
-    `features` (keys of FEATURE_FUNCTIONS; default LOGISTIC_FEATURES, the round-two model). The
+    `features` (keys of FEATURE_FUNCTIONS; default LOGISTIC_FEATURES, the round-two model). With
+    `clip`, each standardised input is first clipped to ±clip (round four: 3), so that an input far
+    outside the range the model was fitted on (a FAQ of a handful of entries, where margins are 1 and
+    z-scores collapse) cannot outvote the rest; the model is fitted with the same clipping. The
     constants are fitted offline on the dev parts of the bench's dev sets (`python -m
     bench.faq.fit_abstention`, numpy only; docs/faq-engine.md) and shipped with the encoder they were
     fitted for: they are only meaningful for that encoder and fusion weight. Without a dense
@@ -263,6 +307,7 @@ class LogisticAbstention:
     threshold: float
     lexical: AbstentionRule = AbstentionRule()
     features: tuple[str, ...] = LOGISTIC_FEATURES
+    clip: float | None = None
 
     def __post_init__(self) -> None:
         unknown = [name for name in self.features if name not in FEATURE_FUNCTIONS]
@@ -278,7 +323,10 @@ class LogisticAbstention:
         for x, mean, sd, coefficient in zip(
             feature_vector(features, self.features), self.means, self.sds, self.coefficients, strict=True
         ):
-            z += coefficient * (x - mean) / (sd or 1.0)
+            standardised = (x - mean) / (sd or 1.0)
+            if self.clip is not None:
+                standardised = max(-self.clip, min(self.clip, standardised))
+            z += coefficient * standardised
         z = max(-50.0, min(50.0, z))
         return 1.0 / (1.0 + math.exp(-z))
 

@@ -27,7 +27,7 @@ _MODE_A = tokenizer.Tokenizer.SplitMode.A
 # Content parts of speech; everything else (particles, auxiliaries, symbols...) is dropped.
 _CONTENT_POS = {"名詞", "動詞", "形容詞", "形状詞", "接頭辞", "接尾辞"}
 # Words that say what kind of answer is wanted; kept because FAQ questions use them too.
-_INTERROGATIVES = {"幾ら", "いつ", "何時", "どこ"}
+INTERROGATIVES = frozenset({"幾ら", "いつ", "何時", "どこ"})
 # Normalised forms too general to tell entries apart (light verbs, formal nouns, politeness).
 _KATAKANA_ONLY = re.compile(r"[^ァ-ヴー]")
 _READING_FOLD = str.maketrans(
@@ -83,6 +83,10 @@ class Concept:
     predicate: bool = False  # verb or adjective: says less about the topic than a noun
     minor: bool = False  # time noun (来月, 先日), number or 形状詞: context rather than topic
     kana_fragment: bool = False  # short all-hiragana surface: often a mis-split of kana text
+    # Where the concept is written in the question: (sentence, start, end) character offsets in that
+    # sentence (Japanese) or (0, first word, end word) word positions (English). Used to read the question
+    # without the words an entry lacks (FaqIndex's focus features).
+    spans: set[tuple[int, int, int]] = field(default_factory=set)
 
     def forms(self) -> list[tuple[tuple[str, ...], float]]:
         """(phrase, factor) pairs scored for this concept; the best one counts."""
@@ -101,6 +105,25 @@ class QueryAnalysis:
     readings: dict[str, float]  # reading bigram → weight
     question_sentences: list[int]  # indexes of the sentences that look like the question
     n_sentences: int = 1
+    sentences: list[str] = field(default_factory=list)  # the sentences the concepts' spans refer to
+
+    def without(self, concepts: Iterable[Concept]) -> str:
+        """The question with the words of `concepts` left out (sentences joined)."""
+        cut: dict[int, list[tuple[int, int]]] = {}
+        for concept in concepts:
+            for sentence, start, end in concept.spans:
+                cut.setdefault(sentence, []).append((start, end))
+        parts = []
+        for i, sentence in enumerate(self.sentences):
+            spans = sorted(cut.get(i, ()))
+            kept, position = [], 0
+            for start, end in spans:
+                if start > position:
+                    kept.append(sentence[position:start])
+                position = max(position, end)
+            kept.append(sentence[position:])
+            parts.append("".join(kept))
+        return "".join(parts)
 
     @property
     def is_empty(self) -> bool:
@@ -153,7 +176,7 @@ class JapaneseAnalyser:
 
     @staticmethod
     def _terms(pos: tuple[str, ...], normalised: str) -> tuple[str, ...]:
-        if normalised in _INTERROGATIVES:
+        if normalised in INTERROGATIVES:
             return (normalised,)
         if pos[0] not in _CONTENT_POS:
             return ()
@@ -293,15 +316,20 @@ class JapaneseAnalyser:
                     readings[gram] = max(readings.get(gram, 0.0), weight)
                 if respell is not None:
                     self._respell_run(run, respell, is_known, respelled)
+            respelled_concept: Concept | None = None
             for morph in morphs:
                 if morph.begin in respelled:
                     key, phrases = respelled[morph.begin]
                     if key:
-                        concept_for(key, "", weight, index).alternatives.update(phrases)
+                        respelled_concept = concept_for(key, "", weight, index)
+                        respelled_concept.alternatives.update(phrases)
+                    if respelled_concept is not None:  # the first word of the span, or a later one
+                        respelled_concept.spans.add((index, morph.begin, morph.end))
                     continue
                 if not morph.terms:
                     continue
                 concept = concept_for(morph.terms[0], morph.terms[0], weight, index)
+                concept.spans.add((index, morph.begin, morph.end))
                 concept.alternatives.update((t,) for t in morph.terms[1:])
                 concept.predicate = morph.predicate
                 concept.minor = morph.minor
@@ -316,9 +344,11 @@ class JapaneseAnalyser:
                 if i not in used_matches:
                     # A synonym spanning only dropped words (e.g. a verb phrase): its own concept.
                     terms = self.phrase_terms(match.canonical)
-                    concept_for("+".join(terms), "", weight, index).alternatives.add(terms)
+                    concept = concept_for("+".join(terms), "", weight, index)
+                    concept.alternatives.add(terms)
+                    concept.spans.add((index, match.start, match.end))
         question_sentences = [i for i, q in enumerate(question_like) if q]
-        return QueryAnalysis(list(concepts.values()), readings, question_sentences, len(sentences))
+        return QueryAnalysis(list(concepts.values()), readings, question_sentences, len(sentences), sentences)
 
     def _respell_run(
         self,
@@ -423,13 +453,14 @@ class EnglishAnalyser:
                 japanese = self._phrases[tuple(stems[i : i + match_len])]
                 alternatives = {self.japanese.phrase_terms(j) for j in japanese}
                 alternatives.discard(())
-                english.append(Concept("", 1.0, alternatives={content} if content else set()))
-                bridge.append(Concept("", 1.0, alternatives=alternatives))
+                spans = {(0, i, i + match_len)}
+                english.append(Concept("", 1.0, alternatives={content} if content else set(), spans=spans))
+                bridge.append(Concept("", 1.0, alternatives=alternatives, spans=set(spans)))
                 i += match_len
                 continue
             if words[i] not in _EN_STOP and len(words[i]) > 1:
-                english.append(Concept(stems[i], 1.0))
-                bridge.append(Concept("", 1.0))
+                english.append(Concept(stems[i], 1.0, spans={(0, i, i + 1)}))
+                bridge.append(Concept("", 1.0, spans={(0, i, i + 1)}))
             i += 1
         return english, bridge
 

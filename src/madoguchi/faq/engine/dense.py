@@ -164,3 +164,13 @@ class DenseIndex:
                 sims = (self.vectors @ query_vectors.T).max(axis=1) * self.weights
             scores[self._positions] = np.maximum.reduceat(sims, self._starts)
         return DenseHits(scores)
+
+    def entry_score(self, query_vectors: np.ndarray, position: int) -> float:
+        """One entry's score for these query vectors (as `search` gives it), -1 without vectors."""
+        start = np.searchsorted(self._positions, position)
+        if start >= len(self._positions) or self._positions[start] != position or not len(query_vectors):
+            return -1.0
+        first = self._starts[start]
+        end = self._starts[start + 1] if start + 1 < len(self._starts) else self.n_vectors
+        sims = (self.vectors[first:end] @ query_vectors.T).max(axis=1) * self.weights[first:end]
+        return float(sims.max())

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field, replace
 import bm25s
 import numpy as np
 
-from .abstention import AbstentionRule, Features, LogisticAbstention
-from .analysis import Concept, EnglishAnalyser, JapaneseAnalyser, QueryAnalysis
-from .dense import DenseIndex
+from .abstention import FOCUS_FEATURES, AbstentionRule, Features, LogisticAbstention
+from .analysis import INTERROGATIVES, Concept, EnglishAnalyser, JapaneseAnalyser, QueryAnalysis, english_words
+from .dense import DenseIndex, focus_texts, vector_cache
 from .encoders import registry as encoders
 from .encoders.base import Encoder
 from .entries import FaqEntry
@@ -49,6 +49,14 @@ DENSE_Z_CAP = 3.5  # a cosine's z-score counts up to this: near-duplicate wordin
 KANA_DENSE_FACTOR = 0.0  # dense weight × this for questions written mostly in hiragana (unreliable vectors)
 EN_DENSE_FACTOR = 1.0  # dense weight × this for questions searched the English way
 SCORE_SCALE_Z = 5.0  # Hit.score = fused / (1 + dense_weight × this), clipped to 0–1
+# Focus features (does the entry shown cover what the question asks?): a question word whose match degree
+# in the entry is below FOCUS_MATCH counts as missing from it (1.0: anything not found whole in the entry's
+# question, keywords, procedure or category; a word found only in its answer counts 0.5); a word's cosine s to
+# the closest word of the entry counts as the match degree (s − SEM_FLOOR) / SEM_SPAN, clipped to 0–1, when
+# that is higher.
+FOCUS_MATCH = 1.0
+SEM_FLOOR = 0.4
+SEM_SPAN = 0.5
 
 
 @dataclass(frozen=True)
@@ -126,6 +134,17 @@ def content_bigrams(text: str) -> set[str]:
         else:
             grams.update(run[i : i + 2] for i in range(len(run) - 1))
     return grams
+
+
+@dataclass(frozen=True)
+class _QueryWords:
+    """The question's concepts with their weights, to judge one entry word by word (focus features)."""
+
+    weights: list[float]
+    labels: list[str]  # each concept as a text for the encoder (its indexed form, or the English words)
+    interrogative: list[bool]  # どこ, いつ, いくら: the form of the question, never left out
+    degree: Callable[[int, int], float]  # (concept, global entry position) → lexical match degree 0–1
+    without: Callable[[list[int]], str]  # the question without the words of these concepts
 
 
 def entry_text(entry: FaqEntry) -> str:
@@ -274,6 +293,18 @@ class FaqIndex:
         self.dense_weight = (
             dense_weight if dense_weight is not None else getattr(encoder, "fusion_weight", 0.1)
         )
+        # Vectors of every indexed Japanese word, for the focus features (one short text each, encoded once).
+        self._term_row: dict[str, int] = {}
+        self._term_vectors = np.zeros((0, 0), dtype=np.float32)
+        self._doc_term_rows: list[np.ndarray] = []
+        if self.dense is not None and self.ja is not None and self._uses_focus():
+            vocabulary = sorted(self.ja.df)
+            self._term_row = {term: i for i, term in enumerate(vocabulary)}
+            self._term_vectors = vector_cache.encode(self.dense.encoder, vocabulary)
+            self._doc_term_rows = [
+                np.array(sorted(self._term_row[t] for t in strong | weak), dtype=np.int64)
+                for strong, weak in zip(self.ja.strong_terms, self.ja.weak_terms, strict=True)
+            ]
         # Every content bigram of every entry: "does the FAQ know these characters at all?"
         self._content_vocab: frozenset[str] = (
             frozenset().union(*(content_bigrams(entry_text(e)) for e in entries))
@@ -402,10 +433,10 @@ class FaqIndex:
         if not _WORD.search(text):
             return Answer([], True, "empty_question", answer_lang, easy)
         if contains_japanese(text):
-            lexical, features, coverage_of = self._ask_japanese(text)
+            lexical, features, coverage_of, words = self._ask_japanese(text)
         else:
-            lexical, features, coverage_of = self._ask_english(text)
-        dense = self._dense_scores(text) if self.dense is not None else None
+            lexical, features, coverage_of, words = self._ask_english(text)
+        dense, query_vectors = self._dense_scores(text) if self.dense is not None else (None, None)
         if dense is None:
             ranked = self._rank(lexical, self.ids) if lexical is not None else []
             if not ranked:
@@ -419,6 +450,8 @@ class FaqIndex:
                 weight = self.dense_weight
             ranked, features = self._fuse(lexical, dense, features, coverage_of, weight)
             features = self._coverage_features(text, ranked[0][0], features)
+            if words is not None and query_vectors is not None and self._uses_focus():
+                features = self._focus_features(words, self._position[ranked[0][0]], query_vectors, features)
         decision = self.rule.decide(features)
         hits = [Hit(entry_id, score) for entry_id, score in ranked[:limit]]
         return Answer(hits, decision.abstain, decision.reason, answer_lang, easy, features.as_dict())
@@ -442,15 +475,76 @@ class FaqIndex:
             char_known=known,
             kana=float(_mostly_hiragana(text)),
             n_sentences=float(max(1, len(split_sentences(text)))),
+            english=float(not contains_japanese(text)),
         )
 
     # --- dense retrieval and fusion -------------------------------------------------------------
 
-    def _dense_scores(self, text: str) -> np.ndarray | None:
+    def _dense_scores(self, text: str) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Every entry's cosine, and the question's vectors (the whole message first)."""
         dense = self.dense
         if dense is None:
-            return None
-        return dense.search(dense.encode_question(text)).scores
+            return None, None
+        vectors = dense.encode_question(text)
+        return dense.search(vectors).scores, vectors
+
+    # --- does the entry shown cover what the question asks? (focus features) --------------------
+
+    def _uses_focus(self) -> bool:
+        """Whether the abstention model reads the focus features (they cost an encoder call per question)."""
+        return any(name.endswith(FOCUS_FEATURES) for name in getattr(self.rule, "features", ()))
+
+    def _focus_features(
+        self, words: _QueryWords, position: int, query_vectors: np.ndarray, features: Features
+    ) -> Features:
+        """sem_cover, focus_self and focus_gain (Features) for the entry at `position`.
+
+        A question word the entry lacks lexically may still be there in other words (援助 for 補助):
+        sem_cover lets the word's cosine to the closest word of the entry stand in for its match degree.
+        Reading the question without the words the entry lacks tells how much of its meaning they carry
+        (focus_self: cosine of the whole and the reduced question) and whether the entry matches the
+        rest better than the whole (focus_gain: the entry's cosine with the reduced question minus with
+        the whole one). A trap next to an entry (母子健康手帳 → 年金手帳, 戸籍謄本をコンビニで → 住民票の
+        コンビニ交付) loses its point when the missing words go.
+        """
+        n = len(words.weights)
+        total = sum(words.weights)
+        if not n or total <= 0:
+            return replace(features, sem_cover=features.coverage, focus_self=1.0, focus_gain=0.0)
+        degrees = [words.degree(i, position) for i in range(n)]
+        missing = [i for i in range(n) if degrees[i] < FOCUS_MATCH]
+        left_out = [i for i in missing if not words.interrogative[i]]
+        reduced = words.without(left_out).strip() if left_out else ""
+        reduced_texts = [strip_request(t) for t in focus_texts(reduced)] if _WORD.search(reduced) else []
+        rows = [self._term_row.get(label) for label in words.labels]
+        to_encode = [i for i in missing if rows[i] is None and words.labels[i]]
+        vectors = (
+            self.dense.encoder.encode(reduced_texts + [words.labels[i] for i in to_encode], query=True)
+            if self.dense is not None and (reduced_texts or to_encode)
+            else np.zeros((0, 0), dtype=np.float32)
+        )
+        label_vectors = {i: vectors[len(reduced_texts) + k] for k, i in enumerate(to_encode)}
+        doc = self.ja.position.get(self.ids[position]) if self.ja is not None else None
+        entry_terms = (
+            self._term_vectors[self._doc_term_rows[doc]]
+            if doc is not None and self._doc_term_rows
+            else np.zeros((0, 0), dtype=np.float32)
+        )
+        found = 0.0
+        for i in range(n):
+            degree = degrees[i]
+            vector = self._term_vectors[rows[i]] if rows[i] is not None else label_vectors.get(i)
+            if vector is not None and len(entry_terms):
+                cosine = float((entry_terms @ vector).max())
+                degree = max(degree, min(1.0, max(0.0, (cosine - SEM_FLOOR) / SEM_SPAN)))
+            found += words.weights[i] * degree
+        if reduced_texts and self.dense is not None:
+            reduced_vectors = vectors[: len(reduced_texts)]
+            focus_self = float(reduced_vectors[0] @ query_vectors[0])
+            focus_gain = self.dense.entry_score(reduced_vectors, position) - features.dense_of_best
+        else:
+            focus_self, focus_gain = 1.0, 0.0
+        return replace(features, sem_cover=found / total, focus_self=focus_self, focus_gain=focus_gain)
 
     def _fuse(
         self,
@@ -506,11 +600,13 @@ class FaqIndex:
         order = np.argsort(-scores, kind="stable")[:MAX_LIMIT]
         return [(ids[i], float(scores[i])) for i in order if scores[i] > 0]
 
-    def _ask_japanese(self, text: str) -> tuple[np.ndarray | None, Features, Callable[[int], float] | None]:
+    def _ask_japanese(
+        self, text: str
+    ) -> tuple[np.ndarray | None, Features, Callable[[int], float] | None, _QueryWords | None]:
         """Scores over all entries (share of the ideal score, 0–1), features, coverage of any entry."""
         collection = self.ja
         if collection is None:
-            return None, Features.empty(), None
+            return None, Features.empty(), None, None
         analysis: QueryAnalysis = self.japanese.analyse_question(
             text, respell=lambda reading: self._ja_spellings.get(reading, ()), is_known=collection.knows
         )
@@ -548,7 +644,7 @@ class FaqIndex:
             total += bonus
             ideal_total += float(bonus.max())
         if ideal_total <= 0 or not (total > 0).any():
-            return None, Features.empty(n_concepts=len(concepts)), None
+            return None, Features.empty(n_concepts=len(concepts)), None, None
         top = int(np.argmax(total))
         second = float(np.partition(total, -2)[-2]) if n > 1 else 0.0
         # In a long story, judge by the sentence that asks the question when that is kinder.
@@ -578,7 +674,19 @@ class FaqIndex:
             n_concepts=len(concepts),
             lang="ja",
         )
-        return self._to_global(total / ideal_total, collection), features, coverage_of
+
+        def degree(i: int, position: int) -> float:
+            doc = collection.position.get(self.ids[position])
+            return 0.0 if doc is None else collection.match_degree(concepts[i], doc)
+
+        words = _QueryWords(
+            weights=weights,
+            labels=[c.main or "".join(min(c.alternatives, default=())) for c in concepts],
+            interrogative=[c.main in INTERROGATIVES for c in concepts],
+            degree=degree,
+            without=lambda left_out: analysis.without(concepts[i] for i in left_out),
+        )
+        return self._to_global(total / ideal_total, collection), features, coverage_of, words
 
     @staticmethod
     def _is_noise(concept: Concept, collection: _Collection) -> bool:
@@ -615,7 +723,9 @@ class FaqIndex:
         found = sum(w * collection.match_degree(c, doc) for c, w in zip(concepts, weights, strict=True))
         return found / total
 
-    def _ask_english(self, text: str) -> tuple[np.ndarray | None, Features, Callable[[int], float] | None]:
+    def _ask_english(
+        self, text: str
+    ) -> tuple[np.ndarray | None, Features, Callable[[int], float] | None, _QueryWords | None]:
         """English entries and, through the glossary, Japanese ones; each word counts once.
 
         For every question word the English and the bridged Japanese BM25 scores are divided by
@@ -624,10 +734,10 @@ class FaqIndex:
         """
         english_concepts, bridge_concepts = self.english.analyse_question(text)
         if not english_concepts:
-            return None, Features.empty(), None
+            return None, Features.empty(), None, None
         n = len(self.ids)
         if n == 0:  # no entries yet (a new site): nothing to rank, and numpy has no maximum of nothing
-            return None, Features.empty(n_concepts=len(english_concepts)), None
+            return None, Features.empty(n_concepts=len(english_concepts)), None, None
         combined = np.zeros(n, dtype=np.float32)
         ideal = 0.0
         weights: list[float] = []
@@ -656,23 +766,41 @@ class FaqIndex:
             combined += weight * value
             ideal += weight * float(value.max())
         if ideal <= 0 or not (combined > 0).any():
-            return None, Features.empty(n_concepts=len(english_concepts)), None
+            return None, Features.empty(n_concepts=len(english_concepts)), None, None
         top = int(np.argmax(combined))
         second = float(np.partition(combined, -2)[-2]) if n > 1 else 0.0
         total_weight = sum(weights)
 
-        def coverage_of(position: int) -> float:
+        def degree(i: int, position: int) -> float:
             entry_id = self.ids[position]
-            found = 0.0
-            for en_concept, ja_concept, weight in zip(
-                english_concepts, bridge_concepts, weights, strict=True
-            ):
-                degree = 0.0
-                for collection, concept in ((self.en, en_concept), (self.ja, ja_concept)):
-                    if collection is not None and concept.forms() and entry_id in collection.position:
-                        degree = max(degree, collection.match_degree(concept, collection.position[entry_id]))
-                found += weight * degree
+            value = 0.0
+            for collection, concept in ((self.en, english_concepts[i]), (self.ja, bridge_concepts[i])):
+                if collection is not None and concept.forms() and entry_id in collection.position:
+                    value = max(value, collection.match_degree(concept, collection.position[entry_id]))
+            return value
+
+        def coverage_of(position: int) -> float:
+            found = sum(weight * degree(i, position) for i, weight in enumerate(weights))
             return found / total_weight if total_weight else 0.0
+
+        question_words = english_words(text)
+
+        def without(left_out: list[int]) -> str:
+            gone = {
+                w for i in left_out for _, start, end in english_concepts[i].spans for w in range(start, end)
+            }
+            return " ".join(word for k, word in enumerate(question_words) if k not in gone)
+
+        words = _QueryWords(
+            weights=weights,
+            labels=[
+                " ".join(w for _, start, end in sorted(c.spans) for w in question_words[start:end])
+                for c in english_concepts
+            ],
+            interrogative=[False] * len(weights),
+            degree=degree,
+            without=without,
+        )
 
         features = Features(
             score=float(combined[top]) / ideal,
@@ -682,7 +810,7 @@ class FaqIndex:
             n_concepts=len(english_concepts),
             lang="en",
         )
-        return combined / ideal, features, coverage_of
+        return combined / ideal, features, coverage_of, words
 
     def _to_global(self, scores: np.ndarray, collection: _Collection) -> np.ndarray:
         """Scores over one language's documents → scores over all logical entries."""
