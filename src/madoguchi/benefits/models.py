@@ -5,7 +5,11 @@ unique index on (program, household) over the payments that are still live (not 
 cancelled), so two approvals racing from the online, counter and paper channels cannot both commit, whatever
 the application code does. A payment the bank returned (振込不能) or staff cancelled leaves the index, so the
 household can be paid again once it has given a correct account — still at most one live payment at a time.
-See docs/benefits.md.
+
+A household that declines (辞退) takes the same single slot: its decline is an `Application` of kind `decline`
+and, once in effect, a row of status `declined` (amount 0, never exported) under the same index. So a decline
+and an approval cannot both hold, whatever the order; withdrawing the decline (staff) cancels that row and the
+household can apply again. See docs/benefits.md.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Program(models.Model):  # 給付金事業
@@ -136,16 +141,31 @@ class Channel(models.TextChoices):
     PAPER = "paper", _("郵送（紙）")
 
 
+class ApplicationKind(models.TextChoices):
+    APPLICATION = "application", pgettext_lazy("benefits decline", "申請")
+    DECLINE = (
+        "decline",
+        pgettext_lazy("benefits decline", "辞退"),
+    )  # 辞退の届出: the household takes no benefit
+
+
 class ApplicationStatus(models.TextChoices):
     RECEIVED = "received", _("受付")
     CONFLICT = "conflict", _("重複（職員確認待ち）")
     RETURNED_TO_RESIDENT = "returned_to_resident", _("差し戻し（口座の確認依頼）")
     APPROVED = "approved", _("支給決定")
     REJECTED = "rejected", _("不支給・取下げ")
+    # A decline (kind decline) is in CONFLICT while staff decide, then DECLINED (in effect: it holds the
+    # household's slot), or DECLINE_WITHDRAWN (withdrawn by staff, or not taken in a conflict).
+    DECLINED = "declined", pgettext_lazy("benefits decline", "辞退")
+    DECLINE_WITHDRAWN = "decline_withdrawn", pgettext_lazy("benefits decline", "辞退の撤回")
 
 
-class Application(AccountFields):  # 申請 (online = the resident confirming; counter; paper)
+class Application(AccountFields):  # 申請 (online = the resident confirming; counter; paper) or 辞退 (kind)
     number = models.CharField(max_length=20, unique=True)  # 受付番号
+    kind = models.CharField(
+        max_length=12, choices=ApplicationKind.choices, default=ApplicationKind.APPLICATION
+    )
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="applications")
     eligibility = models.ForeignKey(Eligibility, on_delete=models.PROTECT, related_name="applications")
     household = models.ForeignKey("residents.Household", on_delete=models.PROTECT, related_name="+")
@@ -173,6 +193,10 @@ class Application(AccountFields):  # 申請 (online = the resident confirming; c
     def __str__(self) -> str:
         return self.number
 
+    @property
+    def is_decline(self) -> bool:
+        return self.kind == ApplicationKind.DECLINE
+
 
 class PaymentStatus(models.TextChoices):
     APPROVED = "approved", _("振込待ち")
@@ -180,12 +204,14 @@ class PaymentStatus(models.TextChoices):
     PAID = "paid", _("振込済")
     RETURNED = "returned", _("振込不能（返却）")
     CANCELLED = "cancelled", _("取消")
+    # Not a payment: the household declined. Amount 0, never in a transfer file; live, so it holds the slot.
+    DECLINED = "declined", pgettext_lazy("benefits decline", "辞退（支払なし）")
 
 
 LIVE_PAYMENT = ~Q(status__in=[PaymentStatus.RETURNED, PaymentStatus.CANCELLED])
 
 
-class Payment(models.Model):  # 支払
+class Payment(models.Model):  # 支払, or (status declined) the household's decline holding its one slot
     # Both indexed by the constraint's and the (program, status) indexes: fewer indexes, faster bulk updates.
     # `approved_by` and `export` have no index either: nothing looks payments up by them, and every index is
     # written again when the export marks 200,000 payments (a user or an export is never deleted in practice;
@@ -219,7 +245,8 @@ class Payment(models.Model):  # 支払
 
     class Meta:
         constraints = [
-            # 1世帯1回: at most one live payment per household and program, enforced by the database.
+            # 1世帯1回: at most one live payment per household and program, enforced by the database. A decline
+            # in effect (status declined) is live too: a household is paid or has declined, never both.
             models.UniqueConstraint(
                 fields=["program", "household"],
                 condition=LIVE_PAYMENT,

@@ -14,6 +14,7 @@ from madoguchi.residents.models import PersonPeriod
 
 from .models import (
     Application,
+    ApplicationKind,
     ApplicationStatus,
     Channel,
     Confirmation,
@@ -192,15 +193,20 @@ def conflicts(program: Program) -> list[list[Application]]:
 
 @dataclass
 class Reconciliation:
-    """eligible = applied + not_applied; applied = paid + pending + rejected + returned (per channel too)."""
+    """eligible = applied + declined + not_applied; applied = paid + pending + rejected + returned (per channel
+    too); declined per channel."""
 
     eligible: int = 0
     applied: int = 0
+    declined: int = 0
     not_applied: int = 0
     by_state: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATES, 0))
     by_channel: dict[str, dict[str, int]] = field(default_factory=dict)
+    declined_by_channel: dict[str, int] = field(default_factory=dict)
     amount_eligible: int = 0
     amount_paid: int = 0
+    amount_declined: int = 0  # what the declining households would have been paid
+    declined_slots: int = 0  # the declines' rows in the payment table (each decline in effect has one)
 
     def holds(self) -> bool:
         channels_ok = all(
@@ -209,8 +215,11 @@ class Reconciliation:
         )
         per_state = all(self.by_state[s] == sum(ch[s] for ch in self.by_channel.values()) for s in STATES)
         return (
-            self.eligible == self.applied + self.not_applied
+            self.eligible == self.applied + self.declined + self.not_applied
+            and self.not_applied >= 0
             and self.applied == sum(self.by_state.values())
+            and self.declined == sum(self.declined_by_channel.values())
+            and self.declined == self.declined_slots
             and channels_ok
             and per_state
         )
@@ -227,8 +236,10 @@ def _state(status: str, payment_status: str | None) -> str:
 
 
 def reconciliation(program: Program) -> Reconciliation:
-    """Each eligible household counted once, by its deciding application: the one with the latest payment,
-    else the latest open one, else the latest (rejected) one."""
+    """Each eligible household counted once: declined when its decline is in effect (it holds the household's
+    slot, so the household has no live payment), else by its deciding application — the one with the latest
+    payment, else the latest open one, else the latest (rejected) one — else not applied. A decline waiting in
+    a conflict or withdrawn does not count: the household is where its applications put it."""
     result = Reconciliation()
     eligible = Eligibility.objects.filter(program=program, active=True)
     totals = eligible.aggregate(n=Count("id"), amount=Sum("amount"))
@@ -244,6 +255,18 @@ def reconciliation(program: Program) -> Reconciliation:
         .values_list("application_id", "status")
     }
     deciding: dict[int, tuple[int, int, str, str]] = {}
+    declined: dict[int, tuple[str, int]] = {}  # household → (channel, amount)
+    for household_id, channel, amount in (
+        Application.objects.filter(
+            program=program,
+            eligibility__active=True,
+            kind=ApplicationKind.DECLINE,
+            status=ApplicationStatus.DECLINED,
+        )
+        .order_by("pk")
+        .values_list("household_id", "channel", "eligibility__amount")
+    ):
+        declined[household_id] = (channel, amount)
     open_rank = {
         s: 1
         for s in (
@@ -254,10 +277,14 @@ def reconciliation(program: Program) -> Reconciliation:
         )
     }
     for app_id, household_id, status, channel in (
-        Application.objects.filter(program=program, eligibility__active=True)
+        Application.objects.filter(
+            program=program, eligibility__active=True, kind=ApplicationKind.APPLICATION
+        )
         .order_by("pk")
         .values_list("id", "household_id", "status", "channel")
     ):
+        if household_id in declined:
+            continue
         rank = 2 if app_id in last_payment else open_rank.get(status, 0)
         if household_id not in deciding or rank >= deciding[household_id][0]:
             deciding[household_id] = (rank, app_id, status, channel)
@@ -267,7 +294,15 @@ def reconciliation(program: Program) -> Reconciliation:
         result.by_state[state] += 1
         result.by_channel[channel][state] += 1
     result.applied = len(deciding)
-    result.not_applied = result.eligible - result.applied
+    result.declined_by_channel = dict.fromkeys(Channel.values, 0)
+    for channel, amount in declined.values():
+        result.declined_by_channel[channel] += 1
+        result.amount_declined += amount
+    result.declined = len(declined)
+    result.declined_slots = Payment.objects.filter(
+        program=program, status=PaymentStatus.DECLINED, application__eligibility__active=True
+    ).count()
+    result.not_applied = result.eligible - result.applied - result.declined
     return result
 
 
@@ -275,28 +310,32 @@ def reconciliation(program: Program) -> Reconciliation:
 class DayRow:
     day: dt.date
     applied: Counter = field(default_factory=Counter)  # by channel
+    declined: Counter = field(default_factory=Counter)  # declines received, by channel
     approved: int = 0
     paid: int = 0
     returned: int = 0
 
 
 def per_day(program: Program) -> list[DayRow]:
-    """Applications per channel, approvals, payments and returns per day (the dashboard's chart and CSV)."""
+    """Applications and declines received per channel, approvals, payments and returns per day (the dashboard's
+    chart and CSV). Like applications, a decline counts on the day it came in, whatever became of it."""
     days: dict[dt.date, DayRow] = {}
 
     def row(day: dt.date) -> DayRow:
         return days.setdefault(day, DayRow(day=day))
 
-    for day, channel, n in (
+    for day, kind, channel, n in (
         Application.objects.filter(program=program)
         .annotate(day=TruncDate("submitted_at"))
-        .values_list("day", "channel")
+        .values_list("day", "kind", "channel")
         .annotate(n=Count("id"))
         .order_by()
     ):
-        row(day).applied[channel] += n
+        counter = row(day).declined if kind == ApplicationKind.DECLINE else row(day).applied
+        counter[channel] += n
     for day, n in (
         Payment.objects.filter(program=program)
+        .exclude(application__kind=ApplicationKind.DECLINE)  # a decline's row (even withdrawn) is no approval
         .annotate(day=TruncDate("approved_at"))
         .values_list("day")
         .annotate(n=Count("id"))
@@ -320,7 +359,7 @@ def per_day(program: Program) -> list[DayRow]:
 
 def dashboard_figures(program: Program) -> dict[str, int]:
     counts = Payment.objects.filter(program=program).aggregate(
-        approved=Count("id", filter=~Q(status=PaymentStatus.CANCELLED)),
+        approved=Count("id", filter=~Q(status__in=[PaymentStatus.CANCELLED, PaymentStatus.DECLINED])),
         paid=Count("id", filter=Q(status=PaymentStatus.PAID)),
         returned=Count("id", filter=Q(status=PaymentStatus.RETURNED)),
         to_export=Count("id", filter=Q(status=PaymentStatus.APPROVED)),

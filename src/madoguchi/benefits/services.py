@@ -11,10 +11,10 @@ from os import PathLike
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Case as DjCase
-from django.db.models import IntegerField, Sum, Value, When
+from django.db.models import IntegerField, Q, Sum, Value, When
 from django.utils import timezone
 
-from madoguchi.core import events
+from madoguchi.core import audit, events
 from madoguchi.core.errors import MadoguchiError
 from madoguchi.residents.models import Household, Person
 
@@ -22,6 +22,7 @@ from . import holds, zengin
 from .imports import ImportFileError, Problem, parse_accounts_file, parse_tax_file
 from .models import (
     Application,
+    ApplicationKind,
     ApplicationStatus,
     Channel,
     Confirmation,
@@ -40,6 +41,9 @@ OPEN_STATUSES = (
     ApplicationStatus.RETURNED_TO_RESIDENT,
     ApplicationStatus.APPROVED,
 )
+# What keeps a household from filing anything new: an open application, or a decline waiting for staff or in
+# effect (a decline is never received, returned or approved: conflict or declined while it stands).
+STANDING = Q(status__in=OPEN_STATUSES) | Q(status=ApplicationStatus.DECLINED)
 
 
 class BenefitError(MadoguchiError):
@@ -57,6 +61,38 @@ class AlreadyApplied(BenefitError):
             "申請の内容を見比べ、口座の変更などは今の申請で扱ってください。",
             f"This household has already applied ({', '.join(numbers)}); it cannot apply twice. Compare the "
             "applications and handle a change of account on the existing one.",
+        )
+        self.numbers = numbers
+
+
+class AlreadyDeclined(BenefitError):
+    """The household has declined (or a decline of it waits for staff): nothing more is filed for it."""
+
+    def __init__(self, numbers: list[str]) -> None:
+        shown = "、".join(numbers)
+        super().__init__(
+            "already_declined",
+            f"この世帯は給付金の受給を辞退しています（受付番号 {shown}）。受け取る場合は、市の担当課に連絡して辞退を"
+            "撤回してください（撤回は担当課の決裁者が行います）。",
+            f"This household has declined the benefit ({', '.join(numbers)}). To receive it after all, contact "
+            "the city's benefits office to withdraw the decline (a decider there does it).",
+        )
+        self.numbers = numbers
+
+
+class AppliedCannotDecline(BenefitError):
+    """The household has an open application: a decline is not filed beside it (staff withdraw the application
+    first, or a paper decline goes to the conflicts page)."""
+
+    def __init__(self, numbers: list[str]) -> None:
+        shown = "、".join(numbers)
+        super().__init__(
+            "applied_cannot_decline",
+            f"この世帯はすでに申請しています（受付番号 {shown}）。申請があるうちは辞退を受け付けられません。辞退する"
+            "場合は市の担当課に連絡してください（支払の手続きの前なら、申請を取り下げてから辞退できます）。",
+            f"This household has already applied ({', '.join(numbers)}), so a decline cannot be filed while the "
+            "application stands. To decline, contact the city's benefits office: before the payment is processed, "
+            "the application can be withdrawn and the decline filed.",
         )
         self.numbers = numbers
 
@@ -374,34 +410,21 @@ def apply(
     staff=None,
     refuse_if_open: bool = False,
     return_without_account: bool = False,
+    refuse_if_declined: bool = False,
 ) -> Application:
     """File an application (online: the resident confirms the 確認書; counter; paper) for an eligible household.
 
     `account` None confirms the pre-filled account. Another open application of the household makes this one
     a conflict for staff, or, with `refuse_if_open` (staff entering it), raises AlreadyApplied and files
-    nothing. A bank or branch that does not exist sends it back to the resident with a request.
+    nothing. A decline of the household (in effect or waiting for staff) makes it a conflict too, or, with
+    `refuse_if_open` or `refuse_if_declined` (the resident online), raises AlreadyDeclined. A bank or branch
+    that does not exist sends it back to the resident with a request.
     No account at all (none pre-filled, none given) is refused, or — `return_without_account`, a returned
     確認書 with the box ticked but no account anywhere — filed and sent back to the resident for one.
     """
-    if channel not in Channel.values or (program.channels and channel not in program.channels):
-        raise BenefitError(
-            "channel_closed",
-            "この給付金はこの方法では申請できません。",
-            "This benefit cannot be applied for this way.",
-        )
+    _check_channel(program, channel)
     with transaction.atomic():
-        eligibility = (
-            Eligibility.objects.select_for_update(of=("self",))
-            .filter(program=program, household=household, active=True)
-            .select_related("confirmation")
-            .first()
-        )
-        if eligibility is None:
-            raise BenefitError(
-                "not_eligible",
-                "この世帯は支給対象として判定されていません。申請書方式での申請をご案内してください。",
-                "This household was not found eligible. Guide the resident to the application-form route.",
-            )
+        eligibility = _lock_eligibility(program, household)
         confirmation = getattr(eligibility, "confirmation", None)
         application = Application(
             number="",
@@ -431,26 +454,273 @@ def apply(
                 for n in ("bank_code", "branch_code", "account_type", "account_number", "holder_kana")
             )
         problems = [NO_ACCOUNT_PROBLEM] if missing else account_problems(_account_of(application))
-        open_ones = list(
-            Application.objects.filter(
-                program=program, household=household, status__in=OPEN_STATUSES
-            ).values_list("number", flat=True)
-        )
+        standing = _standing(program, household)
+        declines = [number for number, kind in standing if kind == ApplicationKind.DECLINE]
+        open_ones = [number for number, _kind in standing]
+        if declines and (refuse_if_open or refuse_if_declined):
+            raise AlreadyDeclined(declines)
         if open_ones and refuse_if_open:
             raise AlreadyApplied(open_ones)
-        if open_ones:
+        if declines:
+            application.status = ApplicationStatus.CONFLICT
+            application.note = (
+                "この世帯の辞退の届出があります。辞退と申請のどちらを採るか、本人に確認してください。"
+            )
+        elif open_ones:
             application.status = ApplicationStatus.CONFLICT
             application.note = "同じ世帯の申請がすでにあります。"
         elif problems:
             application.status = ApplicationStatus.RETURNED_TO_RESIDENT
             application.note = problems[0].ja
-        application.number = uuid.uuid4().hex[:20]  # unique until the id is known, just below
-        application.save()
-        application.number = f"B{program.pk:02d}-{application.pk:08d}"
-        application.save(update_fields=["number"])
+        _save_numbered(application)
         if application.status == ApplicationStatus.RETURNED_TO_RESIDENT:
             _ask_resident_for_account(application, problems)
     return application
+
+
+def _check_channel(program: Program, channel: str) -> None:
+    if channel not in Channel.values or (program.channels and channel not in program.channels):
+        raise BenefitError(
+            "channel_closed",
+            "この給付金はこの方法では申請できません。",
+            "This benefit cannot be applied for this way.",
+        )
+
+
+def _lock_eligibility(program: Program, household: Household) -> Eligibility:
+    """The household's eligibility row, locked: every filing for a household (applying or declining, any
+    channel) takes this lock first, so they are serialised and each sees what the one before filed."""
+    eligibility = (
+        Eligibility.objects.select_for_update(of=("self",))
+        .filter(program=program, household=household, active=True)
+        .select_related("confirmation")
+        .first()
+    )
+    if eligibility is None:
+        raise BenefitError(
+            "not_eligible",
+            "この世帯は支給対象として判定されていません。申請書方式での申請をご案内してください。",
+            "This household was not found eligible. Guide the resident to the application-form route.",
+        )
+    return eligibility
+
+
+def _standing(program: Program, household: Household) -> list[tuple[str, str]]:
+    """(受付番号, kind) of the household's open applications and standing declines, oldest first."""
+    return list(
+        Application.objects.filter(STANDING, program=program, household=household)
+        .order_by("pk")
+        .values_list("number", "kind")
+    )
+
+
+def _save_numbered(application: Application) -> None:
+    """Insert the application and give it its 受付番号 B<program>-<id>."""
+    application.number = uuid.uuid4().hex[:20]  # unique until the id is known, just below
+    application.save()
+    application.number = f"B{application.program_id:02d}-{application.pk:08d}"
+    application.save(update_fields=["number"])
+
+
+# --- declining (辞退) -------------------------------------------------------------------------------
+
+DECLINE_CONFLICT_NOTE = "同じ世帯の申請がすでにあります。辞退と申請のどちらを採るか、本人に確認してください。"
+CONTRADICTORY_LETTER_NOTE = (
+    "返送された確認書に、辞退の印と、確認の印または口座の記入の両方があります。本人に確認して、どちらかを採用"
+    "してください。"
+)
+
+
+def decline(
+    *,
+    program: Program,
+    household: Household,
+    channel: str,
+    applicant=None,
+    staff=None,
+    refuse_if_open: bool = False,
+    conflict_note: str = "",
+) -> Application:
+    """The household declines the benefit (辞退): online on My Page, on the returned 確認書, or at the desk.
+
+    A decline in effect is an application of kind `decline`, status `declined`, and a row of status `declined`
+    (amount 0) in the payment table under `benefits_payment_once_per_household`: it takes the household's
+    single slot, so the household is never both paid and declined, and it is never in a transfer file.
+    Filing takes the household's eligibility lock, as applying does, so a decline and an application of the
+    same moment are serialised: whichever comes second sees the first.
+
+    - The household has declined already: AlreadyDeclined (nothing filed).
+    - It has an open application: `refuse_if_open` (online, the desk) raises AppliedCannotDecline; otherwise
+      (paper) the decline is filed as a conflict for staff.
+    - `conflict_note`: filed as a conflict with that note whatever else (a letter that says two things).
+    - The database refuses the slot (a live payment committed meanwhile): as an open application above.
+    """
+    _check_channel(program, channel)
+    with transaction.atomic():
+        eligibility = _lock_eligibility(program, household)
+        standing = _standing(program, household)
+        declines = [number for number, kind in standing if kind == ApplicationKind.DECLINE]
+        if declines:
+            raise AlreadyDeclined(declines)
+        open_ones = [number for number, _kind in standing]
+        if open_ones and refuse_if_open:
+            raise AppliedCannotDecline(open_ones)
+        now = timezone.now()
+        application = Application(
+            number="",
+            kind=ApplicationKind.DECLINE,
+            program=program,
+            eligibility=eligibility,
+            household=household,
+            channel=channel,
+            applicant=applicant,
+            staff=staff,
+            submitted_at=now,
+        )
+        if conflict_note or open_ones:
+            application.status = ApplicationStatus.CONFLICT
+            application.note = conflict_note or DECLINE_CONFLICT_NOTE
+            _save_numbered(application)
+            return application
+        application.status = ApplicationStatus.DECLINED
+        application.decided_at = now
+        _save_numbered(application)
+        if not _take_slot_for_decline(application, staff, now):
+            if refuse_if_open:  # raising rolls the decline back: nothing is filed
+                raise BenefitError(
+                    "slot_taken",
+                    "この世帯には支給決定または辞退がすでにあります。画面を読み込み直して、世帯の申請を確かめてください。",
+                    "This household already has an approved payment or a decline. Reload the page and check "
+                    "the household's applications.",
+                )
+            application.status = ApplicationStatus.CONFLICT
+            application.decided_at = None
+            application.note = DECLINE_CONFLICT_NOTE
+            application.save(update_fields=["status", "decided_at", "note"])
+    return application
+
+
+def _take_slot_for_decline(application: Application, staff, now) -> bool:
+    """The decline's row in the payment table (the household's one slot); False when the database refuses it
+    (a live payment or another decline holds the slot)."""
+    try:
+        with transaction.atomic():
+            Payment.objects.create(
+                program_id=application.program_id,
+                household_id=application.household_id,
+                application=application,
+                amount=0,
+                status=PaymentStatus.DECLINED,
+                approved_by=staff,
+                approved_at=now,
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def decline_by_letter(
+    *, program: Program, household: Household, staff, applies: bool, account: AccountInput | None
+) -> Application:
+    """A returned 確認書 with the 辞退 box ticked (the paper intake). Alone, a decline. With the 確認 box ticked or
+    an account written as well, the letter says two things: both are filed for staff as a conflict, the
+    decline and the application (`account` as written, else the pre-filled one), side by side on the conflicts
+    page — never guessed. The decline is returned (its 受付番号 is what the form was filed as)."""
+    with transaction.atomic():
+        if not applies:
+            return decline(program=program, household=household, channel=Channel.PAPER, staff=staff)
+        declined = decline(
+            program=program,
+            household=household,
+            channel=Channel.PAPER,
+            staff=staff,
+            conflict_note=CONTRADICTORY_LETTER_NOTE,
+        )
+        application = apply(
+            program=program,
+            household=household,
+            channel=Channel.PAPER,
+            account=account,
+            staff=staff,
+            return_without_account=True,
+        )
+        Application.objects.filter(pk=application.pk).update(note=CONTRADICTORY_LETTER_NOTE)
+    return declined
+
+
+def decline_by_staff(*, program: Program, household_id: int, channel: str, staff) -> Application:
+    """A decline the resident hands in at the counter or by post, entered at the desk: nothing is filed when
+    the program does not take that channel now, or when the household has an open application or a decline
+    (AppliedCannotDecline, AlreadyDeclined: staff see the household's filings side by side)."""
+    problem = staff_entry_problem(program, channel)
+    if problem is not None:
+        raise problem
+    return decline(
+        program=program,
+        household=Household(pk=household_id),
+        channel=channel,
+        staff=staff,
+        refuse_if_open=True,
+    )
+
+
+def withdraw_decline(
+    *, application: Application, staff, note: str, client_ip: str | None = None
+) -> Application:
+    """A decider withdraws a decline (辞退の撤回: the household asked the city, or it was filed by mistake): its
+    slot row is cancelled and the household can apply again. Audited. A decline waiting in a conflict is
+    withdrawn the same way (it never took effect)."""
+    from .access import may_decide
+
+    if staff is None or not may_decide(staff):
+        raise BenefitError(
+            "deciders_only",
+            "辞退の撤回は、給付金を担当する課の決裁者・課管理者が行います。",
+            "Only a decider (approver or department administrator) of a benefits department withdraws a "
+            "decline.",
+        )
+    note = " ".join((note or "").split())[:400]
+    if not note:
+        raise BenefitError(
+            "reason_required",
+            "辞退を撤回する理由を入力してください（例：本人から電話で撤回の申出）。理由は記録に残ります。",
+            "Enter why the decline is withdrawn (e.g. the resident asked by phone). It is kept on record.",
+        )
+    with transaction.atomic():
+        _lock_program(application.program_id)  # the same lock order as `reject` and `resolve_conflict`
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        _withdraw_decline(locked, staff, note, client_ip)
+    return locked
+
+
+def _withdraw_decline(locked: Application, staff, note: str, client_ip: str | None = None) -> None:
+    """Withdraw the locked decline (the caller holds the program lock): its slot row cancelled, audited."""
+    if not locked.is_decline or locked.status not in (ApplicationStatus.DECLINED, ApplicationStatus.CONFLICT):
+        raise BenefitError(
+            "not_declined",
+            f"{locked.number} は撤回できる辞退ではありません（すでに撤回済みか、申請です）。画面を読み込み直して"
+            "ください。",
+            f"{locked.number} is not a decline that can be withdrawn (withdrawn already, or an application). "
+            "Reload the page.",
+        )
+    now = timezone.now()
+    Payment.objects.filter(application_id=locked.pk, status=PaymentStatus.DECLINED).update(
+        status=PaymentStatus.CANCELLED, settled_at=now
+    )
+    locked.status = ApplicationStatus.DECLINE_WITHDRAWN
+    locked.note = note
+    locked.staff = staff
+    locked.decided_at = now
+    locked.save(update_fields=["status", "note", "staff", "decided_at"])
+    audit.record_access(
+        actor=staff,
+        action="withdraw_decline",
+        object_type="benefits.application",
+        object_id=locked.pk,
+        fields=["status", "household"],
+        purpose="給付金の辞退の撤回",
+        client_ip=client_ip,
+    )
 
 
 STAFF_CHANNELS = (Channel.COUNTER, Channel.PAPER)
@@ -650,9 +920,9 @@ def approve_received(*, program: Program, staff=None) -> ApprovalReport:
     """Approve every received application of the program (the office's button)."""
     report = ApprovalReport()
     ids = list(
-        Application.objects.filter(program=program, status=ApplicationStatus.RECEIVED).values_list(
-            "id", flat=True
-        )
+        Application.objects.filter(
+            program=program, status=ApplicationStatus.RECEIVED, kind=ApplicationKind.APPLICATION
+        ).values_list("id", flat=True)
     )
     for start in range(0, len(ids), 1000):
         _approve(ids[start : start + 1000], staff, report)
@@ -665,7 +935,7 @@ def _approve(ids: list[int], staff, report: ApprovalReport) -> list[Payment]:
     with transaction.atomic():
         applications = list(
             Application.objects.select_for_update(of=("self",))
-            .filter(pk__in=ids, status=ApplicationStatus.RECEIVED)
+            .filter(pk__in=ids, status=ApplicationStatus.RECEIVED, kind=ApplicationKind.APPLICATION)
             .select_related("eligibility")
             .order_by("pk")
         )
@@ -699,7 +969,7 @@ def _approve(ids: list[int], staff, report: ApprovalReport) -> list[Payment]:
                     )
             except IntegrityError:
                 application.status = ApplicationStatus.CONFLICT
-                application.note = "この世帯にはすでに支給が決定しています。"
+                application.note = "この世帯にはすでに支給の決定（または辞退）があります。"
                 application.save(update_fields=["status", "note"])
                 report.conflicts.append(application.number)
                 continue
@@ -759,6 +1029,12 @@ def reject(*, application: Application, staff, note: str) -> None:
     with transaction.atomic():
         _lock_program(application.program_id)
         locked = Application.objects.select_for_update().get(pk=application.pk)
+        if locked.is_decline:
+            raise BenefitError(
+                "is_decline",
+                f"{locked.number} は辞退の届出です。不支給・取下げではなく「辞退の撤回」を使ってください。",
+                f"{locked.number} is a decline, not an application: withdraw the decline instead.",
+            )
         if locked.status == ApplicationStatus.REJECTED:
             raise BenefitError(
                 "already_rejected",
@@ -803,23 +1079,53 @@ def return_to_resident(*, application: Application, staff, note: str) -> Applica
     return locked
 
 
-def resolve_conflict(*, keep: Application, staff) -> None:
-    """Staff chose `keep` among a household's applications: the others are rejected as duplicates."""
+def resolve_conflict(*, keep: Application, staff, client_ip: str | None = None) -> None:
+    """Staff chose `keep` among a household's applications and declines: the other applications are rejected
+    as duplicates, the other declines withdrawn (audited). A decline kept takes effect (its slot row; the
+    database refuses it while a live payment stands, and then nothing changes)."""
+    from .access import may_decide
+
     with transaction.atomic():
         _lock_program(keep.program_id)  # first, as in `reject`: the same lock order everywhere
-        others = (
+        others = list(
             Application.objects.select_for_update(of=("self",))
-            .filter(program_id=keep.program_id, household_id=keep.household_id, status__in=OPEN_STATUSES)
+            .filter(STANDING, program_id=keep.program_id, household_id=keep.household_id)
             .exclude(pk=keep.pk)
+            .order_by("pk")
         )
+        if any(o.status == ApplicationStatus.DECLINED for o in others) and not may_decide(staff):
+            raise BenefitError(
+                "deciders_only",
+                "辞退の撤回は、給付金を担当する課の決裁者・課管理者が行います。",
+                "Only a decider (approver or department administrator) of a benefits department withdraws a "
+                "decline.",
+            )
         for other in others:
-            reject(application=other, staff=staff, note="重複申請（職員が他の申請を採用）")
+            if other.is_decline:
+                _withdraw_decline(other, staff, "重複（職員が他の申請を採用）", client_ip)
+            else:
+                reject(application=other, staff=staff, note="重複申請（職員が他の申請を採用）")
         kept = Application.objects.select_for_update().get(pk=keep.pk)
-        if kept.status == ApplicationStatus.CONFLICT:
+        if kept.status != ApplicationStatus.CONFLICT:
+            return
+        if kept.is_decline:
+            now = timezone.now()
+            if not _take_slot_for_decline(kept, staff, now):
+                raise BenefitError(
+                    "slot_taken",
+                    f"この世帯には支給の決定がすでにあるため、辞退 {kept.number} は採用できません。振込データに入った"
+                    "支払は取り消せません。銀行から返却された場合は、返却の取り込み後に採用してください。",
+                    f"This household already has a live payment, so the decline {kept.number} cannot be kept. A "
+                    "payment in a transfer file cannot be cancelled; if the bank returns it, keep the decline after "
+                    "the return list is imported.",
+                )
+            kept.status = ApplicationStatus.DECLINED
+            kept.decided_at = now
+        else:
             kept.status = ApplicationStatus.RECEIVED
-            kept.note = ""
-            kept.staff = staff
-            kept.save(update_fields=["status", "note", "staff"])
+        kept.note = ""
+        kept.staff = staff
+        kept.save(update_fields=["status", "note", "staff", "decided_at"])
 
 
 # --- the 全銀 file and the return list -------------------------------------------------------------

@@ -48,7 +48,9 @@ class Command(BaseCommand):
         p = sub.add_parser("import-returns", help="read the bank's returned transfer file (振込不能)")
         p.add_argument("program")
         p.add_argument("file")
-        p = sub.add_parser("reconcile", help="eligible = applied + not applied; applied by state and channel")
+        p = sub.add_parser(
+            "reconcile", help="eligible = applied + declined + not applied; applied by state and channel"
+        )
         p.add_argument("program")
 
     def handle(self, *args, action: str, **options):
@@ -114,8 +116,15 @@ class Command(BaseCommand):
 
     def do_reconcile(self, program, **_):
         r = selectors.reconciliation(self._program(program))
-        self.stdout.write(f"eligible {r.eligible:,} = applied {r.applied:,} + not applied {r.not_applied:,}")
+        self.stdout.write(
+            f"eligible {r.eligible:,} = applied {r.applied:,} + declined {r.declined:,}"
+            f" + not applied {r.not_applied:,}"
+        )
         self.stdout.write("applied = " + " + ".join(f"{s} {n:,}" for s, n in r.by_state.items()))
         for channel, states in r.by_channel.items():
-            self.stdout.write(f"  {channel}: " + ", ".join(f"{s} {n:,}" for s, n in states.items()))
+            self.stdout.write(
+                f"  {channel}: "
+                + ", ".join(f"{s} {n:,}" for s, n in states.items())
+                + f"; declined {r.declined_by_channel[channel]:,}"
+            )
         self.stdout.write("reconciles: " + ("yes" if r.holds() else "NO"))
