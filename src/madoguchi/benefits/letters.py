@@ -10,13 +10,14 @@
   amount, the account, and the return part. Nothing but the address face's name and address is outside.
 
 Both carry a return part the paper intake reads back (`letter_form_layout`): a box to tick 「内容を確認しました
-／口座に振り込んでください」 and boxes to write another account (bank code, branch code, account type, account number
-digits, holder katakana cells), laid out from the field types' own print layouts and OCR hints
-(`procedures.fields`), with the four corner marks and the QR code where the engine looks for them. The QR
-code is in the product's form format (`procedures.forms.printable.qr_payload`):
+／口座に振り込んでください」, boxes to write another account (bank code, branch code, account type, account number
+digits, holder katakana cells), and a box to tick 「給付金の受給を辞退します」 (辞退), laid out from the field types'
+own print layouts and OCR hints (`procedures.fields`), with the four corner marks and the QR code where the
+engine looks for them. The QR code is in the product's form format (`procedures.forms.printable.qr_payload`):
 ``MDG1|<reference>|benefit:<program>|<layout version>|1/1`` — the confirmation's random reference and
-nothing else about the household. Layout versions: 2 = A4, 3 = 圧着はがき (1 was the first A4 letter, which had
-nothing to read back).
+nothing else about the household. Layout versions: 4 = A4, 5 = 圧着はがき, with the 辞退 box; 2 = A4 and 3 =
+圧着はがき are the same letters without it, still read back (every box where it was) for letters printed before;
+1 was the first A4 letter, which had nothing to read back.
 
 ReportLab and segno are imported when letters are drawn, not when the layout is asked for (the paper intake
 asks for it).
@@ -54,8 +55,10 @@ A4 = "a4"
 HAGAKI = "hagaki"
 LAYOUTS = (A4, HAGAKI)
 # The layout version a letter's QR code names: the paper intake reads a returned letter with that layout.
-LAYOUT_VERSIONS = {A4: 2, HAGAKI: 3}
-LAYOUT_OF_VERSION = {version: name for name, version in LAYOUT_VERSIONS.items()}
+# Printed now: 4 (A4) and 5 (はがき), with the 辞退 box. 2 and 3 are the letters printed before it, still read.
+LAYOUT_VERSIONS = {A4: 4, HAGAKI: 5}
+LAYOUT_OF_VERSION = {2: A4, 3: HAGAKI, 4: A4, 5: HAGAKI}
+WITHOUT_DECLINE = frozenset({2, 3})  # versions printed before the 辞退 box
 PAGE_SIZES = {A4: (210 * MM, 297 * MM), HAGAKI: (100 * MM, 296 * MM)}
 PAGES_PER_LETTER = {A4: 1, HAGAKI: 2}
 HAGAKI_PANEL = 148 * MM  # the fold: two 100 × 148 mm panels
@@ -67,6 +70,7 @@ BRANCH_CODE = "branch_code"
 ACCOUNT_TYPE = "account_type"
 ACCOUNT_NUMBER = "account_number"
 HOLDER = "holder_kana"
+DECLINE = "decline"  # 辞退: the household declines the benefit
 ACCOUNT_FIELDS = (BANK_CODE, BRANCH_CODE, ACCOUNT_TYPE, ACCOUNT_NUMBER, HOLDER)
 # 預金種目 as 全銀 codes them (the online form offers the same three).
 ACCOUNT_TYPES = (("1", "普通", "Ordinary"), ("2", "当座", "Current"), ("4", "貯蓄", "Savings"))
@@ -74,6 +78,11 @@ ACCOUNT_TYPE_NAMES = {code: ja for code, ja, _en in ACCOUNT_TYPES}
 CONFIRM_LABEL = (
     "内容を確認しました／口座に振り込んでください",
     "I have checked this; please pay into the account",
+)
+DECLINE_LABEL = ("給付金の受給を辞退します", "I decline this benefit")
+DECLINE_NOTE = (
+    "辞退する場合は、この欄だけに印をつけてください。",
+    "To decline, tick this box only (leave the boxes above empty).",
 )
 
 DIGIT_W, DIGIT_H = DIGIT_MM[0] * MM, DIGIT_MM[1] * MM
@@ -130,10 +139,11 @@ def _localized(ja: str, en: str) -> Localized:
 
 @lru_cache(maxsize=64)
 def confirmation_spec(*, slug: str, title_ja: str, title_en: str = "") -> ProcedureSpec:
-    """The return part of the 確認書 as a form: the tick and the account, each field of an ordinary type
-    (checkbox, number in digit boxes, radio ticks, kana cells), so the intake reads and verifies them as it
-    does every form. The bank and branch are not looked up here: a code that does not exist is the
-    resident's answer, and the benefits services send the application back to the resident for it."""
+    """The return part of the 確認書 as a form: the tick, the account and the 辞退 tick, each field of an ordinary
+    type (checkbox, number in digit boxes, radio ticks, kana cells), so the intake reads and verifies them as
+    it does every form. The bank and branch are not looked up here: a code that does not exist is the
+    resident's answer, and the benefits services send the application back to the resident for it. (A letter
+    printed before the 辞退 box has no box for that field: the intake reads nothing for it.)"""
     title_en = title_en or title_ja
     fields = (
         Field(id=CONFIRM, type="checkbox", label=_localized(*CONFIRM_LABEL)),
@@ -170,6 +180,7 @@ def confirmation_spec(*, slug: str, title_ja: str, title_en: str = "") -> Proced
             label=_localized("口座名義（カタカナ）", "Account holder (katakana)"),
             max_length=30,
         ),
+        Field(id=DECLINE, type="checkbox", label=_localized(*DECLINE_LABEL)),
     )
     return ProcedureSpec(
         id=form_key(slug),
@@ -227,6 +238,10 @@ class _Geometry:
     holder_y: float  # the holder's cells
     cell_w: float
     holder_per_row: int
+    decline_y: float  # the 辞退 tick (below the holder's cells)
+    decline_note_x: float  # its note: beside the label (A4), under it (はがき)
+    decline_note_y: float
+    decline_note_en: bool  # the note in English too (room for it on A4 only)
 
 
 _GEOMETRY = {
@@ -249,6 +264,10 @@ _GEOMETRY = {
         holder_y=205,
         cell_w=6.0,
         holder_per_row=20,
+        decline_y=226,
+        decline_note_x=100,
+        decline_note_y=225.6,
+        decline_note_en=True,
     ),
     HAGAKI: _Geometry(
         page_mm=(100, 296),
@@ -269,6 +288,10 @@ _GEOMETRY = {
         holder_y=221,
         cell_w=6.0,
         holder_per_row=12,
+        decline_y=248.5,
+        decline_note_x=12,
+        decline_note_y=257.4,
+        decline_note_en=False,
     ),
 }
 # The はがき keeps its boxes 12 mm from the card's edges: a card skewed on the scanner loses its edges first.
@@ -283,6 +306,23 @@ def _cell(x: float, y: float, col: int, row: int, width: float, height: float) -
     left, right = round(x + col * width, 2), round(x + (col + 1) * width, 2)
     top, bottom = round(y + row * height, 2), round(y + (row + 1) * height, 2)
     return Rect(left, top, round(right - left, 2), round(bottom - top, 2))
+
+
+def _tick_box(f: Field, x_mm: float, y_mm: float) -> FieldBox:
+    """A checkbox field: one box to tick."""
+    tick = _rect(x_mm, y_mm, CHECKBOX_MM, CHECKBOX_MM)
+    return FieldBox(
+        f.id,
+        1,
+        tick.x,
+        tick.y,
+        tick.width,
+        tick.height,
+        "checkbox",
+        1,
+        rects=(tick,),
+        ocr=f.kind.ocr_hints(f),
+    )
 
 
 def _digit_box(f: Field, x_mm: float, y_mm: float) -> FieldBox:
@@ -333,11 +373,19 @@ def _label(x_mm: float, y_mm: float, w_mm: float, text: str) -> TextItem:
 
 
 @lru_cache(maxsize=64)
-def letter_form_layout(layout: str, *, slug: str, title_ja: str, title_en: str = "") -> FormLayout:
+def letter_form_layout(
+    layout: str, *, slug: str, title_ja: str, title_en: str = "", version: int | None = None
+) -> FormLayout:
     """The return part of a letter of `layout` as the paper intake reads it: the corner marks, the QR zone and
-    a box per field of `confirmation_spec`, on the page that is scanned (A4: the letter; はがき: the inside)."""
+    a box per field of `confirmation_spec`, on the page that is scanned (A4: the letter; はがき: the inside).
+    `version`: the layout version the letter's QR names (None: the one printed now); a version printed before
+    the 辞退 box (2, 3) has every other box where it is now, and no 辞退 box."""
     if layout not in _GEOMETRY:
         raise ValueError(f"unknown letter layout {layout!r}; use one of {', '.join(LAYOUTS)}")
+    version = LAYOUT_VERSIONS[layout] if version is None else version
+    if LAYOUT_OF_VERSION.get(version) != layout:
+        raise ValueError(f"layout version {version} is not a {layout} letter")
+    with_decline = version not in WITHOUT_DECLINE
     g = _GEOMETRY[layout]
     spec = confirmation_spec(slug=slug, title_ja=title_ja, title_en=title_en)
     fields = {f.id: f for f in spec.fields}
@@ -367,29 +415,30 @@ def letter_form_layout(layout: str, *, slug: str, title_ja: str, title_en: str =
         _label(g.type_x, g.type_y, 3 * g.type_pitch, fields[ACCOUNT_TYPE].label.ja),
         _label(g.left, g.holder_y, g.width, "口座名義（カタカナ）　姓と名の間は1マス空けてください"),
     ]
-    confirm = fields[CONFIRM]
     account_type, option_texts = _choice_box(fields[ACCOUNT_TYPE], g.type_x, g.type_y, g.type_pitch)
     texts.extend(option_texts)
-    tick = _rect(g.left, g.tick_y, CHECKBOX_MM, CHECKBOX_MM)
     boxes = (
-        FieldBox(
-            CONFIRM,
-            1,
-            tick.x,
-            tick.y,
-            tick.width,
-            tick.height,
-            "checkbox",
-            1,
-            rects=(tick,),
-            ocr=confirm.kind.ocr_hints(confirm),
-        ),
+        _tick_box(fields[CONFIRM], g.left, g.tick_y),
         _digit_box(fields[BANK_CODE], g.bank_x, g.codes_y),
         _digit_box(fields[BRANCH_CODE], g.branch_x, g.codes_y),
         account_type,
         _digit_box(fields[ACCOUNT_NUMBER], g.number_x, g.number_y),
         _cells_box(fields[HOLDER], g.left, g.holder_y, g.cell_w, g.holder_per_row),
     )
+    if with_decline:
+        boxes += (_tick_box(fields[DECLINE], g.left, g.decline_y),)
+        texts += [
+            _text(label_x, g.decline_y - 1.4, 62, 6.5, DECLINE_LABEL[0], 10.5, font="gothic"),
+            _text(label_x, g.decline_y + 4.6, 62, 3.5, DECLINE_LABEL[1], 6.5, tone="gray"),
+        ]
+        note_w = g.left + g.width - g.decline_note_x
+        texts.append(
+            _text(g.decline_note_x, g.decline_note_y, note_w, 3.6, DECLINE_NOTE[0], 7.5, font="mincho")
+        )
+        if g.decline_note_en:
+            texts.append(
+                _text(g.decline_note_x, g.decline_note_y + 3.8, note_w, 3, DECLINE_NOTE[1], 5.5, tone="gray")
+            )
     page = PageLayout(
         number=1, marks=marks, zones=zones, texts=tuple(texts), shades=(_rect(g.left, g.top, g.width, 7),)
     )
@@ -577,16 +626,18 @@ def _draw_a4(pen: _Pen, form: FormLayout, letter: Letter, city_name: str, printe
         y += 6.8 * MM
     notes = [
         "・口座を変更する場合は、通帳またはキャッシュカードの写しを同封してください。",
-        "・記入した確認書は、同封の返信用封筒で返送してください。受け取りを辞退する場合はコールセンターへご連絡ください。",
+        "・記入した確認書は、同封の返信用封筒で返送してください。",
+        "・受給を辞退する場合は、返送欄の「給付金の受給を辞退します」に印をつけて返送するか、マイページで辞退して",
+        "　ください。辞退は、支給の手続きが終わるまでは、市の担当課に連絡すれば撤回できます。",
         "・この確認書についてのお問い合わせ：給付金コールセンター（平日9時から17時）",
     ]
-    y = 234 * MM
+    y = 238.5 * MM
     pen.text(20 * MM, y, 170 * MM, "記入日　令和　　年　　月　　日　　　　世帯主氏名（自署）", 10)
     pen.line(128 * MM, y + 5.5 * MM, 190 * MM, y + 5.5 * MM)
-    y = 248 * MM
+    y = 249 * MM
     for line in notes:
         pen.text(20 * MM, y, 170 * MM, line, 8.5)
-        y += 5.5 * MM
+        y += 5 * MM
     pen.text(
         20 * MM,
         278 * MM,
@@ -677,19 +728,20 @@ def _draw_hagaki_inside(pen: _Pen, form: FormLayout, letter: Letter, city_name: 
         y += 5.8 * MM
     pen.text(x, 129 * MM, w, "口座を変更する場合は、下の返送欄に記入し、通帳の写しと一緒に", 7.5)
     pen.text(x, 133.5 * MM, w, "封筒に入れて返送してください（マイページからも変更できます）。", 7.5)
+    pen.text(x, 138 * MM, w, "受給を辞退する場合は、返送欄の「辞退します」に印をつけて返送して", 7.5)
+    pen.text(x, 142.5 * MM, w, "ください。辞退は、支給の手続きが終わるまでは撤回できます。", 7.5)
     pen.line(0, HAGAKI_PANEL, 100 * MM, HAGAKI_PANEL, width=0.3, dash=(2, 2))
     notes = [
         "記入日　令和　　年　　月　　日",
         "世帯主氏名（自署）",
-        "・記入後、このはがきを封筒に入れて返送してください。",
         "・お問い合わせ：給付金コールセンター（平日9時から17時）",
     ]
-    for line, top in zip(notes, (249, 256, 265, 271), strict=True):
+    for line, top in zip(notes, (263, 269, 277), strict=True):
         pen.text(x, top * MM, w, line, 8)
-    pen.line(41 * MM, 260.5 * MM, 88 * MM, 260.5 * MM)
+    pen.line(41 * MM, 273.5 * MM, 88 * MM, 273.5 * MM)
     pen.text(
         x,
-        277 * MM,
+        282 * MM,
         w,
         f"{form.procedure}　第{LAYOUT_VERSIONS[HAGAKI]}版　{letter.number}",
         6,

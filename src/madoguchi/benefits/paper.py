@@ -8,7 +8,8 @@ household that already applied (online, at the counter, or by an earlier scan of
 conflict for staff, never a second payment, and a bank or branch that does not exist sends the application
 back to the resident. A QR reference no confirmation has, a program past its deadline, a program that does not
 take paper, or a household no longer eligible make the form `invalid` with the reason, before anybody
-verifies it.
+verifies it. The 辞退 box ticked files the household's decline (`services.decline_by_letter`); ticked with the
+確認 box or an account as well, the letter says two things and both go to staff as a conflict.
 
 The intake names the person a letter is addressed to (`ConfirmationSource.person`: the household's head) in the
 audit rows of every look at its form, so that the auditor's search by person finds them.
@@ -83,7 +84,9 @@ class ConfirmationSource:
         if layout is None or slug is None:
             return None  # not a letter layout this code printed (version 1 had nothing to read back)
         title_ja, title_en = self._titles(key)
-        return letters.letter_form_layout(layout, slug=slug, title_ja=title_ja, title_en=title_en)
+        return letters.letter_form_layout(
+            layout, slug=slug, title_ja=title_ja, title_en=title_en, version=version
+        )
 
     def title(self, key: str, lang: str) -> str:
         title_ja, title_en = self._titles(key)
@@ -187,7 +190,16 @@ class ConfirmationSource:
                 f"The bank has no branch {branch}. If the paper says so, accept it: the application goes back "
                 "to the resident for a correct account.",
             )
-        if not written and not values.get(letters.CONFIRM):
+        if values.get(
+            letters.DECLINE
+        ):  # 辞退: a person always looks (declining loses the household its benefit)
+            notes[letters.DECLINE] = (
+                "辞退の印が読み取れました。紙の印を確かめてください（辞退すると支給されません。確認の印や口座の記入も"
+                "あれば、辞退と申請の両方を職員が確認する重複として受け付けます）。",
+                "The decline box was read as ticked. Check the paper: a decline means no payment (with the "
+                "confirmation tick or an account as well, both go to staff as a conflict).",
+            )
+        elif not written and not values.get(letters.CONFIRM):
             notes[letters.CONFIRM] = (
                 "確認の印も口座の記入も読み取れませんでした。紙に印がないか確認してください。",
                 "Neither the tick nor an account was read: check the paper for a tick.",
@@ -206,7 +218,7 @@ class ConfirmationSource:
         program, confirmation = self._confirmation(key, reference)
         parts = {name: values.get(name) for name in letters.ACCOUNT_FIELDS}
         written = any(value not in (None, "", [], {}) for value in parts.values())
-        if not written and not values.get(letters.CONFIRM):
+        if not written and not values.get(letters.CONFIRM) and not values.get(letters.DECLINE):
             raise ValuesRefused(
                 {
                     letters.CONFIRM: (
@@ -226,6 +238,17 @@ class ConfirmationSource:
                 account_number=_code(parts[letters.ACCOUNT_NUMBER], 7),
                 holder_kana=str(parts[letters.HOLDER] or ""),
             )
+        if values.get(letters.DECLINE):  # 辞退; with the tick or an account too, a conflict for staff
+            try:
+                return services.decline_by_letter(
+                    program=program,
+                    household=confirmation.eligibility.household,
+                    staff=actor,
+                    applies=written or bool(values.get(letters.CONFIRM)),
+                    account=account,
+                ).number
+            except services.BenefitError as exc:
+                raise Refused(Refusal(exc.ja, exc.en)) from exc
         try:
             application = services.apply(
                 program=program,

@@ -56,7 +56,7 @@ def test_the_a4_batch_has_a_page_per_household_whose_qr_carries_only_its_random_
         assert page.get_size() == pytest.approx((210 * MM, 297 * MM), abs=0.5)
         (payload,) = _codes(page)
         assert (payload.procedure, payload.version, payload.page, payload.pages) == (
-            f"benefit:{program.slug}", 2, 1, 1,
+            f"benefit:{program.slug}", 4, 1, 1,
         )  # fmt: skip
         confirmation = confirmations[payload.case_number]
         assert re.fullmatch(r"[0-9a-f]{32}", payload.case_number)
@@ -107,12 +107,13 @@ def test_the_hagaki_batch_puts_the_personal_content_on_the_inside_only(tmp_path)
         assert secret in inner, secret
     (payload,) = _codes(inside)
     assert (payload.case_number, payload.procedure, payload.version) == (
-        confirmation.reference, f"benefit:{program.slug}", 3,
+        confirmation.reference, f"benefit:{program.slug}", 5,
     )  # fmt: skip
     # The return part (what is read back) lies on the inside's bottom panel, below the fold.
     form = letters.letter_form_layout("hagaki", slug=program.slug, title_ja=program.title_ja)
     assert all(box.y >= panel for box in form.boxes)
     assert "内容を確認しました" in _text(inside, top=height - panel)
+    assert "給付金の受給を辞退します" in _text(inside, top=height - panel)
     pdf.close()
 
 

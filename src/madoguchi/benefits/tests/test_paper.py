@@ -18,7 +18,15 @@ from django.core.management import call_command
 from madoguchi.accounts.models import Role
 from madoguchi.accounts.tests.factories import IdentityLinkFactory, ResidentFactory, StaffFactory
 from madoguchi.benefits import letters, printing, services
-from madoguchi.benefits.models import Application, ApplicationStatus, Channel, Confirmation, Payment
+from madoguchi.benefits.models import (
+    Application,
+    ApplicationKind,
+    ApplicationStatus,
+    Channel,
+    Confirmation,
+    Payment,
+    PaymentStatus,
+)
 from madoguchi.benefits.paper import source
 from madoguchi.core.models import AuditEvent
 from madoguchi.intake import services as intake_services
@@ -38,6 +46,7 @@ NEW_ACCOUNT = {
     "account_type": "1",
     "account_number": "7654321",
     "holder_kana": "ミドリカワ ハナコ",
+    "decline": False,  # the 辞退 box left empty
 }
 
 
@@ -222,6 +231,66 @@ def test_a_bank_that_does_not_exist_is_checked_by_a_person_then_sent_back_to_the
     assert not Payment.objects.exists()
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_ticked_decline_box_is_read_looked_at_by_a_person_and_declines_the_benefit(tmp_path, capsys, clerk):
+    program = make_program()
+    household = make_household()
+    services.compute_eligibility(program=program)
+    declined = {"decline": True}
+    path = tmp_path / "scan.pdf"
+    path.write_bytes(returned_letter(_letters(tmp_path, program), declined, program=program, seed=4))
+
+    (line,) = scan(capsys, path)
+
+    assert (line["status"], line["version"], line["case"]) == ("read", letters.LAYOUT_VERSIONS["a4"], None)
+    assert line["fields"]["decline"]["value"] is True and line["fields"]["decline"]["accepted"] is False
+    form = PaperForm.objects.get()
+    tick = form.readings.get(field_id="decline")
+    assert (
+        tick.proposed is True and tick.status == ReadingStatus.PENDING
+    )  # a person always looks at a decline
+    assert any("辞退の印" in check["ja"] for check in tick.checks)
+    assert not Application.objects.exists()  # nothing is filed while it waits
+    for field_id in ("confirm", *letters.ACCOUNT_FIELDS):  # the empty boxes read as empty
+        assert not same(form.readings.get(field_id=field_id).value, True), field_id
+
+    verify_all(form, declined, clerk)  # the paper has the tick
+
+    form.refresh_from_db()
+    decline = Application.objects.get(household=household)
+    assert (decline.kind, decline.status, decline.channel, decline.staff) == (
+        ApplicationKind.DECLINE, ApplicationStatus.DECLINED, Channel.PAPER, clerk,
+    )  # fmt: skip
+    assert form.status == PaperForm.Status.DONE and form.filed_as == decline.number
+    assert list(Payment.objects.values_list("status", "amount")) == [(PaymentStatus.DECLINED, 0)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_letter_with_the_decline_box_and_an_account_goes_to_staff_as_a_conflict(tmp_path, capsys, clerk):
+    program = make_program()
+    household = make_household()
+    services.compute_eligibility(program=program)
+    both = {**NEW_ACCOUNT, "decline": True}
+    path = tmp_path / "scan.pdf"
+    path.write_bytes(
+        returned_letter(_letters(tmp_path, program, "hagaki"), both, program=program, layout="hagaki", seed=5)
+    )
+
+    (line,) = scan(capsys, path)
+    assert line["version"] == letters.LAYOUT_VERSIONS["hagaki"] and line["fields"]["decline"]["value"] is True
+    verify_all(PaperForm.objects.get(), both, clerk)
+
+    filed = list(Application.objects.filter(household=household).order_by("pk"))
+    assert [(a.kind, a.status) for a in filed] == [
+        (ApplicationKind.DECLINE, ApplicationStatus.CONFLICT),
+        (ApplicationKind.APPLICATION, ApplicationStatus.CONFLICT),
+    ]  # nothing guessed: staff see both side by side
+    assert filed[1].account_number == "7654321"
+    assert PaperForm.objects.get().filed_as == filed[0].number
+    assert not Payment.objects.exists()
+    assert services.approve_received(program=program).approved == 0
+
+
 # --- without the engine: a form as the engine leaves it, then a person's decisions --------------------------
 
 
@@ -231,10 +300,10 @@ def _read_form(program, values: dict, *, pending=(), reference=None) -> PaperFor
     batch = intake_services.start_batch(name="test", source="cli")
     reference = reference or Confirmation.objects.filter(eligibility__program=program).first().reference
     form = PaperForm.objects.create(
-        batch=batch, source_key=letters.form_key(program.slug), source_version=2, case_number=reference,
-        page_count=1, status=PaperForm.Status.VERIFYING,
+        batch=batch, source_key=letters.form_key(program.slug), source_version=letters.LAYOUT_VERSIONS["a4"],
+        case_number=reference, page_count=1, status=PaperForm.Status.VERIFYING,
     )  # fmt: skip
-    for position, field_id in enumerate((letters.CONFIRM, *letters.ACCOUNT_FIELDS)):
+    for position, field_id in enumerate((letters.CONFIRM, *letters.ACCOUNT_FIELDS, letters.DECLINE)):
         value = values.get(field_id)
         unsure = field_id in pending
         FieldReading.objects.create(
@@ -302,6 +371,58 @@ def test_a_ticked_letter_without_any_account_is_sent_back_to_the_resident(clerk)
     application = Application.objects.get(household=household)
     assert application.status == ApplicationStatus.RETURNED_TO_RESIDENT
     assert application.note == "振込先の口座の記入がありません。"
+
+
+@pytest.mark.django_db
+def test_a_paper_decline_beside_an_application_is_a_conflict_and_a_second_one_cannot_be_filed(clerk):
+    program = make_program()
+    applied, declined = make_household(), make_household()
+    services.compute_eligibility(program=program)
+    application = services.apply(program=program, household=applied, channel=Channel.ONLINE)
+    first = services.decline(program=program, household=declined, channel=Channel.ONLINE)
+    ticks = {"decline": True}
+    references = dict(Confirmation.objects.values_list("eligibility__household_id", "reference"))
+
+    beside = _read_form(program, ticks, pending=("decline",), reference=references[applied.pk])
+    again = _read_form(program, ticks, pending=("decline",), reference=references[declined.pk])
+    intake_services.verify_reading(reading=beside.readings.get(field_id="decline"), actor=clerk)
+    intake_services.verify_reading(reading=again.readings.get(field_id="decline"), actor=clerk)
+
+    beside.refresh_from_db()
+    decline = Application.objects.get(household=applied, kind=ApplicationKind.DECLINE)
+    assert decline.status == ApplicationStatus.CONFLICT and beside.filed_as == decline.number
+    assert Application.objects.get(pk=application.pk).status == ApplicationStatus.RECEIVED
+    again.refresh_from_db()
+    assert again.status == PaperForm.Status.INVALID  # the household declined online already
+    assert first.number in again.problem and "辞退" in again.problem
+    assert Application.objects.filter(household=declined).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_decline_box_read_empty_by_a_person_leaves_a_letter_with_nothing_to_file(clerk):
+    program = make_program()
+    make_household()
+    services.compute_eligibility(program=program)
+    form = _read_form(program, {"decline": True}, pending=("decline",))
+
+    intake_services.verify_reading(reading=form.readings.get(field_id="decline"), actor=clerk, raw="")
+
+    confirm = form.readings.get(field_id="confirm")
+    assert confirm.status == ReadingStatus.PENDING and "確認の印" in confirm.error
+    assert not Application.objects.exists()
+
+
+@pytest.mark.django_db
+def test_letters_printed_before_the_decline_box_are_read_with_every_box_where_it_was():
+    program = make_program()
+    key = letters.form_key(program.slug)
+    for old, new in ((2, letters.LAYOUT_VERSIONS["a4"]), (3, letters.LAYOUT_VERSIONS["hagaki"])):
+        before, now = source.layout(key, old), source.layout(key, new)
+        assert "decline" not in {box.field_id for box in before.boxes}
+        assert "decline" in {box.field_id for box in now.boxes}
+        assert [b for b in now.boxes if b.field_id != "decline"] == list(before.boxes)
+        assert before.pages[0].marks == now.pages[0].marks and before.page_size == now.page_size
+    assert "decline" in {f.id for f in source.spec(key, 2).fields}  # no box: the engine reads nothing for it
 
 
 @pytest.mark.django_db
