@@ -1,6 +1,7 @@
 """Benefits end to end in Chromium: a resident on a 360 px phone opens the household's 確認書 from My Page and,
-with the keyboard only, corrects the account and applies (axe on every page, nothing overflows); an approver
-opens the program dashboard (axe), approves and sees the figures move."""
+with the keyboard only, corrects the account and applies, or declines after the page that says what declining
+means (axe on every page, nothing overflows); an approver opens the program dashboard (axe), approves and sees
+the figures move."""
 
 from __future__ import annotations
 
@@ -11,7 +12,14 @@ import pytest
 from madoguchi.accounts.models import IdentityLink, LinkMethod, Role
 from madoguchi.accounts.tests.factories import PASSWORD, DepartmentFactory, ResidentFactory, StaffFactory
 from madoguchi.benefits import services
-from madoguchi.benefits.models import Application, ApplicationStatus, Channel, Payment
+from madoguchi.benefits.models import (
+    Application,
+    ApplicationKind,
+    ApplicationStatus,
+    Channel,
+    Payment,
+    PaymentStatus,
+)
 from madoguchi.benefits.tests.support import make_household, make_program
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -135,3 +143,58 @@ def test_the_program_dashboard_in_chromium(live_server, new_page, axe_check):
     with page.expect_download() as download:
         page.get_by_role("button", name="振込データ（全銀）を作成する（3 件）").click()
     assert download.value.suggested_filename.startswith("test-kyufu-zengin-")
+
+
+def test_a_resident_declines_on_a_phone_with_the_keyboard_after_reading_what_it_means(
+    live_server, new_page, axe_check
+):
+    program = make_program()
+    household = make_household()
+    services.compute_eligibility(program=program)
+    resident = ResidentFactory()
+    IdentityLink.objects.create(
+        user=resident,
+        person=household.members.first(),
+        method=LinkMethod.COUNTER,
+        assurance_level="high",
+        verified_by=StaffFactory(),
+        evidence="運転免許証",
+    )
+    page = new_page(WIDTH, 740)
+    _sign_in(page, f"{live_server.url}/login/", resident.email)
+    page.goto(f"{live_server.url}/mypage/")
+    _tab_to(page, "a[href='/benefits/']")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    _tab_to(page, "a[href^='/benefits/C']")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    axe_check(page)
+    _fits(page)
+
+    _tab_to(page, "a[href$='/decline/']")  # 辞退の手続きへ進む
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    axe_check(page)
+    _fits(page)
+    meaning = page.inner_text("[data-decline-meaning]")
+    assert "30,000 円）は支給されません" in meaning and "撤回できます" in meaning
+    assert not Application.objects.exists()  # the confirmation step files nothing
+
+    _tab_to(page, "main button[type='submit']")  # 給付金の受給を辞退する
+    assert page.evaluate("document.activeElement.textContent").strip() == "給付金の受給を辞退する"
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    axe_check(page)
+    _fits(page)
+    decline = Application.objects.get()
+    assert (decline.kind, decline.status, decline.channel) == (
+        ApplicationKind.DECLINE,
+        ApplicationStatus.DECLINED,
+        Channel.ONLINE,
+    )
+    assert Payment.objects.get().status == PaymentStatus.DECLINED
+    notice = page.inner_text("[data-declined]")
+    assert "受給を辞退しています" in notice and decline.number in notice
+    assert page.locator("main a[href$='/decline/']").count() == 0
+    assert page.locator("main button[type='submit']").count() == 0  # no form to apply either

@@ -5,8 +5,10 @@ A clerk finds the household (宛名番号, name, kana, birth date: `residents.ac
 whether the household is eligible and every application it already has (any channel, side by side, audited);
 enters the account (the 公金受取口座 the city holds, or bank and branch by code with their names, the holder
 folded to 全銀 kana); reviews what will be paid; confirms; and prints the receipt (受付番号). A household with an
-open application gets no second one (`services.apply_by_staff`). Deciders reject an application or send it
-back for a new account (`services.reject`, `services.return_to_resident`).
+open application gets no second one (`services.apply_by_staff`). A household that declines (辞退) is entered
+the same way, with its own review step (`services.decline_by_staff`). Deciders reject an application or send it
+back for a new account (`services.reject`, `services.return_to_resident`), and withdraw a decline
+(`services.withdraw_decline`, audited).
 
 Thin: every write is a `benefits.services` call; who may is `benefits.access`. Works without JavaScript;
 `benefits/desk.js` shows bank and branch names as they are typed, finds codes by name and prints.
@@ -78,7 +80,8 @@ def _application_rows(applications, lang: str) -> list[dict]:
                 "branch": branch,
                 "payment": payments[-1] if payments else None,
                 "type": dict(ACCOUNT_TYPE_CHOICES).get(application.account_type, application.account_type),
-                "open": application.status in services.OPEN_STATUSES,
+                "open": application.status in services.OPEN_STATUSES
+                or application.status == ApplicationStatus.DECLINED,
             }
         )
     return rows
@@ -288,7 +291,8 @@ def _entry(
     applications = selectors.household_applications(program.pk, household_id) if household_id else []
     _audit_applications(request, applications, "給付金の申請受付（世帯の申請の確認）")
     problem = services.staff_entry_problem(program, channel)
-    open_ones = [a for a in applications if a.status in services.OPEN_STATUSES]
+    open_ones = [a for a in applications if _standing(a)]
+    declines = [a for a in open_ones if a.is_decline]
     returned = (
         open_ones[0]
         if len(open_ones) == 1 and open_ones[0].status == ApplicationStatus.RETURNED_TO_RESIDENT
@@ -300,6 +304,8 @@ def _entry(
         mode = "not_eligible"
     elif returned is not None:  # a correction is no new application: also after the deadline (a bank return)
         mode = "correct"
+    elif declines:
+        mode = "declined"
     elif open_ones:
         mode = "applied"
     elif problem is not None:
@@ -320,7 +326,21 @@ def _entry(
     form = StaffAccountForm(has_public_account=has_public, lang=lang, initial=initial)
     if request.method == "POST":
         action = request.POST.get("action", "review")
-        if mode not in ("new", "correct"):
+        if action in ("decline_review", "decline") and mode != "new":
+            errors.append({"target": "", "message": _stale_message(mode, problem, lang)})
+        elif action == "decline_review":
+            step = "decline_review"
+        elif action == "decline":
+            outcome = _confirm_decline(request, program, channel, household_id, lang)
+            if isinstance(outcome, HttpResponse):
+                return outcome
+            errors.append({"target": "", "message": outcome})
+            applications = selectors.household_applications(program.pk, household_id)
+            _audit_applications(request, applications, "給付金の申請受付（世帯の申請の確認）")
+            standing = [a for a in applications if _standing(a)]
+            if standing:
+                mode = "declined" if any(a.is_decline for a in standing) else "applied"
+        elif mode not in ("new", "correct"):
             errors.append({"target": "", "message": _stale_message(mode, problem, lang)})
         elif action == "edit":
             form = StaffAccountForm(
@@ -338,8 +358,9 @@ def _entry(
                     errors.append({"target": "", "message": outcome})
                     applications = selectors.household_applications(program.pk, household_id)
                     _audit_applications(request, applications, "給付金の申請受付（世帯の申請の確認）")
-                    if any(a.status in services.OPEN_STATUSES for a in applications) and mode == "new":
-                        mode = "applied"
+                    standing = [a for a in applications if _standing(a)]
+                    if standing and mode == "new":
+                        mode = "declined" if any(a.is_decline for a in standing) else "applied"
                 else:
                     step = "review"
             else:
@@ -395,9 +416,15 @@ def _entry(
             "error_items": errors,
             "may_decide": may_decide(request.user),
             "post_url": request.path,
+            "declines": declines,
         },
-        status=409 if errors and mode == "applied" else 400 if errors else 200,
+        status=409 if errors and mode in ("applied", "declined") else 400 if errors else 200,
     )
+
+
+def _standing(application: Application) -> bool:
+    """An application that is still open, or a decline waiting for staff or in effect."""
+    return application.status in services.OPEN_STATUSES or application.status == ApplicationStatus.DECLINED
 
 
 def _stale_message(mode: str, problem, lang: str) -> str:
@@ -407,9 +434,46 @@ def _stale_message(mode: str, problem, lang: str) -> str:
         return _(
             "この世帯は支給対象ではないため、申請を登録できません。画面の説明に沿って住民に案内してください。"
         )
+    if mode == "declined":
+        return pgettext(
+            "benefits decline",
+            "この世帯は給付金の受給を辞退しています。申請も二重の辞退も登録できません。受け取る場合は、決裁者が辞退を"
+            "撤回してから申請を登録してください。",
+        )
+    if mode == "correct":
+        return pgettext(
+            "benefits decline",
+            "この世帯の申請は口座の確認のため差し戻されています。辞退する場合は、決裁者が先に申請を不支給・取下げに"
+            "してから辞退を登録してください。",
+        )
     return _(
         "この世帯にはすでに申請があります。二重の申請は登録できません。下の一覧で申請の内容を確かめてください。"
     )
+
+
+def _confirm_decline(request, program, channel, household_id, lang) -> HttpResponse | str:
+    """File the household's decline; the receipt, or a message saying what to do."""
+    try:
+        application = services.decline_by_staff(
+            program=program, household_id=household_id, channel=channel, staff=request.user
+        )
+    except MadoguchiError as exc:
+        return exc.message(lang)
+    except IntegrityError:  # the database refused the slot at the same moment: nothing was written
+        return pgettext(
+            "benefits decline",
+            "同じ世帯の申請か辞退が同時に登録されたため、この辞退は登録しませんでした。下の一覧で世帯の申請を確かめて"
+            "ください。",
+        )
+    messages.success(
+        request,
+        pgettext(
+            "benefits decline",
+            "辞退を登録しました。受付番号 %(number)s の控えを印刷して住民に渡してください。",
+        )
+        % {"number": application.number},
+    )
+    return redirect("benefits:receipt", slug=program.slug, number=application.number)
 
 
 def _confirm(request, program, channel, household_id, returned, form, lang) -> HttpResponse | str:
@@ -511,9 +575,14 @@ def _detail(request, program, application, form, which: str, *, status: int, err
             "a": application,
             "household_url": household_url,
             "may_decide": may_decide(request.user),
-            "can_reject": application.status != ApplicationStatus.REJECTED and not in_file,
-            "can_return": application.status in (ApplicationStatus.RECEIVED, ApplicationStatus.APPROVED)
+            "can_reject": not application.is_decline
+            and application.status != ApplicationStatus.REJECTED
             and not in_file,
+            "can_return": not application.is_decline
+            and application.status in (ApplicationStatus.RECEIVED, ApplicationStatus.APPROVED)
+            and not in_file,
+            "can_withdraw_decline": application.is_decline
+            and application.status in (ApplicationStatus.DECLINED, ApplicationStatus.CONFLICT),
             "form": form,
             "which": which,
             "error_items": errors,
@@ -525,7 +594,8 @@ def _detail(request, program, application, form, which: str, *, status: int, err
 @benefits_staff_required
 @require_POST
 def decide(request: HttpRequest, slug: str, number: str) -> HttpResponse:
-    """Reject (不支給・取下げ) or send back for a new account, with a reason: deciders only."""
+    """Reject (不支給・取下げ) or send back for a new account, or withdraw a decline (辞退の撤回), with a reason:
+    deciders only."""
     program = _program(slug)
     application = _application(program, number)
     lang = lang_of(request)
@@ -538,7 +608,7 @@ def decide(request: HttpRequest, slug: str, number: str) -> HttpResponse:
         )
     which = request.POST.get("decision", "")
     form = ReasonForm(request.POST, lang=lang)
-    if which not in ("reject", "return"):
+    if which not in ("reject", "return", "withdraw_decline"):
         return _detail(
             request,
             program,
@@ -546,12 +616,26 @@ def decide(request: HttpRequest, slug: str, number: str) -> HttpResponse:
             form,
             which,
             status=400,
-            error=_("操作を選び直してください（不支給・取下げ、または口座の確認のための差し戻し）。"),
+            error=pgettext(
+                "benefits decline",
+                "操作を選び直してください（不支給・取下げ、口座の確認のための差し戻し、または辞退の撤回）。",
+            ),
         )
     if not form.is_valid():
         return _detail(request, program, application, form, which, status=400)
     try:
-        if which == "reject":
+        if which == "withdraw_decline":
+            services.withdraw_decline(
+                application=application,
+                staff=request.user,
+                note=form.cleaned_data["reason"],
+                client_ip=client_ip_of(request),
+            )
+            done = pgettext(
+                "benefits decline",
+                "辞退 %(number)s を撤回しました。この世帯は、あらためて申請できます。",
+            )
+        elif which == "reject":
             services.reject(application=application, staff=request.user, note=form.cleaned_data["reason"])
             done = pgettext("benefits staff", "申請 %(number)s を不支給・取下げにしました。")
         else:

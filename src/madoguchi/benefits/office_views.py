@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from madoguchi.accounts.decorators import staff_required
@@ -64,6 +65,7 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
             (_("対象世帯"), figures["eligible"]),
             (_("確認書"), figures["confirmations"]),
             (_("申請"), reconciliation.applied),
+            (pgettext("benefits decline", "辞退"), reconciliation.declined),
             (_("支給決定"), figures["approved"]),
             (_("振込済"), figures["paid"]),
             (_("振込不能"), figures["returned"]),
@@ -79,7 +81,10 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
             "figures": figures,
             "r": reconciliation,
             "reconciles": reconciliation.holds(),
-            "channel_rows": [(channel_labels[c], states) for c, states in reconciliation.by_channel.items()],
+            "channel_rows": [
+                (channel_labels[c], states, reconciliation.declined_by_channel[c])
+                for c, states in reconciliation.by_channel.items()
+            ],
             "overview_chart": overview,
             "day_chart": column_chart(
                 [(d.day.strftime("%m/%d"), sum(d.applied.values())) for d in days], width=BAR_WIDTH
@@ -90,6 +95,7 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
                     "online": d.applied[Channel.ONLINE],
                     "counter": d.applied[Channel.COUNTER],
                     "paper": d.applied[Channel.PAPER],
+                    "declined": sum(d.declined.values()),
                     "approved": d.approved,
                     "paid": d.paid,
                     "returned": d.returned,
@@ -113,8 +119,20 @@ def dashboard_csv(request: HttpRequest, slug: str) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{program.slug}-figures.csv"'
     response.write("\ufeff")
     writer = csv.writer(response)
+    # New columns go last, so that a reader of the earlier columns by position keeps working.
     writer.writerow(
-        ["date", "applied_online", "applied_counter", "applied_paper", "approved", "paid", "returned"]
+        [
+            "date",
+            "applied_online",
+            "applied_counter",
+            "applied_paper",
+            "approved",
+            "paid",
+            "returned",
+            "declined_online",
+            "declined_counter",
+            "declined_paper",
+        ]
     )
     for d in selectors.per_day(program):
         writer.writerow(
@@ -126,21 +144,27 @@ def dashboard_csv(request: HttpRequest, slug: str) -> HttpResponse:
                 d.approved,
                 d.paid,
                 d.returned,
+                d.declined[Channel.ONLINE],
+                d.declined[Channel.COUNTER],
+                d.declined[Channel.PAPER],
             ]
         )
     r = selectors.reconciliation(program)
     writer.writerow([])
-    writer.writerow(["channel", "paid", "pending", "rejected", "returned"])
+    writer.writerow(["channel", "paid", "pending", "rejected", "returned", "declined"])
     for channel, states in r.by_channel.items():
-        writer.writerow([channel, *(states[s] for s in selectors.STATES)])
-    writer.writerow(["eligible", r.eligible, "applied", r.applied, "not_applied", r.not_applied])
+        writer.writerow([channel, *(states[s] for s in selectors.STATES), r.declined_by_channel[channel]])
+    writer.writerow(
+        ["eligible", r.eligible, "applied", r.applied, "not_applied", r.not_applied, "declined", r.declined]
+    )
     return response
 
 
 @benefits_staff_required
 @require_http_methods(["GET", "POST"])
 def conflicts(request: HttpRequest, slug: str) -> HttpResponse:
-    """Households with two or more applications, side by side; staff keep one (the others are rejected)."""
+    """Households with two or more applications (or an application and a decline), side by side; staff keep one
+    (the other applications are rejected, the other declines withdrawn)."""
     program = _program(slug)
     if request.method == "POST":
         if not _may_decide(request.user):
@@ -150,13 +174,20 @@ def conflicts(request: HttpRequest, slug: str) -> HttpResponse:
             messages.error(request, _("選んだ申請が見つかりません。画面を読み込み直してください。"))
         else:
             try:
-                services.resolve_conflict(keep=keep, staff=request.user)
+                services.resolve_conflict(keep=keep, staff=request.user, client_ip=client_ip_of(request))
             except MadoguchiError as exc:
                 messages.error(request, exc.message(lang_of(request)))
             else:
                 messages.success(
                     request,
-                    _("申請 %(number)s を採用し、同じ世帯の他の申請を取り下げました。")
+                    (
+                        pgettext(
+                            "benefits decline",
+                            "辞退 %(number)s を採用しました（辞退として確定し、同じ世帯の申請を取り下げました）。",
+                        )
+                        if keep.is_decline
+                        else _("申請 %(number)s を採用し、同じ世帯の他の申請を取り下げました。")
+                    )
                     % {"number": keep.number},
                 )
         return redirect("benefits:conflicts", slug=slug)

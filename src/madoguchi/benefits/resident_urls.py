@@ -8,4 +8,5 @@ app_name = "benefits_resident"
 urlpatterns = [
     path("", resident_views.confirmation_list, name="list"),
     path("<str:number>/", resident_views.confirmation_detail, name="detail"),
+    path("<str:number>/decline/", resident_views.confirmation_decline, name="decline"),
 ]

@@ -1,4 +1,5 @@
-"""The resident's side: the household's 確認書 on My Page, confirmed or corrected online (= applying online)."""
+"""The resident's side: the household's 確認書 on My Page, confirmed or corrected online (= applying online), or
+declined (辞退) after a confirmation step that says what declining means."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from django import forms
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
+from django.views.decorators.http import require_http_methods
 
 from madoguchi.accounts.decorators import resident_required
 from madoguchi.accounts.selectors import active_link_of
@@ -14,7 +17,10 @@ from madoguchi.core.i18n import lang_of
 from madoguchi.jp.banks import find_bank, find_branch
 
 from . import selectors, services
-from .models import ApplicationStatus, Channel
+from .models import ApplicationKind, ApplicationStatus, Channel
+
+# A filing that no longer stands: the household may file again (apply, or decline).
+SETTLED = (ApplicationStatus.REJECTED, ApplicationStatus.DECLINE_WITHDRAWN)
 
 ACCOUNT_TYPE_CHOICES = [("1", _("普通")), ("2", _("当座")), ("4", _("貯蓄"))]
 
@@ -86,18 +92,34 @@ def confirmation_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@resident_required
-def confirmation_detail(request: HttpRequest, number: str) -> HttpResponse:
+def _confirmation_of(request: HttpRequest, number: str):
+    """(household id, the household's 確認書 `number`); 404 for anybody else's or an unlinked account."""
     household_id = _household_id(request)
     confirmation = next(
         (c for c in selectors.confirmations_of_household(household_id or 0) if c.number == number), None
     )
     if household_id is None or confirmation is None:
         raise Http404("not this resident's confirmation")
+    return household_id, confirmation
+
+
+def _title(program, request: HttpRequest) -> str:
+    return program.title_en if lang_of(request) == "en" and program.title_en else program.title_ja
+
+
+def _current(applications):
+    """The household's filing that stands (its latest application or decline not rejected or withdrawn)."""
+    return next((a for a in reversed(applications) if a.status not in SETTLED), None)
+
+
+@resident_required
+def confirmation_detail(request: HttpRequest, number: str) -> HttpResponse:
+    household_id, confirmation = _confirmation_of(request, number)
     program = confirmation.eligibility.program
     applications = selectors.applications_of_household(program.pk, household_id)
     returned = next((a for a in applications if a.status == ApplicationStatus.RETURNED_TO_RESIDENT), None)
-    current = next((a for a in reversed(applications) if a.status != ApplicationStatus.REJECTED), None)
+    current = _current(applications)
+    declined = current if current is not None and current.kind == ApplicationKind.DECLINE else None
     can_apply = current is None or returned is not None
     form = AccountForm(
         request.POST or None, has_account=confirmation.has_account and returned is None, lang=lang_of(request)
@@ -115,6 +137,7 @@ def confirmation_detail(request: HttpRequest, number: str) -> HttpResponse:
                     channel=Channel.ONLINE,
                     account=account,
                     applicant=request.user,
+                    refuse_if_declined=True,
                 )
         except MadoguchiError as exc:
             error = exc.message(lang_of(request))
@@ -135,19 +158,75 @@ def confirmation_detail(request: HttpRequest, number: str) -> HttpResponse:
         {
             "confirmation": confirmation,
             "program": program,
-            "program_title": program.title_en
-            if lang_of(request) == "en" and program.title_en
-            else program.title_ja,
+            "program_title": _title(program, request),
             "eligibility": confirmation.eligibility,
             "bank": bank,
             "branch": branch,
             "current": current,
             "returned": returned,
+            "declined": declined,
             "can_apply": can_apply,
+            "can_decline": current is None,
             "form": form,
             "error_items": error_items,
             "statuses": dict(ApplicationStatus.choices),
             "channels": dict(Channel.choices),
             "applications": applications,
         },
+    )
+
+
+@resident_required
+@require_http_methods(["GET", "POST"])
+def confirmation_decline(request: HttpRequest, number: str) -> HttpResponse:
+    """Declining the benefit (辞退): a page that says plainly what it means, then the resident's POST. A
+    household that already applied or declined gets the reason and what to do instead (no 500, nothing filed)."""
+    household_id, confirmation = _confirmation_of(request, number)
+    program = confirmation.eligibility.program
+    lang = lang_of(request)
+    applications = selectors.applications_of_household(program.pk, household_id)
+    current = _current(applications)
+    error = ""
+    status = 200
+    if current is not None:
+        error = (
+            pgettext(
+                "benefits decline",
+                "この世帯はすでに辞退しています（受付番号 %(number)s）。辞退を撤回する場合は、市の担当課に連絡して"
+                "ください。",
+            )
+            if current.kind == ApplicationKind.DECLINE
+            else pgettext(
+                "benefits decline",
+                "この世帯はすでに申請しています（受付番号 %(number)s）。申請があるうちは、ここからは辞退できません。"
+                "辞退する場合は、市の担当課に連絡してください。",
+            )
+        ) % {"number": current.number}
+        status = 409
+    elif request.method == "POST":
+        try:
+            services.decline(
+                program=program,
+                household=confirmation.eligibility.household,
+                channel=Channel.ONLINE,
+                applicant=request.user,
+                refuse_if_open=True,
+            )
+        except MadoguchiError as exc:
+            error = exc.message(lang)
+            status = 409
+        else:
+            return redirect("benefits_resident:detail", number=number)
+    return render(
+        request,
+        "benefits/resident_decline.html",
+        {
+            "confirmation": confirmation,
+            "program": program,
+            "program_title": _title(program, request),
+            "eligibility": confirmation.eligibility,
+            "can_decline": current is None and not error,
+            "error_items": [{"target": "", "label": "", "message": error}] if error else [],
+        },
+        status=status,
     )

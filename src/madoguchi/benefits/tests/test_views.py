@@ -103,10 +103,10 @@ def test_the_dashboard_shows_the_figures_and_reconciles_and_the_csv_matches(clie
 
     page = client.get(f"/office/benefits/{program.slug}/").content.decode()
     assert 'data-figure="eligible">3<' in page and 'data-figure="applied">2<' in page
-    assert "<svg" in page and "対象 3 = 申請 2 + 未申請 1" in page
+    assert "<svg" in page and "対象 3 = 申請 2 + 辞退 0 + 未申請 1" in page
     assert "が成り立っています" in page
     csv_text = client.get(f"/office/benefits/{program.slug}/figures.csv").content.decode("utf-8-sig")
-    assert "eligible,3,applied,2,not_applied,1" in csv_text
+    assert "eligible,3,applied,2,not_applied,1,declined,0" in csv_text
 
     audited = AuditEvent.objects.count()
     conflicts = client.get(f"/office/benefits/{program.slug}/conflicts/").content.decode()
