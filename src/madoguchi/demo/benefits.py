@@ -4,7 +4,9 @@
 household plus 20,000 yen per child aged 18 or under on the base date. The demo makes up the tax records and
 some 公金受取口座, computes eligibility, files applications from every channel (one conflict, one with a bank
 that does not exist), approves them, sends a first batch through the bank (one return), and leaves a second
-batch approved, so that `madoguchi benefits export-payments midori-bukka-2026 -o FILE` writes a file.
+batch approved, so that `madoguchi benefits export-payments midori-bukka-2026 -o FILE` writes a file. A few
+households decline (辞退) instead, one on each channel (online, counter, a returned letter); a fourth declined
+online and had its decline withdrawn by staff, so it can apply again.
 """
 
 from __future__ import annotations
@@ -36,13 +38,15 @@ class DemoBenefitReport:
     paid: int = 0
     returned: int = 0
     to_export: int = 0
+    declined: int = 0
 
     def __str__(self) -> str:
         if not self.created:
             return f"給付金「{SLUG}」は作成済みです。"
         return (
             f"給付金「{SLUG}」: 対象 {self.eligible:,} 世帯、申請 {self.applications:,} 件、支給決定 {self.approved:,} 件"
-            f"（振込済 {self.paid:,}・振込不能 {self.returned:,}・振込データ未作成 {self.to_export:,}）"
+            f"（振込済 {self.paid:,}・振込不能 {self.returned:,}・振込データ未作成 {self.to_export:,}）、"
+            f"辞退 {self.declined:,} 世帯"
         )
 
 
@@ -106,6 +110,7 @@ def create_demo_benefit() -> DemoBenefitReport:
         eligibility = services.compute_eligibility(program=program)
     report = DemoBenefitReport(created=True, eligible=eligibility.eligible)
     _demo_applications(program, report)
+    _demo_declines(program, report)
     return report
 
 
@@ -168,3 +173,50 @@ def _first_batch_through_the_bank(program: Program) -> None:
         payments = sorted(exported.export.payments.values_list("pk", flat=True))
         returned = {payments[0]: "1"} if payments else {}
         services.import_returns(program=program, data=zengin.mark_results(path.read_bytes(), returned))
+
+
+# Who declines: households that have not applied, one per channel, and one whose decline staff withdrew.
+DECLINE_CHANNELS = (Channel.ONLINE, Channel.COUNTER, Channel.PAPER, Channel.ONLINE)
+
+
+def _demo_declines(program: Program, report: DemoBenefitReport) -> None:
+    """A few declines (辞退) across channels, among the households that did not apply (the last ones, so that
+    the households that applied stay the same as before). The last one is withdrawn by a decider of 福祉, when
+    the demo has one (the household can apply again)."""
+    from madoguchi.accounts.models import Role, User
+
+    applied = set(Application.objects.filter(program=program).values_list("household_id", flat=True))
+    quiet = [
+        e.household
+        for e in Eligibility.objects.filter(program=program, active=True)
+        .select_related("household")
+        .order_by("-household__number")
+        if e.household_id not in applied
+    ][: len(DECLINE_CHANNELS)]
+    if len(quiet) < len(DECLINE_CHANNELS):
+        return
+    decider = (
+        User.objects.filter(
+            is_active=True,
+            department__code="fukushi",
+            role__in=[Role.APPROVER, Role.DEPARTMENT_ADMIN],
+        )
+        .order_by("pk")
+        .first()
+    )
+    declines = []
+    for household, channel in zip(quiet, DECLINE_CHANNELS, strict=True):
+        if channel == Channel.PAPER:  # a returned 確認書 with only the 辞退 box ticked
+            declines.append(
+                services.decline_by_letter(
+                    program=program, household=household, staff=None, applies=False, account=None
+                )
+            )
+        else:
+            declines.append(services.decline(program=program, household=household, channel=channel))
+    withdrawn = declines[-1]
+    if decider is not None:
+        services.withdraw_decline(
+            application=withdrawn, staff=decider, note="本人から電話で辞退撤回の申出（デモ）"
+        )
+    report.declined = sum(1 for d in declines if d.pk != withdrawn.pk or decider is None)
