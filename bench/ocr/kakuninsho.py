@@ -5,9 +5,11 @@
 1. Letters: `--letters` 確認書 drawn with the product's own renderer (`benefits.letters.render_letters`, A4 and
    圧着はがき alternating), each for a person of the demo town. Each is filled in by hand, glyph by glyph in a
    handwriting-style font with jitter (bench/ocr/corpus.HandWriter, as the hand-print set of the OCR bench):
-   in four letters of ten only the box 「内容を確認しました」 is ticked, in four the tick and a new account, in two
-   the account alone. The account: a real bank and branch of zengin-code, 普通/当座/貯蓄, 5–7 digits, the
-   holder's name in katakana (a blank cell between family and given name).
+   in four letters of ten only the box 「内容を確認しました」 is ticked, in four the tick and a new account, in one
+   the account alone, and in one only the box 「給付金の受給を辞退します」 (辞退). The account: a real bank and branch
+   of zengin-code, 普通/当座/貯蓄, 5–7 digits, the holder's name in katakana (a blank cell between family and
+   given name). (Before the 辞退 box, the tenth letter had an account alone too; it still draws the same random
+   numbers, so the other nine letters of ten are the same as then.)
 2. The page the resident returns (A4: the letter; はがき: its inside) is rasterised at 200 or 300 dpi and put
    through the OCR bench's scan-noise model (rotation ±3°, scale ±3 %, shift, blur, faint print, noise, JPEG).
 3. The intake engine reads it (`PageReader.read` with the letter's layout named by its QR code, then
@@ -43,9 +45,10 @@ from madoguchi.benefits import letters  # noqa: E402
 from madoguchi.intake.engine import ACCEPT_THRESHOLD, PageReader, load_pages, read_form  # noqa: E402
 
 SLUG, TITLE = "midori-bukka-2026", "みどり市物価高騰対策給付金"
-FIELDS = (letters.CONFIRM, *letters.ACCOUNT_FIELDS)
+FIELDS = (letters.CONFIRM, *letters.ACCOUNT_FIELDS, letters.DECLINE)
 KINDS = {
     letters.CONFIRM: "tick (checkbox)",
+    letters.DECLINE: "tick (辞退, checkbox)",
     letters.BANK_CODE: "digits (bank)",
     letters.BRANCH_CODE: "digits (branch)",
     letters.ACCOUNT_TYPE: "ticks (account type)",
@@ -84,13 +87,18 @@ def build(count: int, seed: int, layouts: list[str]) -> list[Returned]:
     for n in range(count):
         person = persons[n % len(persons)]
         variant = n % 10
-        tick = variant < 8  # 0–3 tick only, 4–7 tick + account, 8–9 account only
-        account = variant >= 4
-        written: dict = {letters.CONFIRM: tick}
+        tick = variant < 8  # 0–3 tick only, 4–7 tick + account, 8–9 one account only and one 辞退 only
+        declines = variant == 9 - (n // 10) % 2  # 9, 18, 29, 38 …: on both layouts when they alternate
+        account = variant >= 4 and not declines
+        written: dict = {letters.CONFIRM: tick, letters.DECLINE: declines}
         truth: dict = {
             letters.CONFIRM: tick, letters.BANK_CODE: None, letters.BRANCH_CODE: None,
             letters.ACCOUNT_TYPE: None, letters.ACCOUNT_NUMBER: None, letters.HOLDER: "",
+            letters.DECLINE: declines,
         }  # fmt: skip
+        if declines:  # the random draws an account takes, so that the other letters stay as they were
+            rng.choices(["1", "2", "4"], weights=(8, 1, 1))
+            rng.randint(10_000, 9_999_999)
         if account:
             bank, branch = banks[n]
             kind = rng.choices(["1", "2", "4"], weights=(8, 1, 1))[0]
