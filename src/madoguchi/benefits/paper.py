@@ -190,9 +190,8 @@ class ConfirmationSource:
                 f"The bank has no branch {branch}. If the paper says so, accept it: the application goes back "
                 "to the resident for a correct account.",
             )
-        if values.get(
-            letters.DECLINE
-        ):  # 辞退: a person always looks (declining loses the household its benefit)
+        # 辞退: a person always looks (declining loses the household its benefit)
+        if values.get(letters.DECLINE):
             notes[letters.DECLINE] = (
                 "辞退の印が読み取れました。紙の印を確かめてください（辞退すると支給されません。確認の印や口座の記入も"
                 "あれば、辞退と申請の両方を職員が確認する重複として受け付けます）。",

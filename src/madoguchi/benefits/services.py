@@ -1087,6 +1087,15 @@ def resolve_conflict(*, keep: Application, staff, client_ip: str | None = None) 
 
     with transaction.atomic():
         _lock_program(keep.program_id)  # first, as in `reject`: the same lock order everywhere
+        kept = Application.objects.select_for_update().get(pk=keep.pk)
+        if not (kept.status in OPEN_STATUSES or kept.status == ApplicationStatus.DECLINED):
+            raise BenefitError(
+                "not_standing",
+                f"{kept.number} はすでに不支給・取下げ（または辞退の撤回）になっているため、採用できません。画面を"
+                "読み込み直して、世帯の申請を確かめてください。",
+                f"{kept.number} has already been rejected or withdrawn, so it cannot be kept. Reload the page and "
+                "check the household's applications.",
+            )
         others = list(
             Application.objects.select_for_update(of=("self",))
             .filter(STANDING, program_id=keep.program_id, household_id=keep.household_id)
@@ -1105,7 +1114,6 @@ def resolve_conflict(*, keep: Application, staff, client_ip: str | None = None) 
                 _withdraw_decline(other, staff, "重複（職員が他の申請を採用）", client_ip)
             else:
                 reject(application=other, staff=staff, note="重複申請（職員が他の申請を採用）")
-        kept = Application.objects.select_for_update().get(pk=keep.pk)
         if kept.status != ApplicationStatus.CONFLICT:
             return
         if kept.is_decline:

@@ -70,6 +70,7 @@ AUDIT_ACTION_LABELS = {
     "retry": pgettext_lazy("office", "再実行"),
     "booking.today": pgettext_lazy("office", "本日の予約一覧の閲覧"),
     "booking.call": pgettext_lazy("office", "窓口への呼び出し"),
+    "withdraw_decline": pgettext_lazy("office", "給付金の辞退の撤回"),
 }
 AUDIT_PURPOSE_LABELS = {
     "case_review": pgettext_lazy("office", "申請の審査"),

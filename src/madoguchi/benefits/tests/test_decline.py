@@ -4,8 +4,10 @@ is counted on its own in the reconciliation, and only a decider withdraws it (au
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
+from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 
 from madoguchi.benefits import selectors, services, zengin
@@ -138,6 +140,20 @@ def test_staff_keep_the_decline_or_the_application_of_a_conflict(program, decide
     assert _slot(kept_application) == [(PaymentStatus.APPROVED, 30_000)]
 
 
+def test_a_filing_already_rejected_or_withdrawn_cannot_be_kept_and_nothing_changes(program, decider):
+    household = make_household()
+    services.compute_eligibility(program=program)
+    application = services.apply(program=program, household=household, channel=Channel.ONLINE)
+    decline = services.decline(program=program, household=household, channel=Channel.PAPER)
+    services.withdraw_decline(application=decline, staff=decider, note="誤り")
+
+    with pytest.raises(services.BenefitError) as caught:  # a stale conflicts page
+        services.resolve_conflict(keep=Application.objects.get(pk=decline.pk), staff=decider)
+
+    assert caught.value.code == "not_standing" and decline.number in caught.value.ja
+    assert Application.objects.get(pk=application.pk).status == ApplicationStatus.RECEIVED
+
+
 def test_a_decline_cannot_be_kept_over_a_payment_already_in_a_file(program, decider, tmp_path):
     household = make_household()
     services.compute_eligibility(program=program)
@@ -264,6 +280,12 @@ def test_reconciliation_counts_declines_on_their_own_per_channel_and_per_day(pro
     assert today.declined == {"online": 2, "counter": 2, "paper": 2}  # every decline received that day
     assert today.applied == {"online": 2, "counter": 1, "paper": 1}
     assert today.approved == 1
+
+    out = io.StringIO()
+    call_command("benefits", "reconcile", program.slug, stdout=out)
+    assert "eligible 9 = applied 4 + declined 3 + not applied 2" in out.getvalue()
+    assert "paper: paid 0, pending 1, rejected 0, returned 0; declined 1" in out.getvalue()
+    assert out.getvalue().rstrip().endswith("reconciles: yes")
 
     # a decline row without its decline (a broken state) does not reconcile
     Payment.objects.filter(status=PaymentStatus.DECLINED).first().delete()
