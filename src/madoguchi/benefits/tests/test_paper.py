@@ -490,11 +490,11 @@ def test_the_looks_at_a_returned_letter_name_its_addressee_and_the_auditor_finds
     )  # without the page's token: a look of its own
 
     looks = AuditEvent.objects.filter(pk__gt=before).order_by("pk")
-    assert len(crops) == form.readings.count() == 6
-    # The whole form with its six crops, the field page with its crop, the crop alone: three looks, three rows,
-    # each naming the person the letter is addressed to.
+    assert len(crops) == form.readings.count() == 7
+    # The whole form with its seven crops (the 辞退 box too), the field page with its crop, the crop alone:
+    # three looks, three rows, each naming the person the letter is addressed to.
     assert [(e.object_type, e.person_id, len(e.fields)) for e in looks] == [
-        ("paper_form", head.pk, 6),
+        ("paper_form", head.pk, 7),
         ("paper_form", head.pk, 1),
         ("paper_form", head.pk, 1),
     ]
