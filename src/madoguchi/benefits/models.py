@@ -142,10 +142,10 @@ class Channel(models.TextChoices):
 
 
 class ApplicationKind(models.TextChoices):
-    APPLICATION = "application", pgettext_lazy("benefits decline", "申請")
+    APPLICATION = "application", pgettext_lazy("benefits filing kind", "申請")
     DECLINE = (
         "decline",
-        pgettext_lazy("benefits decline", "辞退"),
+        pgettext_lazy("benefits filing kind", "辞退"),
     )  # 辞退の届出: the household takes no benefit
 
 
