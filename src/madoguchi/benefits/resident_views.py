@@ -120,7 +120,8 @@ def confirmation_detail(request: HttpRequest, number: str) -> HttpResponse:
     returned = next((a for a in applications if a.status == ApplicationStatus.RETURNED_TO_RESIDENT), None)
     current = _current(applications)
     declined = current if current is not None and current.kind == ApplicationKind.DECLINE else None
-    can_apply = current is None or returned is not None
+    closed = services.online_problem(program)  # past the deadline: no new application or decline online
+    can_apply = (current is None and closed is None) or returned is not None
     form = AccountForm(
         request.POST or None, has_account=confirmation.has_account and returned is None, lang=lang_of(request)
     )
@@ -166,7 +167,8 @@ def confirmation_detail(request: HttpRequest, number: str) -> HttpResponse:
             "returned": returned,
             "declined": declined,
             "can_apply": can_apply,
-            "can_decline": current is None,
+            "can_decline": current is None and closed is None,
+            "closed": closed.message(lang_of(request)) if closed is not None and current is None else "",
             "form": form,
             "error_items": error_items,
             "statuses": dict(ApplicationStatus.choices),
@@ -188,7 +190,11 @@ def confirmation_decline(request: HttpRequest, number: str) -> HttpResponse:
     current = _current(applications)
     error = ""
     status = 200
-    if current is not None:
+    closed = services.online_problem(program)
+    if current is None and closed is not None:
+        error = closed.message(lang)
+        status = 409
+    elif current is not None:
         error = (
             pgettext(
                 "benefits decline",

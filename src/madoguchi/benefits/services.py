@@ -485,6 +485,25 @@ def _check_channel(program: Program, channel: str) -> None:
             "この給付金はこの方法では申請できません。",
             "This benefit cannot be applied for this way.",
         )
+    if channel == Channel.ONLINE and (problem := online_problem(program)) is not None:
+        raise problem
+
+
+def online_problem(program: Program, *, today: dt.date | None = None) -> BenefitError | None:
+    """Why a resident cannot apply or decline online now (the deadline, 申請期限, has passed); None when they can.
+    Counter and paper have their own checks (`staff_entry_problem`, the paper source's postmark rule); a
+    correction of an application sent back to the resident is no new application and stays open."""
+    today = today or timezone.localdate()
+    if program.deadline is None or today <= program.deadline:
+        return None
+    deadline = program.deadline
+    return BenefitError(
+        "deadline_passed",
+        f"申請期限（{deadline.year}年{deadline.month}月{deadline.day}日）を過ぎたため、オンラインでの申請や辞退は"
+        "できなくなりました。事情がある場合は、市の担当課にお問い合わせください。",
+        f"The application deadline ({deadline.isoformat()}) has passed, so this benefit can no longer be applied "
+        "for or declined online. If you have a reason, contact the city's division in charge.",
+    )
 
 
 def _lock_eligibility(program: Program, household: Household) -> Eligibility:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.db import transaction
+from django.utils import timezone
 
 from madoguchi.benefits import services, zengin
 from madoguchi.benefits.models import Application, Channel, Eligibility, Program, PublicAccount, TaxRecord
@@ -68,7 +69,9 @@ def create_demo_benefit() -> DemoBenefitReport:
             amount_per_person=20_000,
             born_on_or_after=dt.date(2006, 6, 2),  # 18 or under on 2025-06-01
             channels=list(Channel.values),
-            deadline=dt.date(2026, 9, 30),
+            # 返送期限: three months after the letters go out (the demo FAQ says so), counted from the day the demo
+            # is made, so that the demo's residents can still confirm or decline online.
+            deadline=timezone.localdate() + dt.timedelta(days=92),
             remitter_code="1234567890",
             remitter_name="ミドリシ",
             remitter_bank_code="0001",

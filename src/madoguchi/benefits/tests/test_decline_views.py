@@ -253,3 +253,36 @@ def test_the_dashboard_and_the_csv_count_declines_on_their_own(client, program, 
     assert lines[1].endswith(",1,0,1")  # today: one online, one paper decline
     assert "online,0,1,0,0,1" in lines and "paper,0,0,0,0,1" in lines
     assert lines[-1] == "eligible,4,applied,1,not_applied,1,declined,2"
+
+
+def test_after_the_deadline_the_resident_can_neither_apply_nor_decline_online_and_is_told_why(
+    client, program
+):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    household = make_household()
+    services.compute_eligibility(program=program)
+    program.deadline = timezone.localdate() - dt.timedelta(days=1)
+    program.save(update_fields=["deadline"])
+    client.force_login(_linked_resident(household))
+    number = _number(household)
+
+    detail = _page(client.get(f"/benefits/{number}/"))
+    assert "申請期限" in detail and "オンラインでの申請や辞退はできなくなりました" in detail
+    assert "確認して申請する" not in detail and f"/benefits/{number}/decline/" not in detail
+    applied = client.post(f"/benefits/{number}/", {"choice": "keep"})
+    declined = client.post(f"/benefits/{number}/decline/")
+    assert applied.status_code == 200 and declined.status_code == 409
+    assert "オンラインでの申請や辞退はできなくなりました" in _page(declined)
+    assert not Application.objects.exists()
+    with pytest.raises(services.BenefitError) as refused:
+        services.apply(program=program, household=household, channel=Channel.ONLINE)
+    assert refused.value.code == "deadline_passed"
+    assert "deadline" in refused.value.message("en")
+
+    program.deadline = timezone.localdate()  # the last day itself is still open
+    program.save(update_fields=["deadline"])
+    assert services.online_problem(program) is None
+    assert f"/benefits/{number}/decline/" in _page(client.get(f"/benefits/{number}/"))
