@@ -2,9 +2,10 @@
 
 Firing happens inside the outbox delivery of the events (`subscribers`, a batch subscriber): the rule versions
 that match are recorded (`Firing`, one `ActionRun` per planned action; one statement each per delivered batch)
-in the delivery's transaction, and the actions run after it commits, each in its own step (`run_action`): a
-failure is recorded with its error, retried with exponential backoff (`retry_due_actions`, Celery beat), and
-after MADOGUCHI_RULE_ACTION_MAX_ATTEMPTS waits on the office's stuck page for `retry_action`. Nothing an action does fails the event or another action.
+in the delivery's transaction, and the actions run after it commits (`run_actions`: in bulk, a kind at a time,
+with the guarantees of one step per action, `run_action`): a failure is recorded with its error, retried with
+exponential backoff (`retry_due_actions`, Celery beat), and after MADOGUCHI_RULE_ACTION_MAX_ATTEMPTS waits on the
+office's stuck page for `retry_action`. Nothing an action does fails the event or another action.
 """
 
 from __future__ import annotations
@@ -467,7 +468,8 @@ def _run_chunk(ids: list[int]) -> dict[int, str]:
       exist) fails alone, with its error; a kind's batch that fails as a whole is rolled back to its savepoint
       and carried out again one action at a time, each in its own savepoint. A chunk that cannot be recorded
       at all is carried out again with `run_action`, one at a time.
-    - every outcome recorded (status, attempts, result, error, next attempt with backoff), with one UPDATE.
+    - every outcome recorded (status, attempts, result, error, next attempt with backoff), with one UPDATE
+      statement run for all of them (`_save_outcomes`).
     - webhooks (a network call each, retried on its own), draft cases and letters go to `run_action`, one at a
       time, after the chunk commits.
     """
@@ -492,8 +494,7 @@ def _run_chunk(ids: list[int]) -> dict[int, str]:
                     _record(run, outcomes[run.pk], now)
                     statuses[run.pk] = run.status
                 attempted += group
-            if attempted:
-                ActionRun.objects.bulk_update(attempted, OUTCOME_FIELDS)
+            _save_outcomes(attempted)
     except Exception:
         logger.warning(
             "rule actions %s…%s: the bulk step failed; carrying them out one at a time",
@@ -508,12 +509,33 @@ def _run_chunk(ids: list[int]) -> dict[int, str]:
     return statuses
 
 
+def _save_outcomes(runs: list[ActionRun]) -> None:
+    """UPDATE the outcome fields of many runs: one statement run for every row (`executemany`: pipelined by
+    psycopg, in one call by sqlite3), each value prepared by its field as `save` does. (`bulk_update` builds a
+    CASE expression per field and row in Python: 1.5 s for 500 runs.)"""
+    if not runs:
+        return
+    quote = connection.ops.quote_name
+    fields = [ActionRun._meta.get_field(name) for name in OUTCOME_FIELDS]
+    sql = "UPDATE {} SET {} WHERE {} = %s".format(  # noqa: S608 - the model's table and columns
+        quote(ActionRun._meta.db_table),
+        ", ".join(f"{quote(f.column)} = %s" for f in fields),
+        quote(ActionRun._meta.pk.column),
+    )
+    rows = [
+        [f.get_db_prep_save(getattr(run, f.attname), connection) for f in fields] + [run.pk] for run in runs
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
 def _claim(ids: list[int]) -> list[ActionRun]:
     """Lock the actions no other worker holds now (one query; in the caller's transaction), with their
-    firings and rule versions (not locked)."""
+    firings and rule versions (not locked; the versions without their spec, which no executor reads)."""
     return list(
         ActionRun.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related("firing", "firing__rule_version")
+        .defer("firing__rule_version__spec")
         .filter(pk__in=ids)
         .order_by("pk")
     )
