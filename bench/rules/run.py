@@ -2,10 +2,11 @@
 5,000-change difference file.
 
     .venv/bin/python -m bench.rules.run [--residents 50000] [--changes 5000] [--rounds 3] [--profile DIR]
-                                        [--old-in-process]
+                                        [--old-in-process] [--sqlite]
 
-On PostgreSQL (127.0.0.1:5432, user postgres): loads a demo town as a full registry file into one database,
-copies that database (CREATE DATABASE … TEMPLATE) once per import and round, then imports the same difference
+On PostgreSQL (127.0.0.1:5432, user postgres; with --sqlite: SQLite files in a temporary folder, the zero-setup
+default): loads a demo town as a full registry file into one database, copies that database (CREATE DATABASE
+… TEMPLATE; SQLite's backup API) once per import and round, then imports the same difference
 file (bench/residents' mix: 転居, 転出, 死亡, 世帯分離, 職権修正, 出生, 転入) into each copy, with events
 delivered in-process (no broker: Celery eager, `core.events.dispatch_batch`) so the subscribers' work is inside
 the timing:
@@ -47,21 +48,58 @@ PREFIX = "madoguchi_bench_rules"
 KINDS = ("baseline", "rules", "inprocess", "inprocess_one_by_one")
 
 
-def _admin(*statements: str) -> None:
-    import psycopg
+class Databases:
+    """The bench's databases by name: on the PostgreSQL server (copies: CREATE DATABASE … TEMPLATE), or SQLite
+    files in a temporary folder (--sqlite; copies with SQLite's backup API)."""
 
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        for statement in statements:
-            conn.execute(statement)
+    def __init__(self, sqlite_folder: Path | None) -> None:
+        self.folder = sqlite_folder
 
+    def path(self, name: str) -> str:
+        return str(self.folder / f"{name}.sqlite3") if self.folder else name
 
-def _use_database(name: str) -> None:
-    from django.conf import settings
-    from django.db import connection
+    def url(self, name: str) -> str:
+        return f"sqlite:///{self.path(name)}" if self.folder else f"{SERVER}/{name}"
 
-    connection.close()
-    settings.DATABASES["default"]["NAME"] = name
-    connection.settings_dict["NAME"] = name
+    def _admin(self, *statements: str) -> None:
+        import psycopg
+
+        with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
+            for statement in statements:
+                conn.execute(statement)
+
+    def create(self, name: str) -> None:
+        if not self.folder:
+            self._admin(f'CREATE DATABASE "{name}"')
+
+    def copy(self, source: str, *names: str) -> None:
+        if not self.folder:
+            self._admin(*(f'CREATE DATABASE "{name}" TEMPLATE "{source}"' for name in names))
+            return
+        import sqlite3
+
+        with sqlite3.connect(self.path(source)) as original:
+            for name in names:
+                with sqlite3.connect(self.path(name)) as target:
+                    original.backup(target)
+                target.close()
+        original.close()
+
+    def drop(self, *names: str) -> None:
+        if not self.folder:
+            self._admin(*(f'DROP DATABASE IF EXISTS "{name}"' for name in names))
+            return
+        for name in names:
+            for suffix in ("", "-wal", "-shm"):
+                Path(self.path(name) + suffix).unlink(missing_ok=True)
+
+    def use(self, name: str) -> None:
+        from django.conf import settings
+        from django.db import connection
+
+        connection.close()
+        settings.DATABASES["default"]["NAME"] = self.path(name)
+        connection.settings_dict["NAME"] = self.path(name)
 
 
 def _backend_cpu(pid: int) -> float | None:
@@ -118,6 +156,12 @@ def main() -> None:
         "inprocess.prof…) and its queued actions carried out (actions-one-by-one.prof, actions-bulk.prof)",
     )
     parser.add_argument(
+        "--sqlite",
+        action="store_true",
+        help="SQLite files in a temporary folder (the zero-setup default) instead of PostgreSQL; no database "
+        "CPU time is measured",
+    )
+    parser.add_argument(
         "--old-in-process",
         action="store_true",
         help="also import with the actions carried out in-process one at a time (the path before bulk)",
@@ -131,14 +175,17 @@ def main() -> None:
     copies = [{kind: db(kind, i) for kind in kinds} for i in range(args.rounds)]
     one_by_one_copies = [db("actions_one_by_one", i) for i in range(args.rounds)]
 
+    sqlite_folder = tempfile.TemporaryDirectory(prefix="bench-rules-") if args.sqlite else None
+    databases = Databases(Path(sqlite_folder.name) if sqlite_folder else None)
+    _use_database = databases.use
+
     def drop_all() -> None:
-        names = [name for pair in copies for name in pair.values()] + one_by_one_copies
-        _admin(*(f'DROP DATABASE IF EXISTS "{name}"' for name in names))
-        _admin(f'DROP DATABASE IF EXISTS "{BASE_DB}"')
+        databases.drop(*(name for pair in copies for name in pair.values()), *one_by_one_copies)
+        databases.drop(BASE_DB)
 
     drop_all()
-    _admin(f'CREATE DATABASE "{BASE_DB}"')
-    os.environ["DATABASE_URL"] = f"{SERVER}/{BASE_DB}"
+    databases.create(BASE_DB)
+    os.environ["DATABASE_URL"] = databases.url(BASE_DB)
     os.environ["MADOGUCHI_LOG_LEVEL"] = "ERROR"
     os.environ.pop(
         "MADOGUCHI_CELERY_BROKER_URL", None
@@ -184,7 +231,7 @@ def main() -> None:
             cursor.execute("ANALYZE")
         connection.close()
         for pair in copies:
-            _admin(*(f'CREATE DATABASE "{name}" TEMPLATE "{BASE_DB}"' for name in pair.values()))
+            databases.copy(BASE_DB, *pair.values())
 
         # The rules' own time: the batch subscriber the outbox calls with each delivered batch of events; and,
         # in-process, carrying out the actions (the eager Celery task calls services.run_actions).
@@ -203,10 +250,12 @@ def main() -> None:
         services.fire_rules_on_events = timed_fire
 
         def timed_difference(name: str, profile: bool) -> Run:
-            with connection.cursor() as cursor:  # connect first: the backend's CPU is measured from here
-                cursor.execute("SELECT pg_backend_pid()")
-                pid = cursor.fetchone()[0]
-            db_before = _backend_cpu(pid)
+            pid = None
+            if not args.sqlite:
+                with connection.cursor() as cursor:  # connect first: the backend's CPU is measured from here
+                    cursor.execute("SELECT pg_backend_pid()")
+                    pid = cursor.fetchone()[0]
+            db_before = _backend_cpu(pid) if pid else None
             in_rules[:] = [0.0, 0.0]
             in_actions[:] = [0.0, 0]
             services.forget_rules()  # the rules in force are those of this database
@@ -222,7 +271,7 @@ def main() -> None:
                 source=difference, kind="difference", reference_date=dt.date(2026, 4, 1)
             )
             run = Run(time.perf_counter() - started, time.process_time() - cpu, None, *in_rules, *in_actions)
-            db_after = _backend_cpu(pid)
+            db_after = _backend_cpu(pid) if pid else None
             if db_before is not None and db_after is not None:
                 run.db_cpu = db_after - db_before
             if profiler is not None:
@@ -297,7 +346,7 @@ def main() -> None:
             _use_database(names["rules"])
             connection.close()
             copy = one_by_one_copies[i]
-            _admin(f'CREATE DATABASE "{copy}" TEMPLATE "{names["rules"]}"')
+            databases.copy(names["rules"], copy)
             ways = [("one_by_one", copy), ("bulk", names["rules"])]
             left = {}
             for way, name in ways if i % 2 == 0 else ways[::-1]:
@@ -312,7 +361,7 @@ def main() -> None:
                 )
                 left[way] = _outcomes()
             connection.close()
-            _admin(f'DROP DATABASE IF EXISTS "{copy}"')
+            databases.drop(copy)
             same_outcomes.append(
                 left["one_by_one"] == left["bulk"]
                 and all(o == left["bulk"] for o in outcomes_in_process.values())
@@ -393,7 +442,10 @@ def main() -> None:
         "inprocess": "with the rules, actions in-process",
         "inprocess_one_by_one": "  same, one action at a time (before)",
     }
-    print(f"\nPostgreSQL, events dispatched in-process; rules published: {published.summary()}")
+    if sqlite_folder:
+        sqlite_folder.cleanup()
+    engine = "SQLite (files)" if args.sqlite else "PostgreSQL"
+    print(f"\n{engine}, events dispatched in-process; rules published: {published.summary()}")
     print(
         f"{args.rounds} rounds (rotating which import goes first), medians; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
     )
