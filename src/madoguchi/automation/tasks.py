@@ -6,7 +6,8 @@ from madoguchi.automation import services
 
 @shared_task(name="madoguchi.automation.tasks.run_actions")
 def run_actions(action_ids: list[int]) -> list[str]:
-    """The actions of new firings, each in its own step (a failure is recorded and retried by the sweep)."""
+    """The actions of new firings, carried out in bulk (`services.run_actions`; a failure is recorded and
+    retried by the sweep)."""
     return services.run_actions(action_ids)
 
 

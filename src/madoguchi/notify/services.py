@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 
 from django.conf import settings
@@ -10,6 +11,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from madoguchi.core.bulk import insert_new
 from madoguchi.notify.models import Notice
 
 logger = logging.getLogger(__name__)
@@ -31,6 +33,21 @@ def send_notice(
     # and the email would never be sent.
     transaction.on_commit(lambda: _queue_email(notice.pk))
     return notice
+
+
+def send_notices(notices: Sequence[Notice]) -> list[Notice]:
+    """Many new notices (unsaved `Notice` objects) written with one statement (`core.bulk.insert_new`); each
+    email is queued after commit, as `send_notice` does. No signals are sent (none listen to notices)."""
+    saved = insert_new(notices)
+    ids = [notice.pk for notice in saved]
+    if ids:
+        transaction.on_commit(lambda: _queue_emails(ids))
+    return saved
+
+
+def _queue_emails(notice_ids: Sequence[int]) -> None:
+    for notice_id in notice_ids:
+        _queue_email(notice_id)
 
 
 def _queue_email(notice_id: int) -> None:

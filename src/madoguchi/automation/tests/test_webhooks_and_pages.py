@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from madoguchi.accounts.tests.factories import StaffFactory
 from madoguchi.automation import services, webhooks
-from madoguchi.automation.models import ActionStatus, Task
+from madoguchi.automation.models import ActionRun, ActionStatus, Task
 from madoguchi.cases.tests.factories import CaseFactory
 from madoguchi.core.models import AuditEvent
 
@@ -126,6 +126,20 @@ def test_a_failing_webhook_shows_on_the_stuck_page_and_one_click_retries_it(webh
     assert AuditEvent.objects.filter(
         action="retry", object_type="automation.action", actor_id=staff.pk
     ).exists()
+
+
+def test_webhooks_among_many_actions_are_called_one_at_a_time_and_retried_alone(webhook_rule, endpoint):
+    endpoint.statuses = [200, 503, 200]
+    ids = [fire_paper_case().pk for _ in range(3)]
+    assert services.run_actions(ids) == [ActionStatus.DONE, ActionStatus.FAILED, ActionStatus.DONE]
+    failed = ActionRun.objects.get(pk=ids[1])
+    assert (failed.attempts, failed.last_error) == (1, "webhook 'case-system' answered HTTP 503")
+    assert failed.next_attempt_at > failed.updated_at
+    # The same actions delivered again (or the retry sweep): only the failed call is made again.
+    assert services.run_actions(ids) == [ActionStatus.DONE] * 3
+    sent = [json.loads(body)["id"] for _headers, body in endpoint.received]
+    assert sent == [f"madoguchi-rule-action-{pk}" for pk in [*ids, ids[1]]]
+    assert ActionRun.objects.get(pk=ids[1]).attempts == 2
 
 
 def test_an_unreachable_endpoint_is_a_recorded_failure(webhook_rule, settings):

@@ -100,6 +100,31 @@ def test_with_real_commits_the_email_leaves_when_the_outer_transaction_commits()
     assert notice.emailed_at is not None
 
 
+def test_send_notices_writes_them_all_at_once_and_emails_each_after_commit(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    queued: list[int] = []
+    monkeypatch.setattr(tasks.email_notice, "delay", queued.append)
+    residents = [ResidentFactory(), ResidentFactory()]
+    case = CaseFactory(applicant=residents[1])
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        notices = services.send_notices(
+            [Notice(recipient=residents[0], **TEXTS), Notice(recipient=residents[1], case=case, **TEXTS)]
+        )
+    assert queued == []
+    for callback in callbacks:
+        callback()
+    assert queued == [notice.pk for notice in notices]
+    stored = Notice.objects.filter(pk__in=queued).order_by("pk")
+    assert [(n.recipient, n.case, n.title_ja) for n in stored] == [
+        (residents[0], None, TEXTS["title_ja"]),
+        (residents[1], case, TEXTS["title_ja"]),
+    ]
+    assert all(n.created_at is not None and n.read_at is None for n in stored)
+    assert services.send_notices([]) == []
+
+
 # ---- the email --------------------------------------------------------------------------------------------
 
 
