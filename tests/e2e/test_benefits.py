@@ -9,8 +9,8 @@ import re
 
 import pytest
 
-from madoguchi.accounts.models import IdentityLink, LinkMethod, Role
-from madoguchi.accounts.tests.factories import PASSWORD, DepartmentFactory, ResidentFactory, StaffFactory
+from madoguchi.accounts.models import Role
+from madoguchi.accounts.tests.factories import PASSWORD, DepartmentFactory, StaffFactory
 from madoguchi.benefits import services
 from madoguchi.benefits.models import (
     Application,
@@ -20,7 +20,7 @@ from madoguchi.benefits.models import (
     Payment,
     PaymentStatus,
 )
-from madoguchi.benefits.tests.support import make_household, make_program
+from madoguchi.benefits.tests.support import linked_resident, make_household, make_program
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -51,27 +51,24 @@ def _sign_in(page, url: str, email: str) -> None:
         page.keyboard.press("Enter")
 
 
-def test_a_resident_corrects_the_account_and_applies_on_a_phone_with_the_keyboard(
-    live_server, new_page, axe_check
-):
-    program = make_program()
-    household = make_household()
-    services.compute_eligibility(program=program)
-    resident = ResidentFactory()
-    IdentityLink.objects.create(
-        user=resident,
-        person=household.members.first(),
-        method=LinkMethod.COUNTER,
-        assurance_level="high",
-        verified_by=StaffFactory(),
-        evidence="運転免許証",
-    )
+def _resident_on_benefits_list(live_server, new_page, resident):
+    """The resident signed in on a 360 px phone, gone from My Page to the 給付金 list with the keyboard."""
     page = new_page(WIDTH, 740)
     _sign_in(page, f"{live_server.url}/login/", resident.email)
     page.goto(f"{live_server.url}/mypage/")
     _tab_to(page, "a[href='/benefits/']")
     with page.expect_navigation():
         page.keyboard.press("Enter")
+    return page
+
+
+def test_a_resident_corrects_the_account_and_applies_on_a_phone_with_the_keyboard(
+    live_server, new_page, axe_check
+):
+    program = make_program()
+    household = make_household()
+    services.compute_eligibility(program=program)
+    page = _resident_on_benefits_list(live_server, new_page, linked_resident(household))
     axe_check(page)
     _fits(page)
     _tab_to(page, "a[href^='/benefits/C']")
@@ -151,21 +148,7 @@ def test_a_resident_declines_on_a_phone_with_the_keyboard_after_reading_what_it_
     program = make_program()
     household = make_household()
     services.compute_eligibility(program=program)
-    resident = ResidentFactory()
-    IdentityLink.objects.create(
-        user=resident,
-        person=household.members.first(),
-        method=LinkMethod.COUNTER,
-        assurance_level="high",
-        verified_by=StaffFactory(),
-        evidence="運転免許証",
-    )
-    page = new_page(WIDTH, 740)
-    _sign_in(page, f"{live_server.url}/login/", resident.email)
-    page.goto(f"{live_server.url}/mypage/")
-    _tab_to(page, "a[href='/benefits/']")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    page = _resident_on_benefits_list(live_server, new_page, linked_resident(household))
     _tab_to(page, "a[href^='/benefits/C']")
     with page.expect_navigation():
         page.keyboard.press("Enter")

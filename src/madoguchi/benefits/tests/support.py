@@ -71,3 +71,28 @@ def make_household(
                 holder_kana="ﾐﾄﾞﾘｶﾜ ﾊﾅｺ",
             )
     return household
+
+
+def linked_resident(household):
+    """A resident account linked to the household's first member (at the counter, high assurance): the
+    resident who sees the household's 確認書 on My Page."""
+    from madoguchi.accounts.models import IdentityLink, LinkMethod
+    from madoguchi.accounts.tests.factories import ResidentFactory, StaffFactory
+
+    resident = ResidentFactory()
+    IdentityLink.objects.create(
+        user=resident,
+        person=household.members.first(),
+        method=LinkMethod.COUNTER,
+        assurance_level="high",
+        verified_by=StaffFactory(),
+        evidence="運転免許証",
+    )
+    return resident
+
+
+def confirmation_number(household) -> str:
+    """The number of the household's 確認書 (the My Page address /benefits/<number>/)."""
+    from madoguchi.benefits.models import Confirmation
+
+    return Confirmation.objects.get(eligibility__household=household).number

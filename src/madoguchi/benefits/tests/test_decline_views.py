@@ -6,21 +6,18 @@ from __future__ import annotations
 
 import pytest
 
-from madoguchi.accounts.models import IdentityLink, LinkMethod
-from madoguchi.accounts.tests.factories import ResidentFactory, StaffFactory
 from madoguchi.benefits import services
 from madoguchi.benefits.models import (
     Application,
     ApplicationKind,
     ApplicationStatus,
     Channel,
-    Confirmation,
     Payment,
     PaymentStatus,
 )
 from madoguchi.core.models import AuditEvent
 
-from .support import make_household
+from .support import confirmation_number, linked_resident, make_household
 
 pytestmark = pytest.mark.django_db
 
@@ -30,23 +27,6 @@ def _japanese(settings):
     settings.LANGUAGE_CODE = "ja"
 
 
-def _linked_resident(household):
-    resident = ResidentFactory()
-    IdentityLink.objects.create(
-        user=resident,
-        person=household.members.first(),
-        method=LinkMethod.COUNTER,
-        assurance_level="high",
-        verified_by=StaffFactory(),
-        evidence="運転免許証",
-    )
-    return resident
-
-
-def _number(household) -> str:
-    return Confirmation.objects.get(eligibility__household=household).number
-
-
 def _page(response) -> str:
     return response.content.decode()
 
@@ -54,9 +34,9 @@ def _page(response) -> str:
 def test_the_resident_declines_after_a_page_that_says_what_it_means(client, program):
     household = make_household()
     services.compute_eligibility(program=program)
-    resident = _linked_resident(household)
+    resident = linked_resident(household)
     client.force_login(resident)
-    number = _number(household)
+    number = confirmation_number(household)
 
     detail = _page(client.get(f"/benefits/{number}/"))
     assert f'href="/benefits/{number}/decline/"' in detail
@@ -88,8 +68,8 @@ def test_the_resident_declines_after_a_page_that_says_what_it_means(client, prog
 def test_a_resident_who_applied_is_told_to_contact_the_city_to_decline(client, program):
     household = make_household()
     services.compute_eligibility(program=program)
-    client.force_login(_linked_resident(household))
-    number = _number(household)
+    client.force_login(linked_resident(household))
+    number = confirmation_number(household)
     assert client.post(f"/benefits/{number}/", {"choice": "confirm"}).status_code == 302
     application = Application.objects.get()
 
@@ -105,8 +85,8 @@ def test_a_resident_who_applied_is_told_to_contact_the_city_to_decline(client, p
 def test_a_decline_filed_elsewhere_meanwhile_is_a_message_on_the_resident_page(client, program, monkeypatch):
     household = make_household()
     services.compute_eligibility(program=program)
-    client.force_login(_linked_resident(household))
-    number = _number(household)
+    client.force_login(linked_resident(household))
+    number = confirmation_number(household)
     real = services.decline
 
     def another_member_declined_first(**kwargs):
@@ -123,14 +103,14 @@ def test_a_decline_filed_elsewhere_meanwhile_is_a_message_on_the_resident_page(c
 def test_the_decline_pages_in_english_and_another_households_is_not_found(client, program):
     mine, other = make_household(), make_household()
     services.compute_eligibility(program=program)
-    client.force_login(_linked_resident(mine))
+    client.force_login(linked_resident(mine))
 
-    assert client.get(f"/benefits/{_number(other)}/decline/").status_code == 404
-    assert client.post(f"/benefits/{_number(other)}/decline/").status_code == 404
-    page = _page(client.get(f"/en/benefits/{_number(mine)}/decline/"))
+    assert client.get(f"/benefits/{confirmation_number(other)}/decline/").status_code == 404
+    assert client.post(f"/benefits/{confirmation_number(other)}/decline/").status_code == 404
+    page = _page(client.get(f"/en/benefits/{confirmation_number(mine)}/decline/"))
     assert "will not be paid" in page and "Decline the benefit" in page
-    client.post(f"/en/benefits/{_number(mine)}/decline/")
-    assert "You have declined" in _page(client.get(f"/en/benefits/{_number(mine)}/"))
+    client.post(f"/en/benefits/{confirmation_number(mine)}/decline/")
+    assert "You have declined" in _page(client.get(f"/en/benefits/{confirmation_number(mine)}/"))
 
 
 def test_the_clerk_enters_a_decline_after_a_review_and_prints_the_receipt(client, program, clerk):
@@ -266,8 +246,8 @@ def test_after_the_deadline_the_resident_can_neither_apply_nor_decline_online_an
     services.compute_eligibility(program=program)
     program.deadline = timezone.localdate() - dt.timedelta(days=1)
     program.save(update_fields=["deadline"])
-    client.force_login(_linked_resident(household))
-    number = _number(household)
+    client.force_login(linked_resident(household))
+    number = confirmation_number(household)
 
     detail = _page(client.get(f"/benefits/{number}/"))
     assert "申請期限" in detail and "オンラインでの申請や辞退はできなくなりました" in detail

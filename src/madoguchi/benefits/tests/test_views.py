@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from madoguchi.accounts.models import IdentityLink, LinkMethod, Role
+from madoguchi.accounts.models import Role
 from madoguchi.accounts.tests.factories import DepartmentFactory, ResidentFactory, StaffFactory
 from madoguchi.benefits import services, zengin
 from madoguchi.benefits.models import Application, ApplicationStatus, Channel, Payment, PaymentStatus
 from madoguchi.core.models import AuditEvent
 
-from .support import make_household
+from .support import confirmation_number, linked_resident, make_household
 
 pytestmark = pytest.mark.django_db
 
@@ -20,24 +20,11 @@ def _japanese(settings):
     settings.LANGUAGE_CODE = "ja"
 
 
-def _linked_resident(household):
-    resident = ResidentFactory()
-    IdentityLink.objects.create(
-        user=resident,
-        person=household.members.first(),
-        method=LinkMethod.COUNTER,
-        assurance_level="high",
-        verified_by=StaffFactory(),
-        evidence="運転免許証",
-    )
-    return resident
-
-
 def test_the_resident_confirms_the_prefilled_account_and_that_is_the_online_application(client, program):
     household = make_household()
     services.compute_eligibility(program=program)
-    client.force_login(_linked_resident(household))
-    number = household_confirmation_number(household)
+    client.force_login(linked_resident(household))
+    number = confirmation_number(household)
 
     listing = client.get("/benefits/").content.decode()
     assert "テスト給付金" in listing and f"/benefits/{number}/" in listing
@@ -55,17 +42,11 @@ def test_the_resident_confirms_the_prefilled_account_and_that_is_the_online_appl
     assert "確認して申請する" not in client.get(f"/benefits/{number}/").content.decode()
 
 
-def household_confirmation_number(household) -> str:
-    from madoguchi.benefits.models import Confirmation
-
-    return Confirmation.objects.get(eligibility__household=household).number
-
-
 def test_a_correction_with_a_branch_that_does_not_exist_is_refused_on_the_page(client, program):
     household = make_household()
     services.compute_eligibility(program=program)
-    client.force_login(_linked_resident(household))
-    number = household_confirmation_number(household)
+    client.force_login(linked_resident(household))
+    number = confirmation_number(household)
     form = {
         "choice": "correct",
         "bank_code": "0001",
@@ -87,9 +68,9 @@ def test_a_correction_with_a_branch_that_does_not_exist_is_refused_on_the_page(c
 def test_english_page_and_another_households_confirmation_is_not_found(client, program):
     mine, other = make_household(), make_household()
     services.compute_eligibility(program=program)
-    client.force_login(_linked_resident(mine))
-    assert client.get(f"/benefits/{household_confirmation_number(other)}/").status_code == 404
-    page = client.get(f"/en/benefits/{household_confirmation_number(mine)}/").content.decode()
+    client.force_login(linked_resident(mine))
+    assert client.get(f"/benefits/{confirmation_number(other)}/").status_code == 404
+    page = client.get(f"/en/benefits/{confirmation_number(mine)}/").content.decode()
     assert "Test benefit" in page
 
 
