@@ -1,4 +1,8 @@
-"""Browser tests: a real Chromium (Debian's package, `browser` in the root conftest) against Django's live server."""
+"""Browser tests: a real Chromium (Debian's package, `browser` in the root conftest) against Django's live server.
+
+The pages' Content-Security-Policy forbids eval: `page.wait_for_function` must be given a function,
+`"() => …"`, never a bare expression, which Playwright evals in the page once it has to poll (a CSP error that
+shows only when the condition is not already true at the first check)."""
 
 from __future__ import annotations
 

@@ -130,7 +130,7 @@ def test_a_guest_books_on_a_phone_with_the_keyboard(town, new_page, axe_check):
         page.locator('main button[type="submit"]').click()
     assert "ちょうど満員になりました" in page.locator(".error-summary").inner_text()
     page.wait_for_function(
-        "document.activeElement && document.activeElement.classList.contains('error-summary')"
+        "() => document.activeElement && document.activeElement.classList.contains('error-summary')"
     )
     axe_check(page)
     assert Booking.objects.count() == 2

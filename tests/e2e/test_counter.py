@@ -182,7 +182,7 @@ def test_phone_prefill_then_counter(town, new_page, axe_check):
     desk.goto(f"{town}/office/counter/")
     axe_check(desk)
     # ready for a keyboard-wedge scanner (autofocus lands in a rendering step after load)
-    desk.wait_for_function("document.activeElement && document.activeElement.id === 'code'")
+    desk.wait_for_function("() => document.activeElement && document.activeElement.id === 'code'")
     desk.keyboard.type(short_code.lower())
     with desk.expect_navigation():
         desk.keyboard.press("Enter")

@@ -100,7 +100,7 @@ def test_unsure_fields_are_verified_with_the_keyboard_alone(scanned_form, new_pa
     for index in range(crops.count()):  # lazy images load as they come into view
         crops.nth(index).scroll_into_view_if_needed()
     page.wait_for_function(
-        "[...document.querySelectorAll('img.intake-crop__img')].every(i => i.complete && i.naturalWidth > 0)"
+        "() => [...document.querySelectorAll('img.intake-crop__img')].every(i => i.complete && i.naturalWidth > 0)"
     )
     assert looks.count() == before + 1
     assert sorted(looks.order_by("-id").first().fields) == sorted(

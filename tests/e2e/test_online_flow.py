@@ -197,7 +197,7 @@ def test_sign_in_and_a_form_step_work_with_the_keyboard_alone(town, new_page, ax
     with page.expect_navigation():
         page.get_by_role("button", name="オンラインで申請する").first.click()  # the POST opens the draft
     # the step puts the focus where its content starts: its heading (issue 15)
-    page.wait_for_function("document.activeElement && document.activeElement.tagName === 'H1'")
+    page.wait_for_function("() => document.activeElement && document.activeElement.tagName === 'H1'")
     page.keyboard.press("Tab")  # and the next Tab goes on into the form, not back to the header
     assert page.evaluate("document.activeElement.closest('main') !== null")
     field(page, "氏名").focus()

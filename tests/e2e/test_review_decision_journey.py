@@ -126,7 +126,7 @@ def test_review_then_decision_and_what_happens_next(town, new_page, axe_check, w
     for index in range(previews.count()):  # loading="lazy": each loads as it comes into view
         previews.nth(index).scroll_into_view_if_needed()
     page.wait_for_function(
-        "[...document.querySelectorAll('img.office-preview__image')].every(i => i.complete && i.naturalWidth > 0)"
+        "() => [...document.querySelectorAll('img.office-preview__image')].every(i => i.complete && i.naturalWidth > 0)"
     )
     # The look at the case page is one audit row however many preview images the browser loaded: the row lists
     # each page shown, and each image came with the page's look token for its page.

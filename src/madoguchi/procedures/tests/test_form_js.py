@@ -51,7 +51,7 @@ def test_postal_code_fills_an_empty_address_only(browser):
         page.goto(f"{ORIGIN}/form")
         page.fill("#f-applicant_postal_code", "１００－０００")  # 6 digits: nothing yet
         page.type("#f-applicant_postal_code", "1")
-        page.wait_for_function("document.getElementById('f-applicant_address').value !== ''")
+        page.wait_for_function("() => document.getElementById('f-applicant_address').value !== ''")
         assert page.input_value("#f-applicant_address") == "東京都千代田区千代田"
         assert "郵便番号から住所を入力しました" in page.text_content("#f-applicant_postal_code-status")
         assert lookups == ["/api/v1/postal-codes/1000001"]
