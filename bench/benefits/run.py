@@ -220,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database", default="madoguchi_bench_benefits")
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--steps", default="1,2,3,4", help="the steps to run, e.g. 1,4")
+    parser.add_argument("--zengin-out", default="", help="also keep the 全銀 file of step 4 at this path")
     args = parser.parse_args(argv)
     steps = {int(step) for step in args.steps.split(",")}
 
@@ -319,6 +320,15 @@ def main(argv: list[str] | None = None) -> int:
                 started = time.perf_counter()
                 parsed = zengin.read_transfer_file(data)
                 read_seconds = time.perf_counter() - started
+            if args.zengin_out:
+                Path(args.zengin_out).write_bytes(data)
+            from bench.benefits import zengin_check
+
+            started = time.perf_counter()
+            checked = zengin_check.check(data)
+            check_seconds = time.perf_counter() - started
+            for violation in checked.violations[:5]:
+                print(f"   checker: {violation}")
             transfers = [
                 zengin.Transfer(
                     reference=str(i),
@@ -337,12 +347,20 @@ def main(argv: list[str] | None = None) -> int:
                 services.remitter_of(program), transfers, transfer_date=program.base_date
             )
             pure = time.perf_counter() - started
-            ok = seconds <= 10 and len(parsed.records) == result.count == approved
+            ok = (
+                seconds <= 10
+                and len(parsed.records) == result.count == approved
+                and not checked.errors
+                and checked.data_count == result.count
+                and checked.data_sum == result.total
+            )
             failures += [] if ok else ["zengin"]
             print(
                 f"4. zengin: export_payments of {result.count:,} payments ({result.total:,} yen, {len(data) / 1e6:.1f} MB) "
                 f"in {seconds:.1f} s (target ≤ 10 s: {'ok' if ok else 'MISSED'}); the pure writer alone {pure:.1f} s; "
-                f"read back in {read_seconds:.1f} s"
+                f"read back in {read_seconds:.1f} s; the independent checker: {len(checked.errors)} errors, "
+                f"{len(checked.warnings)} warnings, {checked.data_count:,} records, {checked.data_sum:,} yen "
+                f"in {check_seconds:.1f} s"
             )
     finally:
         from django.db import connections

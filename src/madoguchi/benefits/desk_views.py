@@ -320,7 +320,7 @@ def _entry(
         if problems:
             has_public = False
             public_problem = problems[0].en if lang == "en" else problems[0].ja
-    initial = {"holder_kana": zengin.fold_to_zengin(person.name_kana)[:30]}
+    initial = {"holder_kana": zengin.cut_to(zengin.fold_to_zengin(person.name_kana), 30)}
     step = "form"
     errors: list[dict] = []
     form = StaffAccountForm(has_public_account=has_public, lang=lang, initial=initial)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from madoguchi.core.errors import MadoguchiError
 from madoguchi.jp.banks import find_bank, find_branch
 
-from .zengin import ACCOUNT_TYPES, fold_to_zengin, invalid_characters
+from .zengin import ACCOUNT_TYPES, fold_to_zengin, invalid_characters, misplaced_marks
 
 ACCOUNT_COLUMNS = (
     "atena_number",
@@ -206,13 +206,13 @@ def parse_accounts_file(data: bytes) -> list[AccountRow]:
             )
         holder = fold_to_zengin(row["holder_kana"])
         bad = invalid_characters(holder)
-        if not holder or bad or len(holder) > 30:
+        if not holder or bad or len(holder) > 30 or misplaced_marks(holder):
             problems.append(
                 Problem(
                     number,
                     "holder_kana",
-                    f"口座名義はカナ30文字（半角）以内で、全銀で使える文字にしてください（使えない文字：{'、'.join(bad) or 'なし'}）。",
-                    f"the holder must be up to 30 half-width kana in the Zengin set (not allowed: {', '.join(bad) or 'none'}).",
+                    f"口座名義はカナ30文字（半角）以内で、全銀で使える文字にしてください（濁点・半濁点は付けられる文字の後に。使えない文字：{'、'.join(bad) or 'なし'}）。",
+                    f"the holder must be up to 30 half-width kana in the Zengin set, voiced marks only after kana that take them (not allowed: {', '.join(bad) or 'none'}).",
                 )
             )
         if not problems:

@@ -397,7 +397,7 @@ def _set_account(application: Application, account: AccountInput) -> None:
     application.branch_code = account.branch_code.strip().zfill(3)[:3]
     application.account_type = account.account_type.strip()[:1]
     application.account_number = account.account_number.strip().zfill(7)[:7]
-    application.holder_kana = zengin.fold_to_zengin(account.holder_kana)[:30]
+    application.holder_kana = zengin.cut_to(zengin.fold_to_zengin(account.holder_kana), 30)
 
 
 def apply(

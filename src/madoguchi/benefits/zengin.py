@@ -67,7 +67,7 @@ DATA_FIELDS = (
     ("bank_name", 5, 15),  # 被仕向金融機関名
     ("branch_code", 20, 3),  # 被仕向支店番号
     ("branch_name", 23, 15),  # 被仕向支店名
-    ("clearing_house", 38, 4),  # 手形交換所番号 (blank)
+    ("clearing_house", 38, 4),  # 手形交換所番号: unused, N(4) so "0000" (not spaces)
     ("account_type", 42, 1),  # 預金種目 1 普通 2 当座 4 貯蓄 9 その他
     ("account_number", 43, 7),  # 口座番号
     ("holder", 50, 30),  # 受取人名
@@ -88,6 +88,7 @@ TRAILER_FIELDS = (
 END_FIELDS = (("data_type", 0, 1), ("dummy", 1, 119))  # データ区分 "9"
 
 ACCOUNT_TYPES = {"1": "普通", "2": "当座", "4": "貯蓄", "9": "その他"}
+REMITTER_ACCOUNT_TYPES = {"1", "2", "9"}  # the header's 預金種目（依頼人）has no 4 貯蓄
 RESULT_CODES = {
     "0": "振込済",
     "1": "該当口座なし",
@@ -125,6 +126,9 @@ _SMALL_TO_LARGE = str.maketrans(
 )
 _DASHES = re.compile(r"[‐‑‒–—―−─━〜～]")
 _VOICED_MARKS = {"\u3099": "ﾞ", "\u309a": "ﾟ", "゛": "ﾞ", "゜": "ﾟ"}
+# The half-width bases that take ﾞ (ｳ ｶ-ｺ ｻ-ｿ ﾀ-ﾄ ﾊ-ﾎ) and ﾟ (ﾊ-ﾎ); a mark after anything else is no 全銀 name.
+_DAKUTEN_BASES = frozenset("ｳｶｷｸｹｺｻｼｽｾｿﾀﾁﾂﾃﾄﾊﾋﾌﾍﾎ")
+_HANDAKUTEN_BASES = frozenset("ﾊﾋﾌﾍﾎ")
 
 
 class ZenginError(MadoguchiError, ValueError):
@@ -203,6 +207,28 @@ def invalid_characters(text: str) -> list[str]:
     return list(dict.fromkeys(ch for ch in text if ch not in ZENGIN_CHARACTERS))
 
 
+def misplaced_marks(text: str) -> bool:
+    """Whether a ﾞ or ﾟ in a folded name follows no base that takes it (ﾜﾞ from ヷ, a name starting ﾞ)."""
+    if "ﾞ" not in text and "ﾟ" not in text:
+        return False
+    previous = ""
+    for ch in text:
+        if (ch == "ﾞ" and previous not in _DAKUTEN_BASES) or (ch == "ﾟ" and previous not in _HANDAKUTEN_BASES):
+            return True
+        previous = ch
+    return False
+
+
+def cut_to(text: str, length: int) -> str:
+    """`text` cut to `length` characters, never between a base and its ﾞ/ﾟ: the base goes too (ｼﾞ, not ｼ)."""
+    if len(text) <= length:
+        return text
+    cut = text[:length]
+    if text[length] in "ﾞﾟ":
+        cut = cut[:-1]
+    return cut.rstrip()
+
+
 @dataclass(frozen=True)
 class Remitter:
     """The payer (委託者): the city's account the bank debits, and its 委託者コード."""
@@ -240,13 +266,13 @@ class TransferFile:
 @lru_cache(maxsize=4096)
 def _bank_name(code: str) -> str | None:
     bank = find_bank(code)
-    return None if bank is None else fold_to_zengin(bank.kana)[:15]
+    return None if bank is None else cut_to(fold_to_zengin(bank.kana), 15)
 
 
 @lru_cache(maxsize=65536)
 def _branch_name(bank_code: str, branch_code: str) -> str | None:
     branch = find_branch(bank_code, branch_code)
-    return None if branch is None else fold_to_zengin(branch.kana)[:15]
+    return None if branch is None else cut_to(fold_to_zengin(branch.kana), 15)
 
 
 def _digits(value: object, length: int) -> str | None:
@@ -356,6 +382,33 @@ def _header(remitter: Remitter, transfer_date: dt.date) -> str:
                 f"the remitter name has characters outside the Zengin set ({', '.join(bad)}).",
             )
         )
+    elif misplaced_marks(name):
+        problems.append(
+            RecordProblem(
+                "header",
+                "remitter_name",
+                "委託者名の濁点・半濁点（ﾞ ﾟ）が、それを付けられない文字の後にあります。",
+                "a voiced mark (ﾞ or ﾟ) in the remitter name follows a character that cannot take it.",
+            )
+        )
+    elif len(name) > 40:
+        problems.append(
+            RecordProblem(
+                "header",
+                "remitter_name",
+                "委託者名が40文字（半角）を超えています。略称にしてください。",
+                "the remitter name is longer than 40 half-width characters; use an abbreviation.",
+            )
+        )
+    if remitter.account_type not in REMITTER_ACCOUNT_TYPES:
+        problems.append(
+            RecordProblem(
+                "header",
+                "account_type",
+                f"委託者の預金種目「{remitter.account_type}」は使えません（1 普通・2 当座・9 その他）。",
+                f"the remitter's account type {remitter.account_type!r} is not one of 1, 2, 9.",
+            )
+        )
     if problems:
         raise ZenginValidationError(problems)
     bank, bank_name, branch, branch_name, account_type, number = account  # type: ignore[misc]
@@ -383,6 +436,15 @@ def _data(transfer: Transfer) -> tuple[list[RecordProblem], str]:
                 "holder",
                 f"口座名義に全銀の文字セットにない文字があります（{'、'.join(bad)}）。",
                 f"the account holder has characters outside the Zengin set ({', '.join(bad)}).",
+            )
+        )
+    elif misplaced_marks(holder):
+        problems.append(
+            RecordProblem(
+                ref,
+                "holder",
+                "口座名義の濁点・半濁点（ﾞ ﾟ）が、それを付けられない文字の後にあります。",
+                "a voiced mark (ﾞ or ﾟ) in the account holder follows a character that cannot take it.",
             )
         )
     elif len(holder) > 30:
@@ -415,7 +477,7 @@ def _data(transfer: Transfer) -> tuple[list[RecordProblem], str]:
         return problems, ""
     bank, bank_name, branch, branch_name, account_type, number = account  # type: ignore[misc]
     return [], (
-        f"2{bank}{_text(bank_name, 15)}{branch}{_text(branch_name, 15)}{' ' * 4}{account_type}{number}"
+        f"2{bank}{_text(bank_name, 15)}{branch}{_text(branch_name, 15)}0000{account_type}{number}"
         f"{_text(holder, 30)}{transfer.amount:010d}0{payment}{application}7{' ' * 8}"
     )
 

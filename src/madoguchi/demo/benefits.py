@@ -106,7 +106,7 @@ def create_demo_benefit() -> DemoBenefitReport:
                     branch_code=branch,
                     account_type="1",
                     account_number=f"{1000000 + pid % 8999999:07d}",
-                    holder_kana=holder[:30],
+                    holder_kana=zengin.cut_to(holder, 30),
                 )
             )
         PublicAccount.objects.bulk_create(accounts, batch_size=5000, ignore_conflicts=True)
@@ -137,7 +137,9 @@ def _demo_applications(program: Program, report: DemoBenefitReport) -> None:
             holder = zengin.fold_to_zengin(head.name_kana if head else "") or "ﾐﾄﾞﾘ"
             if zengin.invalid_characters(holder):
                 holder = "ﾐﾄﾞﾘ ﾀﾛｳ"
-            account = services.AccountInput(bank, branch, "1", f"{2000000 + n:07d}", holder[:30])
+            account = services.AccountInput(
+                bank, branch, "1", f"{2000000 + n:07d}", zengin.cut_to(holder, 30)
+            )
         if n == 3:  # a bank code that does not exist: back to the resident
             account = services.AccountInput("0999", "999", "1", "1234567", "ﾐﾄﾞﾘ ﾊﾅｺ")
         services.apply(program=program, household=household, channel=channel, account=account)

@@ -63,3 +63,8 @@ def test_an_accounts_file_checks_banks_branches_and_folds_the_holder():
         (3, "account_number"),
         (3, "holder_kana"),
     ]
+
+
+def test_an_accounts_file_refuses_a_holder_with_a_voiced_mark_no_kana_can_take():
+    bad = ACCOUNT_HEADER + "A1,0005,001,1,123,ヷタナベ\n"  # ヷ folds to ﾜﾞ, which no bank writes
+    assert problems(bad.encode(), parse_accounts_file) == [(2, "holder_kana")]

@@ -81,7 +81,8 @@ def test_records_are_120_bytes_each_with_crlf_and_fields_at_their_offsets():
     assert first[0:1] == b"2" and first[1:5] == b"0005"
     assert first[5:20] == "ﾐﾂﾋﾞｼﾕ-ｴﾌｼﾞｴｲ".encode("cp932").ljust(15)
     assert first[20:23] == b"001" and first[23:38] == "ﾎﾝﾃﾝ".encode("cp932").ljust(15)
-    assert first[38:42] == b"    " and first[42:43] == b"1" and first[43:50] == b"7654321"
+    # 手形交換所番号 is N(4), "未使用（0とする）" in the published layouts: zeros, not spaces
+    assert first[38:42] == b"0000" and first[42:43] == b"1" and first[43:50] == b"7654321"
     assert first[50:80] == "ﾔﾏﾀﾞ ｷﾖｳｺ".encode("cp932").ljust(30)
     assert first[80:90] == b"0000030000" and first[90:91] == b"0"
     assert first[91:101] == b"0000000001" and first[101:111] == b"0000000101"
@@ -194,3 +195,69 @@ def test_folded_names_are_one_byte_per_character_in_cp932():
 def test_a_name_already_in_the_zengin_set_takes_the_fast_path_and_folds_to_itself(name):
     # fold_to_zengin returns such a name untouched without folding it again: the full fold must agree.
     assert fold_to_zengin(name) == zengin._fold(name)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("ヴァイオレット", "ｳﾞｱｲｵﾚﾂﾄ"),  # ヴ is ｳﾞ, two bytes; small ァ and ッ folded
+        ("ヰヱ", "ｲｴ"),  # the old kana have no half-width form
+        ("（カ）ミドリ　センター", "(ｶ)ﾐﾄﾞﾘ ｾﾝﾀ-"),  # full-width parentheses, 長音 as -
+        ("ｍｉｄｏｒｉ１２３", "MIDORI123"),  # lower-case and full-width letters and digits
+        ("パ゚", "ﾊﾟﾟ"),  # kept, and then refused as a misplaced mark (below)
+    ],
+)
+def test_edge_cases_of_the_character_set_fold_to_bytes_of_one_each(given, expected):
+    folded = fold_to_zengin(given)
+    assert folded == expected
+    assert len(folded.encode("cp932")) == len(folded)
+
+
+def test_the_holder_field_byte_for_byte_with_voiced_marks_counting_as_characters():
+    built = build([transfer(1, holder="ヴィジュアル　ギャラリー")])
+    data_record = built.data.split(b"\r\n")[1]
+    assert data_record[50:80] == b"\xb3\xde\xb2\xbc\xde\xd5\xb1\xd9 \xb7\xde\xd4\xd7\xd8-" + b" " * 15
+
+
+@pytest.mark.parametrize("holder", ["ﾜﾞﾀﾅﾍﾞ", "ﾞｱｲ", "ｱﾟｲ", "パ゚"])
+def test_a_voiced_mark_after_a_character_that_cannot_take_it_is_refused(holder):
+    with pytest.raises(ZenginValidationError) as caught:
+        build([transfer(1, holder=holder)])
+    (problem,) = caught.value.problems
+    assert problem.field == "holder" and "濁点" in problem.ja and "voiced" in problem.en
+
+
+def test_the_remitter_account_type_is_1_2_or_9_and_the_name_at_most_40():
+    from dataclasses import replace
+
+    with pytest.raises(ZenginValidationError) as caught:
+        build_transfer_file(
+            replace(REMITTER, account_type="4", name="ｱ" * 41),
+            [transfer(1)],
+            transfer_date=dt.date(2026, 7, 10),
+        )
+    assert sorted(p.field for p in caught.value.problems) == ["account_type", "remitter_name"]
+    built = build_transfer_file(
+        replace(REMITTER, account_type="9", name="ｱ" * 40), [transfer(1)], transfer_date=dt.date(2026, 7, 10)
+    )
+    assert built.data[95:96] == b"9" and built.data[14:54] == b"\xb1" * 40
+
+
+def test_cutting_a_name_never_leaves_a_base_without_its_voiced_mark():
+    assert zengin.cut_to("ｱ" * 14 + "ｼﾞ", 15) == "ｱ" * 14  # not ...ｼ, which reads differently
+    assert zengin.cut_to("ｱ" * 13 + "ｼﾞ", 15) == "ｱ" * 13 + "ｼﾞ"
+    assert zengin.cut_to("ｱ" * 13 + " ﾊﾟ", 15) == "ｱ" * 13  # no trailing space left either
+    assert zengin.cut_to("ﾐﾄﾞﾘ", 15) == "ﾐﾄﾞﾘ"
+
+
+def test_a_long_bank_name_is_cut_before_a_base_whose_mark_does_not_fit(monkeypatch):
+    from types import SimpleNamespace
+
+    zengin._bank_name.cache_clear()
+    monkeypatch.setattr(
+        zengin, "find_bank", lambda code: SimpleNamespace(kana="アアアアアアアアアアアアアアジ")
+    )
+    try:
+        assert zengin._bank_name("0001") == "ｱ" * 14
+    finally:
+        zengin._bank_name.cache_clear()
