@@ -313,3 +313,25 @@ def test_download_names_are_plain_ascii_from_the_slug(client, program, decider):
     # the slug converter refuses anything that could break out of the header
     assert client.get("/office/benefits/a%0d%0aSet-Cookie:x=1/figures.csv").status_code == 404
     assert client.get('/office/benefits/a";x=/figures.csv').status_code == 404
+
+
+# --- every look at personal data leaves an audit row --------------------------------------------------------
+
+
+def test_every_desk_page_with_personal_data_writes_an_audit_row(client, program, clerk):
+    household, application = _filed(program)
+    services.apply(program=program, household=household, channel=Channel.COUNTER)  # a conflict to show
+    person = household.members.first()
+    slug = program.slug
+    client.force_login(clerk)
+
+    for url in (
+        f"/office/benefits/{slug}/applications/{application.number}/",
+        f"/office/benefits/{slug}/receipt/{application.number}/",
+        f"/office/benefits/{slug}/conflicts/",
+        f"/office/benefits/{slug}/counter/{person.pk}/",
+        f"/office/benefits/{slug}/paper/{confirmation_number(household)}/",
+    ):
+        before = AuditEvent.objects.filter(actor_id=clerk.pk).count()
+        assert client.get(url).status_code == 200, url
+        assert AuditEvent.objects.filter(actor_id=clerk.pk).count() > before, url
