@@ -28,6 +28,17 @@ class WebhookError(Exception):
     """The endpoint is unknown, or the call failed: the action is retried."""
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Redirects are not followed: urllib would re-send the call (as a GET, with the signature header) to
+    whatever address the answer names, such as an internal service or the cloud metadata service."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None  # urllib then raises HTTPError with the 3xx status
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
 @dataclass(frozen=True)
 class Endpoint:
     name: str
@@ -100,9 +111,14 @@ def post(endpoint: Endpoint, event: Mapping[str, Any]) -> int:
         },
     )
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
+        with _opener.open(request, timeout=TIMEOUT_SECONDS) as response:
             return response.status
     except urllib.error.HTTPError as exc:
+        if 300 <= exc.code < 400:
+            raise WebhookError(
+                f"webhook '{endpoint.name}' answered with a redirect (HTTP {exc.code}), which is not followed: "
+                "put the final URL into MADOGUCHI_RULE_WEBHOOKS"
+            ) from exc
         raise WebhookError(f"webhook '{endpoint.name}' answered HTTP {exc.code}") from exc
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)

@@ -743,6 +743,16 @@ AUDIT_CSV_COLUMNS = (
 )
 
 
+# A cell a spreadsheet would read as a formula: an actor's email such as `=cmd|'/C calc'!A0@example.jp` (an
+# address a resident may sign up with) must reach the auditor's Excel as text, not run there.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cells(values: list) -> list:
+    """Text cells that start like a formula get a leading apostrophe (OWASP "CSV injection"); numbers stay."""
+    return [f"'{v}" if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v for v in values]
+
+
 def _audit_csv(request: HttpRequest, form: AuditSearchForm, events) -> HttpResponse:
     """The rows of a search as CSV (UTF-8 with BOM, for Excel), newest first, at most AUDIT_CSV_MAX_ROWS;
     the export is itself audited, with the filters used and the number of rows."""
@@ -764,21 +774,23 @@ def _audit_csv(request: HttpRequest, form: AuditSearchForm, events) -> HttpRespo
     writer.writerow([en_label if en else ja_label for ja_label, en_label in AUDIT_CSV_COLUMNS])
     for event in rows:
         writer.writerow(
-            [
-                f"{event.chain}-{event.seq}",
-                timezone.localtime(event.created_at).strftime("%Y-%m-%d %H:%M:%S"),
-                event.actor_label,
-                labels.audit_action_label(event.action),
-                event.action,
-                labels.audit_object_label(event.object_type),
-                event.object_id,
-                "" if event.person_id is None else event.person_id,
-                " ".join(event.fields),
-                labels.audit_purpose_label(event.purpose),
-                event.purpose,
-                labels.audit_channel_label(event.channel),
-                event.client_ip or "",
-            ]
+            _csv_cells(
+                [
+                    f"{event.chain}-{event.seq}",
+                    timezone.localtime(event.created_at).strftime("%Y-%m-%d %H:%M:%S"),
+                    event.actor_label,
+                    labels.audit_action_label(event.action),
+                    event.action,
+                    labels.audit_object_label(event.object_type),
+                    event.object_id,
+                    "" if event.person_id is None else event.person_id,
+                    " ".join(event.fields),
+                    labels.audit_purpose_label(event.purpose),
+                    event.purpose,
+                    labels.audit_channel_label(event.channel),
+                    event.client_ip or "",
+                ]
+            )
         )
     response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
