@@ -261,6 +261,15 @@ class ConfirmationSource:
             raise Refused(Refusal(exc.ja, exc.en)) from exc
         return application.number
 
+    # --- who may see it (a returned 確認書 shows the household's bank account)
+
+    def may_verify(self, staff) -> bool:
+        """The benefits staff only (`access.is_benefits_staff`), as at the desk: other staff, auditors included,
+        are refused the letter's page, its fields and crops, and do not find it in the intake's queues."""
+        from .access import is_benefits_staff
+
+        return is_benefits_staff(staff)
+
     # --- whom it is about (the audit rows of the intake's looks)
 
     def person(self, key: str, reference: str) -> int | None:

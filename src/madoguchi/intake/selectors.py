@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 
 from madoguchi.core import audit
@@ -106,11 +107,21 @@ def classification_queue(limit: int = 50):
     )
 
 
-def verification_queue(limit: int = 100):
+def _open_to(forms, staff, prefix: str = ""):
+    """`forms` (a queryset of forms, or of what `prefix` leads to them) without those of the sources `staff` may
+    not see (`sources.may_verify`: a returned 確認書 is for the benefits staff). `staff` None: all of them."""
+    if staff is None:
+        return forms
+    for closed in sources.closed_prefixes(staff):
+        forms = forms.exclude(**{f"{prefix}source_key__startswith": closed})
+    return forms
+
+
+def verification_queue(limit: int = 100, *, staff=None):
     """Forms with fields to check, oldest first, with how many fields wait (a form that cannot be filed at
-    all, `invalid`, is not among them: `refused_forms` lists those)."""
+    all, `invalid`, is not among them: `refused_forms` lists those); for `staff`, the forms they may see."""
     return (
-        PaperForm.objects.filter(status=PaperForm.Status.VERIFYING)
+        _open_to(PaperForm.objects.filter(status=PaperForm.Status.VERIFYING), staff)
         .annotate(pending=Count("readings", filter=Q(readings__status=ReadingStatus.PENDING)))
         .filter(pending__gt=0)
         .select_related("procedure", "batch")
@@ -118,20 +129,23 @@ def verification_queue(limit: int = 100):
     )
 
 
-def refused_forms(limit: int = 50):
+def refused_forms(limit: int = 50, *, staff=None):
     """Forms that cannot be filed (a 確認書 with an unknown reference or for a closed program): the reason is on
     the form's page. No personal data in the list."""
     return (
-        PaperForm.objects.filter(status=PaperForm.Status.INVALID)
+        _open_to(PaperForm.objects.filter(status=PaperForm.Status.INVALID), staff)
         .select_related("procedure")
         .order_by("-id")[:limit]
     )
 
 
-def next_pending_reading(*, after_form: int = 0, skip: int | None = None) -> FieldReading | None:
-    """The next field to check: the first unsure field of the oldest form (skipping `skip`)."""
-    readings = FieldReading.objects.filter(
-        status=ReadingStatus.PENDING, form__status=PaperForm.Status.VERIFYING
+def next_pending_reading(*, after_form: int = 0, skip: int | None = None, staff=None) -> FieldReading | None:
+    """The next field to check: the first unsure field of the oldest form (skipping `skip`) that `staff` may
+    see."""
+    readings = _open_to(
+        FieldReading.objects.filter(status=ReadingStatus.PENDING, form__status=PaperForm.Status.VERIFYING),
+        staff,
+        prefix="form__",
     )
     if skip is not None:
         readings = readings.filter(id__gt=skip)
@@ -188,14 +202,33 @@ def _page_look(staff, page: Page) -> dict[str, Any]:
     }
 
 
+def _refuse_unless_open(staff, form: PaperForm | None, object_type: str, object_id, client_ip) -> None:
+    """PermissionDenied (the styled 403 page), with a `refused` audit row, when `form` is a source's printed
+    matter that `staff` may not see (`sources.may_verify`)."""
+    if form is None or sources.may_verify(form.source_key, staff):
+        return
+    audit.record_access(
+        actor=staff,
+        action="refused",
+        object_type=object_type,
+        object_id=object_id,
+        person_id=person_of_form(form),
+        fields=(),
+        purpose=f"{PURPOSE}: not a form this staff member may see",
+        client_ip=client_ip,
+    )
+    raise PermissionDenied("this form is for its source's staff only")
+
+
 def form_for_staff(*, staff, form_id: int, client_ip: str | None = None) -> PaperForm | None:
     """A form with the look at every one of its fields recorded (the whole-form page shows them all, with their
-    crops: `crop_look_token`)."""
+    crops: `crop_look_token`). A source's form that `staff` may not see: PermissionDenied."""
     form = (
         PaperForm.objects.select_related("procedure", "version", "case", "batch").filter(pk=form_id).first()
     )
     if form is None:
         return None
+    _refuse_unless_open(staff, form, "paper_form", form.pk, client_ip)
     fields = list(form.readings.values_list("field_id", flat=True))
     audit.record_access(**_form_look(staff, form, fields), client_ip=client_ip)
     return form
@@ -205,7 +238,9 @@ def reading_for_staff(
     *, staff, reading: FieldReading, client_ip: str | None = None, look_token: str = ""
 ) -> FieldReading:
     """The look at one field (the verification page, or its crop). `look_token`: the crop's, from the page that
-    embeds it; valid for this staff member and field, the page's row stands for this look."""
+    embeds it; valid for this staff member and field, the page's row stands for this look. A source's form
+    that `staff` may not see: PermissionDenied."""
+    _refuse_unless_open(staff, reading.form, "paper_form", reading.form_id, client_ip)
     audit.record_access(
         **_form_look(staff, reading.form, [reading.field_id]), client_ip=client_ip, look_token=look_token
     )
@@ -226,6 +261,7 @@ def page_image_for_staff(
     page = Page.objects.select_related("form__case").filter(pk=page_id).exclude(image="").first()
     if page is None:
         return None
+    _refuse_unless_open(staff, page.form if page.form_id else None, "scan_page", page.pk, client_ip)
     audit.record_access(**_page_look(staff, page), client_ip=client_ip, look_token=look_token)
     return page
 

@@ -82,6 +82,10 @@ class FormSource(Protocol):
 
     def person(self, key: str, reference: str) -> int | None: ...
 
+    # Optional: who may see and verify this source's forms (a returned 確認書 shows a bank account; only the
+    # benefits staff may). A source without it leaves its forms to every staff member of the intake.
+    # def may_verify(self, staff) -> bool: ...
+
 
 _sources: dict[str, FormSource] = {}
 
@@ -106,4 +110,30 @@ def source_for(key: str | None) -> FormSource | None:
     return _sources.get(key.split(":", 1)[0] + ":")
 
 
-__all__ = ["FormSource", "Refusal", "Refused", "ValuesRefused", "register", "source_for"]
+def may_verify(key: str | None, staff) -> bool:
+    """Whether `staff` may see and verify forms of the QR procedure `key`: yes for a procedure's form; for a
+    form source's printed matter, as the source says (`may_verify`, when it has one)."""
+    source = source_for(key)
+    check = getattr(source, "may_verify", None)
+    return check is None or bool(check(staff))
+
+
+def closed_prefixes(staff) -> list[str]:
+    """The prefixes of the sources whose forms `staff` may not see (to leave them out of the queues)."""
+    return [
+        prefix
+        for prefix, source in _sources.items()
+        if getattr(source, "may_verify", None) is not None and not source.may_verify(staff)
+    ]
+
+
+__all__ = [
+    "FormSource",
+    "Refusal",
+    "Refused",
+    "ValuesRefused",
+    "closed_prefixes",
+    "may_verify",
+    "register",
+    "source_for",
+]

@@ -76,8 +76,8 @@ def home(request: HttpRequest) -> HttpResponse:
             "nav": "intake",
             "batches": selectors.recent_batches(),
             "to_classify": selectors.classification_queue().count(),
-            "to_verify": selectors.verification_queue(),
-            "refused": selectors.refused_forms(),
+            "to_verify": selectors.verification_queue(staff=request.user),
+            "refused": selectors.refused_forms(staff=request.user),
             "max_mb": settings.INTAKE_MAX_UPLOAD_MB,
         },
     )
@@ -273,8 +273,8 @@ def verify_next(request: HttpRequest) -> HttpResponse:
         after = int(request.GET.get("after") or 0) or None
     except ValueError:
         after = None
-    reading = selectors.next_pending_reading(skip=after) or (
-        selectors.next_pending_reading() if after else None
+    reading = selectors.next_pending_reading(skip=after, staff=request.user) or (
+        selectors.next_pending_reading(staff=request.user) if after else None
     )
     if reading is None:
         return render(request, "intake/verify_done.html", {"nav": "intake"})

@@ -76,8 +76,9 @@ def verify_all(form: PaperForm, truth: dict, clerk) -> None:
 
 
 @pytest.fixture
-def clerk(db):
-    return StaffFactory(role=Role.REVIEWER)
+def clerk(db, clerk):
+    """The benefits room's clerk (a reviewer of 福祉): the intake shows a returned 確認書 to the benefits staff."""
+    return clerk
 
 
 def _letters(tmp_path, program, layout="a4"):
@@ -502,3 +503,42 @@ def test_the_looks_at_a_returned_letter_name_its_addressee_and_the_auditor_finds
     shown = f"紙の申請書（読取）：{form.pk}</td>"  # a row's object, as the auditor's table shows it
     assert client.get("/office/audit/", {"person_id": head.pk}).content.decode().count(shown) == 3
     assert client.get("/office/audit/", {"person_id": child.pk}).content.decode().count(shown) == 0
+
+
+@pytest.mark.django_db
+def test_a_returned_letter_is_for_the_benefits_staff_only_in_the_intake(client, clerk):
+    """A returned 確認書 shows the household's bank account: staff outside the benefits departments (auditors
+    included) neither find it in the intake's queues nor open its form, fields, crops or page images; each
+    refusal is audited. The benefits clerk sees all of it."""
+    program = make_program()
+    make_household()
+    services.compute_eligibility(program=program)
+    form = _read_form(program, {**NEW_ACCOUNT, "bank_code": 9899}, pending=("bank_code",))
+    attach_scans(form)
+    reading = form.readings.get(field_id="bank_code")
+    urls = [
+        f"/office/intake/forms/{form.pk}/",
+        f"/office/intake/verify/{reading.pk}/",
+        f"/office/intake/readings/{reading.pk}/crop.png",
+        f"/office/intake/pages/{reading.page_id}/image.png",
+    ]
+    outsider = StaffFactory(role=Role.APPROVER)  # of another department
+    auditor = StaffFactory(department=None, role=Role.AUDITOR)
+    for staff in (outsider, auditor):
+        client.force_login(staff)
+        assert f"/office/intake/forms/{form.pk}/" not in client.get("/office/intake/").content.decode()
+        following = client.get("/office/intake/verify/")  # the next field to check: not this letter's
+        assert f"/verify/{reading.pk}/" not in following.get("Location", "")
+        before = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        for url in urls:
+            response = client.get(url)
+            assert response.status_code == 403, (url, response.status_code)
+            assert b"9899" not in response.content
+        refusals = AuditEvent.objects.filter(pk__gt=before)
+        assert [(e.action, e.actor_id) for e in refusals] == [("refused", staff.pk)] * len(urls)
+
+    client.force_login(clerk)
+    assert f"/office/intake/forms/{form.pk}/" in client.get("/office/intake/").content.decode()
+    assert client.get("/office/intake/verify/")["Location"].endswith(f"/verify/{reading.pk}/")
+    for url in urls:
+        assert client.get(url).status_code == 200, url
